@@ -1,0 +1,42 @@
+# The README's two commands are `make run` and `make test`; everything else is for operators and benchmarks.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export ALLIANCE_HOME ?= $(CURDIR)/var
+
+.PHONY: run test lint typecheck bench-match clean
+
+ARGS ?=
+
+$(BIN)/alliance: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-extras: $(BIN)/alliance
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/alliance  ## set up, initialise the SQLite store with demo data, run the demo
+	$(BIN)/alliance demo
+
+test: $(VENV)/.test-extras  ## set up with test extras and run the whole suite
+	$(BIN)/pytest
+
+lint: $(VENV)/.test-extras
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(VENV)/.test-extras
+	$(BIN)/mypy
+
+$(VENV)/.bench-extras: $(BIN)/alliance
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@
+
+bench-match: $(VENV)/.bench-extras  ## PDQ index engines side by side (ARGS=--quick for a one-minute run)
+	$(BIN)/python bench/match.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) var

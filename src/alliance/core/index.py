@@ -1,0 +1,150 @@
+"""The PDQ index: exact range search over 256-bit hashes, behind one narrow interface.
+
+Every index answers the same question: which stored hashes lie within Hamming distance `threshold`
+of each query? It must return *every* one (recall 1.0): a missed match is known material shared
+again. Stored items are keyed by integer ids (the store's signal ids); the matching service maps
+them back to entries and banks.
+
+`LinearPDQIndex` compares each query with every stored hash. It is exact, simple and the reference
+the faster engines are tested against.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Self
+
+import numpy as np
+import numpy.typing as npt
+
+from alliance.core.errors import InvalidRequest, InvalidSignal
+from alliance.core.index_file import IndexFile, read_index_file, write_index_file
+
+HASH_BYTES = 32
+MAX_THRESHOLD = 64
+
+HashArray = npt.NDArray[np.uint8]
+"""Hashes as an (n, 32) array of bytes, most significant bit of the hex string first."""
+IdArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """All hits of a batch of queries, as three parallel arrays sorted by query then distance."""
+
+    query: npt.NDArray[np.int64]
+    ids: IdArray
+    distances: npt.NDArray[np.int32]
+
+    def for_query(self, q: int) -> list[tuple[int, int]]:
+        """(id, distance) pairs of query number `q`, nearest first."""
+        lo, hi = np.searchsorted(self.query, [q, q + 1])
+        return list(zip(self.ids[lo:hi].tolist(), self.distances[lo:hi].tolist(), strict=True))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+class PDQIndex(Protocol):
+    """What the matching service needs from an index engine."""
+
+    @classmethod
+    def build(cls, ids: IdArray, hashes: HashArray) -> Self: ...
+    def add(self, ids: IdArray, hashes: HashArray) -> None: ...
+    def remove(self, ids: IdArray) -> None: ...
+    def query(self, hashes: HashArray, threshold: int) -> Hits: ...
+    def __len__(self) -> int: ...
+    def save(self, path: Path, sequence: int) -> None: ...
+    @classmethod
+    def load(cls, path: Path) -> tuple[Self, int]: ...
+
+
+def pdq_hex_to_bytes(values: list[str]) -> HashArray:
+    """Canonical PDQ hex strings to an (n, 32) byte array."""
+    if not values:
+        return np.zeros((0, HASH_BYTES), dtype=np.uint8)
+    raw = bytes.fromhex("".join(values))
+    if len(raw) != HASH_BYTES * len(values):
+        raise InvalidSignal("every PDQ hash must be 64 hex characters")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(len(values), HASH_BYTES).copy()
+
+
+def check_threshold(threshold: int) -> None:
+    if not 0 <= threshold <= MAX_THRESHOLD:
+        raise InvalidRequest(f"PDQ threshold must be between 0 and {MAX_THRESHOLD}, got {threshold}")
+
+
+def as_hash_array(hashes: npt.ArrayLike) -> HashArray:
+    array = np.ascontiguousarray(hashes, dtype=np.uint8)
+    if array.ndim != 2 or array.shape[1] != HASH_BYTES:
+        raise InvalidRequest(f"hashes must be an (n, {HASH_BYTES}) byte array, got shape {array.shape}")
+    return array
+
+
+class LinearPDQIndex:
+    """Exact search by comparing each query with every live hash (NumPy popcount).
+
+    Writers take a lock and publish new arrays by swapping one reference, so readers never see a
+    half-applied change and never wait.
+    """
+
+    signal_type = "pdq"
+
+    def __init__(self) -> None:
+        self._ids: IdArray = np.zeros(0, dtype=np.int64)
+        self._hashes: HashArray = np.zeros((0, HASH_BYTES), dtype=np.uint8)
+        self._write_lock = threading.Lock()
+
+    @classmethod
+    def build(cls, ids: IdArray, hashes: HashArray) -> Self:
+        index = cls()
+        index.add(ids, hashes)
+        return index
+
+    def add(self, ids: IdArray, hashes: HashArray) -> None:
+        ids = np.asarray(ids, dtype=np.int64)
+        hashes = as_hash_array(hashes)
+        if len(ids) != len(hashes):
+            raise InvalidRequest(f"{len(ids)} ids for {len(hashes)} hashes")
+        with self._write_lock:
+            kept = ~np.isin(self._ids, ids)  # re-adding an id replaces its hash
+            self._ids, self._hashes = (
+                np.concatenate([self._ids[kept], ids]),
+                np.concatenate([self._hashes[kept], hashes]),
+            )
+
+    def remove(self, ids: IdArray) -> None:
+        with self._write_lock:
+            kept = ~np.isin(self._ids, np.asarray(ids, dtype=np.int64))
+            self._ids, self._hashes = self._ids[kept], self._hashes[kept]
+
+    def query(self, hashes: HashArray, threshold: int) -> Hits:
+        check_threshold(threshold)
+        queries = as_hash_array(hashes)
+        ids, stored = self._ids, self._hashes  # one consistent snapshot
+        words = stored.view(np.uint64)
+        q_parts, id_parts, d_parts = [], [], []
+        for q, query in enumerate(queries.view(np.uint64)):
+            distances = np.bitwise_count(words ^ query).sum(axis=1, dtype=np.int32)
+            (found,) = np.nonzero(distances <= threshold)
+            order = found[np.argsort(distances[found], kind="stable")]
+            q_parts.append(np.full(len(order), q, dtype=np.int64))
+            id_parts.append(ids[order])
+            d_parts.append(distances[order])
+        if not q_parts:
+            return Hits(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
+        return Hits(np.concatenate(q_parts), np.concatenate(id_parts), np.concatenate(d_parts))
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def save(self, path: Path, sequence: int) -> None:
+        ids, hashes = self._ids, self._hashes
+        write_index_file(path, IndexFile(self.signal_type, sequence, ids, hashes))
+
+    @classmethod
+    def load(cls, path: Path) -> tuple[Self, int]:
+        saved = read_index_file(path, expected_signal_type=cls.signal_type)
+        return cls.build(saved.ids, saved.hashes), saved.sequence
