@@ -1,0 +1,1 @@
+"""The `alliance` command line: Typer commands over the services; errors become exit codes in one place."""

@@ -1,0 +1,37 @@
+"""What every command needs: the settings, and the store and services built from them on first use."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from rich.console import Console
+
+from alliance.services.banks import BankService
+from alliance.services.matching import Matcher
+from alliance.settings import Settings
+from alliance.store.db import create_store_engine, upgrade
+from alliance.store.repository import Store
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Node:
+    """The node as the CLI sees it. The store is opened, and migrated, only by commands that need it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def store(self) -> Store:
+        engine = create_store_engine(self.settings.resolved_database_url)
+        upgrade(engine)
+        return Store(engine)
+
+    @cached_property
+    def banks(self) -> BankService:
+        return BankService(self.store, self.settings)
+
+    @cached_property
+    def matcher(self) -> Matcher:
+        return Matcher(self.store, min_quality=self.settings.pdq_min_quality)

@@ -1,0 +1,70 @@
+"""`alliance hash`: hash files and directories without storing anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import Progress
+
+from alliance.cli.context import Node, err
+from alliance.cli.output import OutputFormat, print_rows
+from alliance.services.hashing import FileResult, collect_files, hash_files
+
+HASH_COLUMNS = ["path", "pdq", "quality", "md5", "sha1", "sha256", "error"]
+
+PathsArg = Annotated[list[Path], typer.Argument(help="Image files, or directories to walk for images.")]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel processes (default: one per core).")]
+
+
+def hash_with_progress(node: Node, paths: list[Path], jobs: int | None) -> list[FileResult]:
+    """Hash with a progress bar on stderr when a directory was given and stderr is a terminal."""
+    files = collect_files(paths)
+    show = any(p.is_dir() for p in paths) and err.is_terminal
+    with Progress(console=err, transient=True, disable=not show) as progress:
+        task = progress.add_task("hashing", total=len(files))
+        return list(
+            hash_files(
+                files,
+                node.settings.hashing_limits,
+                jobs or node.settings.jobs,
+                on_done=lambda _r: progress.advance(task),
+            )
+        )
+
+
+def result_row(result: FileResult) -> dict[str, Any]:
+    row: dict[str, Any] = {"path": str(result.path)}
+    if result.hashes is not None:
+        for signal in result.hashes.signals:
+            row[signal.type] = signal.value
+            if signal.quality is not None:
+                row["quality"] = signal.quality
+    if result.error is not None:
+        row["error"] = str(result.error)
+    return row
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("hash")
+    def hash_command(
+        ctx: typer.Context,
+        paths: PathsArg,
+        json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        csv_out: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+        jobs: JobsOpt = None,
+    ) -> int:
+        """Print the PDQ, MD5, SHA-1 and SHA-256 of images. Nothing is stored. Exit 4 if any file failed."""
+        node: Node = ctx.obj
+        results = hash_with_progress(node, paths, jobs)
+        fmt = OutputFormat.JSON if json_out else OutputFormat.CSV if csv_out else OutputFormat.TABLE
+        print_rows([result_row(r) for r in results], HASH_COLUMNS, fmt)
+        failed = [r for r in results if not r.ok]
+        if failed:
+            err.print(f"{len(failed)} of {len(results)} files could not be hashed", markup=False)
+            return 4
+        if not results:
+            err.print("no image files found", markup=False)
+            return 4
+        return 0

@@ -1,0 +1,95 @@
+"""Entry point of `alliance`. Exit codes, the same for every command:
+
+    0  success (for `match`: at least one match)
+    1  `match` found nothing
+    2  usage error: unknown option, missing argument
+    3  not found: unknown bank or entry
+    4  invalid input: a malformed hash or file, media that cannot be hashed, a bad request
+    5  conflict: a duplicate bank or entry
+    6  the store or a saved index cannot be used
+   70  a bug: please report it with the traceback
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+import typer
+
+from alliance.cli import admin, banks, hashing, matching
+from alliance.cli.context import Node, err
+from alliance.core.errors import (
+    AllianceError,
+    Conflict,
+    FormatError,
+    HashingError,
+    IndexFileError,
+    InvalidRequest,
+    InvalidSignal,
+    NotFound,
+)
+from alliance.settings import Settings
+from alliance.store.db import StoreUnavailable
+
+EXIT_NO_MATCH = 1
+EXIT_CODES: list[tuple[type[AllianceError], int]] = [
+    (NotFound, 3),
+    (InvalidSignal, 4),
+    (HashingError, 4),
+    (FormatError, 4),
+    (InvalidRequest, 4),
+    (Conflict, 5),
+    (StoreUnavailable, 6),
+    (IndexFileError, 6),
+]
+
+app = typer.Typer(
+    name="alliance",
+    help="Alliance: hash banks and matching for the Global Alliance against Child Sexual Abuse Online. "
+    "Stores hashes, never media.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(banks.app, name="bank")
+app.add_typer(admin.db_app, name="db")
+app.add_typer(admin.config_app, name="config")
+hashing.register(app)
+matching.register(app)
+admin.register(app)
+
+
+@app.callback()
+def _node(ctx: typer.Context) -> None:
+    ctx.obj = Node(Settings())
+
+
+def exit_code(exc: AllianceError) -> int:
+    return next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), 4)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every error is one line on stderr and a documented exit code."""
+    try:
+        result = app(args=argv, prog_name="alliance", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("aborted")
+        return 130
+    except AllianceError as exc:
+        err.print(f"error: {exc}", markup=False)
+        return exit_code(exc)
+    except Exception:  # a bug: keep the traceback, it is what a report needs
+        traceback.print_exc()
+        return 70
+
+
+def run() -> None:
+    sys.exit(main())

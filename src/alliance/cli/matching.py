@@ -1,0 +1,60 @@
+"""`alliance match`: which bank entries does an image or a hash match?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from alliance.cli.context import Node, err
+from alliance.cli.output import OutputFormat, print_rows
+from alliance.core.errors import InvalidSignal
+from alliance.core.signals import Signal, parse_signal
+from alliance.services.hashing import hash_file
+
+MATCH_COLUMNS = ["query", "bank", "entry", "type", "distance"]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("match")
+    def match_command(
+        ctx: typer.Context,
+        queries: Annotated[
+            list[str], typer.Argument(help="Image files, or hashes written TYPE:VALUE (pdq:..., md5:...).")
+        ],
+        bank: Annotated[
+            list[str] | None, typer.Option("--bank", "-b", help="Match only this bank (repeatable).")
+        ] = None,
+        json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> int:
+        """Match images or hashes against the enabled banks. Exit 0 if anything matched, 1 if not."""
+        node: Node = ctx.obj
+        rows = []
+        for query in queries:
+            signals = _signals_of(node, query)
+            for m in node.matcher.match(signals, bank or None):
+                rows.append(
+                    {"query": query, "bank": m.bank, "entry": m.entry_id, "type": m.signal_type, "distance": m.distance}
+                )
+        print_rows(rows, MATCH_COLUMNS, OutputFormat.JSON if json_out else OutputFormat.TABLE)
+        if not rows:
+            err.print("no match", markup=False)
+            return 1
+        return 0
+
+
+def _signals_of(node: Node, query: str) -> list[Signal]:
+    kind, sep, value = query.partition(":")
+    if sep and not Path(query).exists():
+        return [parse_signal(kind, value)]
+    path = Path(query)
+    if not path.exists():
+        raise InvalidSignal(f"{query!r} is neither a file nor a hash written TYPE:VALUE (for example pdq:<64 hex>)")
+    result = hash_file(path, node.settings.hashing_limits)
+    if result.hashes is None:
+        assert result.error is not None
+        raise result.error
+    if result.hashes.pdq_low_quality:
+        err.print(f"{path}: PDQ quality is low; only exact hashes are matched", markup=False)
+    return list(result.hashes.signals)

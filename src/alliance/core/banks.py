@@ -1,0 +1,136 @@
+"""Banks and entries: the lists of known media that signals are matched against.
+
+A *bank* is a named list owned by an organisation. Its *purpose* says what a hit means: `known`
+material, or `negative` (known false positives that suppress matches). An *entry* is one known piece
+of media in a bank, described by its signals; an entry is never deleted, only retired, so that
+what matched yesterday can still be explained tomorrow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from alliance.core.errors import InvalidRequest
+from alliance.core.signals import Signal, signal_type
+
+DEFAULT_PDQ_THRESHOLD = 31
+_BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class BankPurpose(StrEnum):
+    KNOWN = "known"
+    NEGATIVE = "negative"
+
+
+class EntryStatus(StrEnum):
+    """Where an entry stands. Only `confirmed` entries match for every caller."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+    QUARANTINED = "quarantined"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    id: int
+    name: str
+    country: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bank:
+    id: int
+    name: str
+    owner: Organisation
+    purpose: BankPurpose
+    description: str
+    enabled: bool
+    thresholds: dict[str, int]
+    created_at: datetime
+    entry_count: int = 0
+
+    def threshold(self, signal_type_name: str) -> int:
+        """The match threshold for a perceptual type (exact types always need distance 0)."""
+        if not signal_type(signal_type_name).perceptual:
+            return 0
+        return self.thresholds.get(signal_type_name, DEFAULT_PDQ_THRESHOLD)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    bank_id: int
+    status: EntryStatus
+    signals: tuple[Signal, ...]
+    note: str | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def check_bank_name(name: str) -> str:
+    """Bank names are short, unambiguous on a command line, and start with a letter or digit."""
+    if not _BANK_NAME.match(name):
+        raise InvalidRequest(
+            f"invalid bank name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return name
+
+
+def check_thresholds(thresholds: dict[str, int]) -> dict[str, int]:
+    checked = {}
+    for name, value in thresholds.items():
+        kind = signal_type(name)
+        if not kind.perceptual:
+            raise InvalidRequest(f"{kind.name} is an exact hash; it has no threshold")
+        if not 0 <= value <= 64:
+            raise InvalidRequest(f"{kind.name} threshold must be between 0 and 64, got {value}")
+        checked[kind.name] = value
+    return checked
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """An entry about to be added: its validated signals and what we know of it."""
+
+    signals: tuple[Signal, ...]
+    note: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A new entry that shares a signal with an entry already in the bank (or earlier in the batch)."""
+
+    new: NewEntry
+    existing_entry_id: int | None
+    shared: Signal
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change to what can match, in store order; matching indexes replay these."""
+
+    seq: int
+    kind: str
+    bank_id: int
+    entry_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSignal:
+    """A signal as the store holds it, with the entry and bank it belongs to."""
+
+    id: int
+    entry_id: int
+    bank_id: int
+    signal: Signal
+    entry_status: EntryStatus

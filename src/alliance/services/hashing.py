@@ -1,0 +1,93 @@
+"""Hashing files from disk, one or many, in parallel processes.
+
+Files are read into memory, hashed and dropped: this module never writes media anywhere. A file
+that fails becomes a `FileResult` with an error, so one bad file never stops a directory.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from alliance.core.errors import HashingError
+from alliance.core.hashing import HashingLimits, MediaHashes, hash_image
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".mpo"})
+"""Files with these suffixes are picked up when a directory is given; files named directly are always tried."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    path: Path
+    hashes: MediaHashes | None = None
+    error: HashingError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.hashes is not None
+
+
+def collect_files(paths: Iterable[Path]) -> list[Path]:
+    """Files named, plus image files found under directories named, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(
+                    Path(root) / name
+                    for root, _dirs, names in os.walk(path)
+                    for name in names
+                    if Path(name).suffix.lower() in IMAGE_SUFFIXES
+                )
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def hash_file(path: Path, limits: HashingLimits = HashingLimits()) -> FileResult:
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:  # refuse before reading a huge file into memory
+            raise HashingError("too_large", f"the file is {size:,} bytes, above the limit of {limits.max_bytes:,} bytes")
+        data = path.read_bytes()
+    except HashingError as exc:
+        return FileResult(path, error=exc)
+    except FileNotFoundError:
+        return FileResult(path, error=HashingError("not_found", "no such file"))
+    except PermissionError:
+        return FileResult(path, error=HashingError("unreadable", "permission denied"))
+    except IsADirectoryError:
+        return FileResult(path, error=HashingError("unreadable", "is a directory"))
+    except OSError as exc:
+        return FileResult(path, error=HashingError("unreadable", f"cannot read the file: {exc.strerror}"))
+    try:
+        return FileResult(path, hashes=hash_image(data, limits))
+    except HashingError as exc:
+        return FileResult(path, error=exc)
+    finally:
+        del data
+
+
+def hash_files(
+    paths: list[Path],
+    limits: HashingLimits = HashingLimits(),
+    jobs: int = 1,
+    on_done: Callable[[FileResult], None] | None = None,
+) -> Iterator[FileResult]:
+    """Hash `paths` in order, over `jobs` processes; `on_done` is called as each file finishes."""
+    if jobs <= 1 or len(paths) < 2:
+        for path in paths:
+            result = hash_file(path, limits)
+            if on_done:
+                on_done(result)
+            yield result
+        return
+    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
+        for result in pool.map(hash_file, paths, [limits] * len(paths), chunksize=4):
+            if on_done:
+                on_done(result)
+            yield result

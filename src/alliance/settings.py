@@ -1,0 +1,74 @@
+"""The node's settings: one typed object, built once and passed down.
+
+Every option has a default, help text and an environment variable (`ALLIANCE_` + its name in
+capitals). `alliance config show` prints each value and where it came from.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from alliance.core.hashing import HashingLimits
+
+ENV_PREFIX = "ALLIANCE_"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    home: Path = Field(Path("var"), description="Directory for the embedded store and saved indexes.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the store; default: SQLite at HOME/alliance.db. "
+        "For PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    node_organisation: str = Field("Local node", description="The organisation that owns what the CLI creates.")
+    node_country: str = Field("ZZ", description="ISO 3166 code of the node's country (ZZ: not set).")
+    max_file_bytes: int = Field(50 * 1024 * 1024, gt=0, description="Largest media file accepted for hashing.")
+    max_pixels: int = Field(
+        100_000_000, gt=0, description="Largest image (width x height) accepted: a decompression-bomb guard."
+    )
+    pdq_min_quality: int = Field(
+        50, ge=0, le=100, description="PDQ hashes below this quality are stored but not matched perceptually."
+    )
+    pdq_threshold: int = Field(31, ge=0, le=64, description="Default PDQ match threshold of new banks.")
+    hash_jobs: int = Field(0, ge=0, description="Processes for hashing many files; 0 means one per CPU core.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home.resolve() / 'alliance.db'}"
+
+    @property
+    def hashing_limits(self) -> HashingLimits:
+        return HashingLimits(self.max_file_bytes, self.max_pixels, self.pdq_min_quality)
+
+    @property
+    def jobs(self) -> int:
+        return self.hash_jobs or os.cpu_count() or 1
+
+    def describe(self) -> list[tuple[str, str, str, str]]:
+        """(name, value, source, help) for every option, for `alliance config show`."""
+        rows = []
+        for name, info in type(self).model_fields.items():
+            env = ENV_PREFIX + name.upper()
+            source = f"env {env}" if env in os.environ else "set in code" if name in self.model_fields_set else "default"
+            value = getattr(self, name)
+            if name == "database_url" and value is None:
+                value, source = self.resolved_database_url, "default (from home)"
+            rows.append((name, _redact(name, str(value)), source, info.description or ""))
+        return rows
+
+
+def _redact(name: str, value: str) -> str:
+    """Hide a password in a database URL."""
+    if name == "database_url" and "@" in value and ":" in value.split("@")[0].split("//")[-1]:
+        scheme, rest = value.split("//", 1)
+        user = rest.split("@")[0].split(":")[0]
+        return f"{scheme}//{user}:***@{rest.split('@', 1)[1]}"
+    return value

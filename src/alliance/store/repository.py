@@ -1,0 +1,316 @@
+"""The store's one repository: banks, entries, signals and the change log.
+
+Every write happens in one transaction and appends to the change log in the same transaction, so
+an index that replays the log sees exactly what committed. Methods return `alliance.core`
+dataclasses, never ORM rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from sqlalchemy import Engine, func, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from alliance.core.banks import (
+    Bank,
+    BankPurpose,
+    Change,
+    Duplicate,
+    Entry,
+    EntryStatus,
+    NewEntry,
+    Organisation,
+    StoredSignal,
+)
+from alliance.core.errors import Conflict, InvalidRequest, NotFound
+from alliance.core.signals import Signal, signal_type
+from alliance.store.db import session_factory
+from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
+
+_LOOKUP_CHUNK = 500
+
+
+class Store:
+    """Banks, entries and signals in a SQL database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = session_factory(engine)
+
+    # --- organisations -------------------------------------------------------------------------
+
+    def ensure_organisation(self, name: str, country: str) -> Organisation:
+        """The organisation called `name`, created if it does not exist yet."""
+        with self._sessions.begin() as session:
+            row = session.scalar(select(OrganisationRow).where(OrganisationRow.name == name))
+            if row is None:
+                row = OrganisationRow(name=name, country=country.upper())
+                session.add(row)
+                session.flush()
+            return _organisation(row)
+
+    # --- banks ---------------------------------------------------------------------------------
+
+    def create_bank(
+        self, name: str, owner_id: int, purpose: BankPurpose, description: str, thresholds: dict[str, int]
+    ) -> Bank:
+        with self._sessions.begin() as session:
+            if session.scalar(select(BankRow.id).where(BankRow.name == name)) is not None:
+                raise Conflict(f"a bank called {name!r} already exists")
+            if session.get(OrganisationRow, owner_id) is None:
+                raise NotFound(f"no organisation with id {owner_id}")
+            row = BankRow(
+                name=name, owner_id=owner_id, purpose=purpose.value, description=description, thresholds=thresholds
+            )
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError as exc:  # a concurrent create won the race
+                raise Conflict(f"a bank called {name!r} already exists") from exc
+            session.add(ChangeRow(kind="bank_created", bank_id=row.id))
+            session.refresh(row)
+            return _bank(row, 0)
+
+    def get_bank(self, name: str) -> Bank:
+        with self._sessions() as session:
+            row = session.scalar(select(BankRow).where(BankRow.name == name))
+            if row is None:
+                raise NotFound(f"no bank called {name!r}")
+            return _bank(row, self._live_count(session, row.id))
+
+    def list_banks(self) -> list[Bank]:
+        with self._sessions() as session:
+            counts = dict(
+                session.execute(
+                    select(EntryRow.bank_id, func.count())
+                    .where(EntryRow.status != EntryStatus.RETIRED.value)
+                    .group_by(EntryRow.bank_id)
+                ).all()
+            )
+            rows = session.scalars(select(BankRow).order_by(BankRow.name)).all()
+            return [_bank(row, counts.get(row.id, 0)) for row in rows]
+
+    def banks_by_id(self) -> dict[int, Bank]:
+        return {bank.id: bank for bank in self.list_banks()}
+
+    def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
+        with self._sessions.begin() as session:
+            row = session.scalar(select(BankRow).where(BankRow.name == name))
+            if row is None:
+                raise NotFound(f"no bank called {name!r}")
+            if row.enabled != enabled:
+                row.enabled = enabled
+                session.add(ChangeRow(kind="bank_enabled" if enabled else "bank_disabled", bank_id=row.id))
+            session.flush()
+            return _bank(row, self._live_count(session, row.id))
+
+    # --- entries -------------------------------------------------------------------------------
+
+    def add_entries(
+        self, bank_id: int, entries: Sequence[NewEntry], *, skip_duplicates: bool = False
+    ) -> tuple[list[Entry], list[Duplicate]]:
+        """Add `entries` to a bank in one transaction; returns (added, duplicates).
+
+        A new entry is a duplicate when its identity signals (its exact hashes; its perceptual
+        hashes if it has no exact one) equal a signal of a live entry of the bank or of an earlier
+        entry of the same batch. A re-encoded copy with the same PDQ but new file hashes is new. Duplicates raise `Conflict`
+        and nothing is written, unless `skip_duplicates`, when they are left out and reported.
+        """
+        with self._sessions.begin() as session:
+            bank = session.get(BankRow, bank_id)
+            if bank is None:
+                raise NotFound(f"no bank with id {bank_id}")
+            duplicates = self._find_duplicates(session, bank_id, entries)
+            if duplicates and not skip_duplicates:
+                first = duplicates[0]
+                where = f"entry {first.existing_entry_id}" if first.existing_entry_id else "an earlier record"
+                raise Conflict(
+                    f"{len(duplicates)} of {len(entries)} entries are already in bank {bank.name!r}; "
+                    f"first: {first.new.source or 'entry'} has {first.shared.type} {first.shared.value} like {where}. "
+                    "Nothing was added."
+                )
+            skipped = {id(d.new) for d in duplicates}
+            rows = [_entry_row(bank_id, entry) for entry in entries if id(entry) not in skipped]
+            session.add_all(rows)
+            session.flush()
+            session.add_all(ChangeRow(kind="entry_added", bank_id=bank_id, entry_id=row.id) for row in rows)
+            return [_entry(row) for row in rows], duplicates
+
+    def _find_duplicates(self, session: Session, bank_id: int, entries: Sequence[NewEntry]) -> list[Duplicate]:
+        keys = {(s.type, s.value) for entry in entries for s in _identity(entry)}
+        existing: dict[tuple[str, str], int] = {}
+        for chunk in _chunks(sorted(keys), _LOOKUP_CHUNK):
+            rows = session.execute(
+                select(SignalRow.type, SignalRow.value, SignalRow.entry_id)
+                .join(EntryRow)
+                .where(
+                    EntryRow.bank_id == bank_id,
+                    EntryRow.status != EntryStatus.RETIRED.value,
+                    tuple_(SignalRow.type, SignalRow.value).in_(chunk),
+                )
+            ).all()
+            existing.update({(t, v): entry_id for t, v, entry_id in rows})
+        duplicates: list[Duplicate] = []
+        seen: set[tuple[str, str]] = set()
+        for entry in entries:
+            keys_of_entry = [(s, (s.type, s.value)) for s in _identity(entry)]
+            clash = next(((s, k) for s, k in keys_of_entry if k in existing or k in seen), None)
+            if clash is not None:
+                duplicates.append(Duplicate(entry, existing.get(clash[1]), clash[0]))
+            else:
+                seen.update(k for _, k in keys_of_entry)
+        return duplicates
+
+    def get_entry(self, entry_id: int) -> Entry:
+        with self._sessions() as session:
+            row = session.get(EntryRow, entry_id)
+            if row is None:
+                raise NotFound(f"no entry with id {entry_id}")
+            return _entry(row)
+
+    def list_entries(
+        self, bank_id: int, *, include_retired: bool = False, after_id: int = 0, limit: int | None = None
+    ) -> list[Entry]:
+        """Entries of a bank in id order; page with `after_id` (the last id seen) and `limit`."""
+        query = select(EntryRow).where(EntryRow.bank_id == bank_id, EntryRow.id > after_id).order_by(EntryRow.id)
+        if not include_retired:
+            query = query.where(EntryRow.status != EntryStatus.RETIRED.value)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._sessions() as session:
+            return [_entry(row) for row in session.scalars(query)]
+
+    def retire_entry(self, entry_id: int, reason: str) -> Entry:
+        with self._sessions.begin() as session:
+            row = session.get(EntryRow, entry_id)
+            if row is None:
+                raise NotFound(f"no entry with id {entry_id}")
+            if row.status == EntryStatus.RETIRED.value:
+                raise InvalidRequest(f"entry {entry_id} is already retired")
+            row.status = EntryStatus.RETIRED.value
+            row.extra = {**row.extra, "retired_reason": reason, "retired_at": utcnow().isoformat()}
+            session.add(ChangeRow(kind="entry_retired", bank_id=row.bank_id, entry_id=row.id))
+            session.flush()
+            return _entry(row)
+
+    # --- lookups for matching ------------------------------------------------------------------
+
+    def find_signals(self, signal_type: str, values: Iterable[str]) -> list[StoredSignal]:
+        """Stored signals of live entries equal to any of `values` (exact-hash matching)."""
+        found: list[StoredSignal] = []
+        with self._sessions() as session:
+            for chunk in _chunks(sorted(set(values)), _LOOKUP_CHUNK):
+                query = _stored_signal_query().where(SignalRow.type == signal_type, SignalRow.value.in_(chunk))
+                found.extend(_stored_signal(row) for row in session.execute(query))
+        return found
+
+    def signals_by_id(self, ids: Iterable[int]) -> dict[int, StoredSignal]:
+        out: dict[int, StoredSignal] = {}
+        with self._sessions() as session:
+            for chunk in _chunks(sorted(set(ids)), _LOOKUP_CHUNK):
+                for row in session.execute(_stored_signal_query().where(SignalRow.id.in_(chunk))):
+                    stored = _stored_signal(row)
+                    out[stored.id] = stored
+        return out
+
+    def iter_live_signals(self, signal_type: str, entry_ids: Sequence[int] | None = None) -> Iterator[StoredSignal]:
+        """Signals of one type on entries that are not retired, optionally only of `entry_ids`."""
+        query = _stored_signal_query().where(SignalRow.type == signal_type).order_by(SignalRow.id)
+        with self._sessions() as session:
+            if entry_ids is None:
+                for row in session.execute(query.execution_options(yield_per=10_000)):
+                    yield _stored_signal(row)
+                return
+            for chunk in _chunks(sorted(set(entry_ids)), _LOOKUP_CHUNK):
+                for row in session.execute(query.where(SignalRow.entry_id.in_(chunk))):
+                    yield _stored_signal(row)
+
+    def current_sequence(self) -> int:
+        with self._sessions() as session:
+            return session.scalar(select(func.coalesce(func.max(ChangeRow.seq), 0))) or 0
+
+    def changes_since(self, seq: int) -> list[Change]:
+        with self._sessions() as session:
+            rows = session.scalars(select(ChangeRow).where(ChangeRow.seq > seq).order_by(ChangeRow.seq))
+            return [Change(r.seq, r.kind, r.bank_id, r.entry_id) for r in rows]
+
+    @staticmethod
+    def _live_count(session: Session, bank_id: int) -> int:
+        return session.scalar(
+            select(func.count()).where(EntryRow.bank_id == bank_id, EntryRow.status != EntryStatus.RETIRED.value)
+        ) or 0
+
+
+def _stored_signal_query():  # type: ignore[no-untyped-def]
+    return (
+        select(SignalRow.id, SignalRow.entry_id, EntryRow.bank_id, SignalRow.type, SignalRow.value,
+               SignalRow.quality, EntryRow.status)
+        .join(EntryRow, SignalRow.entry_id == EntryRow.id)
+        .where(EntryRow.status != EntryStatus.RETIRED.value)
+    )
+
+
+def _stored_signal(row: Sequence[object]) -> StoredSignal:
+    signal_id, entry_id, bank_id, kind, value, quality, status = row
+    return StoredSignal(
+        int(signal_id),  # type: ignore[call-overload]
+        int(entry_id),  # type: ignore[call-overload]
+        int(bank_id),  # type: ignore[call-overload]
+        Signal(str(kind), str(value), quality if isinstance(quality, int) else None),
+        EntryStatus(status),
+    )
+
+
+def _chunks(items: Sequence[object], size: int) -> Iterator[list[object]]:  # type: ignore[misc]
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def _identity(entry: NewEntry) -> list[Signal]:
+    exact = [s for s in entry.signals if not signal_type(s.type).perceptual]
+    return exact or list(entry.signals)
+
+
+def _entry_row(bank_id: int, entry: NewEntry) -> EntryRow:
+    return EntryRow(
+        bank_id=bank_id,
+        status=EntryStatus.CONFIRMED.value,
+        note=entry.note,
+        extra=dict(entry.metadata),
+        source=entry.source,
+        signals=[SignalRow(type=s.type, value=s.value, quality=s.quality) for s in entry.signals],
+    )
+
+
+def _organisation(row: OrganisationRow) -> Organisation:
+    return Organisation(row.id, row.name, row.country)
+
+
+def _bank(row: BankRow, entry_count: int) -> Bank:
+    return Bank(
+        id=row.id,
+        name=row.name,
+        owner=_organisation(row.owner),
+        purpose=BankPurpose(row.purpose),
+        description=row.description,
+        enabled=row.enabled,
+        thresholds=dict(row.thresholds),
+        created_at=row.created_at,
+        entry_count=entry_count,
+    )
+
+
+def _entry(row: EntryRow) -> Entry:
+    return Entry(
+        id=row.id,
+        bank_id=row.bank_id,
+        status=EntryStatus(row.status),
+        signals=tuple(Signal(s.type, s.value, s.quality) for s in row.signals),
+        note=row.note,
+        metadata=dict(row.extra),
+        source=row.source,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
