@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from alliance.core.errors import FormatError
+from alliance.core.signals import Signal
+from alliance.formats import pdq_text
+from alliance.formats.records import MediaRecord
+
+from .helpers import pdq_signals, positionless
+
+H1 = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+H2 = "d8f8f0cce0f4e84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+H3 = "a9f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+LIST = f"""\
+# PDQ hashes shared by hotline X, 2024-05
+{H1.upper()},100
+
+   {H2}   # no quality known
+{H3} , 87 , holiday photo.jpg
+"""
+
+
+def test_reads_hashes_qualities_and_file_names() -> None:
+    records = pdq_text.read(LIST)
+
+    assert records == [
+        MediaRecord(signals=(Signal("pdq", H1, 100),), where="line 2"),
+        MediaRecord(signals=(Signal("pdq", H2, None),), where="line 4"),
+        MediaRecord(signals=(Signal("pdq", H3, 87),), metadata={"filename": "holiday photo.jpg"}, where="line 5"),
+    ]
+
+
+def test_writes_hash_quality_lines() -> None:
+    text = pdq_text.write(pdq_text.read(LIST))
+
+    assert text == f"{H1},100\n{H2}\n{H3},87,holiday photo.jpg\n"
+
+
+def test_round_trip_gives_the_same_records() -> None:
+    records = pdq_text.read(LIST)
+
+    assert positionless(pdq_text.read(pdq_text.write(records))) == positionless(records)
+
+
+@given(st.lists(pdq_signals(), max_size=20))
+def test_round_trip_of_any_valid_hashes(signals: list[Signal]) -> None:
+    records = [MediaRecord(signals=(signal,), where=f"line {n}") for n, signal in enumerate(signals, start=1)]
+
+    assert pdq_text.read(pdq_text.write(records)) == records
+
+
+def test_file_name_without_quality_round_trips() -> None:
+    records = [MediaRecord(signals=(Signal("pdq", H1),), metadata={"filename": "a,b.png"})]
+
+    assert positionless(pdq_text.read(pdq_text.write(records))) == records
+
+
+def test_writer_skips_signals_the_format_cannot_hold() -> None:
+    record = MediaRecord(
+        signals=(Signal("md5", "0cc175b9c0f1b6a831c399e269772661"), Signal("pdq", H1, 90)),
+        metadata={"Category": 1},
+        note="not written",
+    )
+
+    assert pdq_text.write([record]) == f"{H1},90\n"
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "\ufeff"])
+def test_empty_lists_read_as_no_records(text: str) -> None:
+    assert pdq_text.read(text) == []
+    assert pdq_text.write([]) == ""
+
+
+def test_byte_order_mark_and_crlf_are_tolerated() -> None:
+    records = pdq_text.read(f"\ufeff{H1},50\r\n{H2}\r\n")
+
+    assert [record.signals[0].value for record in records] == [H1, H2]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (H1[:-1], "must be 64 hex characters, got 63"),
+        (H1 + "0", "must be 64 hex characters, got 65"),
+        ("z" + H1[1:], "'z', which is not a hex digit"),
+        (",50", "empty pdq hash"),
+        (f"{H1},101", "from 0 to 100, got 101"),
+        (f"{H1},-1", "from 0 to 100, got -1"),
+        (f"{H1},high", "integer from 0 to 100, got 'high'"),
+        (f"{H1},8_7", "integer from 0 to 100, got '8_7'"),
+        (f"{H1},9.5", "integer from 0 to 100, got '9.5'"),
+    ],
+)
+def test_bad_lines_name_the_line_and_the_reason(line: str, reason: str) -> None:
+    text = f"# header comment\n{H2},100\n\n{line}\n{H3}\n"
+
+    with pytest.raises(FormatError) as caught:
+        pdq_text.read(text)
+
+    assert caught.value.where == "line 4"
+    assert reason in str(caught.value)
+    assert str(caught.value).startswith("line 4: ")
