@@ -28,6 +28,9 @@ class HashingError(AllianceError):
         super().__init__(message)
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[HashingError], tuple[str, str]]:  # survives process pools
+        return type(self), (self.reason, str(self))
+
 
 class FormatError(AllianceError):
     """An import file that cannot be read. `where` names the line or record, for example 'line 7'."""
@@ -35,6 +38,10 @@ class FormatError(AllianceError):
     def __init__(self, where: str, message: str) -> None:
         super().__init__(f"{where}: {message}")
         self.where = where
+        self.detail = message
+
+    def __reduce__(self) -> tuple[type[FormatError], tuple[str, str]]:
+        return type(self), (self.where, self.detail)
 
 
 class NotFound(AllianceError):

@@ -1,0 +1,143 @@
+"""The store on SQLite and PostgreSQL: the same behaviour, and nothing half-written."""
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from alliance.core.banks import BankPurpose, EntryStatus, NewEntry
+from alliance.core.errors import Conflict, InvalidRequest, NotFound
+from alliance.core.signals import Signal
+from alliance.store.models import EntryRow, SignalRow
+from alliance.store.repository import Store
+
+
+def pdq(n: int) -> Signal:
+    return Signal("pdq", format(n, "064x"), 90)
+
+
+def md5(n: int) -> Signal:
+    return Signal("md5", format(n, "032x"))
+
+
+def entry(n: int) -> NewEntry:
+    return NewEntry(signals=(pdq(n), md5(n)), note=f"entry {n}", metadata={"n": n}, source=f"test:{n}")
+
+
+@pytest.fixture
+def bank_id(store: Store) -> int:
+    org = store.ensure_organisation("Hotline", "gb")
+    return store.create_bank("known", org.id, BankPurpose.KNOWN, "test bank", {"pdq": 31}).id
+
+
+def count_rows(engine: Engine) -> tuple[int, int]:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(EntryRow)) or 0, session.scalar(
+            select(func.count()).select_from(SignalRow)
+        ) or 0
+
+
+def test_organisation_is_created_once(store: Store):
+    first = store.ensure_organisation("Hotline", "gb")
+    again = store.ensure_organisation("Hotline", "gb")
+    assert first == again and first.country == "GB"
+
+
+def test_bank_create_get_list(store: Store, bank_id: int):
+    bank = store.get_bank("known")
+    assert (bank.id, bank.purpose, bank.enabled, bank.thresholds, bank.owner.name) == (
+        bank_id, BankPurpose.KNOWN, True, {"pdq": 31}, "Hotline"
+    )
+    assert [b.name for b in store.list_banks()] == ["known"]
+
+
+def test_duplicate_bank_name_is_a_conflict(store: Store, bank_id: int):
+    org = store.ensure_organisation("Hotline", "gb")
+    with pytest.raises(Conflict, match="already exists"):
+        store.create_bank("known", org.id, BankPurpose.KNOWN, "", {})
+
+
+def test_unknown_bank(store: Store):
+    with pytest.raises(NotFound, match="no bank called 'nope'"):
+        store.get_bank("nope")
+    with pytest.raises(NotFound):
+        store.add_entries(999, [entry(1)])
+
+
+def test_entries_round_trip_with_signals_and_metadata(store: Store, bank_id: int):
+    added, duplicates = store.add_entries(bank_id, [entry(1), entry(2)])
+    assert duplicates == []
+    stored = store.get_entry(added[0].id)
+    assert stored.signals == (pdq(1), md5(1))
+    assert (stored.note, stored.metadata, stored.source, stored.status) == (
+        "entry 1", {"n": 1}, "test:1", EntryStatus.CONFIRMED
+    )
+    assert [e.id for e in store.list_entries(bank_id)] == [e.id for e in added]
+    assert store.get_bank("known").entry_count == 2
+
+
+def test_duplicates_fail_the_whole_batch(store: Store, engine: Engine, bank_id: int):
+    store.add_entries(bank_id, [entry(1)])
+    before = count_rows(engine)
+    with pytest.raises(Conflict, match="1 of 3 entries are already in bank 'known'.*Nothing was added"):
+        store.add_entries(bank_id, [entry(5), entry(1), entry(6)])
+    assert count_rows(engine) == before
+
+
+def test_duplicates_within_a_batch(store: Store, bank_id: int):
+    with pytest.raises(Conflict, match="an earlier record"):
+        store.add_entries(bank_id, [entry(5), entry(5)])
+
+
+def test_skip_duplicates_adds_the_rest(store: Store, bank_id: int):
+    store.add_entries(bank_id, [entry(1)])
+    added, duplicates = store.add_entries(bank_id, [entry(1), entry(2)], skip_duplicates=True)
+    assert [e.signals for e in added] == [entry(2).signals]
+    assert [d.existing_entry_id for d in duplicates] == [1]
+
+
+def test_same_pdq_with_new_file_hashes_is_not_a_duplicate(store: Store, bank_id: int):
+    store.add_entries(bank_id, [entry(1)])
+    reencoded = NewEntry(signals=(pdq(1), md5(99)))
+    added, _ = store.add_entries(bank_id, [reencoded])
+    assert len(added) == 1
+
+
+def test_retire_keeps_the_entry_and_logs_a_change(store: Store, bank_id: int):
+    (added,), _ = store.add_entries(bank_id, [entry(1)])
+    before = store.current_sequence()
+    retired = store.retire_entry(added.id, "false positive")
+    assert retired.status == EntryStatus.RETIRED
+    assert retired.metadata["retired_reason"] == "false positive"
+    assert store.list_entries(bank_id) == []
+    assert [e.id for e in store.list_entries(bank_id, include_retired=True)] == [added.id]
+    assert [(c.kind, c.entry_id) for c in store.changes_since(before)] == [("entry_retired", added.id)]
+    with pytest.raises(InvalidRequest, match="already retired"):
+        store.retire_entry(added.id, "again")
+    with pytest.raises(NotFound):
+        store.retire_entry(12345, "nope")
+
+
+def test_change_log_is_monotonic_and_complete(store: Store, bank_id: int):
+    start = store.current_sequence()
+    added, _ = store.add_entries(bank_id, [entry(1), entry(2)])
+    store.set_bank_enabled("known", False)
+    changes = store.changes_since(start)
+    assert [c.kind for c in changes] == ["entry_added", "entry_added", "bank_disabled"]
+    assert [c.seq for c in changes] == sorted(c.seq for c in changes)
+    assert store.current_sequence() == changes[-1].seq
+    assert {c.entry_id for c in changes[:2]} == {e.id for e in added}
+
+
+def test_exact_lookup_ignores_retired_entries(store: Store, bank_id: int):
+    added, _ = store.add_entries(bank_id, [entry(1), entry(2)])
+    found = store.find_signals("md5", [md5(1).value, md5(2).value, md5(3).value])
+    assert sorted(s.entry_id for s in found) == sorted(e.id for e in added)
+    store.retire_entry(added[0].id, "test")
+    assert [s.entry_id for s in store.find_signals("md5", [md5(1).value])] == []
+
+
+def test_list_entries_pages(store: Store, bank_id: int):
+    added, _ = store.add_entries(bank_id, [entry(n) for n in range(5)])
+    first = store.list_entries(bank_id, limit=2)
+    rest = store.list_entries(bank_id, after_id=first[-1].id)
+    assert [e.id for e in first + rest] == [e.id for e in added]
