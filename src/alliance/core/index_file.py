@@ -47,14 +47,19 @@ class IndexFile:
     hashes: npt.NDArray[np.uint8]
 
 
+def _bytes_of(array: npt.NDArray[np.generic]) -> memoryview:
+    """The raw bytes of a contiguous array, also when it is empty (a 0-row view cannot be cast)."""
+    return array.reshape(-1).view(np.uint8).data
+
+
 def write_index_file(path: Path, content: IndexFile) -> None:
     ids = np.ascontiguousarray(content.ids, dtype="<i8")
     hashes = np.ascontiguousarray(content.hashes, dtype=np.uint8).reshape(-1, _HASH_BYTES)
     if len(ids) != len(hashes):
         raise ValueError("ids and hashes differ in length")
     digest = hashlib.blake2b(digest_size=32)
-    digest.update(memoryview(ids).cast("B"))
-    digest.update(memoryview(hashes).cast("B"))
+    digest.update(_bytes_of(ids))
+    digest.update(_bytes_of(hashes))
     header = _HEADER.pack(
         MAGIC, FORMAT_VERSION, content.signal_type.encode("ascii"), len(ids), content.sequence, digest.digest()
     ).ljust(HEADER_SIZE, b"\0")
@@ -62,8 +67,8 @@ def write_index_file(path: Path, content: IndexFile) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as out:
         out.write(header)
-        out.write(memoryview(ids).cast("B"))
-        out.write(memoryview(hashes).cast("B"))
+        out.write(_bytes_of(ids))
+        out.write(_bytes_of(hashes))
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
@@ -95,8 +100,8 @@ def read_index_file(path: Path, expected_signal_type: str) -> IndexFile:
     ids = np.memmap(path, dtype="<i8", mode="r", offset=HEADER_SIZE, shape=(count,))
     hashes = np.memmap(path, dtype=np.uint8, mode="r", offset=HEADER_SIZE + 8 * count, shape=(count, _HASH_BYTES))
     digest = hashlib.blake2b(digest_size=32)
-    digest.update(memoryview(ids).cast("B"))
-    digest.update(memoryview(hashes).cast("B"))
+    digest.update(_bytes_of(ids))
+    digest.update(_bytes_of(hashes))
     if digest.digest() != checksum:
         raise IndexFileError(f"{path} is corrupt: checksum does not match its contents")
     return IndexFile(signal_type, sequence, ids, hashes)
