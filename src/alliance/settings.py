@@ -57,7 +57,9 @@ class Settings(BaseSettings):
         rows = []
         for name, info in type(self).model_fields.items():
             env = ENV_PREFIX + name.upper()
-            source = f"env {env}" if env in os.environ else "set in code" if name in self.model_fields_set else "default"
+            source = (
+                f"env {env}" if env in os.environ else "set in code" if name in self.model_fields_set else "default"
+            )
             value = getattr(self, name)
             if name == "database_url" and value is None:
                 value, source = self.resolved_database_url, "default (from home)"

@@ -27,7 +27,9 @@ def brute(stored: np.ndarray, ids: np.ndarray, query: np.ndarray, threshold: int
 def test_query_returns_exactly_the_hashes_within_threshold():
     rng = np.random.default_rng(7)
     base = rng.integers(0, 256, (1, 32), dtype=np.uint8)[0]
-    stored = np.stack([flip_bits(base, d, rng) for d in range(0, 64)] + list(rng.integers(0, 256, (200, 32), dtype=np.uint8)))
+    stored = np.stack(
+        [flip_bits(base, d, rng) for d in range(0, 64)] + list(rng.integers(0, 256, (200, 32), dtype=np.uint8))
+    )
     ids = np.arange(100, 100 + len(stored), dtype=np.int64)
     index = LinearPDQIndex.build(ids, stored)
     for threshold in (0, 1, 31, 32, 64):
@@ -53,7 +55,9 @@ def test_remove_and_re_add():
 def test_empty_index_and_empty_batch():
     index = LinearPDQIndex()
     assert len(index.query(np.zeros((2, 32), np.uint8), 31)) == 0
-    assert len(LinearPDQIndex.build(np.arange(1), np.zeros((1, 32), np.uint8)).query(np.zeros((0, 32), np.uint8), 31)) == 0
+    assert (
+        len(LinearPDQIndex.build(np.arange(1), np.zeros((1, 32), np.uint8)).query(np.zeros((0, 32), np.uint8), 31)) == 0
+    )
 
 
 @pytest.mark.parametrize("threshold", [-1, 65])

@@ -10,9 +10,7 @@ def test_registry_knows_the_four_types():
     assert signal_type_names() == ["md5", "pdq", "sha1", "sha256"]
 
 
-@pytest.mark.parametrize(
-    ("kind", "length"), [("pdq", 64), ("md5", 32), ("sha1", 40), ("sha256", 64)]
-)
+@pytest.mark.parametrize(("kind", "length"), [("pdq", 64), ("md5", 32), ("sha1", 40), ("sha256", 64)])
 def test_canonical_form_is_lowercase_stripped_hex(kind, length):
     raw = " " + "AB" * (length // 2) + "\n"
     assert parse_signal(kind, raw).value == "ab" * (length // 2)

@@ -45,7 +45,7 @@ def test_a_file_that_fails_to_hash_adds_nothing(banks: BankService, engine: Engi
     broken = tmp_path / "broken.jpg"
     broken.write_text("not an image")
     results = list(hash_files([photos[0], broken]))
-    with pytest.raises(HashingError, match="1 of 2 files could not be hashed.*broken.jpg.*Nothing was added"):
+    with pytest.raises(HashingError, match=r"1 of 2 files could not be hashed.*broken\.jpg.*Nothing was added"):
         banks.add_files("photos", results)
     assert count_rows(engine) == (0, 0)
     report = banks.add_files("photos", results, skip_failed=True)

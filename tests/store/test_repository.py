@@ -45,7 +45,11 @@ def test_organisation_is_created_once(store: Store):
 def test_bank_create_get_list(store: Store, bank_id: int):
     bank = store.get_bank("known")
     assert (bank.id, bank.purpose, bank.enabled, bank.thresholds, bank.owner.name) == (
-        bank_id, BankPurpose.KNOWN, True, {"pdq": 31}, "Hotline"
+        bank_id,
+        BankPurpose.KNOWN,
+        True,
+        {"pdq": 31},
+        "Hotline",
     )
     assert [b.name for b in store.list_banks()] == ["known"]
 
@@ -69,7 +73,10 @@ def test_entries_round_trip_with_signals_and_metadata(store: Store, bank_id: int
     stored = store.get_entry(added[0].id)
     assert stored.signals == (pdq(1), md5(1))
     assert (stored.note, stored.metadata, stored.source, stored.status) == (
-        "entry 1", {"n": 1}, "test:1", EntryStatus.CONFIRMED
+        "entry 1",
+        {"n": 1},
+        "test:1",
+        EntryStatus.CONFIRMED,
     )
     assert [e.id for e in store.list_entries(bank_id)] == [e.id for e in added]
     assert store.get_bank("known").entry_count == 2
@@ -78,7 +85,7 @@ def test_entries_round_trip_with_signals_and_metadata(store: Store, bank_id: int
 def test_duplicates_fail_the_whole_batch(store: Store, engine: Engine, bank_id: int):
     store.add_entries(bank_id, [entry(1)])
     before = count_rows(engine)
-    with pytest.raises(Conflict, match="1 of 3 entries are already in bank 'known'.*Nothing was added"):
+    with pytest.raises(Conflict, match=r"1 of 3 entries are already in bank 'known'.*Nothing was added"):
         store.add_entries(bank_id, [entry(5), entry(1), entry(6)])
     assert count_rows(engine) == before
 

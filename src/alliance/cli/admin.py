@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from alliance.cli.context import Node, out
@@ -27,10 +28,9 @@ def db_upgrade(ctx: typer.Context) -> None:
 def config_show(ctx: typer.Context) -> None:
     """Print every setting, its value and where the value came from."""
     node: Node = ctx.obj
-    table = Table("setting", "value", "from", "help")
     for name, value, source, help_text in node.settings.describe():
-        table.add_row(f"ALLIANCE_{name.upper()}", value, source, help_text)
-    out.print(table)
+        out.print(f"ALLIANCE_{name.upper()}={escape(value)}  [dim]({source})[/dim]")
+        out.print(f"    {help_text}", style="dim", markup=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -45,7 +45,8 @@ def register(app: typer.Typer) -> None:
             out.print(f"store: {node.settings.resolved_database_url}")
         added = load_demo_bank(node.banks)
         if not quiet:
-            out.print(f"bank {DEMO_BANK}: {added} photos added (hashes only; the photos are not stored)")
+            loaded = f"{added} photos added" if added else "already loaded"
+            out.print(f"bank {DEMO_BANK}: {loaded} (hashes only; the photos are never stored)")
         rows = run_demo(node.banks, node.matcher)
         table = Table("photo", "alteration", "result", "entry", "distance", title="Altered copies of the demo photos")
         for row in rows:
@@ -56,9 +57,15 @@ def register(app: typer.Typer) -> None:
             else:
                 verdict = "[yellow]matched another photo[/yellow]"
             table.add_row(
-                row.photo, row.alteration, verdict, str(row.matched_entry or ""), "" if row.distance is None else str(row.distance)
+                row.photo,
+                row.alteration,
+                verdict,
+                str(row.matched_entry or ""),
+                "" if row.distance is None else str(row.distance),
             )
         out.print(table)
         hits = sum(r.matched_entry == r.expected_entry for r in rows)
-        out.print(f"{hits} of {len(rows)} altered copies matched their original (PDQ, threshold "
-                  f"{node.banks.get_bank(DEMO_BANK).threshold('pdq')} of 256 bits).")
+        out.print(
+            f"{hits} of {len(rows)} altered copies matched their original (PDQ, threshold "
+            f"{node.banks.get_bank(DEMO_BANK).threshold('pdq')} of 256 bits)."
+        )

@@ -154,7 +154,9 @@ def export(
     ctx: typer.Context,
     name: BankArg,
     fmt: FormatOpt = "pdq-txt",
-    output: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")
+    ] = None,
 ) -> None:
     """Export a bank's live entries."""
     node: Node = ctx.obj

@@ -54,7 +54,7 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         csv_out: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
         jobs: JobsOpt = None,
-    ) -> int:
+    ) -> None:
         """Print the PDQ, MD5, SHA-1 and SHA-256 of images. Nothing is stored. Exit 4 if any file failed."""
         node: Node = ctx.obj
         results = hash_with_progress(node, paths, jobs)
@@ -63,8 +63,7 @@ def register(app: typer.Typer) -> None:
         failed = [r for r in results if not r.ok]
         if failed:
             err.print(f"{len(failed)} of {len(results)} files could not be hashed", markup=False)
-            return 4
+            raise typer.Exit(4)
         if not results:
             err.print("no image files found", markup=False)
-            return 4
-        return 0
+            raise typer.Exit(4)

@@ -1,13 +1,13 @@
 """Entry point of `alliance`. Exit codes, the same for every command:
 
-    0  success (for `match`: at least one match)
-    1  `match` found nothing
-    2  usage error: unknown option, missing argument
-    3  not found: unknown bank or entry
-    4  invalid input: a malformed hash or file, media that cannot be hashed, a bad request
-    5  conflict: a duplicate bank or entry
-    6  the store or a saved index cannot be used
-   70  a bug: please report it with the traceback
+ 0  success (for `match`: at least one match)
+ 1  `match` found nothing
+ 2  usage error: unknown option, missing argument
+ 3  not found: unknown bank or entry
+ 4  invalid input: a malformed hash or file, media that cannot be hashed, a bad request
+ 5  conflict: a duplicate bank or entry
+ 6  the store or a saved index cannot be used
+70  a bug: please report it with the traceback
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import sys
 import traceback
 
-import click
 import typer
 
 from alliance.cli import admin, banks, hashing, matching
@@ -73,22 +72,16 @@ def exit_code(exc: AllianceError) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error is one line on stderr and a documented exit code."""
     try:
-        result = app(args=argv, prog_name="alliance", standalone_mode=False)
-        return result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        err.print("aborted")
-        return 130
+        app(args=argv, prog_name="alliance")  # Typer's standalone mode exits via SystemExit
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except AllianceError as exc:
         err.print(f"error: {exc}", markup=False)
         return exit_code(exc)
     except Exception:  # a bug: keep the traceback, it is what a report needs
         traceback.print_exc()
         return 70
+    return 0
 
 
 def run() -> None:

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--bank", "-b", help="Match only this bank (repeatable).")
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    ) -> int:
+    ) -> None:
         """Match images or hashes against the enabled banks. Exit 0 if anything matched, 1 if not."""
         node: Node = ctx.obj
         rows = []
@@ -40,8 +40,7 @@ def register(app: typer.Typer) -> None:
         print_rows(rows, MATCH_COLUMNS, OutputFormat.JSON if json_out else OutputFormat.TABLE)
         if not rows:
             err.print("no match", markup=False)
-            return 1
-        return 0
+            raise typer.Exit(1)
 
 
 def _signals_of(node: Node, query: str) -> list[Signal]:

@@ -1,13 +1,13 @@
 """The one exception tree of Alliance. Adapters map it to exit codes (CLI) and statuses (API) once.
 
-    AllianceError
-     ├── InvalidSignal        a hash string that is empty, of the wrong length or not hex
-     ├── HashingError         media that cannot be hashed (corrupt, truncated, too large, ...)
-     ├── FormatError          an import file that cannot be read; names the line or record
-     ├── NotFound             an unknown bank, entry or organisation
-     ├── Conflict             a duplicate (bank name, entry already in a bank)
-     ├── InvalidRequest       arguments that make no sense together (bad threshold, ...)
-     └── IndexFileError       a saved index that is corrupt, truncated, stale or too new
+AllianceError
+ ├── InvalidSignal        a hash string that is empty, of the wrong length or not hex
+ ├── HashingError         media that cannot be hashed (corrupt, truncated, too large, ...)
+ ├── FormatError          an import file that cannot be read; names the line or record
+ ├── NotFound             an unknown bank, entry or organisation
+ ├── Conflict             a duplicate (bank name, entry already in a bank)
+ ├── InvalidRequest       arguments that make no sense together (bad threshold, ...)
+ └── IndexFileError       a saved index that is corrupt, truncated, stale or too new
 """
 
 from __future__ import annotations

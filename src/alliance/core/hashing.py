@@ -78,7 +78,9 @@ def decode_image(data: bytes, limits: HashingLimits = HashingLimits()) -> tuple[
         try:
             image = Image.open(io.BytesIO(data))
         except UnidentifiedImageError:
-            raise HashingError("not_an_image", "not an image Alliance can read (JPEG, PNG, GIF, WebP, BMP, TIFF)") from None
+            raise HashingError(
+                "not_an_image", "not an image Alliance can read (JPEG, PNG, GIF, WebP, BMP, TIFF)"
+            ) from None
         except Image.DecompressionBombError as exc:
             # Pillow refuses at twice its own limit before we see the size; its message holds the count.
             claimed = re.search(r"\((\d+) pixels\)", str(exc))
@@ -101,7 +103,9 @@ def decode_image(data: bytes, limits: HashingLimits = HashingLimits()) -> tuple[
             raise _too_many_pixels(width * height, limits, f"{width}x{height} = ") from exc
         except OSError as exc:
             if "truncated" in str(exc):
-                raise HashingError("truncated", "the image is truncated: the file ends before the picture does") from exc
+                raise HashingError(
+                    "truncated", "the image is truncated: the file ends before the picture does"
+                ) from exc
             raise HashingError("corrupt", f"the image is corrupt: {exc}") from exc
         except (SyntaxError, ValueError, EOFError, struct.error) as exc:
             raise HashingError("corrupt", f"the image is corrupt: {exc}") from exc

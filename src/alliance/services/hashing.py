@@ -52,7 +52,9 @@ def hash_file(path: Path, limits: HashingLimits = HashingLimits()) -> FileResult
     try:
         size = path.stat().st_size
         if size > limits.max_bytes:  # refuse before reading a huge file into memory
-            raise HashingError("too_large", f"the file is {size:,} bytes, above the limit of {limits.max_bytes:,} bytes")
+            raise HashingError(
+                "too_large", f"the file is {size:,} bytes, above the limit of {limits.max_bytes:,} bytes"
+            )
         data = path.read_bytes()
     except HashingError as exc:
         return FileResult(path, error=exc)

@@ -82,9 +82,7 @@ class Matcher:
         usable = [s for s in stored if is_matchable(s.signal, self.min_quality)]
         if not usable:
             return
-        index.add(
-            np.array([s.id for s in usable], dtype=np.int64), pdq_hex_to_bytes([s.signal.value for s in usable])
-        )
+        index.add(np.array([s.id for s in usable], dtype=np.int64), pdq_hex_to_bytes([s.signal.value for s in usable]))
         for s in usable:
             self._owner[s.id] = (s.entry_id, s.bank_id)
             self._signals_of_entry[s.entry_id].append(s.id)
@@ -121,7 +119,9 @@ class Matcher:
         threshold = max(bank.threshold("pdq") for bank in banks.values())
         hits = self._index.query(pdq_hex_to_bytes([q.value for q in queries]), threshold)
         candidates = []
-        for q_no, signal_id, distance in zip(hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist(), strict=True):
+        for q_no, signal_id, distance in zip(
+            hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist(), strict=True
+        ):
             entry_id, bank_id = self._owner[signal_id]
             bank = banks.get(bank_id)
             if bank is not None and distance <= bank.threshold("pdq"):

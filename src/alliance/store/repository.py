@@ -8,8 +8,9 @@ dataclasses, never ORM rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
-from sqlalchemy import Engine, func, select, tuple_
+from sqlalchemy import Engine, Row, Select, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from alliance.store.db import session_factory
 from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
 
 _LOOKUP_CHUNK = 500
+T = TypeVar("T")
 
 
 class Store:
@@ -115,8 +117,9 @@ class Store:
 
         A new entry is a duplicate when its identity signals (its exact hashes; its perceptual
         hashes if it has no exact one) equal a signal of a live entry of the bank or of an earlier
-        entry of the same batch. A re-encoded copy with the same PDQ but new file hashes is new. Duplicates raise `Conflict`
-        and nothing is written, unless `skip_duplicates`, when they are left out and reported.
+        entry of the same batch. A re-encoded copy with the same PDQ but new file hashes is new.
+        Duplicates raise `Conflict` and nothing is written, unless `skip_duplicates`, when they are
+        left out and reported.
         """
         with self._sessions.begin() as session:
             bank = session.get(BankRow, bank_id)
@@ -238,32 +241,36 @@ class Store:
 
     @staticmethod
     def _live_count(session: Session, bank_id: int) -> int:
-        return session.scalar(
-            select(func.count()).where(EntryRow.bank_id == bank_id, EntryRow.status != EntryStatus.RETIRED.value)
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count()).where(EntryRow.bank_id == bank_id, EntryRow.status != EntryStatus.RETIRED.value)
+            )
+            or 0
+        )
 
 
-def _stored_signal_query():  # type: ignore[no-untyped-def]
+def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str]:
     return (
-        select(SignalRow.id, SignalRow.entry_id, EntryRow.bank_id, SignalRow.type, SignalRow.value,
-               SignalRow.quality, EntryRow.status)
+        select(
+            SignalRow.id,
+            SignalRow.entry_id,
+            EntryRow.bank_id,
+            SignalRow.type,
+            SignalRow.value,
+            SignalRow.quality,
+            EntryRow.status,
+        )
         .join(EntryRow, SignalRow.entry_id == EntryRow.id)
         .where(EntryRow.status != EntryStatus.RETIRED.value)
     )
 
 
-def _stored_signal(row: Sequence[object]) -> StoredSignal:
+def _stored_signal(row: Row[int, int, int, str, str, int | None, str]) -> StoredSignal:
     signal_id, entry_id, bank_id, kind, value, quality, status = row
-    return StoredSignal(
-        int(signal_id),  # type: ignore[call-overload]
-        int(entry_id),  # type: ignore[call-overload]
-        int(bank_id),  # type: ignore[call-overload]
-        Signal(str(kind), str(value), quality if isinstance(quality, int) else None),
-        EntryStatus(status),
-    )
+    return StoredSignal(signal_id, entry_id, bank_id, Signal(kind, value, quality), EntryStatus(status))
 
 
-def _chunks(items: Sequence[object], size: int) -> Iterator[list[object]]:  # type: ignore[misc]
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
 

@@ -1,0 +1,172 @@
+"""The `alliance` command as a user runs it: output, exit codes, one-line errors, nothing half-done."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from alliance.cli.main import main
+
+PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh ALLIANCE_HOME, and a working directory of its own."""
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setenv("ALLIANCE_HOME", str(home))
+    monkeypatch.delenv("ALLIANCE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("ALLIANCE_HASH_JOBS", "1")
+    monkeypatch.chdir(work)
+    return home
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main([*args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_help_everywhere(capsys, home):
+    for args in ([], ["bank"], ["bank", "import", "--help"], ["match", "--help"], ["hash", "--help"]):
+        code, out, _ = run(capsys, *args, *([] if "--help" in args else ["--help"]))
+        assert code == 0 and "Usage" in out
+
+
+def test_hash_prints_json_and_csv(capsys, home, photos):
+    code, out, _ = run(capsys, "hash", "--json", str(photos[0]))
+    assert code == 0
+    (row,) = json.loads(out)
+    assert row["pdq"] and row["quality"] == 100 and len(row["sha256"]) == 64 and row["error"] is None
+    code, out, _ = run(capsys, "hash", "--csv", str(photos[0]), str(photos[1]))
+    assert code == 0 and out.splitlines()[0] == "path,pdq,quality,md5,sha1,sha256,error" and len(out.splitlines()) == 3
+
+
+def test_hash_reports_bad_files_and_exits_4(capsys, home, photos, tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("hello")
+    code, out, err = run(capsys, "hash", "--json", str(photos[0]), str(bad))
+    assert code == 4
+    rows = json.loads(out)
+    assert rows[0]["error"] is None and "not an image" in rows[1]["error"]
+    assert "1 of 2 files could not be hashed" in err
+
+
+def test_bank_lifecycle_and_match(capsys, home, photos):
+    assert run(capsys, "bank", "create", "photos")[0] == 0
+    code, out, _ = run(capsys, "bank", "add", "photos", str(photos[0].parent))
+    assert code == 0 and f"added {len(photos)} entries" in out
+    code, out, _ = run(capsys, "bank", "list", "--json")
+    assert json.loads(out)[0]["entries"] == len(photos)
+    code, out, _ = run(capsys, "match", "--json", str(photos[0]))
+    assert code == 0 and {m["type"] for m in json.loads(out)} == {"pdq", "md5", "sha1", "sha256"}
+    entry = json.loads(out)[0]["entry"]
+    assert run(capsys, "bank", "retire", str(entry), "--reason", "test")[0] == 0
+    code, _, err = run(capsys, "match", str(photos[0]))
+    assert code == 1 and "no match" in err
+    assert run(capsys, "bank", "disable", "photos")[0] == 0
+    code, _, _ = run(capsys, "match", str(photos[1]))
+    assert code == 1
+
+
+def test_import_export_round_trip(capsys, home, tmp_path):
+    hashes = tmp_path / "list.txt"
+    hashes.write_text(f"# two hashes\n{PDQ},90\n{'0' * 63}1\n")
+    assert run(capsys, "bank", "create", "list")[0] == 0
+    code, out, _ = run(capsys, "bank", "import", "list", str(hashes), "--format", "pdq-txt")
+    assert code == 0 and "added 2 entries" in out
+    code, out, _ = run(capsys, "bank", "export", "list", "--format", "pdq-txt")
+    assert code == 0 and f"{PDQ},90" in out.splitlines()
+    code, out, _ = run(capsys, "match", "--json", f"pdq:{PDQ}")
+    assert code == 0 and json.loads(out)[0]["distance"] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "words"),
+    [
+        (["bank", "add", "nope", "."], 3, "no bank called 'nope'"),
+        (["match", "pdq:1234"], 4, "64 hex characters"),
+        (["match", "nothing-here.jpg"], 4, "neither a file nor a hash"),
+        (["bank", "create", "bad name"], 4, "invalid bank name"),
+        (["bank", "export", "missing"], 3, "no bank"),
+        (["bank", "import", "missing", "x.txt"], 3, "no bank"),
+        (["bank", "retire", "999", "--reason", "x"], 3, "no entry with id 999"),
+        (["match", "--bank", "missing", f"pdq:{PDQ}"], 3, "no bank"),
+    ],
+)
+def test_errors_are_one_line_with_documented_codes(capsys, home, args, code, words):
+    got, _, err = run(capsys, *args)
+    assert got == code
+    assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_usage_errors_exit_2(capsys, home):
+    assert run(capsys, "bank", "create")[0] == 2
+    assert run(capsys, "no-such-command")[0] == 2
+
+
+def test_bad_import_names_the_line_and_adds_nothing(capsys, home, tmp_path):
+    hashes = tmp_path / "list.txt"
+    hashes.write_text(f"{PDQ}\nnot-a-hash\n")
+    run(capsys, "bank", "create", "list")
+    code, _, err = run(capsys, "bank", "import", "list", str(hashes))
+    assert code == 4 and "line 2" in err
+    _, out, _ = run(capsys, "bank", "list", "--json")
+    assert json.loads(out)[0]["entries"] == 0
+
+
+def test_duplicate_bank_and_entries(capsys, home, photos):
+    run(capsys, "bank", "create", "photos")
+    assert run(capsys, "bank", "create", "photos")[0] == 5
+    run(capsys, "bank", "add", "photos", str(photos[0]))
+    code, _, err = run(capsys, "bank", "add", "photos", str(photos[0]), str(photos[1]))
+    assert code == 5 and "Nothing was added" in err
+    code, out, _ = run(capsys, "bank", "add", "photos", str(photos[0]), str(photos[1]), "--skip-duplicates")
+    assert code == 0 and "added 1 entries" in out and "skipped 1 duplicates" in out
+
+
+def test_config_show_names_sources(capsys, home, monkeypatch):
+    monkeypatch.setenv("ALLIANCE_PDQ_THRESHOLD", "20")
+    code, out, _ = run(capsys, "config", "show")
+    assert code == 0
+    line = next(line for line in out.splitlines() if "ALLIANCE_PDQ_THRESHOLD" in line)
+    assert "20" in line and "env" in line
+    assert "default" in next(line for line in out.splitlines() if "ALLIANCE_MAX_PIXELS" in line)
+
+
+def test_db_upgrade_reports_revision(capsys, home):
+    code, out, _ = run(capsys, "db", "upgrade")
+    assert code == 0 and "revision 0001 (latest 0001)" in out
+
+
+def test_demo_prints_the_table(capsys, home):
+    code, out, _ = run(capsys, "demo")
+    assert code == 0
+    assert "JPEG quality 30" in out and "matched" in out and "no match" in out
+    assert "altered copies matched their original" in out
+
+
+def test_media_never_reach_the_disk(capsys, home, photos, tmp_path):
+    """Hash and bank the photos through the CLI, then look for their bytes everywhere we write."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for photo in photos:
+        (inputs / photo.name).write_bytes(photo.read_bytes())
+    run(capsys, "hash", str(inputs))
+    run(capsys, "bank", "create", "photos")
+    run(capsys, "bank", "add", "photos", str(inputs))
+    run(capsys, "match", str(inputs / photos[0].name))
+    run(capsys, "demo")
+    # A distinctive run from the middle of each file (past the shared JPEG header tables).
+    needles = [p.read_bytes()[len(p.read_bytes()) // 2 :][:64] for p in photos]
+    written = [f for root in (home, Path.cwd()) for f in root.rglob("*") if f.is_file()]
+    assert any(f.name.startswith("alliance.db") for f in written)
+    for file in written:
+        content = file.read_bytes()
+        assert not any(needle in content for needle in needles), file
+    assert os.listdir(Path.cwd()) == []
