@@ -59,6 +59,16 @@ def test_file_name_without_quality_round_trips() -> None:
     assert positionless(pdq_text.read(pdq_text.write(records))) == records
 
 
+@given(st.text(max_size=20))
+def test_any_file_name_reads_back_as_itself_or_is_left_out(filename: str) -> None:
+    records = [MediaRecord(signals=(Signal("pdq", H1, 60),), metadata={"filename": filename})]
+
+    (record,) = pdq_text.read(pdq_text.write(records))
+
+    assert record.signals == records[0].signals
+    assert record.metadata in ({"filename": filename}, {})
+
+
 def test_writer_skips_signals_the_format_cannot_hold() -> None:
     record = MediaRecord(
         signals=(Signal("md5", "0cc175b9c0f1b6a831c399e269772661"), Signal("pdq", H1, 90)),

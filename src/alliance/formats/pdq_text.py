@@ -11,7 +11,8 @@ Each line is `hash`, `hash,quality` or `hash,quality,filename` (the last is what
 stored lowercase.
 
 Kept: the hash, its quality and the file name (as `metadata["filename"]`). Lost: comments, blank
-lines, and file names holding `#` or a line break (they cannot be written back). On writing, every
+lines, and file names that would not read back (holding `#` or a line break, or starting or
+ending with whitespace). On writing, every
 PDQ signal of every record becomes one line; other signal types, notes and other metadata have no
 place in this format and are not written.
 """
@@ -47,7 +48,7 @@ def write(records: Iterable[MediaRecord]) -> str:
         filename = record.metadata.get(FILENAME_KEY)
         for signal in record.signals:
             if signal.type == SIGNAL_TYPE:
-                lines.append(_format_line(signal, filename if isinstance(filename, str) else None))
+                lines.append(_format_line(signal, filename if _writable(filename) else None))
     return "".join(line + "\n" for line in lines)
 
 
@@ -70,8 +71,15 @@ def _parse_quality(text: str, where: str) -> int | None:
     return int(text)
 
 
+def _writable(filename: object) -> bool:
+    """Whether `filename` reads back as itself: one line, no `#`, no surrounding whitespace."""
+    if not isinstance(filename, str) or "#" in filename:
+        return False
+    return filename.splitlines() == [filename] and filename.strip() == filename
+
+
 def _format_line(signal: Signal, filename: str | None) -> str:
-    if filename and "\n" not in filename and "#" not in filename:
+    if filename:
         return f"{signal.value},{'' if signal.quality is None else signal.quality},{filename}"
     if signal.quality is None:
         return signal.value

@@ -5,7 +5,7 @@
     video_md5,0cc175b9c0f1b6a831c399e269772661,,,seen 2024-05,Hotline X
 
 This is the shape `threatexchange dataset -P --csv` prints (`collab,signal_type,signal_str,
-category,tags`) and that HMA's banks hold (a signal type name and a signal string), so exports from
+category,tags`) and that HMA's bank API takes (a signal type name and a signal string), so exports from
 either import without editing.
 
 Columns (names matched case-insensitively, surrounding whitespace ignored; order is free):
@@ -14,7 +14,7 @@ Columns (names matched case-insensitively, surrounding whitespace ignored; order
 - `signal_value` (required; `signal_str` and `signal` are accepted instead): the hash.
 - `quality` (optional): PDQ quality 0-100; empty means not known. Exact hashes take no quality.
 - `tags` (optional): tags separated by spaces (as the threatexchange CLI writes them) or commas;
-  kept as a list in `metadata["tags"]`.
+  kept as a list in `metadata["tags"]` (so a tag cannot itself hold a space or a comma).
 - `note` (optional; `notes`, `description`, `comment` or `comments` are accepted instead, the first
   one present wins): free text, kept as `MediaRecord.note`.
 - any other column (`collab`, `category`, ids, dates, ...): kept as text in `metadata` under its
@@ -28,7 +28,8 @@ name was mapped, the original spelling is kept in `metadata["signal_type"]` and 
 Types Alliance does not know (`raw_text`, `url`, `tmk_pdqf`, ...) are an error: filter them out
 first (`threatexchange dataset -s pdq video_md5 ...`).
 
-Kept: everything above. Lost: the header's spelling of known columns (written back as the names
+Written with CRLF line ends (RFC 4180), which also keeps a lone CR inside a note quoted. Kept:
+everything above. Lost: the header's spelling of known columns (written back as the names
 above) and blank lines. A record with several signals is written as one row per signal, each
 repeating its metadata, so it reads back as several records. Metadata from other formats: values
 that are not text are written as JSON, and a key that would read back as a known column (VICS's
@@ -84,7 +85,7 @@ def write(records: Iterable[MediaRecord]) -> str:
     header += [name for name in (QUALITY_COLUMN, TAGS_COLUMN, NOTE_COLUMNS[0]) if any(row.get(name) for row in rows)]
     out = io.StringIO()
     # Only empty quality/tags/note cells are left out of the header, so "ignore" drops nothing.
-    writer = csv.DictWriter(out, header + extra, lineterminator="\n", extrasaction="ignore")
+    writer = csv.DictWriter(out, header + extra, lineterminator="\r\n", extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
