@@ -25,8 +25,8 @@ test: $(VENV)/.test-extras  ## set up with test extras and run the whole suite
 	$(BIN)/pytest
 
 lint: $(VENV)/.test-extras
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
+	$(BIN)/ruff format --check src tests $(wildcard bench)
 
 typecheck: $(VENV)/.test-extras
 	$(BIN)/mypy
