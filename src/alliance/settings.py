@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.home.resolve() / 'alliance.db'}"
 
     @property
+    def index_path(self) -> Path:
+        """Where the PDQ index is saved, so a start loads it instead of rebuilding."""
+        return self.home / "index" / "pdq.idx"
+
+    @property
     def hashing_limits(self) -> HashingLimits:
         return HashingLimits(self.max_file_bytes, self.max_pixels, self.pdq_min_quality)
 

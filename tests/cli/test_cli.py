@@ -170,3 +170,22 @@ def test_media_never_reach_the_disk(capsys, home, photos, tmp_path):
         content = file.read_bytes()
         assert not any(needle in content for needle in needles), file
     assert os.listdir(Path.cwd()) == []
+
+
+def test_index_build_status_verify(capsys, home, photos):
+    run(capsys, "bank", "create", "photos")
+    run(capsys, "bank", "add", "photos", str(photos[0]), str(photos[1]))
+    code, out, _ = run(capsys, "index", "build")
+    assert code == 0 and "with 2 hashes" in out
+    code, out, _ = run(capsys, "index", "status")
+    assert code == 0 and "hashes: 2" in out and "loaded from: file" in out
+    assert run(capsys, "index", "verify")[0] == 0
+    index_file = home / "index" / "pdq.idx"
+    data = bytearray(index_file.read_bytes())
+    data[-1] ^= 0xFF
+    index_file.write_bytes(bytes(data))
+    code, _, err = run(capsys, "index", "verify")
+    assert code == 6 and "checksum" in err
+    code, out, _ = run(capsys, "match", str(photos[0]))  # rebuilt from the store, still matches
+    assert code == 0
+    assert run(capsys, "index", "verify")[0] == 0

@@ -1,14 +1,16 @@
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from alliance.core.alterations import DEMO_ALTERATIONS, reencode_jpeg
 from alliance.core.errors import NotFound
 from alliance.core.hashing import hash_image
+from alliance.core.mih_index import MIHPDQIndex
 from alliance.core.signals import Signal
 from alliance.services.banks import BankService
 from alliance.services.hashing import hash_files
-from alliance.services.matching import Matcher
+from alliance.services.matching import Matcher, verify_index_file
 
 
 @pytest.fixture
@@ -87,3 +89,69 @@ def test_demo_alterations_that_should_match_do(matcher: Matcher, loaded, photos)
         for name in ("JPEG quality 30", "greyscale"):
             altered = hash_image(DEMO_ALTERATIONS[name](path.read_bytes()))
             assert loaded[path.name] in {m.entry_id for m in matcher.match(list(altered.signals))}, (path.name, name)
+
+
+def signals_of(path: Path) -> list[Signal]:
+    return list(hash_image(path.read_bytes()).signals)
+
+
+def test_index_is_saved_loaded_and_replayed(banks: BankService, store, photos, tmp_path):
+    path = tmp_path / "index" / "pdq.idx"
+    banks.create_bank("photos")
+    banks.add_files("photos", list(hash_files(photos[:3])))
+    first = Matcher(store, path)
+    assert first.loaded_from == "store" and path.exists() and first.status().size == 3
+
+    banks.add_files("photos", list(hash_files(photos[3:5])))  # changes after the save
+    second = Matcher(store, path)
+    assert second.loaded_from == "file"
+    assert second.status().size == 5 and second.sequence == store.current_sequence()
+    assert {m.entry_id for m in second.match(signals_of(photos[4]))}
+
+
+def test_corrupt_or_stale_index_file_is_rebuilt(banks: BankService, store, photos, tmp_path):
+    path = tmp_path / "pdq.idx"
+    banks.create_bank("photos")
+    banks.add_files("photos", list(hash_files(photos[:2])))
+    Matcher(store, path)
+    path.write_bytes(path.read_bytes()[:-3])
+    rebuilt = Matcher(store, path)
+    assert rebuilt.loaded_from == "store" and rebuilt.status().size == 2
+    assert verify_index_file(store, path) == []
+
+    ahead = MIHPDQIndex.build(np.array([1]), np.zeros((1, 32), np.uint8))
+    ahead.save(path, sequence=store.current_sequence() + 100)  # a file newer than the store
+    assert "the store has only" in verify_index_file(store, path)[0]
+    assert Matcher(store, path).loaded_from == "store"
+
+
+def test_verify_finds_a_file_that_disagrees_with_the_store(banks: BankService, store, photos, tmp_path):
+    path = tmp_path / "pdq.idx"
+    banks.create_bank("photos")
+    report = banks.add_files("photos", list(hash_files(photos[:2])))
+    Matcher(store, path)
+    assert verify_index_file(store, path) == []
+    saved = MIHPDQIndex.build(np.array([999]), np.zeros((1, 32), np.uint8))
+    saved.save(path, sequence=store.current_sequence())
+    problems = verify_index_file(store, path)
+    assert any("missing from the file" in p for p in problems) and any("not live" in p for p in problems)
+    assert report.added
+
+
+def test_retire_and_disable_act_before_the_next_refresh(banks: BankService, store, photos):
+    banks.create_bank("photos")
+    report = banks.add_files("photos", list(hash_files(photos[:2])))
+    matcher = Matcher(store, refresh_interval=3600)
+    assert matcher.match(signals_of(photos[0]))
+    banks.retire_entry(report.added[0].id, "test")
+    assert matcher.match(signals_of(photos[0])) == []
+    banks.set_enabled("photos", False)
+    assert matcher.match(signals_of(photos[1])) == []
+
+
+def test_dihedral_variants_collapse_to_one_row_per_entry(matcher: Matcher, loaded, photos):
+    pdq = hash_image(photos[0].read_bytes()).get("pdq")
+    assert pdq is not None
+    near = flip_pdq(pdq, 3)
+    matches = matcher.match([near, pdq], variants=["rotate90", "original"])
+    assert [(m.entry_id, m.distance, m.variant) for m in matches] == [(loaded[photos[0].name], 0, "original")]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from alliance.cli.context import Node, out
+from alliance.cli.context import Node, err, out
+from alliance.core.errors import IndexFileError
 from alliance.services.demo import DEMO_BANK, load_demo_bank, run_demo
+from alliance.services.matching import verify_index_file
 from alliance.store.db import schema_revision
 
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
+index_app = typer.Typer(help="The saved PDQ matching index.", no_args_is_help=True)
 config_app = typer.Typer(help="The node's settings.", no_args_is_help=True)
 
 
@@ -22,6 +26,50 @@ def db_upgrade(ctx: typer.Context) -> None:
     node: Node = ctx.obj
     current, head = schema_revision(node.store.engine)
     out.print(f"store at revision {current} (latest {head}): {node.settings.resolved_database_url.split('@')[-1]}")
+
+
+@index_app.command("build")
+def index_build(ctx: typer.Context) -> None:
+    """Rebuild the PDQ index from the store and save it."""
+    node: Node = ctx.obj
+    matcher = node.matcher
+    started = time.perf_counter()
+    matcher.rebuild()
+    matcher.save()
+    status = matcher.status()
+    out.print(
+        f"built {status.engine} with {status.size:,} hashes at change {status.sequence} "
+        f"in {time.perf_counter() - started:.2f} s: {status.path}"
+    )
+
+
+@index_app.command("status")
+def index_status(ctx: typer.Context) -> None:
+    """Where the index is, how big, and how far behind the store its saved file is."""
+    node: Node = ctx.obj
+    path = node.settings.index_path
+    saved = f"{path} ({path.stat().st_size:,} bytes)" if path.exists() else f"{path} (not saved yet)"
+    status = node.matcher.status()
+    out.print(f"engine: {status.engine}", markup=False)
+    out.print(f"file: {saved}", markup=False)
+    out.print(f"loaded from: {status.loaded_from}", markup=False)
+    out.print(f"hashes: {status.size:,}", markup=False)
+    out.print(f"reflects change {status.sequence} of {status.store_sequence}", markup=False)
+
+
+@index_app.command("verify")
+def index_verify(ctx: typer.Context) -> None:
+    """Check the saved index file: its checksum, and its contents against the store. Exit 6 if unsound."""
+    node: Node = ctx.obj
+    path = node.settings.index_path
+    if not path.exists():
+        raise IndexFileError(f"no saved index at {path}; run `alliance index build`")
+    problems = verify_index_file(node.store, path, node.settings.pdq_min_quality)
+    for problem in problems:
+        err.print(f"problem: {problem}", markup=False)
+    if problems:
+        raise typer.Exit(6)
+    out.print(f"{path}: sound", markup=False)
 
 
 @config_app.command("show")

@@ -34,4 +34,4 @@ class Node:
 
     @cached_property
     def matcher(self) -> Matcher:
-        return Matcher(self.store, min_quality=self.settings.pdq_min_quality)
+        return Matcher(self.store, self.settings.index_path, min_quality=self.settings.pdq_min_quality)

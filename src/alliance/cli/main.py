@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 
@@ -55,6 +56,7 @@ app = typer.Typer(
 app.add_typer(banks.app, name="bank")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.config_app, name="config")
+app.add_typer(admin.index_app, name="index")
 hashing.register(app)
 matching.register(app)
 admin.register(app)
@@ -71,6 +73,7 @@ def exit_code(exc: AllianceError) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error is one line on stderr and a documented exit code."""
+    logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
     try:
         app(args=argv, prog_name="alliance")  # Typer's standalone mode exits via SystemExit
     except SystemExit as exc:

@@ -134,3 +134,4 @@ class StoredSignal:
     bank_id: int
     signal: Signal
     entry_status: EntryStatus
+    bank_enabled: bool = True

@@ -1,31 +1,43 @@
 """Matching: which bank entries does a piece of media, or a hash, correspond to?
 
-Perceptual signals (PDQ) go through one in-memory index across all banks; exact signals (md5,
-sha1, sha256) are looked up in the store. The index is built from the store and kept current by
-replaying the store's change log, so an entry retired a moment ago no longer matches. Bank
-filters, per-bank thresholds and entry status are applied to the index's raw hits.
+Perceptual signals (PDQ) go through one in-memory index across all banks, keyed by the store's
+signal ids; exact signals (md5, sha1, sha256) are looked up in the store. The index only answers
+"which stored hashes are near"; everything that can change in an instant (an entry retired, a
+bank disabled) is read from the store for the hits alone, so it takes effect at once and costs
+nothing when nothing matches. New entries reach the index by replaying the store's change log.
+
+On start the index is loaded from its saved file and the changes since the file's sequence are
+replayed; a missing, corrupt, stale or newer-format file is rebuilt from the store.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from alliance.core.banks import Bank, EntryStatus, StoredSignal
-from alliance.core.errors import NotFound
-from alliance.core.index import LinearPDQIndex, PDQIndex, pdq_hex_to_bytes
+from alliance.core.errors import IndexFileError, NotFound
+from alliance.core.index import HashArray, IdArray, PDQIndex, pdq_hex_to_bytes
+from alliance.core.index_file import read_index_file
+from alliance.core.mih_index import MIHPDQIndex
 from alliance.core.signals import PDQ_MIN_QUALITY, Signal, is_matchable
 from alliance.store.repository import Store
 
+log = logging.getLogger(__name__)
+
 MATCHING_STATUSES = frozenset({EntryStatus.CONFIRMED})
+SAVE_AFTER_REPLAYED = 1000
+"""Save the index after replaying at least this many changes, so the next start replays fewer."""
 
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One entry that a query signal matched."""
+    """One entry that a query signal matched. `variant` names the transform of the query that matched."""
 
     query: Signal
     bank: str
@@ -33,6 +45,17 @@ class Match:
     entry_id: int
     signal_type: str
     distance: int
+    variant: str = "original"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    engine: str
+    size: int
+    sequence: int
+    store_sequence: int
+    path: Path | None
+    loaded_from: str
 
 
 class Matcher:
@@ -41,102 +64,188 @@ class Matcher:
     def __init__(
         self,
         store: Store,
-        index_factory: Callable[[], PDQIndex] = LinearPDQIndex,
+        index_path: Path | None = None,
+        engine: type[PDQIndex] = MIHPDQIndex,
         min_quality: int = PDQ_MIN_QUALITY,
+        refresh_interval: float = 0.0,
     ) -> None:
+        """`refresh_interval`: seconds between change-log reads before a match (0: before every match)."""
         self.store = store
+        self.refresh_interval = refresh_interval
+        self._refreshed_at = 0.0
+        self.index_path = index_path
+        self.engine = engine
         self.min_quality = min_quality
-        self._index_factory = index_factory
-        self._index: PDQIndex = index_factory()
-        self._owner: dict[int, tuple[int, int]] = {}  # signal id -> (entry id, bank id)
-        self._signals_of_entry: dict[int, list[int]] = defaultdict(list)
         self.sequence = 0
+        self.loaded_from = "store"
+        self._index: PDQIndex = engine()
+        self._banks: dict[int, Bank] = {}
+        self._open()
+
+    # --- the index's life ----------------------------------------------------------------------
+
+    def _open(self) -> None:
+        if self.index_path is not None and self.index_path.exists():
+            try:
+                index, sequence = self.engine.load(self.index_path)
+                if sequence > self.store.current_sequence():
+                    raise IndexFileError(f"{self.index_path} is ahead of the store (restored from a backup?)")
+                self._index, self.sequence, self.loaded_from = index, sequence, "file"
+                self._banks = self.store.banks_by_id()
+                if self.refresh() >= SAVE_AFTER_REPLAYED:
+                    self.save()
+                return
+            except IndexFileError as exc:
+                log.warning("rebuilding the PDQ index from the store: %s", exc)
         self.rebuild()
+        self.save()
 
     def rebuild(self) -> None:
         """Build the PDQ index from the store's live signals."""
         sequence = self.store.current_sequence()
-        index = self._index_factory()
-        self._owner.clear()
-        self._signals_of_entry.clear()
-        self._add_to(index, list(self.store.iter_live_signals("pdq")))
-        self._index, self.sequence = index, sequence
+        stored = [s for s in self.store.iter_live_signals("pdq") if is_matchable(s.signal, self.min_quality)]
+        self._index = self.engine.build(*_arrays(stored))
+        self._banks = self.store.banks_by_id()
+        self.sequence, self.loaded_from = sequence, "store"
+
+    def save(self) -> None:
+        if self.index_path is not None:
+            self._index.save(self.index_path, self.sequence)
 
     def refresh(self) -> int:
-        """Replay changes committed since the index's sequence; returns how many were applied."""
+        """Replay changes committed since the index's sequence; returns how many there were."""
+        self._refreshed_at = time.monotonic()
         changes = self.store.changes_since(self.sequence)
         if not changes:
             return 0
         touched = sorted({c.entry_id for c in changes if c.entry_id is not None})
-        stale = [sid for entry_id in touched for sid in self._signals_of_entry.pop(entry_id, [])]
-        if stale:
-            self._index.remove(np.array(stale, dtype=np.int64))
-            for sid in stale:
-                self._owner.pop(sid, None)
         if touched:
-            self._add_to(self._index, list(self.store.iter_live_signals("pdq", touched)))
+            stale = self.store.signal_ids_of_entries("pdq", touched)
+            self._index.remove(np.array(stale, dtype=np.int64))
+            live = [s for s in self.store.iter_live_signals("pdq", touched) if is_matchable(s.signal, self.min_quality)]
+            if live:
+                self._index.add(*_arrays(live))
+        if any(c.entry_id is None for c in changes):
+            self._banks = self.store.banks_by_id()
         self.sequence = changes[-1].seq
         return len(changes)
 
-    def _add_to(self, index: PDQIndex, stored: list[StoredSignal]) -> None:
-        usable = [s for s in stored if is_matchable(s.signal, self.min_quality)]
-        if not usable:
-            return
-        index.add(np.array([s.id for s in usable], dtype=np.int64), pdq_hex_to_bytes([s.signal.value for s in usable]))
-        for s in usable:
-            self._owner[s.id] = (s.entry_id, s.bank_id)
-            self._signals_of_entry[s.entry_id].append(s.id)
+    def status(self) -> IndexStatus:
+        return IndexStatus(
+            self.engine.__name__,
+            len(self._index),
+            self.sequence,
+            self.store.current_sequence(),
+            self.index_path,
+            self.loaded_from,
+        )
 
-    @property
-    def index_size(self) -> int:
-        return len(self._index)
+    # --- matching ------------------------------------------------------------------------------
 
-    def match(self, signals: Sequence[Signal], banks: Sequence[str] | None = None) -> list[Match]:
-        """Every match of `signals` in the enabled banks (restricted to `banks` when given)."""
-        self.refresh()
+    def match(
+        self, signals: Sequence[Signal], banks: Sequence[str] | None = None, variants: Sequence[str] | None = None
+    ) -> list[Match]:
+        """Every match of `signals` in the enabled banks (restricted to `banks` when given).
+
+        `variants`, when given, names each signal's transform (for dihedral queries); a stored
+        entry matched by several variants is reported once, at its smallest distance.
+        """
+        if time.monotonic() - self._refreshed_at >= self.refresh_interval:
+            self.refresh()
         selected = self._select_banks(banks)
-        if not selected:
-            return []
-        matches = self._match_pdq([s for s in signals if s.type == "pdq"], selected)
-        for kind in sorted({s.type for s in signals if s.type != "pdq"}):
+        names = list(variants) if variants is not None else ["original"] * len(signals)
+        matches = self._match_pdq(signals, names, selected)
+        exact_types = sorted({s.type for s in signals if s.type != "pdq"})
+        for kind in exact_types:
             matches.extend(self._match_exact(kind, [s for s in signals if s.type == kind], selected))
-        return sorted(matches, key=lambda m: (m.distance, m.bank, m.entry_id, m.signal_type))
+        best: dict[tuple[int, str, str], Match] = {}
+        for m in sorted(matches, key=lambda m: m.distance):
+            # Variants are one piece of media seen eight ways: one row per entry, not per variant.
+            query_key = "" if variants is not None else m.query.value
+            best.setdefault((m.entry_id, m.signal_type, query_key), m)
+        return sorted(best.values(), key=lambda m: (m.distance, m.bank, m.entry_id, m.signal_type))
 
     def _select_banks(self, names: Sequence[str] | None) -> dict[int, Bank]:
-        banks = self.store.banks_by_id()
         if names is None:
-            return {i: b for i, b in banks.items() if b.enabled}
-        by_name = {b.name: b for b in banks.values()}
-        unknown = [n for n in names if n not in by_name]
-        if unknown:
-            raise NotFound(f"no bank called {unknown[0]!r}")
-        return {by_name[n].id: by_name[n] for n in names if by_name[n].enabled}
+            return dict(self._banks)
+        by_name = {b.name: b for b in self._banks.values()}
+        missing = [n for n in names if n not in by_name]
+        if missing:  # perhaps created since the last refresh
+            by_name = {b.name: b for b in self.store.banks_by_id().values()}
+            missing = [n for n in names if n not in by_name]
+        if missing:
+            raise NotFound(f"no bank called {missing[0]!r}")
+        return {by_name[n].id: by_name[n] for n in names}
 
-    def _match_pdq(self, queries: list[Signal], banks: dict[int, Bank]) -> list[Match]:
-        queries = [q for q in queries if is_matchable(q, self.min_quality)]
-        if not queries:
+    def _match_pdq(self, signals: Sequence[Signal], variants: list[str], banks: dict[int, Bank]) -> list[Match]:
+        queries = [(s, v) for s, v in zip(signals, variants, strict=True) if s.type == "pdq"]
+        queries = [(s, v) for s, v in queries if is_matchable(s, self.min_quality)]
+        if not queries or not banks:
             return []
         threshold = max(bank.threshold("pdq") for bank in banks.values())
-        hits = self._index.query(pdq_hex_to_bytes([q.value for q in queries]), threshold)
-        candidates = []
-        for q_no, signal_id, distance in zip(
-            hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist(), strict=True
-        ):
-            entry_id, bank_id = self._owner[signal_id]
-            bank = banks.get(bank_id)
-            if bank is not None and distance <= bank.threshold("pdq"):
-                candidates.append((queries[q_no], signal_id, entry_id, bank, distance))
-        statuses = {s.id: s.entry_status for s in self.store.signals_by_id(c[1] for c in candidates).values()}
-        return [
-            Match(query, bank.name, bank.id, entry_id, "pdq", distance)
-            for query, signal_id, entry_id, bank, distance in candidates
-            if statuses.get(signal_id) in MATCHING_STATUSES
-        ]
+        hits = self._index.query(pdq_hex_to_bytes([s.value for s, _ in queries]), threshold)
+        if not len(hits):
+            return []
+        owners = self.store.signals_by_id(hits.ids.tolist())
+        matches = []
+        for q, signal_id, distance in zip(hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist(), strict=True):
+            owner = owners.get(signal_id)
+            bank = banks.get(owner.bank_id) if owner else None
+            if owner and bank and _live(owner) and distance <= bank.threshold("pdq"):
+                query, variant = queries[q]
+                matches.append(Match(query, bank.name, bank.id, owner.entry_id, "pdq", distance, variant))
+        return matches
 
     def _match_exact(self, kind: str, queries: list[Signal], banks: dict[int, Bank]) -> list[Match]:
         by_value = {q.value: q for q in queries}
         return [
             Match(by_value[s.signal.value], banks[s.bank_id].name, s.bank_id, s.entry_id, kind, 0)
             for s in self.store.find_signals(kind, by_value)
-            if s.bank_id in banks and s.entry_status in MATCHING_STATUSES
+            if s.bank_id in banks and _live(s)
         ]
+
+
+def _live(stored: StoredSignal) -> bool:
+    """Read from the store at match time, so retiring an entry or disabling a bank acts at once."""
+    return stored.bank_enabled and stored.entry_status in MATCHING_STATUSES
+
+
+def _arrays(stored: list[StoredSignal]) -> tuple[IdArray, HashArray]:
+    ids = np.array([s.id for s in stored], dtype=np.int64)
+    return ids, pdq_hex_to_bytes([s.signal.value for s in stored])
+
+
+def verify_index_file(store: Store, path: Path, min_quality: int = PDQ_MIN_QUALITY) -> list[str]:
+    """Problems with a saved index: integrity, and contents against the store. Empty means sound.
+
+    Entries changed since the file's sequence are left out of the comparison: replaying the
+    change log brings them up to date on load.
+    """
+    try:
+        saved = read_index_file(path, expected_signal_type="pdq")
+    except IndexFileError as exc:
+        return [str(exc)]
+    problems = []
+    store_sequence = store.current_sequence()
+    if saved.sequence > store_sequence:
+        return [f"the file reflects change {saved.sequence}, but the store has only {store_sequence}"]
+    touched = {c.entry_id for c in store.changes_since(saved.sequence) if c.entry_id is not None}
+    expected = {
+        s.id: s.signal.value
+        for s in store.iter_live_signals("pdq")
+        if is_matchable(s.signal, min_quality) and s.entry_id not in touched
+    }
+    touched_ids = set(store.signal_ids_of_entries("pdq", sorted(touched))) if touched else set()
+    in_file = {
+        int(i): bytes(h).hex() for i, h in zip(saved.ids, saved.hashes, strict=True) if int(i) not in touched_ids
+    }
+    missing = expected.keys() - in_file.keys()
+    extra = in_file.keys() - expected.keys()
+    wrong = [i for i in expected.keys() & in_file.keys() if expected[i] != in_file[i]]
+    if missing:
+        problems.append(f"{len(missing)} signals of the store are missing from the file (e.g. id {min(missing)})")
+    if extra:
+        problems.append(f"{len(extra)} signals in the file are not live in the store (e.g. id {min(extra)})")
+    if wrong:
+        problems.append(f"{len(wrong)} signals differ between the file and the store (e.g. id {min(wrong)})")
+    return problems

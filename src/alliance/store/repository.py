@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TypeVar
 
-from sqlalchemy import Engine, Row, Select, func, select, tuple_
+from sqlalchemy import Engine, Row, Select, func, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from alliance.store.db import session_factory
 from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
 
 _LOOKUP_CHUNK = 500
+_CHANGE_LOG_LOCK = 0x414C4C49  # "ALLI"
 T = TypeVar("T")
 
 
@@ -59,6 +60,7 @@ class Store:
         self, name: str, owner_id: int, purpose: BankPurpose, description: str, thresholds: dict[str, int]
     ) -> Bank:
         with self._sessions.begin() as session:
+            self._lock_change_log(session)
             if session.scalar(select(BankRow.id).where(BankRow.name == name)) is not None:
                 raise Conflict(f"a bank called {name!r} already exists")
             if session.get(OrganisationRow, owner_id) is None:
@@ -99,6 +101,7 @@ class Store:
 
     def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
         with self._sessions.begin() as session:
+            self._lock_change_log(session)
             row = session.scalar(select(BankRow).where(BankRow.name == name))
             if row is None:
                 raise NotFound(f"no bank called {name!r}")
@@ -122,6 +125,7 @@ class Store:
         left out and reported.
         """
         with self._sessions.begin() as session:
+            self._lock_change_log(session)
             bank = session.get(BankRow, bank_id)
             if bank is None:
                 raise NotFound(f"no bank with id {bank_id}")
@@ -187,6 +191,7 @@ class Store:
 
     def retire_entry(self, entry_id: int, reason: str) -> Entry:
         with self._sessions.begin() as session:
+            self._lock_change_log(session)
             row = session.get(EntryRow, entry_id)
             if row is None:
                 raise NotFound(f"no entry with id {entry_id}")
@@ -230,6 +235,15 @@ class Store:
                 for row in session.execute(query.where(SignalRow.entry_id.in_(chunk))):
                     yield _stored_signal(row)
 
+    def signal_ids_of_entries(self, signal_type: str, entry_ids: Sequence[int]) -> list[int]:
+        """Ids of every signal of one type on these entries, retired ones included."""
+        ids: list[int] = []
+        with self._sessions() as session:
+            for chunk in _chunks(sorted(set(entry_ids)), _LOOKUP_CHUNK):
+                query = select(SignalRow.id).where(SignalRow.type == signal_type, SignalRow.entry_id.in_(chunk))
+                ids.extend(session.scalars(query))
+        return ids
+
     def current_sequence(self) -> int:
         with self._sessions() as session:
             return session.scalar(select(func.coalesce(func.max(ChangeRow.seq), 0))) or 0
@@ -238,6 +252,17 @@ class Store:
         with self._sessions() as session:
             rows = session.scalars(select(ChangeRow).where(ChangeRow.seq > seq).order_by(ChangeRow.seq))
             return [Change(r.seq, r.kind, r.bank_id, r.entry_id) for r in rows]
+
+    @staticmethod
+    def _lock_change_log(session: Session) -> None:
+        """Make change sequence order equal commit order, so a reader replaying from a sequence misses nothing.
+
+        PostgreSQL hands out sequence numbers at insert time; two concurrent writers could commit
+        them out of order. A transaction-scoped advisory lock serialises the writers that append
+        changes (SQLite already allows one writer at a time).
+        """
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHANGE_LOG_LOCK})
 
     @staticmethod
     def _live_count(session: Session, bank_id: int) -> int:
@@ -249,7 +274,7 @@ class Store:
         )
 
 
-def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str]:
+def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str, bool]:
     return (
         select(
             SignalRow.id,
@@ -259,15 +284,17 @@ def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str]:
             SignalRow.value,
             SignalRow.quality,
             EntryRow.status,
+            BankRow.enabled,
         )
         .join(EntryRow, SignalRow.entry_id == EntryRow.id)
+        .join(BankRow, EntryRow.bank_id == BankRow.id)
         .where(EntryRow.status != EntryStatus.RETIRED.value)
     )
 
 
-def _stored_signal(row: Row[int, int, int, str, str, int | None, str]) -> StoredSignal:
-    signal_id, entry_id, bank_id, kind, value, quality, status = row
-    return StoredSignal(signal_id, entry_id, bank_id, Signal(kind, value, quality), EntryStatus(status))
+def _stored_signal(row: Row[int, int, int, str, str, int | None, str, bool]) -> StoredSignal:
+    signal_id, entry_id, bank_id, kind, value, quality, status, enabled = row
+    return StoredSignal(signal_id, entry_id, bank_id, Signal(kind, value, quality), EntryStatus(status), enabled)
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
