@@ -20,7 +20,7 @@ from alliance.core import index_file, mih_index
 from alliance.core.errors import IndexFileError, InvalidRequest
 from alliance.core.index import Hits, LinearPDQIndex
 from alliance.core.index_file import IndexFile, write_index_file
-from alliance.core.mih_index import MIHPDQIndex, allocate_radii, choose_widths, split_widths
+from alliance.core.mih_index import MIHPDQIndex, allocate_radii, choose_widths, split_widths, table_bytes
 
 THRESHOLDS = [0, 1, 31, 32, 63, 64]
 
@@ -86,6 +86,7 @@ def test_random_data_with_planted_neighbours(planted, mode, threshold):
 def test_cost_model_uses_tables_at_scale():
     widths = choose_widths(10_000_000)
     assert sum(widths) == 256 and 8 <= len(widths) <= 16
+    assert table_bytes(widths, 10_000_000) <= 112 * 10_000_000
     assert choose_widths(100) == ()
 
 

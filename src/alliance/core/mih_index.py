@@ -49,12 +49,13 @@ HASH_BITS = 8 * HASH_BYTES
 DESIGN_THRESHOLD = 31
 """The threshold the table layout is tuned for; other thresholds stay exact, only slower."""
 
-# Relative costs for choosing between probing and scanning, in units of one random cache miss.
-# Measured on the benchmark machine: a probe is one miss into the offsets, a candidate about two
-# (its row number, then its hash); a linear scan streams 32 bytes per hash at a few ns.
+# Relative costs for choosing the layout and between probing and scanning, in units of one random
+# cache miss (measured on the benchmark machine, see the decision record): a probe reads a bucket's
+# bounds and its first row number, a candidate reads its hash (both prefetched, so misses overlap),
+# a scan streams 32 bytes per hash.
 COST_PROBE = 1.0
-COST_CANDIDATE = 2.0
-COST_SCAN = 0.05
+COST_CANDIDATE = 1.0
+COST_SCAN = 0.03
 
 MIN_TABLES, MAX_TABLES = 8, 32
 TABLE_BYTES_PER_HASH = 112
@@ -72,6 +73,12 @@ def split_widths(tables: int) -> tuple[int, ...]:
     return (narrow + 1,) * wider + (narrow,) * (tables - wider)
 
 
+def table_bytes(widths: tuple[int, ...], n: int) -> int:
+    """Bytes of the tables: uint32 offsets for every key, an int32 row number per row and table."""
+    return sum(4 * ((1 << w) + 1) + 4 * n for w in widths)
+
+
+@lru_cache(maxsize=65536)
 def _probe_cost(width: int, radius: int, n: int) -> float:
     """Expected cost of probing one table of `n` rows at `radius` (nothing at radius -1)."""
     probes = sum(math.comb(width, k) for k in range(radius + 1))
@@ -85,7 +92,7 @@ def allocate_radii(widths: tuple[int, ...], n: int, threshold: int) -> tuple[int
     table with the cheapest next step is optimal.
     """
     radii = [-1] * len(widths)
-    for _ in range(threshold + 1):
+    for _ in range(threshold + 1 if widths else 0):
         steps = [
             _probe_cost(w, r + 1, n) - _probe_cost(w, r, n) if r < w else math.inf
             for w, r in zip(widths, radii, strict=True)
@@ -104,12 +111,13 @@ def choose_widths(n: int, threshold: int = DESIGN_THRESHOLD) -> tuple[int, ...]:
 
     An empty tuple means no tables: for small n a scan is cheaper than any probing.
     """
-    budget = max(TABLE_BYTES_PER_HASH * n, MIN_TABLE_BYTES)
     best: tuple[float, tuple[int, ...]] = (n * COST_SCAN, ())
+    if best[0] < (threshold + 1) * COST_PROBE:  # cheaper than the fewest probes any layout needs
+        return best[1]
+    budget = max(TABLE_BYTES_PER_HASH * n, MIN_TABLE_BYTES)
     for tables in range(MIN_TABLES, MAX_TABLES + 1):
         widths = split_widths(tables)
-        table_bytes = sum(4 * (2**w + 1) for w in widths) + 4 * tables * n
-        if table_bytes > budget:
+        if table_bytes(widths, n) > budget:
             continue
         cost = plan_cost(widths, n, threshold)
         if cost < best[0]:
@@ -129,22 +137,21 @@ def flip_masks(width: int, radius: int) -> npt.NDArray[np.uint32]:
 
 
 class _Plan:
-    """How one segment answers one threshold: which flip masks each table probes."""
+    """How one segment answers one threshold: which keys of each table it probes."""
 
     __slots__ = ("linear_budget", "mask_count", "mask_start", "masks")
 
     def __init__(self, segment: _Segment, threshold: int) -> None:
         n, widths = segment.n, segment.widths
-        radii = allocate_radii(widths, n, threshold) if widths else ()
-        probe_cost = sum(_probe_cost(w, r, n) for w, r in zip(widths, radii, strict=True))
-        if not widths or probe_cost >= n * COST_SCAN:
+        radii = allocate_radii(widths, n, threshold)
+        if not widths or plan_cost(widths, n, threshold) >= n * COST_SCAN:
             radii = (-1,) * len(widths)  # no probes: the kernel scans
         parts = [flip_masks(w, r) for w, r in zip(widths, radii, strict=True)]
         counts = np.array([len(p) for p in parts], dtype=np.int64)
         self.masks = np.concatenate([*parts, np.zeros(1, np.uint32)])
         self.mask_count = counts
         self.mask_start = np.cumsum([0, *counts], dtype=np.int64)[:-1]
-        # Past this many candidates, one query is cheaper to answer by scanning the segment.
+        # Past this many candidates, one query is cheaper to answer by a scan.
         self.linear_budget = int(n * COST_SCAN / COST_CANDIDATE)
 
 
@@ -181,7 +188,7 @@ class _Segment:
         self.widths = widths
         self.widths_array = np.array(widths, dtype=np.int64)
         self.starts = np.cumsum([0, *widths], dtype=np.int64)[:-1]
-        self.table_base = np.cumsum([0, *(2**w + 1 for w in widths)], dtype=np.int64)[:-1]
+        self.table_base = np.cumsum([0, *((1 << w) + 1 for w in widths)], dtype=np.int64)[:-1]
         self.offsets, self.positions = offsets, positions
         self.dead = dead
         self.dead_count = int(np.count_nonzero(dead))
@@ -197,13 +204,12 @@ class _Segment:
         hashes = np.ascontiguousarray(hashes, dtype=np.uint8)
         n = len(ids)
         widths = choose_widths(n)
-        offsets = np.empty(sum(2**w + 1 for w in widths), dtype=np.uint32)
+        offsets = np.empty(sum((1 << w) + 1 for w in widths), dtype=np.uint32)
         positions = np.empty(len(widths) * n, dtype=np.int32)
         base, start = 0, 0
         for table, width in enumerate(widths):
-            keys = mih_kernels.chunk_keys(hashes, start, width)
-            mih_kernels.fill_table(keys, 2**width, offsets[base : base + 2**width + 1], positions, table)
-            base, start = base + 2**width + 1, start + width
+            mih_kernels.fill_table(hashes, start, width, offsets[base : base + (1 << width) + 1], positions, table)
+            base, start = base + (1 << width) + 1, start + width
         return cls(ids, hashes, widths, offsets, positions, np.zeros(n, dtype=np.uint8))
 
     @property
