@@ -14,9 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
+from alliance.core.access import SYSTEM
+from alliance.services.audit import AuditLog
 from alliance.services.banks import BankService
 from alliance.services.matching import Matcher
 from alliance.settings import Settings
+from alliance.store.audit_log import AuditStore
 from alliance.store.db import create_store_engine, upgrade
 from alliance.store.repository import Store
 
@@ -71,8 +74,14 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def banks(store: Store, settings: Settings) -> BankService:
-    return BankService(store, settings)
+def audit(engine: Engine) -> AuditLog:
+    return AuditLog(AuditStore(engine))
+
+
+@pytest.fixture
+def banks(store: Store, settings: Settings, audit: AuditLog) -> BankService:
+    """Bank work as the node operator at the command line."""
+    return BankService(store, settings, audit, SYSTEM)
 
 
 @pytest.fixture

@@ -141,7 +141,7 @@ def test_config_show_names_sources(capsys, home, monkeypatch):
 
 def test_db_upgrade_reports_revision(capsys, home):
     code, out, _ = run(capsys, "db", "upgrade")
-    assert code == 0 and "revision 0001 (latest 0001)" in out
+    assert code == 0 and "revision 0002 (latest 0002)" in out
 
 
 def test_demo_prints_the_table(capsys, home):

@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             loaded = f"{added} photos added" if added else "already loaded"
             out.print(f"bank {DEMO_BANK}: {loaded} (hashes only; the photos are never stored)")
-        rows = run_demo(node.banks, node.matcher)
+        rows = run_demo(node.banks, node.matching)
         table = Table("photo", "alteration", "result", "entry", "distance", title="Altered copies of the demo photos")
         for row in rows:
             if row.matched_entry is None:

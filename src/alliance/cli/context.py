@@ -6,9 +6,12 @@ from functools import cached_property
 
 from rich.console import Console
 
+from alliance.core.access import SYSTEM
+from alliance.services.audit import AuditLog
 from alliance.services.banks import BankService
-from alliance.services.matching import Matcher
+from alliance.services.matching import Matcher, MatchService
 from alliance.settings import Settings
+from alliance.store.audit_log import AuditStore
 from alliance.store.db import create_store_engine, upgrade
 from alliance.store.repository import Store
 
@@ -29,9 +32,17 @@ class Node:
         return Store(engine)
 
     @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(AuditStore(self.store.engine))
+
+    @cached_property
     def banks(self) -> BankService:
-        return BankService(self.store, self.settings)
+        return BankService(self.store, self.settings, self.audit, SYSTEM)
 
     @cached_property
     def matcher(self) -> Matcher:
         return Matcher(self.store, self.settings.index_path, min_quality=self.settings.pdq_min_quality)
+
+    @cached_property
+    def matching(self) -> MatchService:
+        return MatchService(self.matcher, self.audit, SYSTEM)

@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         rows = []
         for query in queries:
             signals = _signals_of(node, query)
-            for m in node.matcher.match(signals, bank or None):
+            for m in node.matching.match(signals, bank or None):
                 rows.append(
                     {"query": query, "bank": m.bank, "entry": m.entry_id, "type": m.signal_type, "distance": m.distance}
                 )

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from alliance.core.access import SharingPolicy
 from alliance.core.errors import InvalidRequest
 from alliance.core.signals import Signal, signal_type
 
@@ -54,6 +55,7 @@ class Bank:
     thresholds: dict[str, int]
     created_at: datetime
     entry_count: int = 0
+    policy: SharingPolicy = field(default_factory=SharingPolicy)
 
     def threshold(self, signal_type_name: str) -> int:
         """The match threshold for a perceptual type (exact types always need distance 0)."""

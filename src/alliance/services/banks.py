@@ -1,7 +1,9 @@
-"""Bank work: create and curate banks, add media or hash lists to them, export them.
+"""Bank work: create and curate banks, add media or hash lists to them, read and export them.
 
-Additions are all or nothing: a batch with an invalid record, a hashing failure or a duplicate
-adds nothing unless the caller asked to skip those.
+Every operation is done *by* a principal: the service asks `alliance.core.access` first, answers
+`NotFound` for what the principal may not see, and writes the outcome (refusals included) to the
+audit log. Additions are all or nothing: a batch with an invalid record, a hashing failure or a
+duplicate adds nothing unless the caller asked to skip those.
 """
 
 from __future__ import annotations
@@ -9,6 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from alliance.core.access import (
+    BANK_CREATORS,
+    SYSTEM,
+    BankAction,
+    Principal,
+    Scope,
+    SharingPolicy,
+    may_act_on_bank,
+    may_create_bank,
+)
 from alliance.core.banks import (
     Bank,
     BankPurpose,
@@ -19,8 +31,9 @@ from alliance.core.banks import (
     check_bank_name,
     check_thresholds,
 )
-from alliance.core.errors import HashingError, InvalidRequest
+from alliance.core.errors import HashingError, InvalidRequest, NotFound
 from alliance.formats.records import MediaRecord
+from alliance.services.audit import AuditLog
 from alliance.services.hashing import FileResult
 from alliance.settings import Settings
 from alliance.store.repository import Store
@@ -36,12 +49,62 @@ class AddReport:
 
 
 class BankService:
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, audit: AuditLog, actor: Principal = SYSTEM) -> None:
         self.store = store
         self.settings = settings
+        self.audit = audit
+        self.actor = actor
 
     def node_organisation(self) -> Organisation:
         return self.store.ensure_organisation(self.settings.node_organisation, self.settings.node_country)
+
+    # --- access --------------------------------------------------------------------------------
+
+    def _owner_of_new_bank(self) -> int:
+        return self.node_organisation().id if self.actor is SYSTEM else self.actor.org_id
+
+    def _bank_for(self, name: str, action: BankAction, audit_action: str) -> Bank:
+        """The bank if the actor may do `action` with it; otherwise `NotFound`, as if it did not exist."""
+        try:
+            bank = self.store.get_bank(name)
+        except NotFound:
+            self.audit.record(self.actor, audit_action, f"bank:{name}", "not_found")
+            raise
+        if not may_act_on_bank(self.actor, action, bank.owner.id, bank.policy):
+            self.audit.record(self.actor, audit_action, f"bank:{name}", "refused", subject_org_id=bank.owner.id)
+            raise NotFound(f"no bank called {name!r}")
+        return bank
+
+    def _may_curate(self, bank: Bank) -> bool:
+        """Change a bank's settings or retire its entries: its owner's curators, or a node admin."""
+        if not self.actor.may(Scope.WRITE):
+            return False
+        return self.actor.is_node_admin or (bank.owner.id == self.actor.org_id and self.actor.has(*BANK_CREATORS))
+
+    def _curated_bank(self, name: str, audit_action: str) -> Bank:
+        bank = self._visible_bank(name, audit_action)
+        if not self._may_curate(bank):
+            self.audit.record(self.actor, audit_action, f"bank:{name}", "refused", subject_org_id=bank.owner.id)
+            raise NotFound(f"no bank called {name!r}")
+        return bank
+
+    def _visible_bank(self, name: str, audit_action: str) -> Bank:
+        try:
+            bank = self.store.get_bank(name)
+        except NotFound:
+            self.audit.record(self.actor, audit_action, f"bank:{name}", "not_found")
+            raise
+        if not self._visible(bank):
+            self.audit.record(self.actor, audit_action, f"bank:{name}", "refused", subject_org_id=bank.owner.id)
+            raise NotFound(f"no bank called {name!r}")
+        return bank
+
+    def _visible(self, bank: Bank) -> bool:
+        return any(may_act_on_bank(self.actor, a, bank.owner.id, bank.policy) for a in BankAction) or (
+            self._may_curate(bank)
+        )
+
+    # --- banks ---------------------------------------------------------------------------------
 
     def create_bank(
         self,
@@ -49,27 +112,91 @@ class BankService:
         purpose: BankPurpose = BankPurpose.KNOWN,
         description: str = "",
         thresholds: dict[str, int] | None = None,
+        policy: SharingPolicy | None = None,
     ) -> Bank:
+        owner = self._owner_of_new_bank()
+        if not may_create_bank(self.actor, owner):
+            self.audit.record(self.actor, "bank.create", f"bank:{name}", "refused", subject_org_id=owner)
+            raise NotFound("no such resource")
         checked = check_thresholds(thresholds or {"pdq": self.settings.pdq_threshold})
-        return self.store.create_bank(check_bank_name(name), self.node_organisation().id, purpose, description, checked)
+        bank = self.store.create_bank(check_bank_name(name), owner, purpose, description, checked, policy)
+        self.audit.record(
+            self.actor,
+            "bank.create",
+            f"bank:{bank.name}",
+            subject_org_id=owner,
+            details={"purpose": purpose.value, "thresholds": checked},
+        )
+        return bank
 
     def list_banks(self) -> list[Bank]:
-        return self.store.list_banks()
+        """Banks the actor may see at all (match, read, contribute or curate)."""
+        return [bank for bank in self.store.list_banks() if self._visible(bank)]
 
     def get_bank(self, name: str) -> Bank:
-        return self.store.get_bank(name)
+        return self._visible_bank(name, "bank.read")
+
+    def update_bank(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        thresholds: dict[str, int] | None = None,
+        policy: SharingPolicy | None = None,
+        enabled: bool | None = None,
+    ) -> Bank:
+        bank = self._curated_bank(name, "bank.update")
+        checked = check_thresholds(thresholds) if thresholds is not None else None
+        updated = self.store.update_bank(
+            name, description=description, thresholds=checked, policy=policy, enabled=enabled
+        )
+        changes = {
+            "description": description,
+            "thresholds": checked,
+            "enabled": enabled,
+            "policy": policy.to_json() if policy else None,
+        }
+        self.audit.record(
+            self.actor,
+            "bank.update",
+            f"bank:{name}",
+            subject_org_id=bank.owner.id,
+            details={k: v for k, v in changes.items() if v is not None},
+        )
+        return updated
 
     def set_enabled(self, name: str, enabled: bool) -> Bank:
-        return self.store.set_bank_enabled(name, enabled)
+        return self.update_bank(name, enabled=enabled)
 
-    def entries(self, name: str, *, include_retired: bool = False, limit: int | None = None) -> list[Entry]:
-        return self.store.list_entries(self.get_bank(name).id, include_retired=include_retired, limit=limit)
+    # --- entries -------------------------------------------------------------------------------
+
+    def entries(
+        self, name: str, *, include_retired: bool = False, after_id: int = 0, limit: int | None = None
+    ) -> list[Entry]:
+        bank = self._bank_for(name, BankAction.READ, "entries.read")
+        entries = self.store.list_entries(bank.id, include_retired=include_retired, after_id=after_id, limit=limit)
+        self.audit.record(
+            self.actor,
+            "entries.read",
+            f"bank:{name}",
+            subject_org_id=bank.owner.id,
+            details={"after_id": after_id, "count": len(entries)},
+        )
+        return entries
+
+    def get_entry(self, entry_id: int) -> tuple[Entry, Bank]:
+        entry, bank = self._entry_and_bank(entry_id, "entry.read")
+        if not may_act_on_bank(self.actor, BankAction.READ, bank.owner.id, bank.policy):
+            self.audit.record(self.actor, "entry.read", f"entry:{entry_id}", "refused", subject_org_id=bank.owner.id)
+            raise NotFound(f"no entry with id {entry_id}")
+        self.audit.record(self.actor, "entry.read", f"entry:{entry_id}", subject_org_id=bank.owner.id)
+        return entry, bank
 
     def add_files(
         self, name: str, results: Sequence[FileResult], *, skip_duplicates: bool = False, skip_failed: bool = False
     ) -> AddReport:
         """Add hashed files as entries. The media themselves were dropped after hashing."""
-        bank = self.get_bank(name)
+        bank = self._bank_for(name, BankAction.CONTRIBUTE, "entries.add")
         failed = [r for r in results if not r.ok]
         if failed and not skip_failed:
             first = failed[0]
@@ -87,12 +214,11 @@ class BankService:
             for r in results
             if r.hashes is not None
         ]
-        added, duplicates = self.store.add_entries(bank.id, entries, skip_duplicates=skip_duplicates)
-        return AddReport(added, duplicates, failed)
+        return self._add(bank, entries, skip_duplicates, failed)
 
     def import_records(self, name: str, records: Sequence[MediaRecord], *, skip_duplicates: bool = False) -> AddReport:
-        """Add records read from a hash-list file, in one transaction."""
-        bank = self.get_bank(name)
+        """Add records read from a hash-list file (or sent to the API), in one transaction."""
+        bank = self._bank_for(name, BankAction.CONTRIBUTE, "entries.add")
         for record in records:
             if not record.signals:
                 raise InvalidRequest(f"{record.where or 'a record'} has no hash")
@@ -100,16 +226,60 @@ class BankService:
             NewEntry(signals=r.signals, note=r.note, metadata=dict(r.metadata), source=f"import:{r.where}")
             for r in records
         ]
+        return self._add(bank, entries, skip_duplicates, [])
+
+    def _add(self, bank: Bank, entries: list[NewEntry], skip_duplicates: bool, failed: list[FileResult]) -> AddReport:
         added, duplicates = self.store.add_entries(bank.id, entries, skip_duplicates=skip_duplicates)
-        return AddReport(added, duplicates, [])
+        self.audit.record(
+            self.actor,
+            "entries.add",
+            f"bank:{bank.name}",
+            subject_org_id=bank.owner.id,
+            details={
+                "added": [e.id for e in added][:1000],
+                "count": len(added),
+                "duplicates": len(duplicates),
+                "failed": len(failed),
+            },
+        )
+        return AddReport(added, duplicates, failed)
 
     def export_records(self, name: str) -> list[MediaRecord]:
+        bank = self._bank_for(name, BankAction.READ, "bank.export")
+        entries = self.store.list_entries(bank.id)
+        self.audit.record(
+            self.actor, "bank.export", f"bank:{name}", subject_org_id=bank.owner.id, details={"count": len(entries)}
+        )
         return [
             MediaRecord(signals=e.signals, metadata=dict(e.metadata), note=e.note, where=f"entry {e.id}")
-            for e in self.entries(name)
+            for e in entries
         ]
 
     def retire_entry(self, entry_id: int, reason: str) -> Entry:
         if not reason.strip():
             raise InvalidRequest("say why the entry is retired")
-        return self.store.retire_entry(entry_id, reason.strip())
+        entry, bank = self._entry_and_bank(entry_id, "entry.retire")
+        if not self._may_curate(bank):
+            self.audit.record(self.actor, "entry.retire", f"entry:{entry_id}", "refused", subject_org_id=bank.owner.id)
+            raise NotFound(f"no entry with id {entry_id}")
+        retired = self.store.retire_entry(entry.id, reason.strip())
+        self.audit.record(
+            self.actor,
+            "entry.retire",
+            f"entry:{entry_id}",
+            subject_org_id=bank.owner.id,
+            details={"reason": reason.strip()},
+        )
+        return retired
+
+    def _entry_and_bank(self, entry_id: int, audit_action: str) -> tuple[Entry, Bank]:
+        try:
+            entry = self.store.get_entry(entry_id)
+        except NotFound:
+            self.audit.record(self.actor, audit_action, f"entry:{entry_id}", "not_found")
+            raise
+        bank = self.store.bank_by_id(entry.bank_id)
+        if not self._visible(bank):
+            self.audit.record(self.actor, audit_action, f"entry:{entry_id}", "refused", subject_org_id=bank.owner.id)
+            raise NotFound(f"no entry with id {entry_id}")
+        return entry, bank

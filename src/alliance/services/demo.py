@@ -15,7 +15,7 @@ from alliance.core.errors import NotFound
 from alliance.core.hashing import hash_image
 from alliance.services.banks import BankService
 from alliance.services.hashing import collect_files, hash_files
-from alliance.services.matching import Matcher
+from alliance.services.matching import MatchService
 
 DEMO_BANK = "demo-photos"
 
@@ -45,7 +45,7 @@ def load_demo_bank(banks: BankService) -> int:
     return len(report.added)
 
 
-def run_demo(banks: BankService, matcher: Matcher) -> list[DemoRow]:
+def run_demo(banks: BankService, matcher: MatchService) -> list[DemoRow]:
     """Match every alteration of every demo photo against the demo bank."""
     entry_of = {e.source.removeprefix("file:"): e.id for e in banks.entries(DEMO_BANK)}
     rows = []

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from alliance.core.access import BankAction, Principal, may_act_on_bank
 from alliance.core.banks import Bank, EntryStatus, StoredSignal
 from alliance.core.errors import IndexFileError, NotFound
 from alliance.core.index import HashArray, IdArray, PDQIndex, pdq_hex_to_bytes
 from alliance.core.index_file import read_index_file
 from alliance.core.mih_index import MIHPDQIndex
 from alliance.core.signals import PDQ_MIN_QUALITY, Signal, is_matchable
+from alliance.services.audit import AuditLog
 from alliance.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -143,16 +145,23 @@ class Matcher:
     # --- matching ------------------------------------------------------------------------------
 
     def match(
-        self, signals: Sequence[Signal], banks: Sequence[str] | None = None, variants: Sequence[str] | None = None
+        self,
+        signals: Sequence[Signal],
+        banks: Sequence[str] | None = None,
+        variants: Sequence[str] | None = None,
+        bank_filter: Callable[[Bank], bool] | None = None,
     ) -> list[Match]:
         """Every match of `signals` in the enabled banks (restricted to `banks` when given).
+
+        `bank_filter` says which banks the caller may match against; a named bank it rejects is
+        reported as not found.
 
         `variants`, when given, names each signal's transform (for dihedral queries); a stored
         entry matched by several variants is reported once, at its smallest distance.
         """
         if time.monotonic() - self._refreshed_at >= self.refresh_interval:
             self.refresh()
-        selected = self._select_banks(banks)
+        selected = self._select_banks(banks, bank_filter)
         names = list(variants) if variants is not None else ["original"] * len(signals)
         matches = self._match_pdq(signals, names, selected)
         exact_types = sorted({s.type for s in signals if s.type != "pdq"})
@@ -165,14 +174,14 @@ class Matcher:
             best.setdefault((m.entry_id, m.signal_type, query_key), m)
         return sorted(best.values(), key=lambda m: (m.distance, m.bank, m.entry_id, m.signal_type))
 
-    def _select_banks(self, names: Sequence[str] | None) -> dict[int, Bank]:
+    def _select_banks(self, names: Sequence[str] | None, bank_filter: Callable[[Bank], bool] | None) -> dict[int, Bank]:
+        allowed = bank_filter or (lambda _bank: True)
         if names is None:
-            return dict(self._banks)
+            return {i: b for i, b in self._banks.items() if allowed(b)}
         by_name = {b.name: b for b in self._banks.values()}
-        missing = [n for n in names if n not in by_name]
-        if missing:  # perhaps created since the last refresh
+        if any(n not in by_name for n in names):  # perhaps created since the last refresh
             by_name = {b.name: b for b in self.store.banks_by_id().values()}
-            missing = [n for n in names if n not in by_name]
+        missing = [n for n in names if n not in by_name or not allowed(by_name[n])]
         if missing:
             raise NotFound(f"no bank called {missing[0]!r}")
         return {by_name[n].id: by_name[n] for n in names}
@@ -203,6 +212,42 @@ class Matcher:
             for s in self.store.find_signals(kind, by_value)
             if s.bank_id in banks and _live(s)
         ]
+
+
+class MatchService:
+    """Matching on behalf of a principal: only banks it may match against, every request audited.
+
+    The audit event names what matched (bank, entry, distance), not the query hashes of what did
+    not: those are hashes of a platform's users' uploads, and nobody's business.
+    """
+
+    def __init__(self, matcher: Matcher, audit: AuditLog, actor: Principal) -> None:
+        self.matcher = matcher
+        self.audit = audit
+        self.actor = actor
+
+    def may_match(self, bank: Bank) -> bool:
+        return may_act_on_bank(self.actor, BankAction.MATCH, bank.owner.id, bank.policy)
+
+    def match(
+        self, signals: Sequence[Signal], banks: Sequence[str] | None = None, variants: Sequence[str] | None = None
+    ) -> list[Match]:
+        try:
+            matches = self.matcher.match(signals, banks, variants, bank_filter=self.may_match)
+        except NotFound:
+            self.audit.record(self.actor, "match", f"banks:{','.join(banks or [])}", "not_found")
+            raise
+        self.audit.record(
+            self.actor,
+            "match",
+            f"banks:{','.join(banks)}" if banks else "banks:all",
+            details={
+                "queries": len(signals),
+                "matches": [[m.bank, m.entry_id, m.signal_type, m.distance] for m in matches[:200]],
+                "match_count": len(matches),
+            },
+        )
+        return matches
 
 
 def _live(stored: StoredSignal) -> bool:

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, Row, Select, func, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from alliance.core.access import SharingPolicy
 from alliance.core.banks import (
     Bank,
     BankPurpose,
@@ -57,7 +58,13 @@ class Store:
     # --- banks ---------------------------------------------------------------------------------
 
     def create_bank(
-        self, name: str, owner_id: int, purpose: BankPurpose, description: str, thresholds: dict[str, int]
+        self,
+        name: str,
+        owner_id: int,
+        purpose: BankPurpose,
+        description: str,
+        thresholds: dict[str, int],
+        policy: SharingPolicy | None = None,
     ) -> Bank:
         with self._sessions.begin() as session:
             self._lock_change_log(session)
@@ -66,7 +73,12 @@ class Store:
             if session.get(OrganisationRow, owner_id) is None:
                 raise NotFound(f"no organisation with id {owner_id}")
             row = BankRow(
-                name=name, owner_id=owner_id, purpose=purpose.value, description=description, thresholds=thresholds
+                name=name,
+                owner_id=owner_id,
+                purpose=purpose.value,
+                description=description,
+                thresholds=thresholds,
+                policy=(policy or SharingPolicy()).to_json(),
             )
             session.add(row)
             try:
@@ -96,20 +108,46 @@ class Store:
             rows = session.scalars(select(BankRow).order_by(BankRow.name)).all()
             return [_bank(row, counts.get(row.id, 0)) for row in rows]
 
+    def bank_by_id(self, bank_id: int) -> Bank:
+        with self._sessions() as session:
+            row = session.get(BankRow, bank_id)
+            if row is None:
+                raise NotFound(f"no bank with id {bank_id}")
+            return _bank(row, self._live_count(session, row.id))
+
     def banks_by_id(self) -> dict[int, Bank]:
         return {bank.id: bank for bank in self.list_banks()}
 
-    def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
+    def update_bank(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        thresholds: dict[str, int] | None = None,
+        policy: SharingPolicy | None = None,
+        enabled: bool | None = None,
+    ) -> Bank:
+        """Change what is given; a change to what matches is logged for the indexes."""
         with self._sessions.begin() as session:
             self._lock_change_log(session)
             row = session.scalar(select(BankRow).where(BankRow.name == name))
             if row is None:
                 raise NotFound(f"no bank called {name!r}")
-            if row.enabled != enabled:
+            if description is not None:
+                row.description = description
+            if policy is not None:
+                row.policy = policy.to_json()
+            if thresholds is not None and thresholds != row.thresholds:
+                row.thresholds = {**row.thresholds, **thresholds}
+                session.add(ChangeRow(kind="bank_updated", bank_id=row.id))
+            if enabled is not None and enabled != row.enabled:
                 row.enabled = enabled
                 session.add(ChangeRow(kind="bank_enabled" if enabled else "bank_disabled", bank_id=row.id))
             session.flush()
             return _bank(row, self._live_count(session, row.id))
+
+    def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
+        return self.update_bank(name, enabled=enabled)
 
     # --- entries -------------------------------------------------------------------------------
 
@@ -333,6 +371,7 @@ def _bank(row: BankRow, entry_count: int) -> Bank:
         thresholds=dict(row.thresholds),
         created_at=row.created_at,
         entry_count=entry_count,
+        policy=SharingPolicy.from_json(row.policy),
     )
 
 

@@ -1,0 +1,228 @@
+"""Organisations, users, API keys and sessions in the store.
+
+Secrets never reach this module in the clear except to be hashed by the caller: passwords arrive
+as argon2 hashes, API keys and session tokens as SHA-256 digests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from alliance.core.access import Role, Scope
+from alliance.core.banks import Organisation
+from alliance.core.errors import Conflict, NotFound
+from alliance.store.db import session_factory
+from alliance.store.models import ApiKeyRow, OrganisationRow, SessionRow, UserRow, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    org: Organisation
+    username: str
+    roles: frozenset[Role]
+    disabled: bool
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: int
+    org: Organisation
+    name: str
+    prefix: str
+    secret_hash: str
+    roles: frozenset[Role]
+    scopes: frozenset[Scope]
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: User
+    csrf_token: str
+    expires_at: datetime
+
+
+class AccountStore:
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = session_factory(engine)
+
+    # --- organisations -------------------------------------------------------------------------
+
+    def create_organisation(self, name: str, country: str) -> Organisation:
+        with self._sessions.begin() as session:
+            if session.scalar(select(OrganisationRow.id).where(OrganisationRow.name == name)) is not None:
+                raise Conflict(f"an organisation called {name!r} already exists")
+            row = OrganisationRow(name=name, country=country)
+            session.add(row)
+            session.flush()
+            return Organisation(row.id, row.name, row.country)
+
+    def organisation(self, org_id: int) -> Organisation:
+        with self._sessions() as session:
+            row = session.get(OrganisationRow, org_id)
+            if row is None:
+                raise NotFound(f"no organisation with id {org_id}")
+            return Organisation(row.id, row.name, row.country)
+
+    def organisation_by_name(self, name: str) -> Organisation:
+        with self._sessions() as session:
+            row = session.scalar(select(OrganisationRow).where(OrganisationRow.name == name))
+            if row is None:
+                raise NotFound(f"no organisation called {name!r}")
+            return Organisation(row.id, row.name, row.country)
+
+    def organisations(self) -> list[Organisation]:
+        with self._sessions() as session:
+            rows = session.scalars(select(OrganisationRow).order_by(OrganisationRow.id))
+            return [Organisation(r.id, r.name, r.country) for r in rows]
+
+    # --- users ---------------------------------------------------------------------------------
+
+    def create_user(self, org_id: int, username: str, password_hash: str, roles: frozenset[Role]) -> User:
+        with self._sessions.begin() as session:
+            if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+                raise Conflict(f"a user called {username!r} already exists")
+            row = UserRow(org_id=org_id, username=username, password_hash=password_hash, roles=sorted(roles))
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise Conflict(f"a user called {username!r} already exists") from exc
+            session.refresh(row)
+            return _user(row)
+
+    def user_by_name(self, username: str) -> User | None:
+        with self._sessions() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+            return _user(row) if row else None
+
+    def users(self, org_id: int | None = None) -> list[User]:
+        query = select(UserRow).order_by(UserRow.id)
+        if org_id is not None:
+            query = query.where(UserRow.org_id == org_id)
+        with self._sessions() as session:
+            return [_user(r) for r in session.scalars(query)]
+
+    # --- API keys ------------------------------------------------------------------------------
+
+    def create_key(
+        self,
+        org_id: int,
+        name: str,
+        prefix: str,
+        secret_hash: str,
+        roles: frozenset[Role],
+        scopes: frozenset[Scope],
+        expires_at: datetime | None,
+        created_by: str,
+    ) -> ApiKey:
+        with self._sessions.begin() as session:
+            row = ApiKeyRow(
+                org_id=org_id,
+                name=name,
+                prefix=prefix,
+                secret_hash=secret_hash,
+                roles=sorted(roles),
+                scopes=sorted(scopes),
+                expires_at=expires_at,
+                created_by=created_by,
+            )
+            session.add(row)
+            session.flush()
+            session.refresh(row)
+            return _key(row)
+
+    def key_by_prefix(self, prefix: str) -> ApiKey | None:
+        with self._sessions() as session:
+            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
+            return _key(row) if row else None
+
+    def key(self, key_id: int) -> ApiKey:
+        with self._sessions() as session:
+            row = session.get(ApiKeyRow, key_id)
+            if row is None:
+                raise NotFound(f"no API key with id {key_id}")
+            return _key(row)
+
+    def keys(self, org_id: int | None = None) -> list[ApiKey]:
+        query = select(ApiKeyRow).order_by(ApiKeyRow.id)
+        if org_id is not None:
+            query = query.where(ApiKeyRow.org_id == org_id)
+        with self._sessions() as session:
+            return [_key(r) for r in session.scalars(query)]
+
+    def revoke_key(self, key_id: int) -> ApiKey:
+        with self._sessions.begin() as session:
+            row = session.get(ApiKeyRow, key_id)
+            if row is None:
+                raise NotFound(f"no API key with id {key_id}")
+            if row.revoked_at is None:
+                row.revoked_at = utcnow()
+            session.flush()
+            return _key(row)
+
+    # --- sessions ------------------------------------------------------------------------------
+
+    def create_session(self, user_id: int, token_hash: str, csrf_token: str, expires_at: datetime) -> None:
+        with self._sessions.begin() as session:
+            session.add(
+                SessionRow(user_id=user_id, token_hash=token_hash, csrf_token=csrf_token, expires_at=expires_at)
+            )
+
+    def session_by_token(self, token_hash: str) -> Session | None:
+        with self._sessions() as session:
+            row = session.scalar(select(SessionRow).where(SessionRow.token_hash == token_hash))
+            if row is None:
+                return None
+            user = session.get(UserRow, row.user_id)
+            if user is None:
+                return None
+            return Session(_user(user), row.csrf_token, _aware(row.expires_at))
+
+    def delete_session(self, token_hash: str) -> None:
+        with self._sessions.begin() as session:
+            row = session.scalar(select(SessionRow).where(SessionRow.token_hash == token_hash))
+            if row is not None:
+                session.delete(row)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _org(row: OrganisationRow) -> Organisation:
+    return Organisation(row.id, row.name, row.country)
+
+
+def _user(row: UserRow) -> User:
+    return User(
+        row.id, _org(row.org), row.username, frozenset(Role(r) for r in row.roles), row.disabled, row.password_hash
+    )
+
+
+def _key(row: ApiKeyRow) -> ApiKey:
+    return ApiKey(
+        id=row.id,
+        org=_org(row.org),
+        name=row.name,
+        prefix=row.prefix,
+        secret_hash=row.secret_hash,
+        roles=frozenset(Role(r) for r in row.roles),
+        scopes=frozenset(Scope(s) for s in row.scopes),
+        expires_at=_aware(row.expires_at) if row.expires_at else None,
+        revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
+        created_by=row.created_by,
+        created_at=_aware(row.created_at),
+    )

@@ -1,0 +1,100 @@
+"""The audit log in the store: appended to, read, never updated or deleted by Alliance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from alliance.core.audit import GENESIS, AuditEvent, AuditRecord, chain_hash
+from alliance.store.db import session_factory
+from alliance.store.models import AuditEventRow
+
+_APPEND_ATTEMPTS = 20
+
+
+class AuditStore:
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = session_factory(engine)
+
+    def append(self, records: list[AuditRecord]) -> list[AuditEvent]:
+        """Append records at the head of the chain, in one transaction.
+
+        Two writers that read the same head both try to use its hash as `prev_hash`, which is
+        unique: one wins, the other gets an integrity error and retries on the new head.
+        """
+        for _attempt in range(_APPEND_ATTEMPTS):
+            try:
+                with self._sessions.begin() as session:
+                    head = session.execute(
+                        select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
+                    ).first()
+                    seq, prev = (head[0], head[1]) if head else (0, GENESIS)
+                    events = []
+                    for record in records:
+                        seq += 1
+                        at = datetime.now(UTC)
+                        digest = chain_hash(prev, seq, at, record)
+                        session.add(_row(seq, at, record, prev, digest))
+                        events.append(AuditEvent(seq, at, record, prev, digest))
+                        prev = digest
+                return events
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not append to the audit log: too many concurrent writers")
+
+    def events(
+        self, *, after: int = 0, limit: int | None = None, org_id: int | None = None, action: str | None = None
+    ) -> list[AuditEvent]:
+        """Events in chain order; `org_id` keeps those done by or to that organisation."""
+        query = select(AuditEventRow).where(AuditEventRow.seq > after).order_by(AuditEventRow.seq)
+        if org_id is not None:
+            query = query.where(or_(AuditEventRow.org_id == org_id, AuditEventRow.subject_org_id == org_id))
+        if action is not None:
+            query = query.where(AuditEventRow.action == action)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._sessions() as session:
+            return [_event(r) for r in session.scalars(query)]
+
+    def iter_all(self, batch: int = 5000) -> Iterator[AuditEvent]:
+        after = 0
+        while True:
+            events = self.events(after=after, limit=batch)
+            if not events:
+                return
+            yield from events
+            after = events[-1].seq
+
+
+def _row(seq: int, at: datetime, record: AuditRecord, prev: str, digest: str) -> AuditEventRow:
+    return AuditEventRow(
+        seq=seq,
+        at=at.isoformat(),
+        actor=record.actor,
+        org_id=record.org_id,
+        subject_org_id=record.subject_org_id,
+        key_id=record.key_id,
+        action=record.action,
+        target=record.target,
+        outcome=record.outcome,
+        details=record.details,
+        prev_hash=prev,
+        hash=digest,
+    )
+
+
+def _event(row: AuditEventRow) -> AuditEvent:
+    record = AuditRecord(
+        actor=row.actor,
+        action=row.action,
+        target=row.target,
+        outcome=row.outcome,
+        org_id=row.org_id,
+        subject_org_id=row.subject_org_id,
+        key_id=row.key_id,
+        details=dict(row.details),
+    )
+    return AuditEvent(row.seq, datetime.fromisoformat(row.at), record, row.prev_hash, row.hash)

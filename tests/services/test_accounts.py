@@ -1,0 +1,105 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, update
+
+from alliance.core.access import SYSTEM, Role, Scope
+from alliance.core.errors import Conflict, InvalidRequest, NotFound
+from alliance.services.accounts import AccountService, AuthenticationFailed
+from alliance.services.audit import AuditLog
+from alliance.store.accounts import AccountStore
+from alliance.store.models import ApiKeyRow
+
+
+@pytest.fixture
+def accounts(engine: Engine, audit: AuditLog) -> AccountService:
+    return AccountService(AccountStore(engine), audit)
+
+
+@pytest.fixture
+def org(accounts: AccountService):
+    return accounts.create_organisation(SYSTEM, "UK Hotline", "gb")
+
+
+def test_key_is_shown_once_and_authenticates(accounts: AccountService, org, engine: Engine):
+    issued = accounts.create_key(SYSTEM, org.id, "uploads", frozenset({Role.PLATFORM}), frozenset({Scope.MATCH}))
+    assert issued.token.startswith(f"alk_{issued.key.prefix}_")
+    assert issued.token.split("_")[2] not in issued.key.secret_hash
+    principal = accounts.authenticate_key(issued.token)
+    assert (principal.org_id, principal.roles, principal.scopes) == (org.id, {Role.PLATFORM}, {Scope.MATCH})
+    for bad in ("", "alk_x", issued.token + "x", f"alk_{issued.key.prefix}_wrong", "Bearer " + issued.token):
+        with pytest.raises(AuthenticationFailed):
+            accounts.authenticate_key(bad)
+
+
+def test_revoked_and_expired_keys_fail(accounts: AccountService, org, engine: Engine):
+    revoked = accounts.create_key(SYSTEM, org.id, "old", frozenset({Role.PLATFORM}))
+    accounts.revoke_key(SYSTEM, revoked.key.id)
+    with pytest.raises(AuthenticationFailed, match="revoked"):
+        accounts.authenticate_key(revoked.token)
+    expiring = accounts.create_key(SYSTEM, org.id, "soon", frozenset({Role.PLATFORM}), expires_in_days=1)
+    with engine.begin() as connection:
+        connection.execute(
+            update(ApiKeyRow).where(ApiKeyRow.id == expiring.key.id).values(expires_at=datetime.now(UTC) - timedelta(1))
+        )
+    with pytest.raises(AuthenticationFailed, match="expired"):
+        accounts.authenticate_key(expiring.token)
+
+
+def test_login_session_and_logout(accounts: AccountService, org):
+    accounts.create_user(SYSTEM, org.id, "ana", "correct horse battery", frozenset({Role.ANALYST}))
+    with pytest.raises(AuthenticationFailed):
+        accounts.login("ana", "wrong password!!")
+    with pytest.raises(AuthenticationFailed):
+        accounts.login("nobody", "correct horse battery")
+    issued = accounts.login("ana", "correct horse battery")
+    principal, csrf = accounts.session(issued.token)
+    assert principal.user_id is not None and principal.roles == {Role.ANALYST} and csrf == issued.csrf_token
+    accounts.logout(issued.token)
+    with pytest.raises(AuthenticationFailed):
+        accounts.session(issued.token)
+
+
+def test_org_admins_manage_only_their_own_org(accounts: AccountService, org):
+    other = accounts.create_organisation(SYSTEM, "DE Police", "DE")
+    admin = accounts.create_user(SYSTEM, org.id, "boss", "a long enough password", frozenset({Role.ORG_ADMIN}))
+    principal, _ = accounts.session(accounts.login("boss", "a long enough password").token)
+    assert admin.org.id == org.id
+    accounts.create_key(principal, org.id, "mine", frozenset({Role.ANALYST}))
+    with pytest.raises(NotFound):
+        accounts.create_key(principal, other.id, "theirs", frozenset({Role.ANALYST}))
+    with pytest.raises(InvalidRequest, match="may not grant the role node_admin"):
+        accounts.create_user(principal, org.id, "root", "a long enough password", frozenset({Role.NODE_ADMIN}))
+    with pytest.raises(NotFound):
+        accounts.create_organisation(principal, "Mine", "GB")
+    assert [o.id for o in accounts.organisations(principal)] == [org.id]
+
+
+def test_bad_input(accounts: AccountService, org):
+    with pytest.raises(InvalidRequest, match="12 characters"):
+        accounts.create_user(SYSTEM, org.id, "x", "short", frozenset({Role.ANALYST}))
+    with pytest.raises(InvalidRequest, match="ISO 3166"):
+        accounts.create_organisation(SYSTEM, "Somewhere", "Germany")
+    with pytest.raises(Conflict):
+        accounts.create_organisation(SYSTEM, "UK Hotline", "GB")
+    with pytest.raises(InvalidRequest, match="at least one role"):
+        accounts.create_key(SYSTEM, org.id, "none", frozenset())
+    with pytest.raises(NotFound):
+        accounts.revoke_key(SYSTEM, 9999)
+
+
+def test_refusals_are_audited(accounts: AccountService, org, audit: AuditLog):
+    accounts.create_user(SYSTEM, org.id, "plat", "a long enough password", frozenset({Role.PLATFORM}))
+    principal, _ = accounts.session(accounts.login("plat", "a long enough password").token)
+    with pytest.raises(NotFound):
+        accounts.create_key(principal, org.id, "k", frozenset({Role.PLATFORM}))
+    last = audit.store.events()[-1]
+    assert (last.record.action, last.record.outcome, last.record.actor) == ("key.create", "refused", "user:plat")
+
+
+def test_a_secret_with_underscores_still_authenticates(accounts: AccountService, org, monkeypatch):
+    import alliance.services.accounts as module
+
+    monkeypatch.setattr(module.secrets, "token_urlsafe", lambda n: "a_b_c" + "x" * 38)
+    issued = accounts.create_key(SYSTEM, org.id, "k", frozenset({Role.PLATFORM}))
+    assert accounts.authenticate_key(issued.token).key_id == issued.key.id
