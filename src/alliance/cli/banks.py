@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from alliance.cli.context import Node, err, out
-from alliance.cli.hashing import JobsOpt, PathsArg, hash_with_progress
+from alliance.cli.hashing import ExactOpt, JobsOpt, PathsArg, hash_with_progress
 from alliance.cli.output import OutputFormat, print_rows
 from alliance.core.banks import BankPurpose
 from alliance.core.errors import InvalidRequest
@@ -119,11 +119,12 @@ def add(
         bool, typer.Option("--skip-failed", help="Add the files that hashed even if others failed.")
     ] = False,
     jobs: JobsOpt = None,
+    exact_reference: ExactOpt = False,
 ) -> None:
     """Hash images and add them as entries. Only hashes are stored, never the images."""
     node: Node = ctx.obj
     node.banks.get_bank(name)  # fail on an unknown bank before hashing anything
-    results = hash_with_progress(node, paths, jobs)
+    results = hash_with_progress(node, paths, jobs, exact_reference)
     if not results:
         raise InvalidRequest("no image files found")
     for failed in (r for r in results if not r.ok):

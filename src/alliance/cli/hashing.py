@@ -15,10 +15,20 @@ from alliance.services.hashing import FileResult, collect_files, hash_files
 HASH_COLUMNS = ["path", "pdq", "quality", "md5", "sha1", "sha256", "error"]
 
 PathsArg = Annotated[list[Path], typer.Argument(help="Image files, or directories to walk for images.")]
+ExactOpt = Annotated[
+    bool,
+    typer.Option(
+        "--exact-reference",
+        help="Compute PDQ with the reference implementation on the full-size image, bit for bit "
+        "(slower; for evidence that must reproduce a reference hash). Default: the fast path.",
+    ),
+]
 JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parallel processes (default: one per core).")]
 
 
-def hash_with_progress(node: Node, paths: list[Path], jobs: int | None) -> list[FileResult]:
+def hash_with_progress(
+    node: Node, paths: list[Path], jobs: int | None, exact_reference: bool = False
+) -> list[FileResult]:
     """Hash with a progress bar on stderr when a directory was given and stderr is a terminal."""
     files = collect_files(paths)
     show = any(p.is_dir() for p in paths) and err.is_terminal
@@ -30,6 +40,7 @@ def hash_with_progress(node: Node, paths: list[Path], jobs: int | None) -> list[
                 node.settings.hashing_limits,
                 jobs or node.settings.jobs,
                 on_done=lambda _r: progress.advance(task),
+                exact_reference=exact_reference,
             )
         )
 
@@ -54,10 +65,11 @@ def register(app: typer.Typer) -> None:
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         csv_out: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
         jobs: JobsOpt = None,
+        exact_reference: ExactOpt = False,
     ) -> None:
         """Print the PDQ, MD5, SHA-1 and SHA-256 of images. Nothing is stored. Exit 4 if any file failed."""
         node: Node = ctx.obj
-        results = hash_with_progress(node, paths, jobs)
+        results = hash_with_progress(node, paths, jobs, exact_reference)
         fmt = OutputFormat.JSON if json_out else OutputFormat.CSV if csv_out else OutputFormat.TABLE
         print_rows([result_row(r) for r in results], HASH_COLUMNS, fmt)
         failed = [r for r in results if not r.ok]

@@ -4,27 +4,50 @@ The bytes are decoded in memory and dropped; nothing here touches the disk. Deco
 a viewer shows a person: EXIF orientation applied, the first frame of an animation, alpha ignored.
 Every way an input can fail becomes a `HashingError` whose `reason` is one of `HashingError`
 reasons below and whose message a user understands.
+
+Two paths compute PDQ (docs/decisions/0002-hashing-path.md has the numbers):
+
+* the default, fast path decodes only what PDQ needs (`decode.load_reduced_luma`: JPEG DCT scaling
+  of the luma channel, box reduction for other formats) and computes the reference's 64x64 image
+  from it (`pdq.pdq_float256_reduced`). Images too small to reduce are hashed exactly, bit for bit
+  the reference. On larger ones it meets the PDQ conformance rule (quality >= 80: within distance
+  10 of the reference) with a mean distance well under 1 bit, at 5-10 times the speed;
+* `exact_reference=True` is the reference itself: a full decode to RGB and Meta's C++ through the
+  `pdqhash` binding, for evidence work that must reproduce a hash bit for bit.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import re
-import struct
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pdqhash
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
-from alliance.core.errors import HashingError
+from alliance.core import pdq as pdq_impl
+from alliance.core.decode import (
+    SUPPORTED_FORMATS,
+    ReducedLuma,
+    load_reduced_luma,
+    load_rgb,
+    open_image,
+)
 from alliance.core.signals import PDQ_MIN_QUALITY, Signal
 
-SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
-"""Pillow format names we accept. MPO is the multi-picture JPEG that phone cameras write."""
+__all__ = [
+    "EXACT_DIGESTS",
+    "SUPPORTED_FORMATS",
+    "HashingLimits",
+    "MediaHashes",
+    "PDQBlock",
+    "decode_image",
+    "exact_signals",
+    "hash_image",
+    "pdq_block",
+    "pdq_from_pixels",
+]
 
 EXACT_DIGESTS = ("md5", "sha1", "sha256")
 
@@ -52,6 +75,27 @@ class MediaHashes:
         return next((s for s in self.signals if s.type == signal_type), None)
 
 
+@dataclass(frozen=True, slots=True)
+class PDQBlock:
+    """The 16x16 DCT block PDQ thresholds, with its quality: the hash, and the 8 dihedral hashes
+    (rotations and flips of the image) at no further decoding cost."""
+
+    block: npt.NDArray[np.float32]
+    quality: int
+    width: int
+    height: int
+    image_format: str
+
+    def signal(self) -> Signal:
+        if self.quality == 0 and not self.block.any():
+            return Signal("pdq", bytes(32).hex(), 0)
+        return Signal("pdq", pdq_impl.block_to_hash(self.block).hex(), self.quality)
+
+    def dihedral(self) -> list[Signal]:
+        """The hashes of the image rotated 0/90/180/270 and flipped (`pdq.DIHEDRAL_NAMES` order)."""
+        return [Signal("pdq", h.hex(), self.quality) for h in pdq_impl.dihedral_hashes(self.block, self.quality)]
+
+
 def exact_signals(data: bytes) -> tuple[Signal, ...]:
     """md5, sha1 and sha256 of the bytes: they match only an identical file."""
     return tuple(Signal(name, hashlib.new(name, data).hexdigest()) for name in EXACT_DIGESTS)
@@ -65,68 +109,42 @@ def pdq_from_pixels(pixels: npt.NDArray[np.uint8]) -> Signal:
 
 
 def decode_image(data: bytes, limits: HashingLimits = HashingLimits()) -> tuple[Image.Image, str]:
-    """Decode to an upright RGB image and its format name, or raise `HashingError` saying why not."""
-    if not data:
-        raise HashingError("empty", "the file is empty (0 bytes)")
-    if len(data) > limits.max_bytes:
-        raise HashingError(
-            "too_large", f"the file is {len(data):,} bytes, above the limit of {limits.max_bytes:,} bytes"
-        )
-    with warnings.catch_warnings():
-        # Our own pixel limit decides; Pillow's bomb warning would only be noise.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data))
-        except UnidentifiedImageError:
-            raise HashingError(
-                "not_an_image", "not an image Alliance can read (JPEG, PNG, GIF, WebP, BMP, TIFF)"
-            ) from None
-        except Image.DecompressionBombError as exc:
-            # Pillow refuses at twice its own limit before we see the size; its message holds the count.
-            claimed = re.search(r"\((\d+) pixels\)", str(exc))
-            raise _too_many_pixels(int(claimed.group(1)) if claimed else None, limits) from exc
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise HashingError("corrupt", f"the image is corrupt: {exc}") from exc
-        if image.format not in SUPPORTED_FORMATS:
-            raise HashingError("unsupported_format", f"{image.format} images are not supported")
-        width, height = image.size
-        if width * height > limits.max_pixels:
-            raise _too_many_pixels(width * height, limits, f"{width}x{height} = ")
-        if width == 0 or height == 0:
-            raise HashingError("corrupt", f"the image claims a size of {width}x{height} pixels")
-        try:
-            image.seek(0)
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-            return upright.convert("RGB"), str(image.format)
-        except Image.DecompressionBombError as exc:
-            raise _too_many_pixels(width * height, limits, f"{width}x{height} = ") from exc
-        except OSError as exc:
-            if "truncated" in str(exc):
-                raise HashingError(
-                    "truncated", "the image is truncated: the file ends before the picture does"
-                ) from exc
-            raise HashingError("corrupt", f"the image is corrupt: {exc}") from exc
-        except (SyntaxError, ValueError, EOFError, struct.error) as exc:
-            raise HashingError("corrupt", f"the image is corrupt: {exc}") from exc
+    """Decode to a full-size upright RGB image and its format name, or raise `HashingError` saying why not."""
+    image, image_format = open_image(data, limits.max_bytes, limits.max_pixels)
+    return load_rgb(image, limits.max_pixels), image_format
 
 
-def hash_image(data: bytes, limits: HashingLimits = HashingLimits()) -> MediaHashes:
-    """All signals of one image file's bytes."""
-    image, image_format = decode_image(data, limits)
-    pdq = pdq_from_pixels(np.asarray(image))
-    low_quality = pdq.quality is not None and pdq.quality < limits.pdq_min_quality
-    return MediaHashes(
-        signals=(pdq, *exact_signals(data)),
-        width=image.width,
-        height=image.height,
-        image_format=image_format,
-        pdq_low_quality=low_quality,
+def pdq_from_reduced(reduced: ReducedLuma) -> tuple[npt.NDArray[np.float32], int]:
+    """The DCT block and quality of a reduced decode: exact when nothing was reduced."""
+    if reduced.rgb is not None:
+        return pdq_impl.pdq_float256(reduced.rgb)
+    return pdq_impl.pdq_float256_reduced(
+        reduced.luma, reduced.full_height, reduced.full_width, reduced.scale_y, reduced.scale_x
     )
 
 
-def _too_many_pixels(pixels: int | None, limits: HashingLimits, size: str = "") -> HashingError:
-    claimed = f"{size}{pixels:,} pixels" if pixels else "more pixels than is safe"
-    return HashingError(
-        "too_many_pixels", f"the image claims {claimed}, above the limit of {limits.max_pixels:,} (decompression bomb?)"
+def pdq_block(data: bytes, limits: HashingLimits = HashingLimits()) -> PDQBlock:
+    """PDQ's DCT block of an image file's bytes, by the fast path."""
+    image, image_format = open_image(data, limits.max_bytes, limits.max_pixels)
+    reduced = load_reduced_luma(image, limits.max_pixels)
+    block, quality = pdq_from_reduced(reduced)
+    return PDQBlock(block, quality, reduced.full_width, reduced.full_height, image_format)
+
+
+def hash_image(data: bytes, limits: HashingLimits = HashingLimits(), *, exact_reference: bool = False) -> MediaHashes:
+    """All signals of one image file's bytes; `exact_reference` for the reference PDQ, bit for bit."""
+    if exact_reference:
+        image, image_format = decode_image(data, limits)
+        pdq = pdq_from_pixels(np.asarray(image))
+        width, height = image.width, image.height
+    else:
+        found = pdq_block(data, limits)
+        pdq, width, height, image_format = found.signal(), found.width, found.height, found.image_format
+    low_quality = pdq.quality is not None and pdq.quality < limits.pdq_min_quality
+    return MediaHashes(
+        signals=(pdq, *exact_signals(data)),
+        width=width,
+        height=height,
+        image_format=image_format,
+        pdq_low_quality=low_quality,
     )

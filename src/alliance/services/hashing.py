@@ -6,6 +6,7 @@ that fails becomes a `FileResult` with an error, so one bad file never stops a d
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -48,7 +49,8 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def hash_file(path: Path, limits: HashingLimits = HashingLimits()) -> FileResult:
+def hash_file(path: Path, limits: HashingLimits = HashingLimits(), *, exact_reference: bool = False) -> FileResult:
+    """Hash one file; `exact_reference` computes PDQ with the reference implementation, bit for bit."""
     try:
         size = path.stat().st_size
         if size > limits.max_bytes:  # refuse before reading a huge file into memory
@@ -67,7 +69,7 @@ def hash_file(path: Path, limits: HashingLimits = HashingLimits()) -> FileResult
     except OSError as exc:
         return FileResult(path, error=HashingError("unreadable", f"cannot read the file: {exc.strerror}"))
     try:
-        return FileResult(path, hashes=hash_image(data, limits))
+        return FileResult(path, hashes=hash_image(data, limits, exact_reference=exact_reference))
     except HashingError as exc:
         return FileResult(path, error=exc)
     finally:
@@ -79,17 +81,23 @@ def hash_files(
     limits: HashingLimits = HashingLimits(),
     jobs: int = 1,
     on_done: Callable[[FileResult], None] | None = None,
+    *,
+    exact_reference: bool = False,
 ) -> Iterator[FileResult]:
     """Hash `paths` in order, over `jobs` processes; `on_done` is called as each file finishes."""
     if jobs <= 1 or len(paths) < 2:
         for path in paths:
-            result = hash_file(path, limits)
+            result = hash_file(path, limits, exact_reference=exact_reference)
             if on_done:
                 on_done(result)
             yield result
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(paths))) as pool:
-        for result in pool.map(hash_file, paths, [limits] * len(paths), chunksize=4):
+    work = functools.partial(hash_file, limits=limits, exact_reference=exact_reference)
+    workers = min(jobs, len(paths))
+    # Small chunks keep every core busy to the end; large ones cut the pickling per file.
+    chunksize = max(1, min(16, len(paths) // (workers * 8)))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for result in pool.map(work, paths, chunksize=chunksize):
             if on_done:
                 on_done(result)
             yield result

@@ -1,0 +1,180 @@
+"""Decoding media bytes for hashing: every failure a `HashingError`, two ways to get the pixels.
+
+`open_image` checks the bytes and the header (size, format, pixel count) without decoding pixels.
+Then either `load_rgb` decodes the full-size upright RGB image (the reference path), or
+`load_reduced_luma` decodes only as much as PDQ needs: JPEG with DCT scaling and the luma channel
+alone (Pillow's draft mode: the decoder never builds the full-size image nor converts colour),
+other formats in full and then box-reduced. What a viewer shows a person is what is hashed in both
+cases: EXIF orientation applied, the first frame of an animation, alpha ignored.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from alliance.core.errors import HashingError
+
+SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
+"""Pillow format names we accept. MPO is the multi-picture JPEG that phone cameras write."""
+
+REDUCED_MIN_SIDE = 300
+"""A reduced decode keeps at least this many pixels on its shorter side. Measured (bench/hash.py,
+docs/decisions/0002-hashing-path.md): at 300 and above the mean distance to the reference is under
+1 bit and the largest 4; at 192 it is 1.6 and 4. Images whose shorter side is under 600 pixels are
+not reduced at all, so they hash exactly as the reference does (the demo photos among them)."""
+
+JPEG_SCALES = (8, 4, 2)
+"""The DCT scalings libjpeg offers through Pillow's draft mode (1/8, 1/4, 1/2)."""
+
+ORIENTATION = 0x0112
+_TRANSPOSED = frozenset({5, 6, 7, 8})  # EXIF orientations that swap width and height
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class ReducedLuma:
+    """Luma of an upright image, reduced by integer factors: pixel (i, j) stands for the block of
+    full-size pixels [scale_y*i, scale_y*i + scale_y) x [scale_x*j, scale_x*j + scale_x)."""
+
+    luma: npt.NDArray[np.uint8]
+    full_width: int
+    full_height: int
+    scale_x: int
+    scale_y: int
+    rgb: npt.NDArray[np.uint8] | None = None
+    """The full-size RGB pixels when no reduction happened (then PDQ can be computed exactly)."""
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings():
+        # Our own pixel limit decides; Pillow's bomb warning would only be noise.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        yield
+
+
+def open_image(data: bytes, max_bytes: int, max_pixels: int) -> tuple[Image.Image, str]:
+    """Check the bytes and the header; the pixels are not decoded yet."""
+    if not data:
+        raise HashingError("empty", "the file is empty (0 bytes)")
+    if len(data) > max_bytes:
+        raise HashingError("too_large", f"the file is {len(data):,} bytes, above the limit of {max_bytes:,} bytes")
+    with _quiet():
+        try:
+            image = Image.open(io.BytesIO(data))
+        except UnidentifiedImageError:
+            raise HashingError(
+                "not_an_image", "not an image Alliance can read (JPEG, PNG, GIF, WebP, BMP, TIFF)"
+            ) from None
+        except Image.DecompressionBombError as exc:
+            # Pillow refuses at twice its own limit before we see the size; its message holds the count.
+            claimed = re.search(r"\((\d+) pixels\)", str(exc))
+            raise too_many_pixels(int(claimed.group(1)) if claimed else None, max_pixels) from exc
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise HashingError("corrupt", f"the image is corrupt: {exc}") from exc
+    if image.format not in SUPPORTED_FORMATS:
+        raise HashingError("unsupported_format", f"{image.format} images are not supported")
+    width, height = image.size
+    if width * height > max_pixels:
+        raise too_many_pixels(width * height, max_pixels, f"{width}x{height} = ")
+    if width == 0 or height == 0:
+        raise HashingError("corrupt", f"the image claims a size of {width}x{height} pixels")
+    return image, str(image.format)
+
+
+def decoding(image: Image.Image, max_pixels: int, step: Callable[[], T]) -> T:
+    """Run a decoding step, turning whatever Pillow raises into the `HashingError` that says why."""
+    width, height = image.size
+    with _quiet():
+        try:
+            return step()
+        except Image.DecompressionBombError as exc:
+            raise too_many_pixels(width * height, max_pixels, f"{width}x{height} = ") from exc
+        except OSError as exc:
+            if "truncated" in str(exc):
+                raise HashingError(
+                    "truncated", "the image is truncated: the file ends before the picture does"
+                ) from exc
+            raise HashingError("corrupt", f"the image is corrupt: {exc}") from exc
+        except (SyntaxError, ValueError, EOFError, struct.error) as exc:
+            raise HashingError("corrupt", f"the image is corrupt: {exc}") from exc
+
+
+def load_rgb(image: Image.Image, max_pixels: int) -> Image.Image:
+    """The full-size upright RGB image (the reference path's decode, unchanged)."""
+
+    def step() -> Image.Image:
+        image.seek(0)
+        image.load()
+        return ImageOps.exif_transpose(image).convert("RGB")
+
+    return decoding(image, max_pixels, step)
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(ORIENTATION, 1)
+    except Exception:  # a broken EXIF block: show the image as stored, as exif_transpose would
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def reduction_for(width: int, height: int, choices: tuple[int, ...], min_side: int = REDUCED_MIN_SIDE) -> int:
+    """The largest factor in `choices` that keeps the shorter side at least `min_side`, else 1."""
+    shorter = min(width, height)
+    return next((f for f in choices if shorter // f >= min_side), 1)
+
+
+def load_reduced_luma(image: Image.Image, max_pixels: int, min_side: int = REDUCED_MIN_SIDE) -> ReducedLuma:
+    """Decode only what PDQ needs (see the module docstring)."""
+
+    def step() -> ReducedLuma:
+        image.seek(0)
+        width, height = image.size
+        scale = 1
+        if image.format in ("JPEG", "MPO") and image.mode in ("RGB", "L", "CMYK"):
+            wanted = reduction_for(width, height, JPEG_SCALES, min_side)
+            if wanted > 1:
+                drafted = image.draft("L", (width // wanted, height // wanted))
+                if drafted is not None:
+                    scale = round(width / drafted[1][2])
+        image.load()
+        orientation = _orientation(image)
+        upright = ImageOps.exif_transpose(image) if orientation != 1 else image
+        full_w, full_h = (height, width) if orientation in _TRANSPOSED else (width, height)
+        if scale == 1:
+            factor = reduction_for(full_w, full_h, tuple(range(16, 1, -1)), min_side)
+            if factor == 1:
+                rgb = np.asarray(upright.convert("RGB"))
+                return ReducedLuma(np.empty((0, 0), np.uint8), full_w, full_h, 1, 1, rgb)
+            reduced = _grey(upright).reduce(factor)
+            return ReducedLuma(np.asarray(reduced), full_w, full_h, factor, factor)
+        return ReducedLuma(np.asarray(_grey(upright)), full_w, full_h, scale, scale)
+
+    return decoding(image, max_pixels, step)
+
+
+def _grey(image: Image.Image) -> Image.Image:
+    """Luma as Pillow computes it (ITU-R 601: the weights PDQ uses), rounded to 8 bits."""
+    if image.mode == "L":
+        return image
+    return image.convert("L") if image.mode == "RGB" else image.convert("RGB").convert("L")
+
+
+def too_many_pixels(pixels: int | None, max_pixels: int, size: str = "") -> HashingError:
+    claimed = f"{size}{pixels:,} pixels" if pixels else "more pixels than is safe"
+    return HashingError(
+        "too_many_pixels", f"the image claims {claimed}, above the limit of {max_pixels:,} (decompression bomb?)"
+    )

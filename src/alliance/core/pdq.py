@@ -1,0 +1,404 @@
+"""PDQ, our own implementation: the reference algorithm, bit for bit, in numba.
+
+The reference (`pdqhash`, Meta's C++ behind a Cython binding) spends most of its time outside the
+algorithm: a float64 luma image, a Python loop over the 256 bits. This module computes the same
+hash with the same float32 arithmetic in the same order, so on the same pixels it gives the same
+bits and the same quality (tests/core/test_hashing_fast.py checks it against `pdqhash`). It is fast
+enough that decoding, not hashing, becomes the cost; `alliance.core.hashing` pairs it with a reduced
+decode for the default path.
+
+The steps (Meta's "pdqhash-2017-10-09" description, C++ `pdqhashing.cpp` and `downscaling.cpp`):
+
+1. luma = 0.299 R + 0.587 G + 0.114 B, computed in float64 and stored as float32 (as the binding does);
+2. two passes of a box filter along rows then columns ("Jarosz" tent filter), window
+   ceil(size / 128), running float32 sums with the reference's edge handling;
+3. decimate to 64x64 by sampling the centres of a 64x64 grid;
+4. quality: quantised gradient sum of the 64x64 image, capped at 100;
+5. 16x16 low-frequency block of the 2D DCT-II, float32 sums in the reference order;
+6. bit i*16+j set when coefficient [i][j] is above the median (the 128th smallest of 256).
+
+The 8 dihedral hashes (rotations and flips of the image) come from sign flips and a transpose of
+the 16x16 block, exactly as the reference's `pdqDihedralHash256esFromFloatLuma` does.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+MIN_HASHABLE_DIM = 5
+"""Below this many rows or columns the reference gives an all-zero hash of quality 0."""
+
+DIHEDRAL_NAMES = ("original", "rotate90", "rotate180", "rotate270", "flipx", "flipy", "flipplus1", "flipminus1")
+"""The order of `pdq_dihedral`'s hashes, the same as `pdqhash.compute_dihedral`."""
+
+
+def _dct_matrix() -> npt.NDArray[np.float32]:
+    # float32 scale times a double cosine, rounded to float32: the reference's constant table.
+    scale = float(np.float32(math.sqrt(2.0 / 64.0)))
+    matrix = np.empty((16, 64), dtype=np.float32)
+    for i in range(16):
+        for j in range(64):
+            matrix[i, j] = np.float32(scale * math.cos((math.pi / 2.0 / 64.0) * (i + 1) * (2 * j + 1)))
+    return matrix
+
+
+DCT_MATRIX = _dct_matrix()
+
+
+@numba.njit(cache=True, nogil=True)
+def _luma(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:  # pragma: no cover - compiled
+    rows, cols = rgb.shape[0], rgb.shape[1]
+    out = np.empty((rows, cols), dtype=np.float32)
+    for i in range(rows):
+        for j in range(cols):
+            r = np.float64(rgb[i, j, 0]) * 0.299
+            g = np.float64(rgb[i, j, 1]) * 0.587
+            b = np.float64(rgb[i, j, 2]) * 0.114
+            out[i, j] = np.float32((r + g) + b)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _luma_grey(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:  # pragma: no cover - compiled
+    # The luma of the RGB image Pillow makes from a grey one (R = G = B), without making it.
+    table = np.empty(256, dtype=np.float32)
+    for v in range(256):
+        x = np.float64(v)
+        table[v] = np.float32((x * 0.299 + x * 0.587) + x * 0.114)
+    rows, cols = grey.shape[0], grey.shape[1]
+    out = np.empty((rows, cols), dtype=np.float32)
+    for i in range(rows):
+        for j in range(cols):
+            out[i, j] = table[grey[i, j]]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _box_rows(src: npt.NDArray[np.float32], dst: npt.NDArray[np.float32], window: int) -> None:  # pragma: no cover
+    """The reference's box1DFloat along every row: the same running float32 sum, adds then subtracts."""
+    rows, n = src.shape
+    half = (window + 2) // 2
+    p1 = half - 1
+    p2 = window - half + 1
+    p3 = n - window
+    p4 = half - 1
+    for r in range(rows):
+        row = src[r]
+        out = dst[r]
+        li = 0
+        ri = 0
+        oi = 0
+        total = np.float32(0.0)
+        size = 0
+        for _ in range(p1):
+            total += row[ri]
+            size += 1
+            ri += 1
+        for _ in range(p2):
+            total += row[ri]
+            size += 1
+            out[oi] = total / np.float32(size)
+            ri += 1
+            oi += 1
+        for _ in range(p3):
+            total += row[ri]
+            total -= row[li]
+            out[oi] = total / np.float32(size)
+            li += 1
+            ri += 1
+            oi += 1
+        for _ in range(p4):
+            total -= row[li]
+            size -= 1
+            out[oi] = total / np.float32(size)
+            li += 1
+            oi += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _box_cols(src: npt.NDArray[np.float32], dst: npt.NDArray[np.float32], window: int) -> None:  # pragma: no cover
+    """box1DFloat down every column, all columns at once (each column's arithmetic is unchanged)."""
+    n, cols = src.shape
+    half = (window + 2) // 2
+    p1 = half - 1
+    p2 = window - half + 1
+    p3 = n - window
+    p4 = half - 1
+    total = np.zeros(cols, dtype=np.float32)
+    li = 0
+    ri = 0
+    oi = 0
+    size = 0
+    for _ in range(p1):
+        for c in range(cols):
+            total[c] += src[ri, c]
+        size += 1
+        ri += 1
+    for _ in range(p2):
+        size += 1
+        d = np.float32(size)
+        for c in range(cols):
+            total[c] += src[ri, c]
+            dst[oi, c] = total[c] / d
+        ri += 1
+        oi += 1
+    for _ in range(p3):
+        d = np.float32(size)
+        for c in range(cols):
+            t = total[c] + src[ri, c]
+            t -= src[li, c]
+            total[c] = t
+            dst[oi, c] = t / d
+        li += 1
+        ri += 1
+        oi += 1
+    for _ in range(p4):
+        size -= 1
+        d = np.float32(size)
+        for c in range(cols):
+            total[c] -= src[li, c]
+            dst[oi, c] = total[c] / d
+        li += 1
+        oi += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _downsample_exact(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:  # pragma: no cover - compiled
+    """The reference's 64x64 image: Jarosz filter (in place on `luma`, as the reference) and decimation."""
+    rows, cols = luma.shape
+    a = np.empty((64, 64), dtype=np.float32)
+    if rows == 64 and cols == 64:
+        a[:, :] = luma
+        return a
+    window_rows = (cols + 128 - 1) // 128  # computeJaroszFilterWindowSize(cols, 64): along each row
+    window_cols = (rows + 128 - 1) // 128
+    other = np.empty_like(luma)
+    for _ in range(2):
+        _box_rows(luma, other, window_rows)
+        _box_cols(other, luma, window_cols)
+    for i in range(64):
+        ii = int(((i + 0.5) * rows) / 64)
+        for j in range(64):
+            jj = int(((j + 0.5) * cols) / 64)
+            a[i, j] = luma[ii, jj]
+    return a
+
+
+@numba.njit(cache=True, nogil=True)
+def _quality_and_dct(
+    a: npt.NDArray[np.float32], dct: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.float32], int]:  # pragma: no cover - compiled
+    """Quality of the 64x64 image and its 16x16 DCT block, with the reference's float32 sums."""
+    gradient = 0
+    hundred = np.float32(100.0)
+    scale = np.float32(255.0)
+    for i in range(63):
+        for j in range(64):
+            d = int(((a[i, j] - a[i + 1, j]) * hundred) / scale)
+            gradient += abs(d)
+    for i in range(64):
+        for j in range(63):
+            d = int(((a[i, j] - a[i, j + 1]) * hundred) / scale)
+            gradient += abs(d)
+    quality = min(gradient // 90, 100)
+
+    t = np.empty((16, 64), dtype=np.float32)
+    for i in range(16):
+        for j in range(64):
+            s = np.float32(0.0)
+            for k in range(64):
+                s += dct[i, k] * a[k, j]
+            t[i, j] = s
+    b = np.empty((16, 16), dtype=np.float32)
+    for i in range(16):
+        for j in range(16):
+            s = np.float32(0.0)
+            for k in range(64):
+                s += t[i, k] * dct[j, k]
+            b[i, j] = s
+    return b, quality
+
+
+@numba.njit(cache=True, nogil=True)
+def _downsample_banded(
+    image: npt.NDArray[np.uint8],
+    row_starts: npt.NDArray[np.int64],
+    row_weights: npt.NDArray[np.float64],
+    col_starts: npt.NDArray[np.int64],
+    col_weights: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float32]:  # pragma: no cover - compiled
+    """64x64 = R . image . C^T with banded R (64 x h) and C (64 x w): see `reduced_kernel`."""
+    h = image.shape[0]
+    tmp = np.empty((h, 64), dtype=np.float64)
+    cwidth = col_weights.shape[1]
+    for y in range(h):
+        for k in range(64):
+            start = col_starts[k]
+            s = 0.0
+            for t in range(cwidth):
+                s += col_weights[k, t] * image[y, start + t]
+            tmp[y, k] = s
+    out = np.empty((64, 64), dtype=np.float32)
+    rwidth = row_weights.shape[1]
+    for j in range(64):
+        start = row_starts[j]
+        for k in range(64):
+            s = 0.0
+            for t in range(rwidth):
+                s += row_weights[j, t] * tmp[start + t, k]
+            out[j, k] = np.float32(s)
+    return out
+
+
+def _bits_to_bytes(block: npt.NDArray[np.float32]) -> bytes:
+    """Bit i*16+j of the hash is block[i, j] > median; bit 255 is the first bit of the hex string."""
+    flat = block.reshape(256)
+    median = np.partition(flat, 127)[127]  # what the reference's torben() returns for 256 values
+    return np.packbits((flat > median)[::-1]).tobytes()
+
+
+def _luma_of(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    if pixels.ndim == 2:
+        return _luma_grey(np.ascontiguousarray(pixels, dtype=np.uint8))
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        raise ValueError(f"expected an (h, w) or (h, w, 3) uint8 array, got shape {pixels.shape}")
+    return _luma(np.ascontiguousarray(pixels, dtype=np.uint8))
+
+
+def pdq_float256(pixels: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], int]:
+    """The 16x16 DCT block and quality of an (h, w, 3) RGB or (h, w) grey uint8 array: the reference's."""
+    luma = _luma_of(pixels)
+    if luma.shape[0] < MIN_HASHABLE_DIM or luma.shape[1] < MIN_HASHABLE_DIM:
+        return np.zeros((16, 16), dtype=np.float32), 0
+    block, quality = _quality_and_dct(_downsample_exact(luma), DCT_MATRIX)
+    return block, int(quality)
+
+
+def pdq_hash(pixels: npt.NDArray[np.uint8]) -> tuple[bytes, int]:
+    """The 32-byte PDQ hash (hex-string order) and quality of an RGB (or grey) uint8 array.
+
+    Bit for bit what `pdqhash.compute` gives on the same array (grey: on its RGB conversion)."""
+    block, quality = pdq_float256(pixels)
+    if quality == 0 and not block.any():
+        return bytes(32), 0
+    return block_to_hash(block), quality
+
+
+def block_to_hash(block: npt.NDArray[np.float32]) -> bytes:
+    """Bit i*16+j is block[i, j] > median (the 128th smallest of 256); bit 255 leads the hex string."""
+    flat = np.ascontiguousarray(block, dtype=np.float32).reshape(256)
+    median = np.partition(flat, 127)[127]  # what the reference's torben() returns for 256 values
+    return np.packbits((flat > median)[::-1]).tobytes()
+
+
+# ---------------------------------------------------------------------------- reduced input
+#
+# The reference filters the full-size luma L (h x w) with two box passes per axis and keeps 64x64
+# samples: A = R . L . C^T, where R (64 x h) and C (64 x w) are fixed linear maps that depend only
+# on h and w. A reduced decode gives l, each pixel the mean of an s x s block of L (JPEG DCT scaling
+# and Image.reduce both do, to a close approximation). Folding each row of R and C onto those
+# blocks (summing the weights of the full-size pixels a block covers) gives maps from l straight to
+# the reference's 64x64 image, so the blur keeps the reference's footprint and phase however much
+# smaller the decode is. Both maps are banded (about 2 * ceil(n / 128) / s wide), so computing A
+# costs O(h * w * band / s^2), and the rest (quality, DCT, bits) is the reference's code.
+
+
+def _axis_weights(n: int) -> list[tuple[int, npt.NDArray[np.float64]]]:
+    """For each of the 64 samples along an axis of n full-size pixels: (first pixel, weights)."""
+    window = (n + 2 * 64 - 1) // (2 * 64)
+    half = (window + 2) // 2
+
+    def lo(o: int) -> int:
+        return max(0, o - (window - half))
+
+    def hi(o: int) -> int:
+        return min(n - 1, o + half - 1)
+
+    rows = []
+    for j in range(64):
+        p = int(((j + 0.5) * n) / 64)
+        first, last = lo(lo(p)), hi(hi(p))
+        weights = np.zeros(last - first + 1)
+        for o in range(lo(p), hi(p) + 1):
+            weights[lo(o) - first : hi(o) - first + 1] += 1.0 / (hi(o) - lo(o) + 1)
+        rows.append((first, weights / (hi(p) - lo(p) + 1)))
+    return rows
+
+
+@functools.lru_cache(maxsize=256)
+def reduced_kernel(n: int, scale: int, m: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The reference's blur-and-decimate along an axis of `n` full-size pixels, folded onto the `m`
+    pixels of a decode reduced by `scale` (pixel i covers full-size pixels scale*i .. scale*i+scale-1).
+
+    Returns (starts, weights): sample j is sum_t weights[j, t] * reduced[starts[j] + t]."""
+    if m < 1 or scale < 1 or -(-n // scale) != m:
+        raise ValueError(f"{m} pixels are not {n} reduced by {scale}")
+    folded: list[tuple[int, npt.NDArray[np.float64]]] = []
+    for first, full_weights in _axis_weights(n):
+        blocks = np.arange(first, first + len(full_weights)) // scale
+        folded.append((int(blocks[0]), np.bincount(blocks - blocks[0], weights=full_weights).astype(np.float64)))
+    width = max(len(w) for _, w in folded)
+    starts = np.empty(64, dtype=np.int64)
+    table = np.zeros((64, width), dtype=np.float64)
+    for j, (first_block, block_weights) in enumerate(folded):
+        start = min(first_block, m - width) if m >= width else 0
+        offset = first_block - start
+        table[j, offset : offset + len(block_weights)] = block_weights
+        starts[j] = start
+    if m < width:  # tiny reduced image: the band is the whole axis; indices past the end carry no weight
+        table = table[:, :m]
+    return starts, table
+
+
+def pdq_float256_reduced(
+    luma: npt.NDArray[np.uint8], full_height: int, full_width: int, scale_y: int, scale_x: int
+) -> tuple[npt.NDArray[np.float32], int]:
+    """The 16x16 DCT block and quality the reference would give the full-size image, from its luma
+    reduced by `scale_y` x `scale_x` (each pixel the mean of a block). Close to, not bit for bit, the
+    reference; with both scales 1 use `pdq_float256` instead, which is exact."""
+    h, w = luma.shape
+    if full_height < MIN_HASHABLE_DIM or full_width < MIN_HASHABLE_DIM:
+        return np.zeros((16, 16), dtype=np.float32), 0
+    row_starts, row_weights = reduced_kernel(full_height, scale_y, h)
+    col_starts, col_weights = reduced_kernel(full_width, scale_x, w)
+    image = np.ascontiguousarray(luma, dtype=np.uint8)
+    a = _downsample_banded(image, row_starts, row_weights, col_starts, col_weights)
+    block, quality = _quality_and_dct(a, DCT_MATRIX)
+    return block, int(quality)
+
+
+def dihedral_blocks(block: npt.NDArray[np.float32]) -> list[npt.NDArray[np.float32]]:
+    """The DCT blocks of the 8 rotations and flips of an image, in `DIHEDRAL_NAMES` order."""
+    i = np.arange(16)
+    odd_i = (i & 1).astype(bool)[:, None]
+    odd_j = (i & 1).astype(bool)[None, :]
+    odd_sum = ((i[:, None] + i[None, :]) & 1).astype(bool)
+    return [
+        block,
+        np.where(odd_j, block, -block).T,  # rotate 90: B[j][i] = A[i][j] if j odd else -A[i][j]
+        np.where(odd_sum, -block, block),  # rotate 180
+        np.where(odd_i, block, -block).T,  # rotate 270
+        np.where(odd_i, block, -block),  # flip x
+        np.where(odd_j, block, -block),  # flip y
+        block.T,  # flip about the main diagonal
+        np.where(odd_sum, -block, block).T,  # flip about the other diagonal
+    ]
+
+
+def dihedral_hashes(block: npt.NDArray[np.float32], quality: int) -> list[bytes]:
+    """The 8 hashes of an image's rotations and flips, from its DCT block (`DIHEDRAL_NAMES` order)."""
+    if quality == 0 and not block.any():
+        return [bytes(32)] * 8
+    return [block_to_hash(b) for b in dihedral_blocks(block)]
+
+
+def pdq_dihedral(pixels: npt.NDArray[np.uint8]) -> tuple[list[bytes], int]:
+    """The 8 hashes of an image's rotations and flips (`DIHEDRAL_NAMES` order), and its quality:
+    bit for bit what `pdqhash.compute_dihedral` gives."""
+    block, quality = pdq_float256(pixels)
+    return dihedral_hashes(block, quality), quality
