@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ALLIANCE_HOME ?= $(CURDIR)/var
 
-.PHONY: run test lint typecheck bench-match clean
+.PHONY: run test lint typecheck bench-match bench-hash bench-robustness clean
 
 ARGS ?=
 
@@ -37,6 +37,12 @@ $(VENV)/.bench-extras: $(BIN)/alliance
 
 bench-match: $(VENV)/.bench-extras  ## PDQ index engines side by side (ARGS=--quick for a one-minute run)
 	$(BIN)/python bench/match.py $(ARGS)
+
+bench-hash: $(VENV)/.bench-extras  ## hashing speed and distance to the reference PDQ (ARGS=--quick for a 30 s run)
+	$(BIN)/python bench/hash.py $(ARGS)
+
+bench-robustness: $(VENV)/.bench-extras  ## which altered copies still match, per query strategy (ARGS=--quick)
+	$(BIN)/python bench/robustness.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var
