@@ -18,8 +18,8 @@ $(VENV)/.test-extras: $(BIN)/alliance
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(BIN)/alliance  ## set up, initialise the SQLite store with demo data, run the demo
-	$(BIN)/alliance demo
+run: $(BIN)/alliance  ## set up, load demo organisations, logins and banks into SQLite, serve the node
+	$(BIN)/alliance serve --demo
 
 test: $(VENV)/.test-extras  ## set up with test extras and run the whole suite
 	$(BIN)/pytest

@@ -37,6 +37,19 @@ class Settings(BaseSettings):
     )
     pdq_threshold: int = Field(31, ge=0, le=64, description="Default PDQ match threshold of new banks.")
     hash_jobs: int = Field(0, ge=0, description="Processes for hashing many files; 0 means one per CPU core.")
+    host: str = Field("127.0.0.1", description="Address `alliance serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `alliance serve` listens on.")
+    workers: int = Field(1, ge=1, description="Server processes of `alliance serve` (each holds the index).")
+    rate_limit_per_second: float = Field(200.0, gt=0, description="Requests per second each API key or user may make.")
+    rate_limit_burst: int = Field(400, ge=1, description="Requests a key may make at once before the rate applies.")
+    max_request_bytes: int = Field(
+        16 * 1024 * 1024, gt=0, description="Largest JSON request body; uploads may be up to MAX_FILE_BYTES."
+    )
+    max_concurrent_hashing: int = Field(0, ge=0, description="Uploads hashed at once; 0 means one per CPU core.")
+    match_refresh_seconds: float = Field(
+        0.5, ge=0, description="How often the server reads the change log before matching (new entries match after)."
+    )
+    secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
 
     @property
     def resolved_database_url(self) -> str:

@@ -18,7 +18,7 @@ import traceback
 
 import typer
 
-from alliance.cli import admin, banks, hashing, matching
+from alliance.cli import accounts, admin, banks, hashing, matching, serve
 from alliance.cli.context import Node, err
 from alliance.core.errors import (
     AllianceError,
@@ -57,9 +57,14 @@ app.add_typer(banks.app, name="bank")
 app.add_typer(admin.db_app, name="db")
 app.add_typer(admin.config_app, name="config")
 app.add_typer(admin.index_app, name="index")
+app.add_typer(accounts.org_app, name="org")
+app.add_typer(accounts.user_app, name="user")
+app.add_typer(accounts.key_app, name="key")
+app.add_typer(accounts.audit_app, name="audit")
 hashing.register(app)
 matching.register(app)
 admin.register(app)
+serve.register(app)
 
 
 @app.callback()

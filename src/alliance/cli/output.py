@@ -7,11 +7,15 @@ import json
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
+import typer
 from rich.table import Table
 
 from alliance.cli.context import out
+
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")]
 
 
 class OutputFormat(StrEnum):

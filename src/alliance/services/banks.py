@@ -75,7 +75,7 @@ class BankService:
             raise NotFound(f"no bank called {name!r}")
         return bank
 
-    def _may_curate(self, bank: Bank) -> bool:
+    def may_curate(self, bank: Bank) -> bool:
         """Change a bank's settings or retire its entries: its owner's curators, or a node admin."""
         if not self.actor.may(Scope.WRITE):
             return False
@@ -83,7 +83,7 @@ class BankService:
 
     def _curated_bank(self, name: str, audit_action: str) -> Bank:
         bank = self._visible_bank(name, audit_action)
-        if not self._may_curate(bank):
+        if not self.may_curate(bank):
             self.audit.record(self.actor, audit_action, f"bank:{name}", "refused", subject_org_id=bank.owner.id)
             raise NotFound(f"no bank called {name!r}")
         return bank
@@ -101,7 +101,7 @@ class BankService:
 
     def _visible(self, bank: Bank) -> bool:
         return any(may_act_on_bank(self.actor, a, bank.owner.id, bank.policy) for a in BankAction) or (
-            self._may_curate(bank)
+            self.may_curate(bank)
         )
 
     # --- banks ---------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ class BankService:
         if not reason.strip():
             raise InvalidRequest("say why the entry is retired")
         entry, bank = self._entry_and_bank(entry_id, "entry.retire")
-        if not self._may_curate(bank):
+        if not self.may_curate(bank):
             self.audit.record(self.actor, "entry.retire", f"entry:{entry_id}", "refused", subject_org_id=bank.owner.id)
             raise NotFound(f"no entry with id {entry_id}")
         retired = self.store.retire_entry(entry.id, reason.strip())

@@ -6,16 +6,23 @@ media still match, at what distance, and which do not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import secrets
+from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from alliance.core.access import SYSTEM, BankAction, Principal, Role, ShareRule, SharingPolicy
 from alliance.core.alterations import DEMO_ALTERATIONS
 from alliance.core.errors import NotFound
 from alliance.core.hashing import hash_image
 from alliance.services.banks import BankService
 from alliance.services.hashing import collect_files, hash_files
 from alliance.services.matching import MatchService
+
+if TYPE_CHECKING:
+    from alliance.node import Node
 
 DEMO_BANK = "demo-photos"
 
@@ -66,3 +73,64 @@ def run_demo(banks: BankService, matcher: MatchService) -> list[DemoRow]:
                 )
             )
     return rows
+
+
+# --- the demo node served by `make run` ---------------------------------------------------------
+
+DEMO_ORGANISATIONS = [
+    # (name, country, [(username, roles)])
+    ("Node operator", "GB", [("admin", [Role.NODE_ADMIN])]),
+    (
+        "UK Hotline",
+        "GB",
+        [("uk-admin", [Role.ORG_ADMIN]), ("uk-analyst", [Role.ANALYST]), ("uk-auditor", [Role.AUDITOR])],
+    ),
+    ("DE Federal Police", "DE", [("de-investigator", [Role.INVESTIGATOR])]),
+    ("US Platform", "US", [("us-platform", [Role.PLATFORM])]),
+    ("Alliance Secretariat", "US", [("secretariat", [Role.SECRETARIAT])]),
+]
+SHARED_BANK = "uk-hotline-known"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    organisation: str
+    username: str
+    roles: list[str]
+    password: str
+    api_key: str
+
+
+def seed_demo_node(node: Node, credentials_file: Path) -> list[DemoLogin]:
+    """Organisations in several member countries, a user and an API key per role, a shared bank.
+
+    Runs once: the logins are written to `credentials_file` (readable by its owner only), because
+    the store keeps only hashes of passwords and keys. Later starts read them back from there.
+    """
+    if credentials_file.exists():
+        return [DemoLogin(**row) for row in json.loads(credentials_file.read_text())]
+    logins = []
+    orgs = {}
+    for name, country, users in DEMO_ORGANISATIONS:
+        org = node.accounts.create_organisation(SYSTEM, name, country)
+        orgs[name] = org
+        for username, roles in users:
+            password = secrets.token_urlsafe(12)
+            node.accounts.create_user(SYSTEM, org.id, username, password, frozenset(roles))
+            key = node.accounts.create_key(SYSTEM, org.id, f"demo key for {username}", frozenset(roles))
+            logins.append(DemoLogin(org.name, username, [r.value for r in roles], password, key.token))
+    hotline = orgs["UK Hotline"]
+    analyst = Principal(hotline.id, hotline.name, hotline.country, frozenset({Role.ANALYST}), name="uk-analyst")
+    banks = node.banks_for(analyst)
+    policy = SharingPolicy(
+        {
+            BankAction.MATCH: ShareRule(countries=frozenset({"DE", "US"})),
+            BankAction.READ: ShareRule(orgs=frozenset({orgs["DE Federal Police"].id})),
+        }
+    )
+    banks.create_bank(SHARED_BANK, description="Demo photos standing in for confirmed material", policy=policy)
+    banks.add_files(SHARED_BANK, list(hash_files(demo_photos(), node.settings.hashing_limits)))
+    credentials_file.parent.mkdir(parents=True, exist_ok=True)
+    credentials_file.touch(mode=0o600)
+    credentials_file.write_text(json.dumps([asdict(login) for login in logins], indent=2))
+    return logins

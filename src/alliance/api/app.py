@@ -1,0 +1,49 @@
+"""`create_app(settings)`: the node's HTTP API, built once per process from one settings object."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from alliance import __version__
+from alliance.api import errors
+from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, TokenBuckets
+from alliance.api.routes import admin, audit, banks, health, matching, session
+from alliance.node import Node
+from alliance.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    node = Node(settings, refresh_interval=settings.match_refresh_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        node.matcher  # noqa: B018  (load the index before the first request, so /readyz means it)
+        yield
+        node.close()
+
+    app = FastAPI(
+        title="Alliance node",
+        version=__version__,
+        description="Hash banks and matching for the Global Alliance against Child Sexual Abuse Online. "
+        "Stores hashes, never media. Every read and write is authorised and audited.",
+        lifespan=lifespan,
+    )
+    app.state.node = node
+    app.state.buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.hashing_slots = threading.BoundedSemaphore(settings.max_concurrent_hashing or settings.jobs)
+    errors.install(app)
+    for module in (health, matching, banks, admin, audit, session):
+        app.include_router(module.router)
+    app.add_middleware(
+        BodyLimit, json_limit=settings.max_request_bytes, upload_limit=settings.max_file_bytes + UPLOAD_OVERHEAD
+    )
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for `uvicorn --factory`: settings from the environment, as `alliance serve` sets them."""
+    return create_app(Settings())

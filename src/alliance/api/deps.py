@@ -1,0 +1,81 @@
+"""Dependencies every route declares once: the node, and the principal behind the request.
+
+A request authenticates with an API key (`Authorization: Bearer alk_...` or `X-API-Key`) or with
+a session cookie; a session request that changes something must also send the session's CSRF
+token in `X-CSRF-Token`. Each caller then spends a token of its rate-limit bucket.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from alliance.api.errors import CsrfFailed, RateLimited
+from alliance.api.limits import TokenBuckets
+from alliance.core.access import Principal
+from alliance.node import Node
+from alliance.services.accounts import AuthenticationFailed
+
+SESSION_COOKIE = "alliance_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ANONYMOUS = Principal(0, "anonymous", "ZZ", frozenset(), frozenset(), name="anonymous")
+
+
+def get_node(request: Request) -> Node:
+    node: Node = request.app.state.node
+    return node
+
+
+NodeDep = Annotated[Node, Depends(get_node)]
+
+
+def _credential(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def authenticate(request: Request, node: NodeDep) -> Principal:
+    try:
+        principal = _authenticate(request, node)
+    except (AuthenticationFailed, CsrfFailed) as exc:
+        token = _credential(request) or ""
+        node.audit.record(
+            ANONYMOUS,
+            "auth",
+            f"{request.method} {request.url.path}",
+            "refused",
+            details={"reason": str(exc), "key_prefix": token.split("_")[1][:16] if token.count("_") >= 2 else None},
+        )
+        raise
+    request.state.principal = principal
+    buckets: TokenBuckets = request.app.state.buckets
+    caller = f"key:{principal.key_id}" if principal.key_id is not None else f"user:{principal.user_id}"
+    try:
+        buckets.take(caller)
+    except RateLimited:
+        if buckets.first_refusal_in_a_while(caller):  # one audit event per burst, not one per request
+            node.audit.record(principal, "rate_limit", f"{request.method} {request.url.path}", "refused")
+        raise
+    return principal
+
+
+def _authenticate(request: Request, node: Node) -> Principal:
+    token = _credential(request)
+    if token:
+        return node.accounts.authenticate_key(token)
+    session = request.cookies.get(SESSION_COOKIE)
+    if session:
+        principal, csrf = node.accounts.session(session)
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get("x-csrf-token", "")
+            if not hmac.compare_digest(sent.encode(), csrf.encode()):
+                raise CsrfFailed("this request needs the session's CSRF token in the X-CSRF-Token header")
+        return principal
+    raise AuthenticationFailed("authentication required: send an API key (Authorization: Bearer ...) or log in")
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]

@@ -1,0 +1,74 @@
+"""Organisations, users and API keys: node admins for every organisation, org admins for their own."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from alliance.api.deps import NodeDep, PrincipalDep
+from alliance.api.schemas import IssuedKeyOut, KeyIn, KeyOut, OrganisationIn, OrganisationOut, UserIn, UserOut
+from alliance.store.accounts import ApiKey, User
+
+router = APIRouter(prefix="/v1", tags=["administration"])
+
+
+def _key(key: ApiKey) -> KeyOut:
+    return KeyOut(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        organisation=key.org.id,
+        roles=sorted(key.roles),
+        scopes=sorted(key.scopes),
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+        created_by=key.created_by,
+    )
+
+
+def _user(user: User) -> UserOut:
+    return UserOut(
+        id=user.id, username=user.username, organisation=user.org.id, roles=sorted(user.roles), disabled=user.disabled
+    )
+
+
+@router.get("/organisations", response_model=list[OrganisationOut])
+def list_organisations(node: NodeDep, principal: PrincipalDep) -> list[OrganisationOut]:
+    """Every organisation for a node admin; your own otherwise."""
+    return [OrganisationOut(id=o.id, name=o.name, country=o.country) for o in node.accounts.organisations(principal)]
+
+
+@router.post("/organisations", response_model=OrganisationOut, status_code=201)
+def create_organisation(node: NodeDep, principal: PrincipalDep, body: OrganisationIn) -> OrganisationOut:
+    org = node.accounts.create_organisation(principal, body.name, body.country)
+    return OrganisationOut(id=org.id, name=org.name, country=org.country)
+
+
+@router.get("/organisations/{org_id}/users", response_model=list[UserOut])
+def list_users(node: NodeDep, principal: PrincipalDep, org_id: int) -> list[UserOut]:
+    return [_user(u) for u in node.accounts.users(principal, org_id)]
+
+
+@router.post("/organisations/{org_id}/users", response_model=UserOut, status_code=201)
+def create_user(node: NodeDep, principal: PrincipalDep, org_id: int, body: UserIn) -> UserOut:
+    return _user(node.accounts.create_user(principal, org_id, body.username, body.password, frozenset(body.roles)))
+
+
+@router.get("/organisations/{org_id}/keys", response_model=list[KeyOut])
+def list_keys(node: NodeDep, principal: PrincipalDep, org_id: int) -> list[KeyOut]:
+    """API keys of an organisation: prefixes and metadata, never the keys themselves."""
+    return [_key(k) for k in node.accounts.keys(principal, org_id)]
+
+
+@router.post("/organisations/{org_id}/keys", response_model=IssuedKeyOut, status_code=201)
+def create_key(node: NodeDep, principal: PrincipalDep, org_id: int, body: KeyIn) -> IssuedKeyOut:
+    """Issue an API key. The response holds the key itself, shown this once."""
+    issued = node.accounts.create_key(
+        principal, org_id, body.name, frozenset(body.roles), frozenset(body.scopes), body.expires_in_days
+    )
+    return IssuedKeyOut(**_key(issued.key).model_dump(), token=issued.token)
+
+
+@router.post("/keys/{key_id}/revoke", response_model=KeyOut)
+def revoke_key(node: NodeDep, principal: PrincipalDep, key_id: int) -> KeyOut:
+    """Revoke an API key: it stops working at once."""
+    return _key(node.accounts.revoke_key(principal, key_id))

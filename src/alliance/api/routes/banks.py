@@ -1,0 +1,138 @@
+"""Banks and their entries. Every call acts for the caller: what it may not see answers 404."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+
+from alliance.api.deps import NodeDep, PrincipalDep
+from alliance.api.routes.matching import hash_upload
+from alliance.api.schemas import (
+    AddedOut,
+    BankIn,
+    BankOut,
+    BankUpdate,
+    EntriesIn,
+    EntriesOut,
+    EntryOut,
+    RetireIn,
+)
+from alliance.core.access import SharingPolicy
+from alliance.core.errors import HashingError, InvalidSignal
+from alliance.core.signals import parse_signal
+from alliance.formats.records import MediaRecord
+from alliance.services.banks import AddReport, BankService
+from alliance.services.hashing import FileResult
+
+router = APIRouter(prefix="/v1", tags=["banks"])
+
+
+def _out(service: BankService, bank_name: str) -> BankOut:
+    bank = service.get_bank(bank_name)
+    return BankOut.of(bank, show_policy=service.may_curate(bank))
+
+
+def _added(report: AddReport) -> AddedOut:
+    return AddedOut(
+        added=[e.id for e in report.added],
+        duplicates=len(report.duplicates),
+        failed=[{"file": r.path.name, "error": str(r.error)} for r in report.failed],
+    )
+
+
+@router.get("/banks", response_model=list[BankOut])
+def list_banks(node: NodeDep, principal: PrincipalDep) -> list[BankOut]:
+    """Banks you may match, read, contribute to or curate."""
+    service = node.banks_for(principal)
+    return [BankOut.of(b, show_policy=service.may_curate(b)) for b in service.list_banks()]
+
+
+@router.post("/banks", response_model=BankOut, status_code=201)
+def create_bank(node: NodeDep, principal: PrincipalDep, body: BankIn) -> BankOut:
+    """Create a bank owned by your organisation. By default it is shared with nobody."""
+    service = node.banks_for(principal)
+    policy = SharingPolicy.from_json(body.policy) if body.policy is not None else None
+    bank = service.create_bank(body.name, body.purpose, body.description, body.thresholds, policy)
+    return BankOut.of(bank, show_policy=True)
+
+
+@router.get("/banks/{name}", response_model=BankOut)
+def get_bank(node: NodeDep, principal: PrincipalDep, name: str) -> BankOut:
+    return _out(node.banks_for(principal), name)
+
+
+@router.patch("/banks/{name}", response_model=BankOut)
+def update_bank(node: NodeDep, principal: PrincipalDep, name: str, body: BankUpdate) -> BankOut:
+    """Change a bank's description, thresholds, sharing policy or enabled state (its curators only)."""
+    service = node.banks_for(principal)
+    policy = SharingPolicy.from_json(body.policy) if body.policy is not None else None
+    bank = service.update_bank(
+        name, description=body.description, thresholds=body.thresholds, policy=policy, enabled=body.enabled
+    )
+    return BankOut.of(bank, show_policy=True)
+
+
+@router.get("/banks/{name}/entries", response_model=EntriesOut)
+def list_entries(
+    node: NodeDep,
+    principal: PrincipalDep,
+    name: str,
+    after: Annotated[int, Query(ge=0, description="Last entry id of the previous page.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    include_retired: bool = False,
+) -> EntriesOut:
+    """A page of a bank's entries, hashes included (needs read rights on the bank)."""
+    entries = node.banks_for(principal).entries(name, include_retired=include_retired, after_id=after, limit=limit)
+    return EntriesOut(
+        entries=[EntryOut.of(e, name) for e in entries],
+        next_after=entries[-1].id if len(entries) == limit else None,
+    )
+
+
+@router.post("/banks/{name}/entries", response_model=AddedOut, status_code=201)
+def add_entries(node: NodeDep, principal: PrincipalDep, name: str, body: EntriesIn) -> AddedOut:
+    """Add up to 1,000 entries by their signals, in one transaction: all or nothing."""
+    records = []
+    for number, item in enumerate(body.entries):
+        try:
+            signals = tuple(parse_signal(s.type, s.value, s.quality) for s in item.signals)
+        except InvalidSignal as exc:
+            raise InvalidSignal(f"entries.{number}: {exc}") from exc
+        records.append(MediaRecord(signals, dict(item.metadata), item.note, where=f"api entries.{number}"))
+    report = node.banks_for(principal).import_records(name, records, skip_duplicates=body.skip_duplicates)
+    return _added(report)
+
+
+@router.post("/banks/{name}/entries/upload", response_model=AddedOut, status_code=201)
+def upload_entries(
+    request: Request,
+    node: NodeDep,
+    principal: PrincipalDep,
+    name: str,
+    file: Annotated[UploadFile, File(description="An image to add; hashed in memory, never stored.")],
+    skip_duplicates: bool = False,
+) -> AddedOut:
+    """Hash an image and add it as an entry. Only its hashes are kept."""
+    service = node.banks_for(principal)
+    service.get_bank(name)  # an unknown or invisible bank answers 404 before any hashing
+    try:
+        result = FileResult(Path(file.filename or "upload"), hashes=hash_upload(request, node, file))
+    except HashingError as exc:
+        result = FileResult(Path(file.filename or "upload"), error=exc)
+    return _added(service.add_files(name, [result], skip_duplicates=skip_duplicates))
+
+
+@router.get("/entries/{entry_id}", response_model=EntryOut)
+def get_entry(node: NodeDep, principal: PrincipalDep, entry_id: int) -> EntryOut:
+    entry, bank = node.banks_for(principal).get_entry(entry_id)
+    return EntryOut.of(entry, bank.name)
+
+
+@router.post("/entries/{entry_id}/retire", response_model=EntryOut)
+def retire_entry(node: NodeDep, principal: PrincipalDep, entry_id: int, body: RetireIn) -> EntryOut:
+    """Retire an entry: it stops matching at once and is kept for the record (its bank's curators only)."""
+    service = node.banks_for(principal)
+    entry = service.retire_entry(entry_id, body.reason)
+    return EntryOut.of(entry, service.store.bank_by_id(entry.bank_id).name)

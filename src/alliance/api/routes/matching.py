@@ -1,0 +1,96 @@
+"""Hashing and matching: the upload path of a platform. Media are hashed in memory and dropped.
+
+The declared content type of an upload is ignored: the bytes themselves say what they are.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, Request, UploadFile
+
+from alliance.api.deps import NodeDep, PrincipalDep
+from alliance.api.schemas import HashOut, MatchesOut, MatchIn, MatchOut, SignalOut, UploadMatchOut
+from alliance.core.access import Principal, Scope
+from alliance.core.errors import InvalidSignal, NotFound
+from alliance.core.hashing import MediaHashes, hash_image
+from alliance.core.signals import Signal, parse_signal
+from alliance.node import Node
+from alliance.services.matching import Match
+
+router = APIRouter(prefix="/v1", tags=["matching"])
+
+Upload = Annotated[UploadFile, File(description="An image: JPEG, PNG, GIF, WebP, BMP or TIFF.")]
+BanksQuery = Annotated[list[str] | None, Query(description="Only these banks (repeatable).")]
+
+
+def _require(principal: Principal, scope: Scope) -> None:
+    if not principal.may(scope):
+        raise NotFound("no such resource")
+
+
+def hash_upload(request: Request, node: Node, upload: UploadFile) -> MediaHashes:
+    """Hash an upload in memory, with at most `max_concurrent_hashing` at once."""
+    data = upload.file.read(node.settings.max_file_bytes + 1)
+    slots: threading.BoundedSemaphore = request.app.state.hashing_slots
+    with slots:
+        try:
+            return hash_image(data, node.settings.hashing_limits)
+        finally:
+            del data
+
+
+def _match_rows(matches: list[Match], queries: list[Signal]) -> list[MatchOut]:
+    position = {id(q): i for i, q in enumerate(queries)}
+    return [
+        MatchOut(
+            query=position.get(id(m.query), 0),
+            bank=m.bank,
+            entry=m.entry_id,
+            signal_type=m.signal_type,
+            distance=m.distance,
+            variant=m.variant,
+        )
+        for m in matches
+    ]
+
+
+@router.post("/hash", response_model=HashOut)
+def hash_media(request: Request, node: NodeDep, principal: PrincipalDep, file: Upload) -> HashOut:
+    """The signals of an image. Nothing is stored."""
+    _require(principal, Scope.HASH)
+    hashes = hash_upload(request, node, file)
+    return HashOut(
+        signals=[SignalOut.of(s) for s in hashes.signals],
+        width=hashes.width,
+        height=hashes.height,
+        format=hashes.image_format,
+        pdq_low_quality=hashes.pdq_low_quality,
+    )
+
+
+@router.post("/match", response_model=MatchesOut)
+def match_signals(node: NodeDep, principal: PrincipalDep, body: MatchIn) -> MatchesOut:
+    """Match up to 1,000 signals against every bank you may match (or the ones named)."""
+    _require(principal, Scope.MATCH)
+    queries = []
+    for number, item in enumerate(body.signals):
+        try:
+            queries.append(parse_signal(item.type, item.value, item.quality))
+        except InvalidSignal as exc:
+            raise InvalidSignal(f"signals.{number}: {exc}") from exc
+    matches = node.matching_for(principal).match(queries, body.banks)
+    return MatchesOut(matches=_match_rows(matches, queries))
+
+
+@router.post("/match/upload", response_model=UploadMatchOut)
+def match_upload(
+    request: Request, node: NodeDep, principal: PrincipalDep, file: Upload, bank: BanksQuery = None
+) -> UploadMatchOut:
+    """Hash an image in memory and match its signals. The image is not stored."""
+    _require(principal, Scope.MATCH)
+    hashes = hash_upload(request, node, file)
+    queries = list(hashes.signals)
+    matches = node.matching_for(principal).match(queries, bank)
+    return UploadMatchOut(signals=[SignalOut.of(s) for s in queries], matches=_match_rows(matches, queries))

@@ -1,0 +1,252 @@
+"""Request and response bodies of API v1. Requests refuse unknown fields, so a typo is an error, not a no-op."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from alliance.core.access import Role, Scope
+from alliance.core.banks import Bank, BankPurpose, Entry
+from alliance.core.signals import Signal
+
+MAX_BATCH = 1000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SignalIn(Strict):
+    type: str = Field(description="pdq, md5, sha1 or sha256", max_length=16)
+    value: str = Field(description="the hash in hex", max_length=128)
+    quality: int | None = Field(None, description="PDQ quality 0-100, if known")
+
+
+class SignalOut(BaseModel):
+    type: str
+    value: str
+    quality: int | None = None
+
+    @classmethod
+    def of(cls, signal: Signal) -> SignalOut:
+        return cls(type=signal.type, value=signal.value, quality=signal.quality)
+
+
+class HashOut(BaseModel):
+    signals: list[SignalOut]
+    width: int
+    height: int
+    format: str
+    pdq_low_quality: bool
+
+
+class MatchIn(Strict):
+    signals: list[SignalIn] = Field(min_length=1, max_length=MAX_BATCH)
+    banks: list[str] | None = Field(None, description="Only these banks (default: every bank you may match).")
+
+
+class MatchOut(BaseModel):
+    query: int = Field(description="Index of the query signal in the request (or of the uploaded file's signal).")
+    bank: str
+    entry: int
+    signal_type: str
+    distance: int
+    variant: str
+
+
+class MatchesOut(BaseModel):
+    matches: list[MatchOut]
+
+
+class UploadMatchOut(BaseModel):
+    signals: list[SignalOut]
+    matches: list[MatchOut]
+
+
+class BankIn(Strict):
+    name: str = Field(max_length=64)
+    purpose: BankPurpose = BankPurpose.KNOWN
+    description: str = Field("", max_length=2000)
+    thresholds: dict[str, int] | None = None
+    policy: dict[str, Any] | None = Field(None, description="Who besides the owner may match, read, contribute.")
+
+
+class BankUpdate(Strict):
+    description: str | None = Field(None, max_length=2000)
+    thresholds: dict[str, int] | None = None
+    policy: dict[str, Any] | None = None
+    enabled: bool | None = None
+
+
+class BankOut(BaseModel):
+    name: str
+    owner: str
+    owner_country: str
+    purpose: BankPurpose
+    description: str
+    enabled: bool
+    thresholds: dict[str, int]
+    entries: int
+    policy: dict[str, Any] | None = Field(None, description="Shown to those who may curate the bank.")
+
+    @classmethod
+    def of(cls, bank: Bank, show_policy: bool) -> BankOut:
+        return cls(
+            name=bank.name,
+            owner=bank.owner.name,
+            owner_country=bank.owner.country,
+            purpose=bank.purpose,
+            description=bank.description,
+            enabled=bank.enabled,
+            thresholds={"pdq": bank.threshold("pdq"), **bank.thresholds},
+            entries=bank.entry_count,
+            policy=bank.policy.to_json() if show_policy else None,
+        )
+
+
+class EntryIn(Strict):
+    signals: list[SignalIn] = Field(min_length=1, max_length=16)
+    note: str | None = Field(None, max_length=2000)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class EntriesIn(Strict):
+    entries: list[EntryIn] = Field(min_length=1, max_length=MAX_BATCH)
+    skip_duplicates: bool = False
+
+
+class EntryOut(BaseModel):
+    id: int
+    bank: str
+    status: str
+    signals: list[SignalOut]
+    note: str | None
+    metadata: dict[str, Any]
+    source: str
+    created_at: datetime | None
+
+    @classmethod
+    def of(cls, entry: Entry, bank: str) -> EntryOut:
+        return cls(
+            id=entry.id,
+            bank=bank,
+            status=entry.status.value,
+            signals=[SignalOut.of(s) for s in entry.signals],
+            note=entry.note,
+            metadata=entry.metadata,
+            source=entry.source,
+            created_at=entry.created_at,
+        )
+
+
+class EntriesOut(BaseModel):
+    entries: list[EntryOut]
+    next_after: int | None = Field(description="Pass as `after` for the next page; null at the end.")
+
+
+class AddedOut(BaseModel):
+    added: list[int]
+    duplicates: int
+    failed: list[dict[str, str]] = Field(default_factory=list)
+
+
+class RetireIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class OrganisationIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
+
+
+class OrganisationOut(BaseModel):
+    id: int
+    name: str
+    country: str
+
+
+class UserIn(Strict):
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=12, max_length=1000)
+    roles: list[Role] = Field(min_length=1)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    organisation: int
+    roles: list[Role]
+    disabled: bool
+
+
+class KeyIn(Strict):
+    name: str = Field(min_length=1, max_length=120)
+    roles: list[Role] = Field(min_length=1)
+    scopes: list[Scope] = Field(default_factory=lambda: list(Scope))
+    expires_in_days: int | None = Field(None, ge=1, le=3650)
+
+
+class KeyOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    organisation: int
+    roles: list[Role]
+    scopes: list[Scope]
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    created_by: str
+
+
+class IssuedKeyOut(KeyOut):
+    token: str = Field(description="The key itself: shown this once, never again.")
+
+
+class LoginIn(Strict):
+    username: str = Field(max_length=100)
+    password: str = Field(max_length=1000)
+
+
+class SessionOut(BaseModel):
+    username: str
+    organisation: str
+    roles: list[Role]
+    csrf_token: str | None = Field(None, description="Send as X-CSRF-Token on requests that change something.")
+
+
+class WhoAmI(BaseModel):
+    name: str
+    organisation: str
+    organisation_id: int
+    country: str
+    roles: list[Role]
+    scopes: list[Scope]
+
+
+class AuditEventOut(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    outcome: str
+    org_id: int | None
+    subject_org_id: int | None
+    key_id: int | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditEventsOut(BaseModel):
+    events: list[AuditEventOut]
+    next_after: int | None
+
+
+class Health(BaseModel):
+    status: str
+    index_size: int | None = None
+    index_sequence: int | None = None
+    store: str | None = None

@@ -1,0 +1,65 @@
+"""`alliance serve`: run the node's HTTP API; `--demo` first loads demo organisations, logins and a bank."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from alliance.cli.context import Node, out
+from alliance.services.demo import SHARED_BANK, DemoLogin, seed_demo_node
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("serve")
+    def serve(
+        ctx: typer.Context,
+        host: Annotated[str | None, typer.Option(help="Address to listen on (default ALLIANCE_HOST).")] = None,
+        port: Annotated[int | None, typer.Option(help="Port (default ALLIANCE_PORT).")] = None,
+        workers: Annotated[int | None, typer.Option(min=1, help="Server processes (default ALLIANCE_WORKERS).")] = None,
+        demo: Annotated[bool, typer.Option("--demo", help="Load demo organisations, logins and a bank first.")] = False,
+    ) -> None:
+        """Serve the API. Each process loads the PDQ index and follows the store's change log."""
+        node: Node = ctx.obj
+        settings = node.settings
+        overrides = {"HOST": host, "PORT": port, "WORKERS": workers}
+        for name, value in overrides.items():
+            if value is not None:
+                os.environ[f"ALLIANCE_{name}"] = str(value)
+        os.environ["ALLIANCE_HOME"] = str(settings.home.resolve())
+        host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
+        if demo:
+            logins = seed_demo_node(node, settings.home / "demo-credentials.json")
+            _print_demo(f"http://{host}:{port}", logins)
+        node.matcher.save()  # one index file for every worker to load, instead of each rebuilding
+        node.close()
+        out.print(f"Alliance node on http://{host}:{port} (API docs: /docs) with {workers} worker(s); Ctrl-C stops")
+        uvicorn.run(
+            "alliance.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        )
+
+
+def _print_demo(url: str, logins: list[DemoLogin]) -> None:
+    """Plain lines, not a table: keys must survive a narrow terminal whole, to be copied."""
+    out.print("Demo logins (also in demo-credentials.json under ALLIANCE_HOME):", markup=False)
+    for login in logins:
+        out.print(
+            f"  {login.username:<16} {', '.join(login.roles):<13} {login.organisation}\n"
+            f"      password {login.password}\n      API key  {login.api_key}",
+            markup=False,
+        )
+    platform = next(login for login in logins if login.username == "us-platform")
+    analyst = next(login for login in logins if login.username == "uk-analyst")
+    photo = "src/alliance/demo/photos/coffee_cup.jpg"
+    out.print(
+        f"\nTry it (bank {SHARED_BANK} is shared for matching with DE and US, for reading with DE police):",
+        markup=False,
+    )
+    out.print(
+        f"  curl -s {url}/readyz\n"
+        f"  curl -s -H 'Authorization: Bearer {platform.api_key}' -F file=@{photo} {url}/v1/match/upload\n"
+        f"  curl -s -H 'Authorization: Bearer {analyst.api_key}' '{url}/v1/banks/{SHARED_BANK}/entries?limit=2'",
+        markup=False,
+    )
