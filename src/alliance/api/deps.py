@@ -63,6 +63,23 @@ def authenticate(request: Request, node: NodeDep) -> Principal:
     return principal
 
 
+def identify(request: Request, node: Node) -> Principal:
+    """Who sent a request that failed before authentication ran (malformed JSON, say), for the audit log."""
+    principal = getattr(request.state, "principal", None)
+    if principal is not None:
+        return principal  # type: ignore[no-any-return]
+    try:
+        token = _credential(request)
+        if token:
+            return node.accounts.authenticate_key(token)
+        session = request.cookies.get(SESSION_COOKIE)
+        if session:
+            return node.accounts.session(session)[0]
+    except AuthenticationFailed:
+        pass
+    return ANONYMOUS
+
+
 def _authenticate(request: Request, node: Node) -> Principal:
     token = _credential(request)
     if token:

@@ -80,14 +80,13 @@ AUDITED_HERE = (InvalidSignal, InvalidRequest, FormatError, HashingError, Confli
 
 def audit_refusal(request: Request, outcome: str, details: dict[str, Any]) -> None:
     """Put a refused request in the audit log, as whoever the request authenticated as (if anyone)."""
-    from alliance.api.deps import ANONYMOUS  # deps imports this module
+    from alliance.api.deps import identify  # deps imports this module
 
     node = request.app.state.node
-    principal = getattr(request.state, "principal", ANONYMOUS)
     route = request.scope.get("route")
     target = f"{request.method} {getattr(route, 'path', request.url.path)}"
     try:
-        node.audit.record(principal, "request", target, outcome, details=details)
+        node.audit.record(identify(request, node), "request", target, outcome, details=details)
     except Exception:  # the refusal must still reach the caller if the store is down
         log.exception("could not audit a refused request")
 

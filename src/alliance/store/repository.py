@@ -133,16 +133,19 @@ class Store:
             row = session.scalar(select(BankRow).where(BankRow.name == name))
             if row is None:
                 raise NotFound(f"no bank called {name!r}")
+            before = (row.description, dict(row.policy), dict(row.thresholds), row.enabled)
             if description is not None:
                 row.description = description
             if policy is not None:
                 row.policy = policy.to_json()
-            if thresholds is not None and thresholds != row.thresholds:
+            if thresholds is not None:
                 row.thresholds = {**row.thresholds, **thresholds}
-                session.add(ChangeRow(kind="bank_updated", bank_id=row.id))
-            if enabled is not None and enabled != row.enabled:
+            if enabled is not None:
                 row.enabled = enabled
-                session.add(ChangeRow(kind="bank_enabled" if enabled else "bank_disabled", bank_id=row.id))
+            if (row.description, row.policy, row.thresholds, row.enabled) != before:
+                # Every replica's matcher caches banks (thresholds, policy): tell them all.
+                kind = "bank_updated" if row.enabled == before[3] else f"bank_{'en' if row.enabled else 'dis'}abled"
+                session.add(ChangeRow(kind=kind, bank_id=row.id))
             session.flush()
             return _bank(row, self._live_count(session, row.id))
 

@@ -1,0 +1,109 @@
+"""An API node on each backend, with two organisations and an API key for every role in each.
+
+Organisation A (GB) owns a private bank with one entry; organisation B (DE) owns nothing. A caller
+from A is "own", from B "foreign".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from alliance.api.app import create_app
+from alliance.core.access import SYSTEM, Principal, Role
+from alliance.core.banks import Organisation
+from alliance.node import Node
+from alliance.services.hashing import hash_files
+from alliance.settings import Settings
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class World:
+    client: TestClient
+    node: Node
+    own: Organisation
+    foreign: Organisation
+    keys: dict[tuple[Role, bool], str] = field(default_factory=dict)  # (role, own?) -> API key
+    users: dict[tuple[Role, bool], str] = field(default_factory=dict)  # (role, own?) -> username
+    bank: str = "own-bank"
+    entry_id: int = 0
+    photos: list[Path] = field(default_factory=list)
+
+    def headers(self, role: Role | None, own: bool = True) -> dict[str, str]:
+        return {} if role is None else {"Authorization": f"Bearer {self.keys[(role, own)]}"}
+
+    def analyst(self) -> Principal:
+        org = self.own
+        return Principal(org.id, org.name, org.country, frozenset({Role.ANALYST}), name="setup")
+
+    def fresh_entry(self) -> int:
+        """A new entry in the own bank, so that a test that retires one leaves the others alone."""
+        from alliance.core.banks import NewEntry
+        from alliance.core.signals import Signal
+
+        bank = self.node.store.get_bank(self.bank)
+        n = len(self.node.store.list_entries(bank.id, include_retired=True)) + 1000
+        added, _ = self.node.store.add_entries(bank.id, [NewEntry((Signal("md5", format(n, "032x")),))])
+        return added[0].id
+
+    def fresh_key(self) -> int:
+        return self.node.accounts.create_key(SYSTEM, self.own.id, "spare", frozenset({Role.PLATFORM})).key.id
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path):
+    def make(engine: Engine, **overrides) -> Settings:
+        url = engine.url.render_as_string(hide_password=False)
+        return Settings(
+            home=tmp_path / "home",
+            database_url=url,
+            hash_jobs=1,
+            max_concurrent_hashing=2,
+            match_refresh_seconds=0,
+            **overrides,
+        )
+
+    return make
+
+
+def build_world(settings: Settings, photos: list[Path]) -> Iterator[World]:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        node: Node = app.state.node
+        own = node.accounts.create_organisation(SYSTEM, "UK Hotline", "GB")
+        foreign = node.accounts.create_organisation(SYSTEM, "DE Police", "DE")
+        world = World(client, node, own, foreign, photos=photos)
+        for org, is_own in ((own, True), (foreign, False)):
+            for role in Role:
+                world.keys[(role, is_own)] = node.accounts.create_key(
+                    SYSTEM, org.id, role.value, frozenset({role})
+                ).token
+                username = f"{role.value}-{'own' if is_own else 'foreign'}"
+                node.accounts.create_user(SYSTEM, org.id, username, PASSWORD, frozenset({role}))
+                world.users[(role, is_own)] = username
+        banks = node.banks_for(world.analyst())
+        banks.create_bank(world.bank)
+        world.entry_id = banks.add_files(world.bank, list(hash_files(photos[:1]))).added[0].id
+        yield world
+
+
+@pytest.fixture
+def world(engine: Engine, settings_for, photos: list[Path]) -> Iterator[World]:
+    yield from build_world(settings_for(engine), photos)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its production cost makes 28 test users take seconds; the logic is the same."""
+    from argon2 import PasswordHasher
+
+    import alliance.services.accounts as accounts
+
+    monkeypatch.setattr(accounts, "_passwords", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

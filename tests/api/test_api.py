@@ -1,0 +1,246 @@
+"""The API as a client sees it: behaviour, bad input (a clear 4xx, nothing written, the refusal audited)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from alliance.core.access import SYSTEM, Role
+from alliance.store.models import BankRow, EntryRow, SignalRow
+from tests.api.conftest import PASSWORD, World, build_world
+
+PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+
+def counts(world: World) -> tuple[int, int, int]:
+    with Session(world.node.engine) as session:
+        return tuple(session.scalar(select(func.count()).select_from(t)) or 0 for t in (BankRow, EntryRow, SignalRow))
+
+
+def last_event(world: World):
+    return world.node.audit.store.events()[-1]
+
+
+def test_upload_match_finds_the_photo_and_stores_no_media(world: World):
+    h = world.headers(Role.PLATFORM)
+    body = world.client.post("/v1/match/upload", headers=h, files={"file": ("x", world.photos[0].read_bytes())}).json()
+    assert {m["signal_type"] for m in body["matches"]} == {"pdq", "md5", "sha1", "sha256"}
+    assert {m["entry"] for m in body["matches"]} == {world.entry_id}
+    event = last_event(world)
+    assert (event.record.action, event.record.outcome) == ("match", "ok")
+    assert event.record.details["match_count"] == 4
+
+
+def test_batch_match_reports_query_positions(world: World):
+    pdq = world.node.store.get_entry(world.entry_id).signals[0].value
+    signals = [{"type": "pdq", "value": PDQ}, {"type": "pdq", "value": pdq}]
+    body = world.client.post("/v1/match", headers=world.headers(Role.INVESTIGATOR), json={"signals": signals}).json()
+    assert [(m["query"], m["entry"], m["distance"]) for m in body["matches"]] == [(1, world.entry_id, 0)]
+
+
+def test_sharing_a_bank_lets_another_country_match(world: World):
+    analyst = world.headers(Role.ANALYST)
+    md5 = next(s.value for s in world.node.store.get_entry(world.entry_id).signals if s.type == "md5")
+    query = {"signals": [{"type": "md5", "value": md5}]}
+    foreign_platform = world.headers(Role.PLATFORM, own=False)
+    assert world.client.post("/v1/match", headers=foreign_platform, json=query).json()["matches"] == []
+    policy = {"match": {"countries": ["DE"], "roles": ["platform"]}}
+    response = world.client.patch(f"/v1/banks/{world.bank}", headers=analyst, json={"policy": policy})
+    assert response.status_code == 200 and response.json()["policy"]["match"]["countries"] == ["DE"]
+    assert len(world.client.post("/v1/match", headers=foreign_platform, json=query).json()["matches"]) == 1
+    assert world.client.get(f"/v1/banks/{world.bank}", headers=foreign_platform).json()["policy"] is None
+    assert world.client.get(f"/v1/banks/{world.bank}/entries", headers=foreign_platform).status_code == 404
+
+
+def test_entries_page_and_retire(world: World):
+    h = world.headers(Role.ANALYST)
+    entries = [{"signals": [{"type": "md5", "value": format(n, "032x")}], "note": f"n{n}"} for n in range(5)]
+    assert world.client.post(f"/v1/banks/{world.bank}/entries", headers=h, json={"entries": entries}).status_code == 201
+    first = world.client.get(f"/v1/banks/{world.bank}/entries", headers=h, params={"limit": 4}).json()
+    assert len(first["entries"]) == 4 and first["next_after"] == first["entries"][-1]["id"]
+    rest = world.client.get(f"/v1/banks/{world.bank}/entries", headers=h, params={"after": first["next_after"]}).json()
+    assert len(rest["entries"]) == 2 and rest["next_after"] is None
+    retired = world.client.post(f"/v1/entries/{world.entry_id}/retire", headers=h, json={"reason": "duplicate"})
+    assert retired.json()["status"] == "retired"
+    upload = world.client.post("/v1/match/upload", headers=h, files={"file": ("x", world.photos[0].read_bytes())})
+    assert upload.json()["matches"] == []
+
+
+def test_key_shown_once_then_revoked_and_refused(world: World):
+    admin = world.headers(Role.ORG_ADMIN)
+    issued = world.client.post(
+        f"/v1/organisations/{world.own.id}/keys",
+        headers=admin,
+        json={"name": "uploads", "roles": ["platform"], "scopes": ["match"]},
+    ).json()
+    token = issued["token"]
+    listed = world.client.get(f"/v1/organisations/{world.own.id}/keys", headers=admin).json()
+    assert all("token" not in k for k in listed) and issued["prefix"] in {k["prefix"] for k in listed}
+    mine = {"Authorization": f"Bearer {token}"}
+    assert world.client.get("/v1/me", headers=mine).json()["scopes"] == ["match"]
+    assert (
+        world.client.post("/v1/hash", headers=mine, files={"file": ("x", world.photos[0].read_bytes())}).status_code
+        == 404
+    )
+    world.client.post(f"/v1/keys/{issued['id']}/revoke", headers=admin)
+    refused = world.client.get("/v1/me", headers=mine)
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "authentication_failed"
+    event = last_event(world)
+    assert (event.record.action, event.record.outcome, event.record.details["key_prefix"]) == (
+        "auth",
+        "refused",
+        issued["prefix"],
+    )
+
+
+def test_session_login_needs_csrf_for_changes(world: World):
+    login = world.client.post("/v1/session", json={"username": world.users[(Role.ANALYST, True)], "password": PASSWORD})
+    assert login.status_code == 200
+    csrf = login.json()["csrf_token"]
+    assert world.client.get("/v1/me").json()["name"] == world.users[(Role.ANALYST, True)]
+    before = counts(world)
+    refused = world.client.post("/v1/banks", json={"name": "via-session"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"
+    assert counts(world) == before
+    assert last_event(world).record.outcome == "refused"
+    assert (
+        world.client.post("/v1/banks", json={"name": "via-session"}, headers={"X-CSRF-Token": csrf}).status_code == 201
+    )
+    assert world.client.delete("/v1/session", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert world.client.get("/v1/me").status_code == 401
+    bad = world.client.post("/v1/session", json={"username": "nobody", "password": "wrong password"})
+    assert bad.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "code"),
+    [
+        (
+            "POST",
+            "/v1/match",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            422,
+            "invalid_request",
+        ),
+        ("POST", "/v1/match", {"json": {"signals": "pdq"}}, 422, "invalid_request"),
+        (
+            "POST",
+            "/v1/match",
+            {"json": {"signals": [{"type": "pdq", "value": PDQ}], "unknown": 1}},
+            422,
+            "invalid_request",
+        ),
+        ("POST", "/v1/match", {"json": {"signals": [{"type": "pdq", "value": PDQ}] * 1001}}, 422, "invalid_request"),
+        ("POST", "/v1/match", {"json": {"signals": [{"type": "pdq", "value": "' OR 1=1 --"}]}}, 422, "invalid_signal"),
+        ("POST", "/v1/banks", {"json": {"name": "x'; DROP TABLE banks; --"}}, 422, "invalid_request"),
+        ("POST", "/v1/banks", {"json": {"name": 42}}, 422, "invalid_request"),
+        ("POST", "/v1/banks", {"json": {"name": "b", "thresholds": {"pdq": 99}}}, 422, "invalid_request"),
+        (
+            "POST",
+            "/v1/banks",
+            {"json": {"name": "b", "policy": {"match": {"roles": ["king"]}}}},
+            422,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/v1/banks/own-bank/entries",
+            {"json": {"entries": [{"signals": [{"type": "md5", "value": "zz"}]}]}},
+            422,
+            "invalid_signal",
+        ),
+        (
+            "POST",
+            "/v1/banks/own-bank/entries/upload",
+            {"files": {"file": ("a.jpg", b"not an image")}},
+            422,
+            "hashing_error",
+        ),
+        ("POST", "/v1/hash", {"files": {"file": ("a.jpg", b"")}}, 422, "hashing_error"),
+        ("GET", "/v1/banks/own-bank/entries", {"params": {"limit": 100000}}, 422, "invalid_request"),
+        ("GET", "/v1/entries/not-a-number", {}, 422, "invalid_request"),
+        (
+            "POST",
+            "/v1/banks/own-bank/entries",
+            {
+                "json": {
+                    "entries": [
+                        {"signals": [{"type": "md5", "value": "1" * 32}]},
+                        {"signals": [{"type": "md5", "value": "1" * 32}]},
+                    ]
+                }
+            },
+            409,
+            "conflict",
+        ),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_writes_nothing_and_is_audited(world: World, method, path, kwargs, status, code):
+    headers = {**world.headers(Role.ANALYST), **kwargs.pop("headers", {})}
+    before = counts(world)
+    response = world.client.request(method, path, headers=headers, **kwargs)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"]
+    assert counts(world) == before
+    event = last_event(world)
+    assert event.record.outcome in {"invalid", "refused"} and event.record.actor.startswith("key:")
+
+
+def test_oversized_bodies_are_refused_with_413(engine, settings_for, photos):
+    world = next(build_world(settings_for(engine, max_request_bytes=2000, max_file_bytes=10_000), photos))
+    h = world.headers(Role.ANALYST)
+    big = {"signals": [{"type": "pdq", "value": PDQ}] * 50}
+    response = world.client.post("/v1/match", headers=h, json=big)
+    assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+    upload = world.client.post("/v1/hash", headers=h, files={"file": ("x.jpg", photos[4].read_bytes())})  # 104 kB
+    assert upload.status_code == 413
+    assert last_event(world).record.outcome == "too_large"
+
+
+def test_rate_limit_answers_429_with_retry_after(engine, settings_for, photos):
+    world = next(build_world(settings_for(engine, rate_limit_per_second=1, rate_limit_burst=3), photos))
+    h = world.headers(Role.PLATFORM)
+    statuses = [world.client.get("/v1/me", headers=h).status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200] and statuses[3:] == [429, 429]
+    limited = world.client.get("/v1/me", headers=h)
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert world.client.get("/v1/me", headers=world.headers(Role.ANALYST)).status_code == 200  # per key
+    refusals = [e for e in world.node.audit.store.events() if e.record.action == "rate_limit"]
+    assert len(refusals) == 1  # one event per burst, not per request
+
+
+def test_expired_key_is_refused(world: World):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from alliance.store.models import ApiKeyRow
+
+    issued = world.node.accounts.create_key(SYSTEM, world.own.id, "old", frozenset({Role.PLATFORM}), expires_in_days=1)
+    with world.node.engine.begin() as connection:
+        connection.execute(
+            update(ApiKeyRow)
+            .where(ApiKeyRow.id == issued.key.id)
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    response = world.client.get("/v1/me", headers={"Authorization": f"Bearer {issued.token}"})
+    assert response.status_code == 401 and "expired" in response.json()["error"]["message"]
+
+
+def test_audit_api_scopes_auditors_to_their_organisation(world: World):
+    world.client.get(f"/v1/banks/{world.bank}/entries", headers=world.headers(Role.ANALYST))
+    world.client.get("/v1/me", headers=world.headers(Role.ANALYST, own=False))
+    world.client.post("/v1/banks", headers=world.headers(Role.ANALYST, own=False), json={"name": "de-bank"})
+    own = world.client.get("/v1/audit", headers=world.headers(Role.AUDITOR), params={"limit": 1000}).json()["events"]
+    assert own and all(world.own.id in (e["org_id"], e["subject_org_id"]) for e in own)
+    everything = world.client.get("/v1/audit/export", headers=world.headers(Role.NODE_ADMIN)).text.splitlines()
+    assert len(everything) > len(own)
+    assert world.node.audit.verify()[2] == []
+
+
+def test_openapi_and_health(world: World):
+    assert world.client.get("/openapi.json").json()["info"]["title"] == "Alliance node"
+    assert world.client.get("/readyz").json()["status"] == "ready"
+    assert world.client.get("/nowhere").json()["error"]["code"] == "not_found"

@@ -1,0 +1,216 @@
+"""Every route x every role x own and foreign organisation, with the exact expected status.
+
+The table below is the whole policy as a caller sees it. A route added to the API without a row
+here fails `test_every_route_has_a_row`, so nobody can ship an endpoint whose access was never
+decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from alliance.core.access import Role
+from tests.api.conftest import PASSWORD, World
+
+R = Role
+EVERYONE = frozenset(Role)
+CURATORS = frozenset({R.NODE_ADMIN, R.ORG_ADMIN, R.ANALYST})
+READERS = frozenset({R.NODE_ADMIN, R.ORG_ADMIN, R.ANALYST, R.INVESTIGATOR})
+MATCHERS = READERS | {R.PLATFORM}
+ADMINS = frozenset({R.NODE_ADMIN, R.ORG_ADMIN})
+AUDITORS = frozenset({R.NODE_ADMIN, R.AUDITOR})
+NODE_ADMIN = frozenset({R.NODE_ADMIN})
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    path: str  # as in the OpenAPI schema
+    ok: int
+    own: frozenset[Role]  # roles of the resource's own organisation that may
+    foreign: frozenset[Role]  # roles of another organisation that may
+    request: Callable[[World], dict[str, Any]]  # url (concrete path), json, files, params
+    anonymous: int = 401
+
+
+def photo(world: World) -> dict[str, Any]:
+    return {"file": ("photo.jpg", world.photos[1].read_bytes(), "image/jpeg")}
+
+
+TABLE = [
+    Row("GET", "/healthz", 200, EVERYONE, EVERYONE, lambda w: {"url": "/healthz"}, anonymous=200),
+    Row("GET", "/readyz", 200, EVERYONE, EVERYONE, lambda w: {"url": "/readyz"}, anonymous=200),
+    Row("POST", "/v1/hash", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/hash", "files": photo(w)}),
+    Row(
+        "POST",
+        "/v1/match",
+        200,
+        MATCHERS,
+        NODE_ADMIN,
+        lambda w: {"url": "/v1/match", "json": {"signals": [{"type": "md5", "value": "0" * 32}], "banks": [w.bank]}},
+    ),
+    Row(
+        "POST",
+        "/v1/match/upload",
+        200,
+        MATCHERS,
+        NODE_ADMIN,
+        lambda w: {"url": "/v1/match/upload", "files": photo(w), "params": {"bank": w.bank}},
+    ),
+    Row("GET", "/v1/banks", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/banks"}),
+    Row(
+        "POST",
+        "/v1/banks",
+        201,
+        CURATORS,
+        CURATORS,
+        lambda w: {"url": "/v1/banks", "json": {"name": f"new-{len(w.node.store.list_banks())}"}},
+    ),
+    Row("GET", "/v1/banks/{name}", 200, MATCHERS, NODE_ADMIN, lambda w: {"url": f"/v1/banks/{w.bank}"}),
+    Row(
+        "PATCH",
+        "/v1/banks/{name}",
+        200,
+        CURATORS,
+        NODE_ADMIN,
+        lambda w: {"url": f"/v1/banks/{w.bank}", "json": {"description": "updated"}},
+    ),
+    Row("GET", "/v1/banks/{name}/entries", 200, READERS, NODE_ADMIN, lambda w: {"url": f"/v1/banks/{w.bank}/entries"}),
+    Row(
+        "POST",
+        "/v1/banks/{name}/entries",
+        201,
+        READERS,
+        NODE_ADMIN,
+        lambda w: {
+            "url": f"/v1/banks/{w.bank}/entries",
+            "json": {
+                "entries": [
+                    {"signals": [{"type": "sha256", "value": format(len(w.node.audit.store.events()), "064x")}]}
+                ]
+            },
+        },
+    ),
+    Row(
+        "POST",
+        "/v1/banks/{name}/entries/upload",
+        201,
+        READERS,
+        NODE_ADMIN,
+        lambda w: {
+            "url": f"/v1/banks/{w.bank}/entries/upload",
+            "files": photo(w),
+            "params": {"skip_duplicates": "true"},
+        },
+    ),
+    Row("GET", "/v1/entries/{entry_id}", 200, READERS, NODE_ADMIN, lambda w: {"url": f"/v1/entries/{w.entry_id}"}),
+    Row(
+        "POST",
+        "/v1/entries/{entry_id}/retire",
+        200,
+        CURATORS,
+        NODE_ADMIN,
+        lambda w: {"url": f"/v1/entries/{w.fresh_entry()}/retire", "json": {"reason": "test"}},
+    ),
+    Row("GET", "/v1/organisations", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/organisations"}),
+    Row(
+        "POST",
+        "/v1/organisations",
+        201,
+        NODE_ADMIN,
+        NODE_ADMIN,
+        lambda w: {
+            "url": "/v1/organisations",
+            "json": {"name": f"Org {len(w.node.accounts.store.organisations())}", "country": "FR"},
+        },
+    ),
+    Row(
+        "GET",
+        "/v1/organisations/{org_id}/users",
+        200,
+        ADMINS,
+        NODE_ADMIN,
+        lambda w: {"url": f"/v1/organisations/{w.own.id}/users"},
+    ),
+    Row(
+        "POST",
+        "/v1/organisations/{org_id}/users",
+        201,
+        ADMINS,
+        NODE_ADMIN,
+        lambda w: {
+            "url": f"/v1/organisations/{w.own.id}/users",
+            "json": {"username": f"u{len(w.node.accounts.store.users())}", "password": PASSWORD, "roles": ["analyst"]},
+        },
+    ),
+    Row(
+        "GET",
+        "/v1/organisations/{org_id}/keys",
+        200,
+        ADMINS,
+        NODE_ADMIN,
+        lambda w: {"url": f"/v1/organisations/{w.own.id}/keys"},
+    ),
+    Row(
+        "POST",
+        "/v1/organisations/{org_id}/keys",
+        201,
+        ADMINS,
+        NODE_ADMIN,
+        lambda w: {"url": f"/v1/organisations/{w.own.id}/keys", "json": {"name": "k", "roles": ["platform"]}},
+    ),
+    Row(
+        "POST",
+        "/v1/keys/{key_id}/revoke",
+        200,
+        ADMINS,
+        NODE_ADMIN,
+        lambda w: {"url": f"/v1/keys/{w.fresh_key()}/revoke"},
+    ),
+    Row("GET", "/v1/audit", 200, AUDITORS, AUDITORS, lambda w: {"url": "/v1/audit"}),
+    Row("GET", "/v1/audit/export", 200, AUDITORS, AUDITORS, lambda w: {"url": "/v1/audit/export"}),
+    Row("GET", "/v1/me", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/me"}),
+    Row("DELETE", "/v1/session", 204, EVERYONE, EVERYONE, lambda w: {"url": "/v1/session"}),
+    # Logging in needs no credential; each role logs in as its own user.
+    Row("POST", "/v1/session", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/session"}, anonymous=422),
+]
+
+
+def send(world: World, row: Row, role: Role | None, own: bool):
+    request = row.request(world)
+    url = request.pop("url")
+    headers = world.headers(role, own)
+    if row.path == "/v1/session" and row.method == "POST":
+        headers = {}
+        if role is not None:
+            request["json"] = {"username": world.users[(role, own)], "password": PASSWORD}
+    return world.client.request(row.method, url, headers=headers, **request)
+
+
+def test_every_route_has_a_row(world: World):
+    schema = world.client.get("/openapi.json").json()
+    routes = {(method.upper(), path) for path, ops in schema["paths"].items() for method in ops}
+    assert routes == {(row.method, row.path) for row in TABLE}
+
+
+@pytest.mark.parametrize("row", TABLE, ids=lambda r: f"{r.method} {r.path}")
+def test_matrix(world: World, row: Row):
+    failures = []
+    for role in Role:
+        for own in (True, False):
+            allowed = role in (row.own if own else row.foreign)
+            expected = row.ok if allowed else 404
+            response = send(world, row, role, own)
+            if response.status_code != expected:
+                failures.append(
+                    f"{role.value} ({'own' if own else 'foreign'}): {response.status_code}, "
+                    f"expected {expected}: {response.text[:200]}"
+                )
+    response = send(world, row, None, True)
+    if response.status_code != row.anonymous:
+        failures.append(f"anonymous: {response.status_code}, expected {row.anonymous}")
+    assert failures == []
