@@ -54,8 +54,12 @@ def replicas(engine: Engine, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     processes, urls = [], []
     for name in ("a", "b"):
         port = free_port()
-        env = {**os.environ, "ALLIANCE_DATABASE_URL": url, "ALLIANCE_HOME": str(tmp_path / name),
-               "ALLIANCE_MATCH_REFRESH_SECONDS": "0.5"}
+        env = {
+            **os.environ,
+            "ALLIANCE_DATABASE_URL": url,
+            "ALLIANCE_HOME": str(tmp_path / name),
+            "ALLIANCE_MATCH_REFRESH_SECONDS": "0.5",
+        }
         command = [sys.executable, "-m", "alliance.cli", "serve", "--port", str(port)]
         processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
         urls.append(f"http://127.0.0.1:{port}")

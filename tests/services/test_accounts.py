@@ -103,3 +103,15 @@ def test_a_secret_with_underscores_still_authenticates(accounts: AccountService,
     monkeypatch.setattr(module.secrets, "token_urlsafe", lambda n: "a_b_c" + "x" * 38)
     issued = accounts.create_key(SYSTEM, org.id, "k", frozenset({Role.PLATFORM}))
     assert accounts.authenticate_key(issued.token).key_id == issued.key.id
+
+
+def test_users_and_keys_need_an_existing_organisation(accounts: AccountService):
+    with pytest.raises(NotFound):
+        accounts.create_key(SYSTEM, 2**63 - 1, "k", frozenset({Role.PLATFORM}))
+    with pytest.raises(NotFound):
+        accounts.create_user(SYSTEM, 424242, "ghost", "a long enough password", frozenset({Role.ANALYST}))
+
+
+def test_a_key_needs_a_scope(accounts: AccountService, org):
+    with pytest.raises(InvalidRequest, match="at least one scope"):
+        accounts.create_key(SYSTEM, org.id, "k", frozenset({Role.PLATFORM}), frozenset())

@@ -148,3 +148,11 @@ def test_list_entries_pages(store: Store, bank_id: int):
     first = store.list_entries(bank_id, limit=2)
     rest = store.list_entries(bank_id, after_id=first[-1].id)
     assert [e.id for e in first + rest] == [e.id for e in added]
+
+
+@pytest.mark.parametrize("entry_id", [0, -1, 2**63, 10**30])
+def test_ids_no_row_can_have_are_not_found(store: Store, entry_id: int):
+    with pytest.raises(NotFound):
+        store.get_entry(entry_id)
+    with pytest.raises(NotFound):
+        store.retire_entry(entry_id, "x")

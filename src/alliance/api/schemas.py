@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Path as PathParam
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from alliance.core.access import Role, Scope
@@ -12,6 +14,11 @@ from alliance.core.banks import Bank, BankPurpose, Entry
 from alliance.core.signals import Signal
 
 MAX_BATCH = 1000
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit in the store; a bigger number can name nothing and must not reach the database."""
+
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="An id.")]
+After = Annotated[int, Query(ge=0, le=MAX_ID, description="Last id of the previous page.")]
 
 
 class Strict(BaseModel):

@@ -135,6 +135,8 @@ class AccountService:
         self._check_grant(actor, roles)
         if not roles:
             raise InvalidRequest("a key needs at least one role")
+        if not scopes:
+            raise InvalidRequest("a key needs at least one scope")
         if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
             raise InvalidRequest("expires_in_days must be between 1 and 3650")
         prefix = secrets.token_hex(4)
@@ -171,6 +173,11 @@ class AccountService:
         if not may_administer_org(actor, org_id):
             self.audit.record(actor, action, target, "refused", subject_org_id=org_id)
             raise NotFound("no such resource")
+        try:
+            self.store.organisation(org_id)
+        except NotFound:
+            self.audit.record(actor, action, target, "not_found")
+            raise
 
     def _check_grant(self, actor: Principal, roles: frozenset[Role]) -> None:
         beyond = roles - grantable_roles(actor)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from alliance.core.access import Role, Scope
 from alliance.core.banks import Organisation
 from alliance.core.errors import Conflict, NotFound
-from alliance.store.db import session_factory
+from alliance.store.db import is_row_id, session_factory
 from alliance.store.models import ApiKeyRow, OrganisationRow, SessionRow, UserRow, utcnow
 
 
@@ -68,7 +68,7 @@ class AccountStore:
 
     def organisation(self, org_id: int) -> Organisation:
         with self._sessions() as session:
-            row = session.get(OrganisationRow, org_id)
+            row = session.get(OrganisationRow, org_id) if is_row_id(org_id) else None
             if row is None:
                 raise NotFound(f"no organisation with id {org_id}")
             return Organisation(row.id, row.name, row.country)
@@ -148,7 +148,7 @@ class AccountStore:
 
     def key(self, key_id: int) -> ApiKey:
         with self._sessions() as session:
-            row = session.get(ApiKeyRow, key_id)
+            row = session.get(ApiKeyRow, key_id) if is_row_id(key_id) else None
             if row is None:
                 raise NotFound(f"no API key with id {key_id}")
             return _key(row)
@@ -162,7 +162,7 @@ class AccountStore:
 
     def revoke_key(self, key_id: int) -> ApiKey:
         with self._sessions.begin() as session:
-            row = session.get(ApiKeyRow, key_id)
+            row = session.get(ApiKeyRow, key_id) if is_row_id(key_id) else None
             if row is None:
                 raise NotFound(f"no API key with id {key_id}")
             if row.revoked_at is None:

@@ -71,6 +71,14 @@ def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
     return current, head
 
 
+MAX_ROW_ID = 2**63 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """Whether `value` can be a row id at all; a larger number would overflow the driver, not miss."""
+    return 0 < value <= MAX_ROW_ID
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -28,7 +28,7 @@ from alliance.core.banks import (
 )
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
 from alliance.core.signals import Signal, signal_type
-from alliance.store.db import session_factory
+from alliance.store.db import is_row_id, session_factory
 from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
 
 _LOOKUP_CHUNK = 500
@@ -110,7 +110,7 @@ class Store:
 
     def bank_by_id(self, bank_id: int) -> Bank:
         with self._sessions() as session:
-            row = session.get(BankRow, bank_id)
+            row = session.get(BankRow, bank_id) if is_row_id(bank_id) else None
             if row is None:
                 raise NotFound(f"no bank with id {bank_id}")
             return _bank(row, self._live_count(session, row.id))
@@ -213,7 +213,7 @@ class Store:
 
     def get_entry(self, entry_id: int) -> Entry:
         with self._sessions() as session:
-            row = session.get(EntryRow, entry_id)
+            row = session.get(EntryRow, entry_id) if is_row_id(entry_id) else None
             if row is None:
                 raise NotFound(f"no entry with id {entry_id}")
             return _entry(row)
@@ -233,7 +233,7 @@ class Store:
     def retire_entry(self, entry_id: int, reason: str) -> Entry:
         with self._sessions.begin() as session:
             self._lock_change_log(session)
-            row = session.get(EntryRow, entry_id)
+            row = session.get(EntryRow, entry_id) if is_row_id(entry_id) else None
             if row is None:
                 raise NotFound(f"no entry with id {entry_id}")
             if row.status == EntryStatus.RETIRED.value:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from alliance.api.deps import NodeDep, PrincipalDep
-from alliance.api.schemas import IssuedKeyOut, KeyIn, KeyOut, OrganisationIn, OrganisationOut, UserIn, UserOut
+from alliance.api.schemas import IssuedKeyOut, KeyIn, KeyOut, OrganisationIn, OrganisationOut, RowId, UserIn, UserOut
 from alliance.store.accounts import ApiKey, User
 
 router = APIRouter(prefix="/v1", tags=["administration"])
@@ -44,23 +44,23 @@ def create_organisation(node: NodeDep, principal: PrincipalDep, body: Organisati
 
 
 @router.get("/organisations/{org_id}/users", response_model=list[UserOut])
-def list_users(node: NodeDep, principal: PrincipalDep, org_id: int) -> list[UserOut]:
+def list_users(node: NodeDep, principal: PrincipalDep, org_id: RowId) -> list[UserOut]:
     return [_user(u) for u in node.accounts.users(principal, org_id)]
 
 
 @router.post("/organisations/{org_id}/users", response_model=UserOut, status_code=201)
-def create_user(node: NodeDep, principal: PrincipalDep, org_id: int, body: UserIn) -> UserOut:
+def create_user(node: NodeDep, principal: PrincipalDep, org_id: RowId, body: UserIn) -> UserOut:
     return _user(node.accounts.create_user(principal, org_id, body.username, body.password, frozenset(body.roles)))
 
 
 @router.get("/organisations/{org_id}/keys", response_model=list[KeyOut])
-def list_keys(node: NodeDep, principal: PrincipalDep, org_id: int) -> list[KeyOut]:
+def list_keys(node: NodeDep, principal: PrincipalDep, org_id: RowId) -> list[KeyOut]:
     """API keys of an organisation: prefixes and metadata, never the keys themselves."""
     return [_key(k) for k in node.accounts.keys(principal, org_id)]
 
 
 @router.post("/organisations/{org_id}/keys", response_model=IssuedKeyOut, status_code=201)
-def create_key(node: NodeDep, principal: PrincipalDep, org_id: int, body: KeyIn) -> IssuedKeyOut:
+def create_key(node: NodeDep, principal: PrincipalDep, org_id: RowId, body: KeyIn) -> IssuedKeyOut:
     """Issue an API key. The response holds the key itself, shown this once."""
     issued = node.accounts.create_key(
         principal, org_id, body.name, frozenset(body.roles), frozenset(body.scopes), body.expires_in_days
@@ -69,6 +69,6 @@ def create_key(node: NodeDep, principal: PrincipalDep, org_id: int, body: KeyIn)
 
 
 @router.post("/keys/{key_id}/revoke", response_model=KeyOut)
-def revoke_key(node: NodeDep, principal: PrincipalDep, key_id: int) -> KeyOut:
+def revoke_key(node: NodeDep, principal: PrincipalDep, key_id: RowId) -> KeyOut:
     """Revoke an API key: it stops working at once."""
     return _key(node.accounts.revoke_key(principal, key_id))

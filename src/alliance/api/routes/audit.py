@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from alliance.api.deps import NodeDep, PrincipalDep
-from alliance.api.schemas import AuditEventOut, AuditEventsOut
+from alliance.api.schemas import After, AuditEventOut, AuditEventsOut
 from alliance.core.audit import AuditEvent
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -23,7 +23,7 @@ def _out(event: AuditEvent) -> AuditEventOut:
 def audit_events(
     node: NodeDep,
     principal: PrincipalDep,
-    after: Annotated[int, Query(ge=0, description="Last event seq of the previous page.")] = 0,
+    after: After = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     action: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AuditEventsOut:

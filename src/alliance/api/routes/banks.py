@@ -11,6 +11,7 @@ from alliance.api.deps import NodeDep, PrincipalDep
 from alliance.api.routes.matching import hash_upload
 from alliance.api.schemas import (
     AddedOut,
+    After,
     BankIn,
     BankOut,
     BankUpdate,
@@ -18,6 +19,7 @@ from alliance.api.schemas import (
     EntriesOut,
     EntryOut,
     RetireIn,
+    RowId,
 )
 from alliance.core.access import SharingPolicy
 from alliance.core.errors import HashingError, InvalidSignal
@@ -79,7 +81,7 @@ def list_entries(
     node: NodeDep,
     principal: PrincipalDep,
     name: str,
-    after: Annotated[int, Query(ge=0, description="Last entry id of the previous page.")] = 0,
+    after: After = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     include_retired: bool = False,
 ) -> EntriesOut:
@@ -125,13 +127,13 @@ def upload_entries(
 
 
 @router.get("/entries/{entry_id}", response_model=EntryOut)
-def get_entry(node: NodeDep, principal: PrincipalDep, entry_id: int) -> EntryOut:
+def get_entry(node: NodeDep, principal: PrincipalDep, entry_id: RowId) -> EntryOut:
     entry, bank = node.banks_for(principal).get_entry(entry_id)
     return EntryOut.of(entry, bank.name)
 
 
 @router.post("/entries/{entry_id}/retire", response_model=EntryOut)
-def retire_entry(node: NodeDep, principal: PrincipalDep, entry_id: int, body: RetireIn) -> EntryOut:
+def retire_entry(node: NodeDep, principal: PrincipalDep, entry_id: RowId, body: RetireIn) -> EntryOut:
     """Retire an entry: it stops matching at once and is kept for the record (its bank's curators only)."""
     service = node.banks_for(principal)
     entry = service.retire_entry(entry_id, body.reason)
