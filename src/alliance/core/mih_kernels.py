@@ -19,6 +19,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 _GROW = 2
+_PART_KEY_BITS = 15
 
 
 @intrinsic
@@ -78,13 +79,14 @@ def _chunk(hash_bytes, row, start, width):  # type: ignore[no-untyped-def]
 def fill_table(hash_bytes, start, width, offsets, positions, table):  # type: ignore[no-untyped-def]
     """Counting sort of all rows by their chunk into table number `table` (offsets and positions).
 
-    Two levels, so that every counter and write cursor stays in cache: rows are first split by the
-    chunk's top 8 bits, then each part (2**(width - 8) keys) is counting-sorted on its own. One
-    direct counting sort over 2**24 keys misses the cache on every row and is 4x slower.
+    Two levels, so that every counter and write cursor stays in cache: rows are first split into
+    parts by the chunk's top bits, then each part (at most 2**15 keys, 128 KiB of counters) is
+    counting-sorted on its own. One direct counting sort over 2**24 keys misses the cache on
+    every row and is 4x slower.
     Rows stay in ascending order inside a bucket.
     """
     n = hash_bytes.shape[0]
-    low_bits = max(width - 8, 0)
+    low_bits = min(width, _PART_KEY_BITS)
     parts = 1 << (width - low_bits)
     keys = np.empty(n, dtype=np.uint32)
     part_start = np.zeros(parts + 1, dtype=np.int64)
@@ -101,14 +103,14 @@ def fill_table(hash_bytes, start, width, offsets, positions, table):  # type: ig
         pairs[cursor[part]] = (np.uint64(key) << np.uint64(32)) | np.uint64(row)
         cursor[part] += 1
     base = np.int64(table) * n
-    local = np.empty(1 << low_bits, dtype=np.int64)
+    local = np.empty(1 << low_bits, dtype=np.int32)
     for part in range(parts):
         lo, hi = part_start[part], part_start[part + 1]
         first_key = part << low_bits
         local[:] = 0
         for i in range(lo, hi):
             local[np.int64(pairs[i] >> np.uint64(32)) - first_key] += 1
-        running = lo
+        running = np.int32(lo)
         for k in range(local.shape[0]):
             offsets[first_key + k] = running
             running += local[k]
