@@ -273,3 +273,36 @@ def test_hash_files_passes_the_reference_flag_through_the_process_pool(tmp_path,
         assert results[0].hashes is not None and results[0].hashes.get("pdq") == expected
     fast = hash_file(big)
     assert fast.hashes is not None and fast.hashes.get("pdq") is not None
+
+
+# ------------------------------------------------------------------ border trimming and regions
+
+
+def test_trimming_matches_a_bordered_copy_and_leaves_plain_images_alone(photos):
+    from alliance.core.alterations import border, letterbox, pad_to_square
+
+    original = encode(rgb(photos[1]), "PNG")
+    plain = hash_image(original).get("pdq")
+    assert plain == hash_image(original, trim_borders=False).get("pdq")  # no border: nothing changes
+    for alter in (letterbox(0.2), pad_to_square(), border(0.05)):
+        bordered = alter(original)
+        trimmed = hash_image(bordered).get("pdq")
+        untrimmed = hash_image(bordered, trim_borders=False).get("pdq")
+        reference_pdq = hash_image(bordered, exact_reference=True).get("pdq")
+        assert plain and trimmed and untrimmed and reference_pdq
+        assert distance(trimmed.value, plain.value) <= 31 < distance(untrimmed.value, plain.value)
+        assert reference_pdq == untrimmed  # the reference path never trims (and is exact here)
+
+
+def test_a_region_hash_is_the_reference_hash_of_the_cropped_pixels(photos):
+    from alliance.core.decode import load_reduced_luma
+    from alliance.core.pdq_views import dihedral_region_hashes, hash_region
+
+    image = rgb(photos[5])
+    reduced = load_reduced_luma(open_image(encode(image, "PNG"), 10**9, 10**9)[0], 10**9)
+    box = (30, 20, 400, 300)
+    assert hash_region(reduced, box).hash() == reference(np.asarray(image.crop(box)))[0]
+    turned = dihedral_region_hashes(reduced, box)
+    rotated = np.asarray(image.crop(box).transpose(Image.Transpose.ROTATE_90))
+    assert turned[DIHEDRAL_NAMES.index("rotate90")] == reference(rotated)[0]
+    assert len(set(turned)) == 8

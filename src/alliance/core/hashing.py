@@ -27,6 +27,7 @@ import pdqhash
 from PIL import Image
 
 from alliance.core import pdq as pdq_impl
+from alliance.core import pdq_views
 from alliance.core.decode import (
     SUPPORTED_FORMATS,
     ReducedLuma,
@@ -42,6 +43,7 @@ __all__ = [
     "HashingLimits",
     "MediaHashes",
     "PDQBlock",
+    "decode_for_pdq",
     "decode_image",
     "exact_signals",
     "hash_image",
@@ -50,6 +52,10 @@ __all__ = [
 ]
 
 EXACT_DIGESTS = ("md5", "sha1", "sha256")
+
+TRIM_BORDERS = True
+"""The default path hashes the picture inside uniform borders (`pdq_views.uniform_border`): see
+docs/decisions/0002-hashing-path.md. Images without such a border hash exactly as before."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,22 +129,41 @@ def pdq_from_reduced(reduced: ReducedLuma) -> tuple[npt.NDArray[np.float32], int
     )
 
 
-def pdq_block(data: bytes, limits: HashingLimits = HashingLimits()) -> PDQBlock:
-    """PDQ's DCT block of an image file's bytes, by the fast path."""
+def decode_for_pdq(data: bytes, limits: HashingLimits = HashingLimits()) -> tuple[ReducedLuma, str]:
+    """The fast path's decode: as little as PDQ needs (see `decode.load_reduced_luma`)."""
     image, image_format = open_image(data, limits.max_bytes, limits.max_pixels)
-    reduced = load_reduced_luma(image, limits.max_pixels)
-    block, quality = pdq_from_reduced(reduced)
+    return load_reduced_luma(image, limits.max_pixels), image_format
+
+
+def pdq_block(data: bytes, limits: HashingLimits = HashingLimits(), *, trim_borders: bool = TRIM_BORDERS) -> PDQBlock:
+    """PDQ's DCT block of an image file's bytes, by the fast path; with `trim_borders`, of the
+    picture inside any uniform border (letterbox bars, padding, a frame)."""
+    reduced, image_format = decode_for_pdq(data, limits)
+    found = pdq_views.uniform_border(reduced) if trim_borders else None
+    if found is None:
+        block, quality = pdq_from_reduced(reduced)
+    else:
+        region = pdq_views.hash_region(reduced, found)
+        block, quality = region.block, region.quality
     return PDQBlock(block, quality, reduced.full_width, reduced.full_height, image_format)
 
 
-def hash_image(data: bytes, limits: HashingLimits = HashingLimits(), *, exact_reference: bool = False) -> MediaHashes:
-    """All signals of one image file's bytes; `exact_reference` for the reference PDQ, bit for bit."""
+def hash_image(
+    data: bytes,
+    limits: HashingLimits = HashingLimits(),
+    *,
+    exact_reference: bool = False,
+    trim_borders: bool = TRIM_BORDERS,
+) -> MediaHashes:
+    """All signals of one image file's bytes. `exact_reference`: the reference PDQ, bit for bit, of
+    the whole image (never trimmed); otherwise the fast path, inside any uniform border when
+    `trim_borders`."""
     if exact_reference:
         image, image_format = decode_image(data, limits)
         pdq = pdq_from_pixels(np.asarray(image))
         width, height = image.width, image.height
     else:
-        found = pdq_block(data, limits)
+        found = pdq_block(data, limits, trim_borders=trim_borders)
         pdq, width, height, image_format = found.signal(), found.width, found.height, found.image_format
     low_quality = pdq.quality is not None and pdq.quality < limits.pdq_min_quality
     return MediaHashes(

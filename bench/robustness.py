@@ -1,0 +1,397 @@
+"""Which altered copies of known photos still match, per query strategy, and at what cost.
+
+Why: every altered copy of known material that fails to match is a child re-victimised; every
+false match accuses an innocent user. This applies each alteration in
+`alliance.core.alterations.BENCH_ALTERATIONS` to every photo of a benign photo set, and reports, at
+PDQ threshold 31, the recall of each strategy (a copy is found when any of its query hashes is
+within the threshold of any hash stored for its own photo), the false matches between different
+photos of the set, and matches against a bank of random hashes.
+
+Strategies (bank side / query side), all on the default hashing path:
+
+* plain: one hash per entry / one hash per query (PDQ as the reference uses it);
+* dihedral: one / the hashes of the 8 rotations and flips of the query's pixels
+  (`pdq_views.dihedral_region_hashes`);
+* trim+dihedral: uniform borders trimmed on both sides (`pdq_views.uniform_border`) / 8;
+* trim+dihedral+crops: the entry stores `pdq_views.CROP_SETS["bank-crops"]` (30 hashes) / 8 + the
+  query's 5 small crops (`CROP_SETS["query-crops"]`);
+* trim+dihedral+crops+sides: as above / 8 + 5 + the query's 4 side crops (overlays cut away).
+
+Photo sets are built by bench/datasets/build_photo_set.py into var/bench/photos-<tier> on first
+use. Writes bench/results/robustness.{json,md,png}.
+
+    .venv/bin/python bench/robustness.py            # core set (~360 photos), 1M random hashes (~15 min)
+    .venv/bin/python bench/robustness.py --quick    # fixture set (~41 photos), 100k random (~1 min)
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import argparse
+import json
+import platform
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from alliance.core.alterations import BENCH_ALTERATIONS
+from alliance.core.hashing import decode_for_pdq
+from alliance.core.index import LinearPDQIndex
+from alliance.core.pdq_views import CROP_SETS, dihedral_region_hashes, hash_regions, picture_box
+from datasets.photos import ROOT, photo_set
+
+THRESHOLD = 31
+RESULTS = Path(__file__).parent / "results"
+STRATEGIES = ["plain", "dihedral", "trim+dihedral", "trim+dihedral+crops", "trim+dihedral+crops+sides"]
+BANK_SIDE = {
+    "plain": "full",
+    "dihedral": "full",
+    "trim+dihedral": "trim",
+    "trim+dihedral+crops": "crops",
+    "trim+dihedral+crops+sides": "crops",
+}
+QUERY_SIDE = {
+    "plain": "full",
+    "dihedral": "dihedral",
+    "trim+dihedral": "trim-dihedral",
+    "trim+dihedral+crops": "trim-dihedral-crops",
+    "trim+dihedral+crops+sides": "trim-dihedral-crops-sides",
+}
+TARGETS = {
+    # alteration name prefix: (strategy it is judged on, target recall), from the issue
+    "JPEG q90": ("plain", 0.99),
+    "JPEG q50": ("plain", 0.99),
+    "JPEG q30": ("plain", 0.99),
+    "resize 50%": ("plain", 0.99),
+    "resize 25%": ("plain", 0.99),
+    "greyscale": ("plain", 0.99),
+    "brightness": ("plain", 0.99),
+    "contrast": ("plain", 0.99),
+    "gamma": ("plain", 0.99),
+    "blur": ("plain", 0.99),
+    "noise": ("plain", 0.99),
+    "flip": ("dihedral", 0.99),
+    "rotate 90": ("dihedral", 0.99),
+    "rotate 180": ("dihedral", 0.99),
+    "rotate 270": ("dihedral", 0.99),
+    "letterbox": ("trim+dihedral", 0.95),
+    "pad to square": ("trim+dihedral", 0.95),
+    "border": ("trim+dihedral", 0.95),
+    "crop centre 5%": ("best", 0.90),
+    "crop centre 8%": ("best", 0.90),
+    "crop centre 10%": ("best", 0.90),
+    "crop corner 5%": ("best", 0.90),
+    "crop corner 10%": ("best", 0.90),
+    "sticker": ("best", 0.90),
+    "caption": ("best", 0.90),
+}
+
+
+@dataclass
+class Views:
+    """Every hash any strategy needs of one image, from one decode."""
+
+    full: list[bytes]
+    trim: list[bytes]
+    dihedral: list[bytes]
+    trim_dihedral: list[bytes]
+    crops: list[bytes]
+    query_crops: list[bytes]
+    sides: list[bytes]
+    trimmed: bool
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def bank(self, kind: str) -> list[bytes]:
+        return {"full": self.full, "trim": self.trim, "crops": self.crops}[kind]
+
+    def query(self, kind: str) -> list[bytes]:
+        return {
+            "full": self.full,
+            "dihedral": self.dihedral,
+            "trim-dihedral": self.trim_dihedral,
+            "trim-dihedral-crops": self.trim_dihedral + self.query_crops,
+            "trim-dihedral-crops-sides": self.trim_dihedral + self.query_crops + self.sides,
+        }[kind]
+
+
+def views_of(data: bytes) -> Views:
+    marks = [time.perf_counter()]
+    reduced, _ = decode_for_pdq(data)
+    marks.append(time.perf_counter())
+    whole = picture_box(reduced, trim=False)
+    (full,) = hash_regions(reduced, CROP_SETS["full"], trim=False)
+    marks.append(time.perf_counter())
+    dihedral = dihedral_region_hashes(reduced, whole)
+    marks.append(time.perf_counter())
+    box = picture_box(reduced, trim=True)
+    trim_dihedral = dihedral_region_hashes(reduced, box)
+    marks.append(time.perf_counter())
+    crops = [r.hash() for r in hash_regions(reduced, CROP_SETS["bank-crops"], trim=True)]
+    marks.append(time.perf_counter())
+    query_crops = [r.hash() for r in hash_regions(reduced, CROP_SETS["query-crops"], trim=True)]
+    marks.append(time.perf_counter())
+    sides = [r.hash() for r in hash_regions(reduced, CROP_SETS["query-sides"], trim=True)]
+    marks.append(time.perf_counter())
+    steps = ["decode", "hash", "dihedral", "trim+dihedral", "bank crops", "query crops", "query sides"]
+    return Views(
+        full=[full.hash()],
+        trim=trim_dihedral[:1],
+        dihedral=dihedral,
+        trim_dihedral=trim_dihedral,
+        crops=crops,
+        query_crops=query_crops,
+        sides=sides,
+        trimmed=box != whole,
+        seconds={step: marks[i + 1] - marks[i] for i, step in enumerate(steps)},
+    )
+
+
+def photo_job(path: Path) -> tuple[str, Views, dict[str, Views]]:
+    """Views of a photo and of each of its alterations (run in a worker process)."""
+    data = path.read_bytes()
+    altered = {name: views_of(alter(data)) for name, alter in BENCH_ALTERATIONS.items()}
+    return str(path), views_of(data), altered
+
+
+def as_array(hashes: list[bytes]) -> np.ndarray:
+    return np.frombuffer(b"".join(hashes), dtype=np.uint8).reshape(len(hashes), 32)
+
+
+def distances(queries: np.ndarray, stored: np.ndarray) -> np.ndarray:
+    """All-pairs Hamming distances, (len(queries), len(stored))."""
+    q = queries.view(np.uint64)
+    s = stored.view(np.uint64)
+    return np.bitwise_count(q[:, None, :] ^ s[None, :, :]).sum(axis=2)
+
+
+def random_bank_matches(queries: np.ndarray, n: int) -> tuple[int, str, float]:
+    """Matches of `queries` against n uniform random hashes, with the fastest exact index we have."""
+    rng = np.random.default_rng(2026)
+    hashes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
+    ids = np.arange(n, dtype=np.int64)
+    try:
+        from alliance.core.mih_index import MIHPDQIndex
+
+        index: Any = MIHPDQIndex.build(ids, hashes)
+        engine = "MIHPDQIndex"
+    except Exception:  # the multi-index engine is not there: the exact linear scan
+        index = LinearPDQIndex.build(ids, hashes)
+        engine = "LinearPDQIndex"
+    start = time.perf_counter()
+    hits = index.query(queries, THRESHOLD)
+    per_query = (time.perf_counter() - start) / max(1, len(queries))
+    return len(hits), engine, per_query
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fixture photos (~41), 100k random hashes")
+    parser.add_argument("--tier", choices=["demo", "fixture", "core"], help="photo set (default core; quick: fixture)")
+    parser.add_argument("--random", type=int, help="random bank size (default 1,000,000; quick 100,000)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    tier = args.tier or ("fixture" if args.quick else "core")
+    random_n = args.random or (100_000 if args.quick else 1_000_000)
+
+    photos = photo_set(tier)
+    print(f"{len(photos)} photos ({tier}), {len(BENCH_ALTERATIONS)} alterations, {args.jobs} processes", flush=True)
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max(1, args.jobs)) as pool:
+        jobs = list(pool.map(photo_job, photos, chunksize=2))
+    print(f"hashed in {time.perf_counter() - started:.0f} s", flush=True)
+    names = [str(Path(p).relative_to(ROOT)) if Path(p).is_relative_to(ROOT) else p for p, _, _ in jobs]
+    originals = [v for _, v, _ in jobs]
+
+    # recall per alteration per strategy
+    banks = {}
+    for strategy in STRATEGIES:
+        kind = BANK_SIDE[strategy]
+        hashes, owners = [], []
+        for i, views in enumerate(originals):
+            for h in views.bank(kind):
+                hashes.append(h)
+                owners.append(i)
+        banks[strategy] = (as_array(hashes), np.array(owners))
+    recall: dict[str, dict[str, float]] = {}
+    wrong: dict[str, dict[str, int]] = {}
+    for alteration in BENCH_ALTERATIONS:
+        recall[alteration], wrong[alteration] = {}, {}
+        for strategy in STRATEGIES:
+            stored, owners = banks[strategy]
+            found = wrong_photo = 0
+            for i, (_, _, altered) in enumerate(jobs):
+                d = distances(as_array(altered[alteration].query(QUERY_SIDE[strategy])), stored).min(axis=0)
+                matched = set(owners[d <= THRESHOLD].tolist())
+                found += i in matched
+                wrong_photo += bool(matched - {i})
+            recall[alteration][strategy] = found / len(jobs)
+            wrong[alteration][strategy] = wrong_photo
+
+    # false matches between different photos of the set (unaltered)
+    false_pairs: dict[str, list[dict[str, Any]]] = {}
+    for strategy in STRATEGIES:
+        stored, owners = banks[strategy]
+        pairs = []
+        for j, views in enumerate(originals):
+            d = distances(as_array(views.query(QUERY_SIDE[strategy])), stored).min(axis=0)
+            for i in sorted(set(owners[(d <= THRESHOLD) & (owners != j)].tolist())):
+                pairs.append({"a": names[min(i, j)], "b": names[max(i, j)], "distance": int(d[owners == i].min())})
+        false_pairs[strategy] = dedupe(pairs)
+
+    # matches against a bank of random hashes: every hash any strategy stores or queries
+    everything = set()
+    for views in originals:
+        everything.update(views.crops + views.trim_dihedral + views.dihedral + views.query_crops + views.sides)
+    random_hits, engine, per_query = random_bank_matches(as_array(sorted(everything)), random_n)
+    print(f"{len(everything)} distinct hashes against {random_n:,} random: {random_hits} matches ({engine})")
+
+    cost = strategy_costs(originals, per_query)
+    report = {
+        "tier": tier,
+        "photos": len(photos),
+        "threshold": THRESHOLD,
+        "trimmed_originals": [names[i] for i, v in enumerate(originals) if v.trimmed],
+        "recall": recall,
+        "wrong_photo_matches": wrong,
+        "false_pairs": false_pairs,
+        "random": {"n": random_n, "queries": len(everything), "matches": random_hits, "engine": engine},
+        "cost": cost,
+        "machine": {"cpu_count": os.cpu_count(), "python": platform.python_version()},
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "robustness.json").write_text(json.dumps(report, indent=2) + "\n")
+    (args.out / "robustness.md").write_text(markdown(report))
+    chart(report, args.out / "robustness.png")
+    print((args.out / "robustness.md").read_text())
+
+
+def dedupe(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    best: dict[tuple[str, str], dict[str, Any]] = {}
+    for pair in pairs:
+        key = (pair["a"], pair["b"])
+        if key not in best or pair["distance"] < best[key]["distance"]:
+            best[key] = pair
+    return sorted(best.values(), key=lambda p: (p["distance"], p["a"], p["b"]))
+
+
+def strategy_costs(originals: list[Views], lookup_per_hash: float) -> dict[str, dict[str, float]]:
+    """Bytes stored per entry, hashes per query, and the time to make a query's hashes and look them up."""
+    mean = {k: float(np.mean([v.seconds[k] for v in originals])) for k in originals[0].seconds}
+    hashing = {
+        "plain": mean["decode"] + mean["hash"],
+        "dihedral": mean["decode"] + mean["hash"] + mean["dihedral"],
+        "trim+dihedral": mean["decode"] + mean["trim+dihedral"],
+        "trim+dihedral+crops": mean["decode"] + mean["trim+dihedral"] + mean["query crops"],
+        "trim+dihedral+crops+sides": mean["decode"] + mean["trim+dihedral"] + mean["query crops"] + mean["query sides"],
+    }
+    out = {}
+    for strategy in STRATEGIES:
+        bank_hashes = len(originals[0].bank(BANK_SIDE[strategy]))
+        query_hashes = len(originals[0].query(QUERY_SIDE[strategy]))
+        out[strategy] = {
+            "hashes_per_entry": bank_hashes,
+            "bytes_per_entry": 32 * bank_hashes,
+            "hashes_per_query": query_hashes,
+            "ms_hashing_per_query": 1000 * hashing[strategy],
+            "ms_lookup_per_query_1M": 1000 * lookup_per_hash * query_hashes,
+            "bank_crops_ms_per_entry": 1000 * mean["bank crops"] if bank_hashes > 1 else 0.0,
+        }
+    return out
+
+
+def markdown(report: dict[str, Any]) -> str:
+    recall, wrong = report["recall"], report["wrong_photo_matches"]
+    lines = [
+        "# Robustness: which altered copies still match",
+        "",
+        f"`bench/robustness.py` on the {report['tier']} photo set ({report['photos']} benign photos), PDQ threshold "
+        f"{report['threshold']}, default hashing path. Recall = share of altered copies matching their own photo. "
+        "Strategies: see the script's docstring and docs/decisions/0002-hashing-path.md.",
+        "",
+        "| alteration | " + " | ".join(STRATEGIES) + " | target |",
+        "|---|" + "--:|" * len(STRATEGIES) + "---|",
+    ]
+    for alteration, row in recall.items():
+        target = next((t for prefix, t in TARGETS.items() if alteration.startswith(prefix)), None)
+        judged = ""
+        if target:
+            strategy, goal = target
+            value = max(row.values()) if strategy == "best" else row[strategy]
+            judged = f"{goal:.2f} ({strategy}) {'met' if value >= goal else 'MISSED'}"
+        lines.append(f"| {alteration} | " + " | ".join(f"{row[s]:.2f}" for s in STRATEGIES) + f" | {judged} |")
+    lines += [
+        "",
+        "Altered copies that also matched a different photo (count of copies):",
+        "",
+        "| strategy | " + " | ".join(STRATEGIES) + " |",
+        "|---|" + "--:|" * len(STRATEGIES),
+        "| total | " + " | ".join(str(sum(w[s] for w in wrong.values())) for s in STRATEGIES) + " |",
+        "",
+        "## False matches between different photos of the set",
+        "",
+    ]
+    for strategy, pairs in report["false_pairs"].items():
+        lines.append(f"- **{strategy}**: {len(pairs)} pairs" + (":" if pairs else ""))
+        for pair in pairs:
+            lines.append(f"  - `{pair['a']}` ~ `{pair['b']}` at distance {pair['distance']}")
+    r = report["random"]
+    lines += [
+        "",
+        f"Against {r['n']:,} uniform random hashes ({r['engine']}): {r['matches']} matches for all "
+        f"{r['queries']:,} distinct hashes any strategy stores or queries.",
+        "",
+        f"Originals whose uniform border was trimmed: {len(report['trimmed_originals'])} of {report['photos']}.",
+        "",
+        "## Cost of each strategy",
+        "",
+        "| strategy | hashes per entry | bytes per entry | hashes per query | ms to hash a query | ms to look up a "
+        "query in 1M | extra ms per bank entry |",
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for strategy, c in report["cost"].items():
+        lines.append(
+            f"| {strategy} | {c['hashes_per_entry']} | {c['bytes_per_entry']} | {c['hashes_per_query']} | "
+            f"{c['ms_hashing_per_query']:.2f} | {c['ms_lookup_per_query_1M']:.2f} | "
+            f"{c['bank_crops_ms_per_entry']:.2f} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def chart(report: dict[str, Any], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib not installed (pip install -e '.[bench]'): no chart", file=sys.stderr)
+        return
+    alterations = list(report["recall"])
+    grid = np.array([[report["recall"][a][s] for s in STRATEGIES] for a in alterations])
+    fig, ax = plt.subplots(figsize=(9, 0.28 * len(alterations) + 1.8))
+    ax.imshow(grid, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(STRATEGIES)), [s.replace("+", "+\n") for s in STRATEGIES], fontsize=8)
+    ax.set_yticks(range(len(alterations)), alterations, fontsize=8)
+    for y in range(len(alterations)):
+        for x in range(len(STRATEGIES)):
+            ax.text(x, y, f"{grid[y, x]:.2f}", ha="center", va="center", fontsize=7)
+    ax.set_title(f"PDQ recall at threshold {report['threshold']}, {report['photos']} photos ({report['tier']})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,234 @@
+"""Regions of one decoded image hashed with PDQ: uniform-border trimming and crop sets.
+
+All of it works on one reduced decode (`decode.ReducedLuma`): a region's hash is what the reference
+would give the full-size pixels of that region (exactly, when the decode was not reduced; through
+`pdq.pdq_float256_reduced` otherwise), so trimming or cropping never decodes the image again.
+
+* `uniform_border` finds bars and frames added around a picture (letterboxing, padding to a
+  square, a coloured border): opposite sides whose outer lines are one flat colour, alike in depth
+  and colour, at least `BORDER_MIN_FRACTION` deep. Hashing the picture inside them is what makes a bordered copy match.
+* `CROP_SETS` are named sets of regions, as fractions of the (trimmed) picture. Hashing several
+  crops of each bank entry lets a cropped copy match its entry; hashing a few crops of a query lets
+  a copy with a sticker or caption over one side match an entry's same crop. bench/robustness.py
+  measures what each set buys and costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from alliance.core import pdq
+from alliance.core.decode import ReducedLuma
+
+Box = tuple[float, float, float, float]
+"""left, top, right, bottom as fractions of the picture's width and height."""
+
+PixelBox = tuple[int, int, int, int]
+"""x0, y0, x1, y1 in the pixels of a ReducedLuma (its luma, or its rgb when not reduced)."""
+
+BORDER_TOLERANCE = 10
+"""Luma levels a border pixel may differ from its side's colour (JPEG ringing, noise)."""
+BORDER_PAIR_SLACK = 0.03
+"""Opposite bands count as one border when their depths differ by at most this (of the dimension)."""
+BORDER_OUTLIERS = 0.02
+"""Fraction of a border line's pixels allowed beyond the tolerance."""
+BORDER_MIN_FRACTION = 0.02
+"""A side is trimmed only when its flat band is at least this deep (of the image's height or width):
+a line or two of dark edge, common in scans and frame grabs, is left alone."""
+BORDER_MAX_FRACTION = 0.45
+"""No side is trimmed by more than this, and the picture left must keep 20% of each dimension."""
+
+FULL: Box = (0.0, 0.0, 1.0, 1.0)
+
+
+def centre(fraction: float) -> Box:
+    """Cut `fraction` of the width and height, half on each side."""
+    half = fraction / 2
+    return (half, half, 1 - half, 1 - half)
+
+
+def corner(fraction: float, which: str) -> Box:
+    """Keep a corner: cut `fraction` of the width and the height from the opposite sides."""
+    left = 0.0 if which.endswith("left") else fraction
+    top = 0.0 if which.startswith("top") else fraction
+    return (left, top, left + 1 - fraction, top + 1 - fraction)
+
+
+def without_side(fraction: float, side: str) -> Box:
+    """Everything but a band of `fraction` along one side ("left", "top", "right", "bottom")."""
+    return {
+        "left": (fraction, 0.0, 1.0, 1.0),
+        "top": (0.0, fraction, 1.0, 1.0),
+        "right": (0.0, 0.0, 1 - fraction, 1.0),
+        "bottom": (0.0, 0.0, 1.0, 1 - fraction),
+    }[side]
+
+
+CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
+SIDES = ("left", "top", "right", "bottom")
+
+BANK_CROP_STEPS = (0.04, 0.08, 0.12, 0.16, 0.20)
+QUERY_CROP_STEP = 0.02
+
+CROP_SETS: dict[str, tuple[Box, ...]] = {
+    "full": (FULL,),
+    # what a bank entry stores for crop-robust matching: centre and corner crops every 4% up to
+    # 20% (plain PDQ stops matching about 2% away from the crop it was computed on), and the four
+    # side crops for overlays
+    "bank-crops": (
+        FULL,
+        *(centre(f) for f in BANK_CROP_STEPS),
+        *(corner(f, c) for f in BANK_CROP_STEPS for c in CORNERS),
+        *(without_side(0.25, s) for s in SIDES),
+    ),
+    # what a query adds for crops: a 2% centre crop and 2% corner crops, which fall between the
+    # bank's 4% steps (a copy cropped 10% and cut 2% more is 11.8% cropped, near the bank's 12%)
+    "query-crops": (centre(QUERY_CROP_STEP), *(corner(QUERY_CROP_STEP, c) for c in CORNERS)),
+    # what a query adds for overlays: the four side crops (a sticker or caption over one side is cut away)
+    "query-sides": tuple(without_side(0.25, s) for s in SIDES),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RegionHash:
+    box: PixelBox
+    block: npt.NDArray[np.float32]
+    quality: int
+
+    def hash(self) -> bytes:
+        if self.quality == 0 and not self.block.any():
+            return bytes(32)
+        return pdq.block_to_hash(self.block)
+
+
+def picture_size(reduced: ReducedLuma) -> tuple[int, int]:
+    """Width and height of the arrays regions index (the rgb when not reduced, else the luma)."""
+    if reduced.rgb is not None:
+        return reduced.rgb.shape[1], reduced.rgb.shape[0]
+    return reduced.luma.shape[1], reduced.luma.shape[0]
+
+
+def luma8(reduced: ReducedLuma) -> npt.NDArray[np.uint8]:
+    if reduced.rgb is None:
+        return reduced.luma
+    rgb = reduced.rgb.astype(np.uint32)
+    return ((rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16).astype(np.uint8)
+
+
+def hash_region(reduced: ReducedLuma, box: PixelBox) -> RegionHash:
+    """The hash the reference would give the full-size pixels inside `box`."""
+    x0, y0, x1, y1 = box
+    if reduced.rgb is not None:
+        block, quality = pdq.pdq_float256(reduced.rgb[y0:y1, x0:x1])
+        return RegionHash(box, block, quality)
+    full_w = min(x1 * reduced.scale_x, reduced.full_width) - x0 * reduced.scale_x
+    full_h = min(y1 * reduced.scale_y, reduced.full_height) - y0 * reduced.scale_y
+    region = np.ascontiguousarray(reduced.luma[y0:y1, x0:x1])
+    block, quality = pdq.pdq_float256_reduced(region, full_h, full_w, reduced.scale_y, reduced.scale_x)
+    return RegionHash(box, block, quality)
+
+
+def dihedral_region_hashes(reduced: ReducedLuma, box: PixelBox) -> list[bytes]:
+    """The hashes of the 8 rotations and flips of the pixels in `box`, each computed from the
+    transformed pixels (not by the reference's sign flips of one DCT block, which the reference's
+    slightly asymmetric filter makes up to ~30 bits off on textured or small images)."""
+    x0, y0, x1, y1 = box
+    if reduced.rgb is not None:
+        region = reduced.rgb[y0:y1, x0:x1]
+        out = []
+        for turned in _dihedral(region):
+            block, quality = pdq.pdq_float256(turned)
+            out.append(RegionHash(box, block, quality).hash())
+        return out
+    full_w = min(x1 * reduced.scale_x, reduced.full_width) - x0 * reduced.scale_x
+    full_h = min(y1 * reduced.scale_y, reduced.full_height) - y0 * reduced.scale_y
+    luma = reduced.luma[y0:y1, x0:x1]
+    out = []
+    for k, turned in enumerate(_dihedral(luma)):
+        swapped = k in (1, 3, 6, 7)
+        h, w = (full_w, full_h) if swapped else (full_h, full_w)
+        sy, sx = (reduced.scale_x, reduced.scale_y) if swapped else (reduced.scale_y, reduced.scale_x)
+        block, quality = pdq.pdq_float256_reduced(np.ascontiguousarray(turned), h, w, sy, sx)
+        out.append(RegionHash(box, block, quality).hash())
+    return out
+
+
+def _dihedral(a: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
+    """The 8 rotations and flips of an image array, in `pdq.DIHEDRAL_NAMES` order."""
+    return [
+        a,
+        np.rot90(a, 1),
+        np.rot90(a, 2),
+        np.rot90(a, 3),
+        a[::-1],
+        a[:, ::-1],
+        np.swapaxes(a, 0, 1),
+        np.rot90(a, 2).swapaxes(0, 1),
+    ]
+
+
+def _flat_band(lines: npt.NDArray[np.uint8]) -> tuple[int, int]:
+    """How many of `lines` (outermost first) are one flat colour, the outermost line's; and that colour."""
+    if len(lines) == 0:
+        return 0, 0
+    colour = int(np.median(lines[0]))
+    off = np.abs(lines.astype(np.int16) - colour) > BORDER_TOLERANCE
+    flat = off.mean(axis=1) <= BORDER_OUTLIERS
+    return (len(flat) if flat.all() else int(np.argmin(flat))), colour
+
+
+def _paired(a: tuple[int, int], b: tuple[int, int], size: int) -> tuple[int, int]:
+    """Depths to trim from two opposite sides: both flat, alike in depth and colour, deep enough."""
+    (depth_a, colour_a), (depth_b, colour_b) = a, b
+    least = max(2, BORDER_MIN_FRACTION * size)
+    if depth_a < least or depth_b < least:
+        return 0, 0
+    if abs(depth_a - depth_b) > max(2, BORDER_PAIR_SLACK * size) or abs(colour_a - colour_b) > BORDER_TOLERANCE:
+        return 0, 0
+    return depth_a, depth_b
+
+
+def uniform_border(reduced: ReducedLuma) -> PixelBox | None:
+    """The picture inside flat bars or frames added around it, or None when there are none.
+
+    Added borders come in pairs: letterbox bars above and below, pillarbox or padding left and
+    right, a frame on all four sides. A flat band on one side only (a clear sky, a studio wall) is
+    the picture itself and is left alone."""
+    grey = luma8(reduced)
+    h, w = grey.shape
+    if h < 10 or w < 10:
+        return None
+    max_y, max_x = int(h * BORDER_MAX_FRACTION), int(w * BORDER_MAX_FRACTION)
+    top, bottom = _paired(_flat_band(grey[:max_y]), _flat_band(grey[::-1][:max_y]), h)
+    left, right = _paired(_flat_band(grey.T[:max_x]), _flat_band(grey.T[::-1][:max_x]), w)
+    if not (top or bottom or left or right):
+        return None
+    box = (left, top, w - right, h - bottom)
+    if box[2] - box[0] < 0.2 * w or box[3] - box[1] < 0.2 * h:
+        return None  # mostly flat: a flat image, not a bordered one
+    return box
+
+
+def sub_box(outer: PixelBox, box: Box) -> PixelBox:
+    """A fractional box inside a pixel box, in pixels, at least 1x1."""
+    x0, y0, x1, y1 = outer
+    w, h = x1 - x0, y1 - y0
+    left, top = x0 + round(box[0] * w), y0 + round(box[1] * h)
+    right, bottom = x0 + round(box[2] * w), y0 + round(box[3] * h)
+    return (left, top, max(left + 1, right), max(top + 1, bottom))
+
+
+def picture_box(reduced: ReducedLuma, trim: bool) -> PixelBox:
+    """The whole image, or with `trim` the picture inside any uniform border."""
+    width, height = picture_size(reduced)
+    found = uniform_border(reduced) if trim else None
+    return found if found is not None else (0, 0, width, height)
+
+
+def hash_regions(reduced: ReducedLuma, boxes: tuple[Box, ...], trim: bool = True) -> list[RegionHash]:
+    """The hash of each fractional box of the picture (inside its uniform border when `trim`)."""
+    outer = picture_box(reduced, trim)
+    return [hash_region(reduced, sub_box(outer, box)) for box in boxes]
