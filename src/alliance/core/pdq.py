@@ -270,9 +270,18 @@ def _luma_of(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
     return _luma(np.ascontiguousarray(pixels, dtype=np.uint8))
 
 
+def luma_of(pixels: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    """The reference's float32 luma of an (h, w, 3) RGB or (h, w) grey uint8 array."""
+    return _luma_of(pixels)
+
+
 def pdq_float256(pixels: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], int]:
     """The 16x16 DCT block and quality of an (h, w, 3) RGB or (h, w) grey uint8 array: the reference's."""
-    luma = _luma_of(pixels)
+    return pdq_float256_of_luma(_luma_of(pixels))
+
+
+def pdq_float256_of_luma(luma: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], int]:
+    """The 16x16 DCT block and quality of a C-contiguous float32 luma array (overwritten)."""
     if luma.shape[0] < MIN_HASHABLE_DIM or luma.shape[1] < MIN_HASHABLE_DIM:
         return np.zeros((16, 16), dtype=np.float32), 0
     block, quality = _quality_and_dct(_downsample_exact(luma), DCT_MATRIX)

@@ -137,10 +137,10 @@ def dihedral_region_hashes(reduced: ReducedLuma, box: PixelBox) -> list[bytes]:
     slightly asymmetric filter makes up to ~30 bits off on textured or small images)."""
     x0, y0, x1, y1 = box
     if reduced.rgb is not None:
-        region = reduced.rgb[y0:y1, x0:x1]
+        luma = pdq.luma_of(reduced.rgb[y0:y1, x0:x1])  # once; each turn is then a filter and a DCT
         out = []
-        for turned in _dihedral(region):
-            block, quality = pdq.pdq_float256(turned)
+        for turned in _dihedral(luma):
+            block, quality = pdq.pdq_float256_of_luma(np.array(turned, dtype=np.float32, order="C"))
             out.append(RegionHash(box, block, quality).hash())
         return out
     full_w = min(x1 * reduced.scale_x, reduced.full_width) - x0 * reduced.scale_x
