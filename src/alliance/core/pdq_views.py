@@ -16,6 +16,7 @@ would give the full-size pixels of that region (exactly, when the decode was not
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -137,9 +138,9 @@ def dihedral_region_hashes(reduced: ReducedLuma, box: PixelBox) -> list[bytes]:
     slightly asymmetric filter makes up to ~30 bits off on textured or small images)."""
     x0, y0, x1, y1 = box
     if reduced.rgb is not None:
-        luma = pdq.luma_of(reduced.rgb[y0:y1, x0:x1])  # once; each turn is then a filter and a DCT
+        float_luma = pdq.luma_of(reduced.rgb[y0:y1, x0:x1])  # once; each turn is then a filter and a DCT
         out = []
-        for turned in _dihedral(luma):
+        for turned in _dihedral(float_luma):
             block, quality = pdq.pdq_float256_of_luma(np.array(turned, dtype=np.float32, order="C"))
             out.append(RegionHash(box, block, quality).hash())
         return out
@@ -156,7 +157,7 @@ def dihedral_region_hashes(reduced: ReducedLuma, box: PixelBox) -> list[bytes]:
     return out
 
 
-def _dihedral(a: npt.NDArray[np.uint8]) -> list[npt.NDArray[np.uint8]]:
+def _dihedral(a: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
     """The 8 rotations and flips of an image array, in `pdq.DIHEDRAL_NAMES` order."""
     return [
         a,
