@@ -5,8 +5,8 @@ would give the full-size pixels of that region (exactly, when the decode was not
 `pdq.pdq_float256_reduced` otherwise), so trimming or cropping never decodes the image again.
 
 * `uniform_border` finds bars and frames added around a picture (letterboxing, padding to a
-  square, a coloured border): opposite sides whose outer lines are one flat colour, alike in depth
-  and colour, at least `BORDER_MIN_FRACTION` deep. Hashing the picture inside them is what makes a bordered copy match.
+  square, a coloured border): opposite sides whose outer lines are one flat colour, the same on
+  both, at least `BORDER_MIN_FRACTION` deep. Hashing the picture inside them is what makes a bordered copy match.
 * `CROP_SETS` are named sets of regions, as fractions of the (trimmed) picture. Hashing several
   crops of each bank entry lets a cropped copy match its entry; hashing a few crops of a query lets
   a copy with a sticker or caption over one side match an entry's same crop. bench/robustness.py
@@ -32,8 +32,6 @@ PixelBox = tuple[int, int, int, int]
 
 BORDER_TOLERANCE = 10
 """Luma levels a border pixel may differ from its side's colour (JPEG ringing, noise)."""
-BORDER_PAIR_SLACK = 0.03
-"""Opposite bands count as one border when their depths differ by at most this (of the dimension)."""
 BORDER_OUTLIERS = 0.02
 """Fraction of a border line's pixels allowed beyond the tolerance."""
 BORDER_MIN_FRACTION = 0.02
@@ -182,14 +180,18 @@ def _flat_band(lines: npt.NDArray[np.uint8]) -> tuple[int, int]:
 
 
 def _paired(a: tuple[int, int], b: tuple[int, int], size: int) -> tuple[int, int]:
-    """Depths to trim from two opposite sides: both flat, alike in depth and colour, deep enough."""
+    """Depths to trim from two opposite sides: both flat in one colour and deep enough.
+
+    Both sides lose the shallower depth: added bars are as deep on both sides (within a line), and
+    when one band runs deeper it is the picture's own edge (as dark as a black frame, say). One more
+    line goes on each trimmed side: the edge where border and picture were blended by resampling or
+    JPEG."""
     (depth_a, colour_a), (depth_b, colour_b) = a, b
     least = max(2, BORDER_MIN_FRACTION * size)
-    if depth_a < least or depth_b < least:
+    if depth_a < least or depth_b < least or abs(colour_a - colour_b) > BORDER_TOLERANCE:
         return 0, 0
-    if abs(depth_a - depth_b) > max(2, BORDER_PAIR_SLACK * size) or abs(colour_a - colour_b) > BORDER_TOLERANCE:
-        return 0, 0
-    return depth_a, depth_b
+    depth = min(depth_a, depth_b)
+    return depth + 1, depth + 1
 
 
 def uniform_border(reduced: ReducedLuma) -> PixelBox | None:
@@ -197,7 +199,7 @@ def uniform_border(reduced: ReducedLuma) -> PixelBox | None:
 
     Added borders come in pairs: letterbox bars above and below, pillarbox or padding left and
     right, a frame on all four sides. A flat band on one side only (a clear sky, a studio wall) is
-    the picture itself and is left alone."""
+    the picture itself and is left alone; so is a flat band without a like one opposite."""
     grey = luma8(reduced)
     h, w = grey.shape
     if h < 10 or w < 10:
