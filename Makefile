@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ALLIANCE_HOME ?= $(CURDIR)/var
 
-.PHONY: run test lint typecheck bench-match bench-hash bench-robustness clean
+.PHONY: run test lint typecheck bench-match bench-hash bench-robustness bench-api clean
 
 ARGS ?=
 
@@ -43,6 +43,10 @@ bench-hash: $(VENV)/.bench-extras  ## hashing speed and distance to the referenc
 
 bench-robustness: $(VENV)/.bench-extras  ## which altered copies still match, per query strategy (ARGS=--quick)
 	$(BIN)/python bench/robustness.py $(ARGS)
+
+bench-api: $(VENV)/.bench-extras  ## HTTP match and upload throughput with 64 clients (needs wrk; ARGS=--quick)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python bench/api.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

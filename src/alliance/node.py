@@ -25,9 +25,12 @@ from alliance.store.repository import Store
 class Node:
     """Opened lazily: a command that needs no store never touches one; the first that does migrates it."""
 
-    def __init__(self, settings: Settings, refresh_interval: float = 0.0) -> None:
+    def __init__(
+        self, settings: Settings, refresh_interval: float | None = 0.0, key_cache_seconds: float = 0.0
+    ) -> None:
         self.settings = settings
         self.refresh_interval = refresh_interval
+        self.key_cache_seconds = key_cache_seconds
 
     @cached_property
     def engine(self) -> Engine:
@@ -45,7 +48,7 @@ class Node:
 
     @cached_property
     def accounts(self) -> AccountService:
-        return AccountService(AccountStore(self.engine), self.audit)
+        return AccountService(AccountStore(self.engine), self.audit, self.key_cache_seconds)
 
     @cached_property
     def matcher(self) -> Matcher:

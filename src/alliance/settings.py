@@ -47,7 +47,12 @@ class Settings(BaseSettings):
     )
     max_concurrent_hashing: int = Field(0, ge=0, description="Uploads hashed at once; 0 means one per CPU core.")
     match_refresh_seconds: float = Field(
-        0.5, ge=0, description="How often the server reads the change log before matching (new entries match after)."
+        0.5,
+        ge=0,
+        description="How often a server replays the change log (new entries match after); 0: before every match.",
+    )
+    key_cache_seconds: float = Field(
+        5.0, ge=0, description="How long a server trusts a looked-up API key; revocation elsewhere takes this long."
     )
     secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
 

@@ -19,6 +19,7 @@ def counts(world: World) -> tuple[int, int, int]:
 
 
 def last_event(world: World):
+    world.node.audit.flush()  # match events are appended in batches by the server's writer
     return world.node.audit.store.events()[-1]
 
 

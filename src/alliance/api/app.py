@@ -17,12 +17,19 @@ from alliance.settings import Settings
 
 
 def create_app(settings: Settings) -> FastAPI:
-    node = Node(settings, refresh_interval=settings.match_refresh_seconds)
+    # With an interval, a thread follows the change log; with 0, every match reads it first.
+    follow = settings.match_refresh_seconds > 0
+    node = Node(settings, refresh_interval=None if follow else 0.0, key_cache_seconds=settings.key_cache_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        node.matcher  # noqa: B018  (load the index before the first request, so /readyz means it)
+        matcher = node.matcher  # loaded before the first request, so /readyz means it
+        following = matcher.follow(settings.match_refresh_seconds) if follow else None
+        node.audit.start_background()
         yield
+        if following is not None:
+            following.set()
+        node.audit.stop()
         node.close()
 
     app = FastAPI(

@@ -11,6 +11,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from alliance.api.errors import CsrfFailed, RateLimited
 from alliance.api.limits import TokenBuckets
@@ -38,9 +39,28 @@ def _credential(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def authenticate(request: Request, node: NodeDep) -> Principal:
+async def authenticate(request: Request, node: NodeDep) -> Principal:
+    """Async so that a request whose key is cached costs no thread hop; anything with I/O goes to a thread."""
+    token = _credential(request)
+    principal = node.accounts.authenticate_key_cached(token) if token else None
+    if principal is None:
+        principal = await run_in_threadpool(_authenticate_or_audit, request, node)
+    request.state.principal = principal
+    buckets: TokenBuckets = request.app.state.buckets
+    caller = f"key:{principal.key_id}" if principal.key_id is not None else f"user:{principal.user_id}"
     try:
-        principal = _authenticate(request, node)
+        buckets.take(caller)
+    except RateLimited:
+        if buckets.first_refusal_in_a_while(caller):  # one audit event per burst, not one per request
+            target = f"{request.method} {request.url.path}"
+            await run_in_threadpool(node.audit.record, principal, "rate_limit", target, "refused")
+        raise
+    return principal
+
+
+def _authenticate_or_audit(request: Request, node: Node) -> Principal:
+    try:
+        return _authenticate(request, node)
     except (AuthenticationFailed, CsrfFailed) as exc:
         token = _credential(request) or ""
         node.audit.record(
@@ -51,16 +71,6 @@ def authenticate(request: Request, node: NodeDep) -> Principal:
             details={"reason": str(exc), "key_prefix": token.split("_")[1][:16] if token.count("_") >= 2 else None},
         )
         raise
-    request.state.principal = principal
-    buckets: TokenBuckets = request.app.state.buckets
-    caller = f"key:{principal.key_id}" if principal.key_id is not None else f"user:{principal.user_id}"
-    try:
-        buckets.take(caller)
-    except RateLimited:
-        if buckets.first_refusal_in_a_while(caller):  # one audit event per burst, not one per request
-            node.audit.record(principal, "rate_limit", f"{request.method} {request.url.path}", "refused")
-        raise
-    return principal
 
 
 def identify(request: Request, node: Node) -> Principal:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -57,6 +58,23 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _split_key(token: str) -> tuple[str, str]:
+    parts = token.split("_", 2)  # the secret itself may contain "_"
+    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+        raise AuthenticationFailed("malformed API key")
+    return parts[1], parts[2]
+
+
+def _checked(key: ApiKey | None, secret: str) -> Principal:
+    if key is None or not hmac.compare_digest(key.secret_hash, _sha256(secret)):
+        raise AuthenticationFailed("unknown API key")
+    if key.revoked_at is not None:
+        raise AuthenticationFailed("this API key was revoked")
+    if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
+        raise AuthenticationFailed("this API key has expired")
+    return key_principal(key)
+
+
 def user_principal(user: User) -> Principal:
     return Principal(
         user.org.id, user.org.name, user.org.country, user.roles, ALL_SCOPES, user_id=user.id, name=user.username
@@ -76,9 +94,16 @@ def key_principal(key: ApiKey) -> Principal:
 
 
 class AccountService:
-    def __init__(self, store: AccountStore, audit: AuditLog) -> None:
+    def __init__(self, store: AccountStore, audit: AuditLog, key_cache_seconds: float = 0.0) -> None:
+        """`key_cache_seconds`: how long a looked-up key is trusted without asking the store again.
+
+        A server sets a few seconds, so a request does not cost a query; a key revoked through
+        this process is dropped from the cache at once, one revoked elsewhere within that time.
+        """
         self.store = store
         self.audit = audit
+        self.key_cache_seconds = key_cache_seconds
+        self._keys: dict[str, tuple[ApiKey | None, float]] = {}
 
     # --- administration, by a principal --------------------------------------------------------
 
@@ -166,6 +191,7 @@ class AccountService:
             raise
         self._check_admin(actor, key.org.id, "key.revoke", f"key:{key_id}")
         revoked = self.store.revoke_key(key_id)
+        self._keys.pop(key.prefix, None)
         self.audit.record(actor, "key.revoke", f"key:{key_id}", subject_org_id=key.org.id)
         return revoked
 
@@ -187,17 +213,30 @@ class AccountService:
     # --- authentication -------------------------------------------------------------------------
 
     def authenticate_key(self, token: str) -> Principal:
-        parts = token.split("_", 2)  # the secret itself may contain "_"
-        if len(parts) != 3 or parts[0] != KEY_PREFIX:
-            raise AuthenticationFailed("malformed API key")
-        key = self.store.key_by_prefix(parts[1])
-        if key is None or not hmac.compare_digest(key.secret_hash, _sha256(parts[2])):
-            raise AuthenticationFailed("unknown API key")
-        if key.revoked_at is not None:
-            raise AuthenticationFailed("this API key was revoked")
-        if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
-            raise AuthenticationFailed("this API key has expired")
-        return key_principal(key)
+        prefix, secret = _split_key(token)
+        return _checked(self._key(prefix), secret)
+
+    def authenticate_key_cached(self, token: str) -> Principal | None:
+        """The principal of a key already in the cache, with no I/O (for an event loop); else None."""
+        cached = self._keys.get(token.split("_", 2)[1]) if token.count("_") >= 2 else None
+        if cached is None or time.monotonic() - cached[1] >= self.key_cache_seconds:
+            return None
+        try:
+            return _checked(cached[0], _split_key(token)[1])
+        except AuthenticationFailed:
+            return None  # the slow path says why, and audits it
+
+    def _key(self, prefix: str) -> ApiKey | None:
+        if self.key_cache_seconds <= 0:
+            return self.store.key_by_prefix(prefix)
+        now = time.monotonic()
+        cached = self._keys.get(prefix)
+        if cached is not None and now - cached[1] < self.key_cache_seconds:
+            return cached[0]
+        key = self.store.key_by_prefix(prefix)
+        if key is not None:  # unknown prefixes are not cached: guessing must not fill memory
+            self._keys[prefix] = (key, now)
+        return key
 
     def login(self, username: str, password: str) -> IssuedSession:
         user = self.store.user_by_name(username)

@@ -13,6 +13,7 @@ replayed; a missing, corrupt, stale or newer-format file is rebuilt from the sto
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -69,9 +70,10 @@ class Matcher:
         index_path: Path | None = None,
         engine: type[PDQIndex] = MIHPDQIndex,
         min_quality: int = PDQ_MIN_QUALITY,
-        refresh_interval: float = 0.0,
+        refresh_interval: float | None = 0.0,
     ) -> None:
-        """`refresh_interval`: seconds between change-log reads before a match (0: before every match)."""
+        """`refresh_interval`: seconds between change-log reads before a match (0: before every match;
+        None: never, for a server whose `follow` thread keeps the index current instead)."""
         self.store = store
         self.refresh_interval = refresh_interval
         self._refreshed_at = 0.0
@@ -132,6 +134,24 @@ class Matcher:
         self.sequence = changes[-1].seq
         return len(changes)
 
+    def follow(self, interval: float) -> threading.Event:
+        """Replay the change log every `interval` seconds in a background thread; set the event to stop.
+
+        A server does this so that no request waits on the change log: new entries match on this
+        replica within `interval` (plus the replay itself) of their commit.
+        """
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(interval):
+                try:
+                    self.refresh()
+                except Exception:  # a store hiccup must not stop the thread; the next round retries
+                    log.exception("could not follow the change log")
+
+        threading.Thread(target=run, name="change-log", daemon=True).start()
+        return stop
+
     def status(self) -> IndexStatus:
         return IndexStatus(
             self.engine.__name__,
@@ -159,7 +179,7 @@ class Matcher:
         `variants`, when given, names each signal's transform (for dihedral queries); a stored
         entry matched by several variants is reported once, at its smallest distance.
         """
-        if time.monotonic() - self._refreshed_at >= self.refresh_interval:
+        if self.refresh_interval is not None and time.monotonic() - self._refreshed_at >= self.refresh_interval:
             self.refresh()
         selected = self._select_banks(banks, bank_filter)
         names = list(variants) if variants is not None else ["original"] * len(signals)
@@ -246,6 +266,7 @@ class MatchService:
                 "matches": [[m.bank, m.entry_id, m.signal_type, m.distance] for m in matches[:200]],
                 "match_count": len(matches),
             },
+            defer=True,  # the hot path: batched by the server's audit writer
         )
         return matches
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from alliance.core.audit import GENESIS, AuditEvent, AuditRecord, chain_hash
@@ -33,13 +34,14 @@ class AuditStore:
                     ).first()
                     seq, prev = (head[0], head[1]) if head else (0, GENESIS)
                     events = []
+                    at = datetime.now(UTC)
                     for record in records:
                         seq += 1
-                        at = datetime.now(UTC)
                         digest = chain_hash(prev, seq, at, record)
-                        session.add(_row(seq, at, record, prev, digest))
                         events.append(AuditEvent(seq, at, record, prev, digest))
                         prev = digest
+                    # One executemany, not ORM objects: a server appends batches of hundreds.
+                    session.execute(insert(AuditEventRow), [_row(e) for e in events])
                 return events
             except IntegrityError:
                 continue
@@ -69,21 +71,22 @@ class AuditStore:
             after = events[-1].seq
 
 
-def _row(seq: int, at: datetime, record: AuditRecord, prev: str, digest: str) -> AuditEventRow:
-    return AuditEventRow(
-        seq=seq,
-        at=at.isoformat(),
-        actor=record.actor,
-        org_id=record.org_id,
-        subject_org_id=record.subject_org_id,
-        key_id=record.key_id,
-        action=record.action,
-        target=record.target,
-        outcome=record.outcome,
-        details=record.details,
-        prev_hash=prev,
-        hash=digest,
-    )
+def _row(event: AuditEvent) -> dict[str, Any]:
+    record = event.record
+    return {
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor": record.actor,
+        "org_id": record.org_id,
+        "subject_org_id": record.subject_org_id,
+        "key_id": record.key_id,
+        "action": record.action,
+        "target": record.target,
+        "outcome": record.outcome,
+        "details": record.details,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
 
 
 def _event(row: AuditEventRow) -> AuditEvent:
