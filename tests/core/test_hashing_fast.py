@@ -292,6 +292,8 @@ def test_trimming_matches_a_bordered_copy_and_leaves_plain_images_alone(photos):
         assert plain and trimmed and untrimmed and reference_pdq
         assert distance(trimmed.value, plain.value) <= 31 < distance(untrimmed.value, plain.value)
         assert reference_pdq == untrimmed  # the reference path never trims (and is exact here)
+        assert hash_image(bordered).pdq_untrimmed == untrimmed  # kept for matching others' lists
+    assert hash_image(original).pdq_untrimmed is None
 
 
 def test_a_region_hash_is_the_reference_hash_of_the_cropped_pixels(photos):

@@ -76,6 +76,9 @@ class MediaHashes:
     height: int
     image_format: str
     pdq_low_quality: bool
+    pdq_untrimmed: Signal | None = None
+    """When the default path trimmed a uniform border, the PDQ of the whole image (what the
+    reference and other systems' hash lists hold for this file); a matcher can query both."""
 
     def get(self, signal_type: str) -> Signal | None:
         return next((s for s in self.signals if s.type == signal_type), None)
@@ -91,15 +94,24 @@ class PDQBlock:
     width: int
     height: int
     image_format: str
+    untrimmed: tuple[npt.NDArray[np.float32], int] | None = None
+    """The whole image's block and quality, when `block` is of the picture inside a uniform border."""
 
     def signal(self) -> Signal:
-        if self.quality == 0 and not self.block.any():
-            return Signal("pdq", bytes(32).hex(), 0)
-        return Signal("pdq", pdq_impl.block_to_hash(self.block).hex(), self.quality)
+        return _signal(self.block, self.quality)
+
+    def untrimmed_signal(self) -> Signal | None:
+        return _signal(*self.untrimmed) if self.untrimmed is not None else None
 
     def dihedral(self) -> list[Signal]:
         """The hashes of the image rotated 0/90/180/270 and flipped (`pdq.DIHEDRAL_NAMES` order)."""
         return [Signal("pdq", h.hex(), self.quality) for h in pdq_impl.dihedral_hashes(self.block, self.quality)]
+
+
+def _signal(block: npt.NDArray[np.float32], quality: int) -> Signal:
+    if quality == 0 and not block.any():
+        return Signal("pdq", bytes(32).hex(), 0)
+    return Signal("pdq", pdq_impl.block_to_hash(block).hex(), quality)
 
 
 def exact_signals(data: bytes) -> tuple[Signal, ...]:
@@ -140,12 +152,11 @@ def pdq_block(data: bytes, limits: HashingLimits = HashingLimits(), *, trim_bord
     picture inside any uniform border (letterbox bars, padding, a frame)."""
     reduced, image_format = decode_for_pdq(data, limits)
     found = pdq_views.uniform_border(reduced) if trim_borders else None
+    whole = pdq_from_reduced(reduced)
     if found is None:
-        block, quality = pdq_from_reduced(reduced)
-    else:
-        region = pdq_views.hash_region(reduced, found)
-        block, quality = region.block, region.quality
-    return PDQBlock(block, quality, reduced.full_width, reduced.full_height, image_format)
+        return PDQBlock(*whole, reduced.full_width, reduced.full_height, image_format)
+    region = pdq_views.hash_region(reduced, found)
+    return PDQBlock(region.block, region.quality, reduced.full_width, reduced.full_height, image_format, whole)
 
 
 def hash_image(
@@ -162,9 +173,11 @@ def hash_image(
         image, image_format = decode_image(data, limits)
         pdq = pdq_from_pixels(np.asarray(image))
         width, height = image.width, image.height
+        untrimmed = None
     else:
         found = pdq_block(data, limits, trim_borders=trim_borders)
         pdq, width, height, image_format = found.signal(), found.width, found.height, found.image_format
+        untrimmed = found.untrimmed_signal()
     low_quality = pdq.quality is not None and pdq.quality < limits.pdq_min_quality
     return MediaHashes(
         signals=(pdq, *exact_signals(data)),
@@ -172,4 +185,5 @@ def hash_image(
         height=height,
         image_format=image_format,
         pdq_low_quality=low_quality,
+        pdq_untrimmed=untrimmed,
     )
