@@ -249,7 +249,7 @@ def measure(engine: Engine, hashes: np.ndarray, queries: np.ndarray, truth: Trut
     start = time.perf_counter()
     index = engine.build(ids, hashes)
     build = time.perf_counter() - start
-    rss_delta = rss_bytes() - before
+    bytes_per_hash = engine.nbytes(index, rss_bytes() - before, n)  # before the add below grows it
     engine.search(index, queries[:1])  # warm up (compiles nothing for ours: numba caches on disk)
 
     latencies, found = [], []
@@ -276,7 +276,6 @@ def measure(engine: Engine, hashes: np.ndarray, queries: np.ndarray, truth: Trut
     engine.add(index, np.arange(n, n + 10_000, dtype=np.int64), extra)
     add = time.perf_counter() - start
     load = engine.load_seconds(index)
-    bytes_per_hash = engine.nbytes(index, rss_delta, n)
     del index
     gc.collect()
     lat = np.array(latencies)

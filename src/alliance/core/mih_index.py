@@ -28,7 +28,7 @@ import threading
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -40,6 +40,7 @@ from alliance.core.index import (
     HashArray,
     Hits,
     IdArray,
+    PDQIndex,
     as_hash_array,
     check_threshold,
 )
@@ -402,3 +403,7 @@ def _tidy(segments: list[_Segment]) -> tuple[_Segment, ...]:
             segment = _Segment.build(*segment.live_items())
         tidy.append(segment)
     return tuple(tidy)
+
+
+if TYPE_CHECKING:
+    _conforms: type[PDQIndex] = MIHPDQIndex  # mypy checks the engine against the protocol
