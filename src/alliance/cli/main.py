@@ -65,6 +65,7 @@ hashing.register(app)
 matching.register(app)
 admin.register(app)
 serve.register(app)
+serve.register_credentials(app)
 
 
 @app.callback()

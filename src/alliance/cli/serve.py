@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 import uvicorn
 
 from alliance.cli.context import Node, out
+from alliance.core.errors import NotFound
 from alliance.services.demo import SHARED_BANK, DemoLogin, seed_demo_node
 
 
@@ -41,15 +43,42 @@ def register(app: typer.Typer) -> None:
         )
 
 
-def _print_demo(url: str, logins: list[DemoLogin]) -> None:
-    """Plain lines, not a table: keys must survive a narrow terminal whole, to be copied."""
-    out.print("Demo logins (also in demo-credentials.json under ALLIANCE_HOME):", markup=False)
+def register_credentials(app: typer.Typer) -> None:
+    @app.command("demo-credentials")
+    def demo_credentials(
+        ctx: typer.Context,
+        user: Annotated[str | None, typer.Argument(help="One demo user, e.g. us-platform.")] = None,
+        key: Annotated[bool, typer.Option("--key", help="Print only the user's API key (for scripts).")] = False,
+    ) -> None:
+        """Print the demo logins that `alliance serve --demo` created."""
+        node: Node = ctx.obj
+        path = node.settings.home / "demo-credentials.json"
+        if not path.exists():
+            raise NotFound(f"no demo credentials in {path}; run `make run` (alliance serve --demo) first")
+        logins = [DemoLogin(**row) for row in json.loads(path.read_text())]
+        if user is not None:
+            logins = [login for login in logins if login.username == user]
+            if not logins:
+                raise NotFound(f"no demo user called {user!r}")
+        if key:
+            out.print("\n".join(login.api_key for login in logins), markup=False)
+            return
+        _print_logins(logins)
+
+
+def _print_logins(logins: list[DemoLogin]) -> None:
     for login in logins:
         out.print(
             f"  {login.username:<16} {', '.join(login.roles):<13} {login.organisation}\n"
             f"      password {login.password}\n      API key  {login.api_key}",
             markup=False,
         )
+
+
+def _print_demo(url: str, logins: list[DemoLogin]) -> None:
+    """Plain lines, not a table: keys must survive a narrow terminal whole, to be copied."""
+    out.print("Demo logins (`alliance demo-credentials` prints them again):", markup=False)
+    _print_logins(logins)
     platform = next(login for login in logins if login.username == "us-platform")
     analyst = next(login for login in logins if login.username == "uk-analyst")
     photo = "src/alliance/demo/photos/coffee_cup.jpg"
