@@ -156,3 +156,12 @@ def test_ids_no_row_can_have_are_not_found(store: Store, entry_id: int):
         store.get_entry(entry_id)
     with pytest.raises(NotFound):
         store.retire_entry(entry_id, "x")
+
+
+def test_list_entries_filters(store: Store, bank_id: int):
+    added, _ = store.add_entries(bank_id, [entry(n) for n in range(4)])
+    store.retire_entry(added[0].id, "test")
+    assert [e.id for e in store.list_entries(bank_id, status=EntryStatus.RETIRED)] == [added[0].id]
+    assert len(store.list_entries(bank_id, status=EntryStatus.CONFIRMED)) == 3
+    assert [e.source for e in store.list_entries(bank_id, source_prefix="test:2")] == ["test:2"]
+    assert store.list_entries(bank_id, source_prefix="test:%") == []  # LIKE wildcards are literal

@@ -26,6 +26,7 @@ from alliance.core.banks import (
     BankPurpose,
     Duplicate,
     Entry,
+    EntryStatus,
     NewEntry,
     Organisation,
     check_bank_name,
@@ -171,10 +172,24 @@ class BankService:
     # --- entries -------------------------------------------------------------------------------
 
     def entries(
-        self, name: str, *, include_retired: bool = False, after_id: int = 0, limit: int | None = None
+        self,
+        name: str,
+        *,
+        include_retired: bool = False,
+        after_id: int = 0,
+        limit: int | None = None,
+        status: EntryStatus | None = None,
+        source_prefix: str | None = None,
     ) -> list[Entry]:
         bank = self._bank_for(name, BankAction.READ, "entries.read")
-        entries = self.store.list_entries(bank.id, include_retired=include_retired, after_id=after_id, limit=limit)
+        entries = self.store.list_entries(
+            bank.id,
+            include_retired=include_retired,
+            after_id=after_id,
+            limit=limit,
+            status=status,
+            source_prefix=source_prefix,
+        )
         self.audit.record(
             self.actor,
             "entries.read",

@@ -219,12 +219,23 @@ class Store:
             return _entry(row)
 
     def list_entries(
-        self, bank_id: int, *, include_retired: bool = False, after_id: int = 0, limit: int | None = None
+        self,
+        bank_id: int,
+        *,
+        include_retired: bool = False,
+        after_id: int = 0,
+        limit: int | None = None,
+        status: EntryStatus | None = None,
+        source_prefix: str | None = None,
     ) -> list[Entry]:
         """Entries of a bank in id order; page with `after_id` (the last id seen) and `limit`."""
         query = select(EntryRow).where(EntryRow.bank_id == bank_id, EntryRow.id > after_id).order_by(EntryRow.id)
-        if not include_retired:
+        if status is not None:
+            query = query.where(EntryRow.status == status.value)
+        elif not include_retired:
             query = query.where(EntryRow.status != EntryStatus.RETIRED.value)
+        if source_prefix:
+            query = query.where(EntryRow.source.startswith(source_prefix, autoescape=True))
         if limit is not None:
             query = query.limit(limit)
         with self._sessions() as session:

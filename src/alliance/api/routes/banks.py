@@ -22,6 +22,7 @@ from alliance.api.schemas import (
     RowId,
 )
 from alliance.core.access import SharingPolicy
+from alliance.core.banks import EntryStatus
 from alliance.core.errors import HashingError, InvalidSignal
 from alliance.core.signals import parse_signal
 from alliance.formats.records import MediaRecord
@@ -84,9 +85,13 @@ def list_entries(
     after: After = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     include_retired: bool = False,
+    status: Annotated[EntryStatus | None, Query(description="Only entries in this status.")] = None,
+    source: Annotated[str | None, Query(max_length=200, description="Only entries whose source starts so.")] = None,
 ) -> EntriesOut:
     """A page of a bank's entries, hashes included (needs read rights on the bank)."""
-    entries = node.banks_for(principal).entries(name, include_retired=include_retired, after_id=after, limit=limit)
+    entries = node.banks_for(principal).entries(
+        name, include_retired=include_retired, after_id=after, limit=limit, status=status, source_prefix=source
+    )
     return EntriesOut(
         entries=[EntryOut.of(e, name) for e in entries],
         next_after=entries[-1].id if len(entries) == limit else None,
