@@ -91,3 +91,10 @@ def test_save_load_round_trip_and_damage(tmp_path: Path):
     path.write_bytes(b"nonsense")
     with pytest.raises(IndexFileError, match="not an Alliance index"):
         LinearPDQIndex.load(path)
+
+
+def test_an_id_twice_in_one_batch_keeps_the_last_hash():
+    a, b = np.zeros((1, 32), np.uint8), np.full((1, 32), 255, np.uint8)
+    index = LinearPDQIndex.build(np.array([7, 7]), np.concatenate([a, b]))
+    assert len(index) == 1
+    assert index.query(b, 0).for_query(0) == [(7, 0)]

@@ -108,6 +108,10 @@ class LinearPDQIndex:
         hashes = as_hash_array(hashes)
         if len(ids) != len(hashes):
             raise InvalidRequest(f"{len(ids)} ids for {len(hashes)} hashes")
+        # An id twice in one batch: the last hash wins, as two adds in a row would have it.
+        reversed_first = np.unique(ids[::-1], return_index=True)[1]
+        keep = np.sort(len(ids) - 1 - reversed_first)
+        ids, hashes = ids[keep], hashes[keep]
         with self._write_lock:
             kept = ~np.isin(self._ids, ids)  # re-adding an id replaces its hash
             self._ids, self._hashes = (
