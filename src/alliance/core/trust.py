@@ -1,0 +1,272 @@
+"""Trust in bank entries: grades, the consensus that confirms an entry, category schemes, disputes,
+and the flood rule that quarantines an entry matching far more than its history predicts.
+
+Every trusted list in this field needs several independent assessments before an entry is used
+(CAID: three police votes; IWF: three experts; Arachnid: three analysts agree). Here each analyst
+grades an entry once with the node's grading scheme; a bank's consensus rule turns grades into a
+verdict; category schemes (data, `trust_data/schemes.json`) turn the agreed grade into the
+category each jurisdiction's law uses. All of it is pure: the services store and audit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alliance.core.banks import EntryStatus
+from alliance.core.errors import InvalidRequest
+
+AGE_BANDS = ("infant", "prepubescent", "pubescent", "adult", "none")
+"""Apparent age of the youngest person shown ('none': no person)."""
+SEVERITIES = (1, 2, 3)
+"""1 most severe, 3 least; the UK's categories A, B and C follow them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    """One analyst's classification of an entry, in the node's grading scheme."""
+
+    illegal: bool
+    age_band: str
+    severity: int | None = None  # only for illegal material
+    baseline: bool = False  # INTERPOL Baseline: illegal in any country; only for illegal material
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Grade:
+        unknown = set(data) - {"illegal", "age_band", "severity", "baseline"}
+        if unknown:
+            raise InvalidRequest(f"unknown field in grade: {sorted(unknown)[0]}")
+        illegal = data.get("illegal")
+        if not isinstance(illegal, bool):
+            raise InvalidRequest("a grade says whether the material is illegal: 'illegal' true or false")
+        age_band = data.get("age_band")
+        if age_band not in AGE_BANDS:
+            raise InvalidRequest(f"age_band must be one of {', '.join(AGE_BANDS)}; got {age_band!r}")
+        severity = data.get("severity")
+        baseline = data.get("baseline", False)
+        if not isinstance(baseline, bool):
+            raise InvalidRequest("baseline is true or false")
+        if illegal:
+            if isinstance(severity, bool) or severity not in SEVERITIES:
+                raise InvalidRequest(f"illegal material needs a severity of 1, 2 or 3; got {severity!r}")
+            if age_band in ("adult", "none"):
+                raise InvalidRequest("material graded illegal shows a child: age_band cannot be adult or none")
+        elif severity is not None or baseline:
+            raise InvalidRequest("material graded not illegal has no severity and is not Baseline")
+        return cls(illegal, age_band, severity if illegal else None, baseline if illegal else False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "illegal": self.illegal,
+            "age_band": self.age_band,
+            "severity": self.severity,
+            "baseline": self.baseline,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """A grade and who gave it. `grader` names a person or key; one vote per grader per entry."""
+
+    grader: str
+    org_id: int
+    grade: Grade
+
+
+@dataclass(frozen=True, slots=True)
+class ConsensusRule:
+    """`required` agreeing grades from at least `min_orgs` organisations confirm an entry.
+
+    `required` 0 means the bank is fed from lists graded elsewhere: entries are confirmed on entry.
+    """
+
+    required: int = 3
+    min_orgs: int = 1
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.required <= 20 or not 1 <= self.min_orgs <= max(1, self.required):
+            raise InvalidRequest("consensus needs 0-20 grades from 1 to that many organisations")
+
+
+class Verdict(StrEnum):
+    PENDING = "pending"  # not enough grades yet
+    CONFIRMED = "confirmed"
+    REVIEW = "review"  # graders disagree: an analyst of the bank's owner decides
+
+
+def consensus(votes: Iterable[Vote], rule: ConsensusRule) -> tuple[Verdict, Grade | None]:
+    """The verdict of the votes so far, and the agreed grade when there is one."""
+    votes = list(votes)
+    if rule.required == 0:
+        return Verdict.CONFIRMED, votes[0].grade if votes else None
+    grades = {v.grade for v in votes}
+    if len(grades) > 1:
+        return Verdict.REVIEW, None
+    if len(votes) >= rule.required and len({v.org_id for v in votes}) >= rule.min_orgs:
+        return Verdict.CONFIRMED, votes[0].grade
+    return Verdict.PENDING, None
+
+
+# --- lifecycle ---------------------------------------------------------------------------------
+
+S = EntryStatus
+TRANSITIONS: dict[EntryStatus, frozenset[EntryStatus]] = {
+    S.PROPOSED: frozenset({S.CONFIRMED, S.RETIRED}),
+    S.CONFIRMED: frozenset({S.DISPUTED, S.QUARANTINED, S.RETIRED}),
+    S.DISPUTED: frozenset({S.CONFIRMED, S.RETIRED}),
+    S.QUARANTINED: frozenset({S.CONFIRMED, S.RETIRED}),
+    S.RETIRED: frozenset(),
+}
+
+
+def check_transition(current: EntryStatus, new: EntryStatus) -> None:
+    if new not in TRANSITIONS[current]:
+        raise InvalidRequest(f"an entry that is {current.value} cannot become {new.value}")
+
+
+PLATFORM_VISIBLE = frozenset({S.CONFIRMED})
+"""What platforms match: only entries every check has passed."""
+ANALYST_VISIBLE = frozenset({S.CONFIRMED, S.DISPUTED, S.QUARANTINED})
+"""What hotlines and police match: disputed and quarantined entries still inform their work."""
+
+
+# --- category schemes ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryScheme:
+    name: str
+    title: str
+    jurisdictions: frozenset[str]
+    rules: tuple[tuple[dict[str, Any], str], ...]
+    default: str
+
+    def category(self, grade: Grade) -> str:
+        values = grade.to_json()
+        for when, category in self.rules:
+            if all(values.get(k) == v for k, v in when.items()):
+                return category
+        return self.default
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeBook:
+    """Every scheme the node knows, and which one each country's law uses."""
+
+    schemes: dict[str, CategoryScheme]
+    fallback: str
+
+    def for_country(self, country: str) -> CategoryScheme:
+        for scheme in self.schemes.values():
+            if country.upper() in scheme.jurisdictions:
+                return scheme
+        return self.schemes[self.fallback]
+
+    def category(self, grade: Grade | None, country: str) -> dict[str, str] | None:
+        """The category in `country`'s scheme, e.g. {"scheme": "uk_abc", "category": "A"}."""
+        if grade is None:
+            return None
+        scheme = self.for_country(country)
+        return {"scheme": scheme.name, "category": scheme.category(grade)}
+
+
+def load_schemes(path: Path | None = None) -> SchemeBook:
+    """The schemes shipped with the package, or those in `path` (same format)."""
+    text = path.read_text() if path else (resources.files("alliance.trust_data") / "schemes.json").read_text()
+    try:
+        data = json.loads(text)
+        schemes = {}
+        for raw in data["schemes"]:
+            rules = tuple((dict(r["when"]), str(r["category"])) for r in raw["rules"])
+            schemes[raw["name"]] = CategoryScheme(
+                raw["name"], raw["title"], frozenset(raw.get("jurisdictions", [])), rules, str(raw["default"])
+            )
+        for country in data.get("derived_illegal_in", []):
+            name = f"illegal_in_{country.lower()}"
+            schemes.setdefault(
+                name,
+                CategoryScheme(
+                    name,
+                    f"Illegal in {country}",
+                    frozenset({country}),
+                    (({"illegal": True}, "illegal"),),
+                    "not illegal",
+                ),
+            )
+        fallback = data["fallback"]
+        if fallback not in schemes:
+            raise KeyError(fallback)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidRequest(f"category schemes file is malformed: {exc}") from exc
+    return SchemeBook(schemes, fallback)
+
+
+# --- disputes and floods -------------------------------------------------------------------------
+
+
+def dispute_upheld(disputing_orgs: Iterable[int], threshold: int) -> bool:
+    """Past `threshold` disputing organisations an entry becomes disputed."""
+    return len(set(disputing_orgs)) >= threshold
+
+
+@dataclass(frozen=True, slots=True)
+class FloodRule:
+    """Quarantine an entry whose distinct matching queries in a window exceed
+    max(`min_matches`, `factor` x the mean of its previous `history` windows)."""
+
+    window_seconds: float = 600.0
+    min_matches: int = 50
+    factor: float = 10.0
+    history: int = 6
+
+
+@dataclass(frozen=True, slots=True)
+class FloodDecision:
+    entry_id: int
+    distinct_queries: int
+    expected: float
+    limit: float
+    window_seconds: float
+
+
+@dataclass
+class _Window:
+    start: float
+    queries: set[str] = field(default_factory=set)
+    past: deque[int] = field(default_factory=deque)
+    tripped: bool = False
+
+
+class FloodDetector:
+    """Counts distinct queries per entry per window and says when one floods. In memory, per process."""
+
+    def __init__(self, rule: FloodRule) -> None:
+        self.rule = rule
+        self._windows: dict[int, _Window] = {}
+
+    def observe(self, entry_id: int, query: str, now: float) -> FloodDecision | None:
+        rule = self.rule
+        window = self._windows.get(entry_id)
+        if window is None:
+            window = self._windows[entry_id] = _Window(now, past=deque(maxlen=rule.history))
+        elapsed = int((now - window.start) // rule.window_seconds)
+        if elapsed > 0:  # roll over: the window just ended, then any empty ones after it
+            window.past.append(len(window.queries))
+            window.past.extend([0] * min(elapsed - 1, rule.history))
+            window.queries, window.tripped = set(), False
+            window.start += elapsed * rule.window_seconds
+        if window.tripped or len(window.queries) > 100_000:
+            return None
+        window.queries.add(query)
+        expected = sum(window.past) / len(window.past) if window.past else 0.0
+        limit = max(float(rule.min_matches), rule.factor * expected)
+        if len(window.queries) > limit:
+            window.tripped = True
+            return FloodDecision(entry_id, len(window.queries), expected, limit, rule.window_seconds)
+        return None
