@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from alliance.core.access import Role
+from tests.api import alliance_world as aw
 from tests.api.conftest import PASSWORD, World
 
 R = Role
@@ -177,6 +178,215 @@ TABLE = [
     Row("DELETE", "/v1/session", 204, EVERYONE, EVERYONE, lambda w: {"url": "/v1/session"}),
     # Logging in needs no credential; each role logs in as its own user.
     Row("POST", "/v1/session", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/session"}, anonymous=422),
+    # The Alliance. "Own" is GB (the resource's country); the foreign organisation (DE) holds the secretariat.
+    Row(
+        "GET",
+        "/v1/alliance/members",
+        200,
+        EVERYONE,
+        EVERYONE,
+        lambda w: aw.seeded(w) and {"url": "/v1/alliance/members", "params": {"on": "2014-09-30"}},
+    ),
+    Row(
+        "GET",
+        "/v1/alliance/countries/{code}",
+        200,
+        EVERYONE,
+        EVERYONE,
+        lambda w: aw.seeded(w) and {"url": "/v1/alliance/countries/GB"},
+    ),
+    Row(
+        "GET",
+        "/v1/alliance/targets",
+        200,
+        EVERYONE,
+        EVERYONE,
+        lambda w: aw.seeded(w) and {"url": "/v1/alliance/targets"},
+    ),
+    Row(
+        "GET",
+        "/v1/alliance/secretariat",
+        200,
+        EVERYONE,
+        EVERYONE,
+        lambda w: aw.seeded(w) and {"url": "/v1/alliance/secretariat"},
+    ),
+    Row(
+        "POST",
+        "/v1/alliance/secretariat/handover",
+        201,
+        aw.NODE_ADMIN,
+        aw.SECRETARIAT,
+        lambda w: {
+            "url": "/v1/alliance/secretariat/handover",
+            "json": {"org_id": aw.foreign_secretariat(w).own.id, "chair": "UK"},
+        },
+    ),
+    Row(
+        "GET",
+        "/v1/alliance/commitments",
+        200,
+        EVERYONE,
+        EVERYONE,
+        lambda w: aw.seeded(w) and {"url": "/v1/alliance/commitments"},
+    ),
+    Row(
+        "POST",
+        "/v1/alliance/commitments",
+        201,
+        aw.DRAFTING,
+        aw.NODE_ADMIN,
+        lambda w: {"url": "/v1/alliance/commitments", "json": aw.commitment_body(w)},
+    ),
+    Row(
+        "PATCH",
+        "/v1/alliance/commitments/{commitment_id}",
+        200,
+        aw.DRAFTING,
+        aw.NODE_ADMIN,
+        lambda w: {"url": f"/v1/alliance/commitments/{aw.gb_commitment(w)}", "json": {"status": "in_progress"}},
+    ),
+    Row(
+        "GET",
+        "/v1/alliance/reports",
+        200,
+        EVERYONE,
+        EVERYONE,
+        lambda w: aw.seeded(w) and {"url": "/v1/alliance/reports"},
+    ),
+    Row(
+        "POST",
+        "/v1/alliance/reports",
+        201,
+        aw.DRAFTING,
+        aw.NODE_ADMIN,
+        lambda w: {"url": "/v1/alliance/reports", "json": {"country": "GB", "year": aw.free_year(w)}},
+    ),
+    Row(
+        "GET",
+        "/v1/alliance/reports/{report_id}",
+        200,
+        aw.DRAFTING,
+        aw.NODE_ADMIN,
+        lambda w: {"url": f"/v1/alliance/reports/{aw.gb_report(w)}"},
+    ),
+    Row(
+        "PUT",
+        "/v1/alliance/reports/{report_id}/sections/{target}",
+        200,
+        aw.DRAFTING,
+        aw.NODE_ADMIN,
+        lambda w: {"url": f"/v1/alliance/reports/{aw.gb_report(w)}/sections/3", "json": {"actions": "schools"}},
+    ),
+    Row(
+        "POST",
+        "/v1/alliance/reports/{report_id}/submit",
+        200,
+        aw.DRAFTING,
+        aw.NODE_ADMIN,
+        lambda w: {"url": f"/v1/alliance/reports/{aw.gb_report(w)}/submit"},
+    ),
+    Row(
+        "POST",
+        "/v1/alliance/reports/{report_id}/review",
+        200,
+        aw.NODE_ADMIN,
+        aw.SECRETARIAT,
+        lambda w: {"url": f"/v1/alliance/reports/{aw.gb_report(w, aw.ReportStatus.SUBMITTED)}/review", "json": {}},
+    ),
+    Row(
+        "POST",
+        "/v1/alliance/reports/{report_id}/return",
+        200,
+        aw.NODE_ADMIN,
+        aw.SECRETARIAT,
+        lambda w: {
+            "url": f"/v1/alliance/reports/{aw.gb_report(w, aw.ReportStatus.SUBMITTED)}/return",
+            "json": {"note": "more on target 3"},
+        },
+    ),
+    Row(
+        "POST",
+        "/v1/alliance/reports/{report_id}/publish",
+        200,
+        aw.NODE_ADMIN,
+        aw.SECRETARIAT,
+        lambda w: {"url": f"/v1/alliance/reports/{aw.gb_report(w, aw.ReportStatus.REVIEWED)}/publish"},
+    ),
+    Row(
+        "POST",
+        "/v1/alliance/reports/{report_id}/correction",
+        201,
+        aw.DRAFTING,
+        aw.NODE_ADMIN,
+        lambda w: {"url": f"/v1/alliance/reports/{aw.gb_report(w, aw.ReportStatus.PUBLISHED)}/correction"},
+    ),
+    Row(
+        "GET",
+        "/v1/alliance/indicators",
+        200,
+        EVERYONE,
+        EVERYONE,
+        lambda w: aw.seeded(w) and {"url": "/v1/alliance/indicators", "params": {"country": "GB"}},
+    ),
+    Row(
+        "PUT",
+        "/v1/alliance/indicators/{country}/{year}/{name}",
+        200,
+        aw.DRAFTING,
+        aw.SECRETARIAT,
+        lambda w: (
+            aw.foreign_secretariat(w)
+            and {
+                "url": "/v1/alliance/indicators/GB/2013/victims_identified",
+                "json": {"value": 140, "source": "INTERPOL ICSE"},
+            }
+        ),
+    ),
+    Row(
+        "GET",
+        "/v1/alliance/campaigns",
+        200,
+        EVERYONE,
+        EVERYONE,
+        lambda w: aw.seeded(w) and {"url": "/v1/alliance/campaigns", "params": {"q": "share"}},
+    ),
+    Row(
+        "POST",
+        "/v1/alliance/campaigns",
+        201,
+        aw.DRAFTING,
+        aw.NODE_ADMIN,
+        lambda w: (
+            aw.seeded(w)
+            and {
+                "url": "/v1/alliance/campaigns",
+                "json": {
+                    "country": "GB",
+                    "title": "Sharing is not caring",
+                    "audiences": ["children", "parents"],
+                    "channel": "social media",
+                    "starts": "2014-03-01",
+                },
+            }
+        ),
+    ),
+    Row(
+        "GET",
+        "/v1/alliance/campaigns/{campaign_id}",
+        200,
+        EVERYONE,
+        EVERYONE,
+        lambda w: {"url": f"/v1/alliance/campaigns/{aw.gb_campaign(w)}"},
+    ),
+    Row(
+        "GET",
+        "/v1/alliance/open-data",
+        200,
+        EVERYONE,
+        EVERYONE,
+        lambda w: aw.seeded(w) and {"url": "/v1/alliance/open-data"},
+    ),
 ]
 
 

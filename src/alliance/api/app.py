@@ -12,6 +12,7 @@ from alliance import __version__
 from alliance.api import errors
 from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, TokenBuckets
 from alliance.api.routes import admin, audit, banks, health, matching, session
+from alliance.api.routes import alliance as alliance_routes
 from alliance.node import Node
 from alliance.settings import Settings
 
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for module in (health, matching, banks, admin, audit, session):
         app.include_router(module.router)
+    app.include_router(alliance_routes.router)
     app.add_middleware(
         BodyLimit, json_limit=settings.max_request_bytes, upload_limit=settings.max_file_bytes + UPLOAD_OVERHEAD
     )

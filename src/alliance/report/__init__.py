@@ -1,0 +1,43 @@
+"""The Alliance report and its open data, written to a folder.
+
+`write_report` lays out an `AllianceReportView` as self-contained HTML; `write_open_data` writes
+the published record as one CSV per table and one JSON file. Neither reads the store: the
+services decide what is published, these only write files.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from alliance.core.alliance_report import AllianceReportView
+from alliance.report.html import render
+
+
+def write_report(view: AllianceReportView, folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in render(view).items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def write_open_data(tables: dict[str, list[dict[str, Any]]], folder: Path) -> list[Path]:
+    """`alliance.json` with every table, and `<table>.csv` for each (lists joined with ';')."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [folder / "alliance.json"]
+    written[0].write_text(json.dumps(tables, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    for name, rows in tables.items():
+        path = folder / f"{name}.csv"
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
+        written.append(path)
+    return written

@@ -1,0 +1,143 @@
+"""Small inline SVG charts, written by hand: a step chart of members over time and a line chart with a
+goal line. No JavaScript and no fonts or files from elsewhere, so a report opens the same offline,
+in a mail client or printed. Every chart carries a <title> and a data table beside it for readers
+who cannot see it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date
+from html import escape
+
+W, H = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 48, 16, 16, 36
+INK, MUTED, ACCENT, GOAL, EU = "#1d2a3a", "#6b7785", "#1f5fa8", "#c0392b", "#e3a21a"
+
+
+def _fmt(value: float) -> str:
+    if value >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M"
+    if value >= 10_000:
+        return f"{value / 1000:.0f}k"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+def _frame(title: str, body: list[str], css_class: str) -> str:
+    return (
+        f'<svg class="{css_class}" viewBox="0 0 {W} {H}" width="100%" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>' + "".join(body) + "</svg>"
+    )
+
+
+def nice_max(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 times a power of ten, times four (four gridlines), at or above `value`."""
+    if value <= 0:
+        return 4.0
+    raw = value / 4
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    return float(step * 4)
+
+
+def _axis(y_max: float) -> list[str]:
+    out = []
+    for i in range(5):
+        value = y_max * i / 4
+        y = TOP + (H - TOP - BOTTOM) * (1 - i / 4)
+        out.append(f'<line x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e6e9ed"/>')
+        out.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{MUTED}">{_fmt(value)}</text>'
+        )
+    return out
+
+
+def membership_chart(points: Sequence[tuple[date, int, int]], title: str) -> str:
+    """Members (blue steps) and EU members among them (amber steps) from the first point to the last."""
+    if not points:
+        return ""
+    start, end = points[0][0], points[-1][0]
+    span = max((end - start).days, 1)
+    y_max = nice_max(max(max(p[1] for p in points), 1) * 1.1)
+
+    def x(day: date) -> float:
+        return LEFT + (W - LEFT - RIGHT) * (day - start).days / span
+
+    def y(value: float) -> float:
+        return TOP + (H - TOP - BOTTOM) * (1 - value / y_max)
+
+    body = _axis(y_max)
+    members_line = [(day, members) for day, members, _ in points]
+    eu_line = [(day, eu) for day, _, eu in points]
+    for line, colour in ((members_line, ACCENT), (eu_line, EU)):
+        path = [f"M{x(line[0][0]):.1f},{y(line[0][1]):.1f}"]
+        for day, value in line[1:]:
+            path.append(f"H{x(day):.1f}V{y(value):.1f}")
+        body.append(f'<path d="{"".join(path)}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
+    shown_eu = None
+    for day, members, eu in points:
+        if eu != shown_eu:  # label the EU line where it changes
+            body.append(f'<text x="{x(day) + 4:.1f}" y="{y(eu) - 6:.1f}" font-size="11" fill="{INK}">{eu}</text>')
+            shown_eu = eu
+        body.append(f'<circle cx="{x(day):.1f}" cy="{y(members):.1f}" r="3.5" fill="{ACCENT}"/>')
+        body.append(
+            f'<text x="{x(day):.1f}" y="{y(members) - 8:.1f}" text-anchor="middle" font-size="11" '
+            f'fill="{INK}">{members}</text>'
+        )
+    for year in range(start.year + 1, end.year + 1):
+        tick = date(year, 1, 1)
+        body.append(
+            f'<text x="{x(tick):.1f}" y="{H - 12}" text-anchor="middle" font-size="11" fill="{MUTED}">{year}</text>'
+        )
+    body.append(_legend([("Alliance members", ACCENT), ("of which EU members", EU)]))
+    return _frame(title, body, "chart membership")
+
+
+def trend_chart(points: Sequence[tuple[int, float]], goal_points: Sequence[tuple[int, float]], title: str) -> str:
+    """One value per year (blue line) and, where a goal applies, what each year had to reach (red dashes)."""
+    if not points:
+        return ""
+    years = sorted({p[0] for p in points} | {g[0] for g in goal_points})
+    first, last = years[0], years[-1]
+    span = max(last - first, 1)
+    y_max = nice_max(max([v for _, v in points] + [v for _, v in goal_points] + [1]) * 1.1)
+
+    def x(year: int) -> float:
+        if first == last:
+            return (LEFT + W - RIGHT) / 2
+        return LEFT + 20 + (W - LEFT - RIGHT - 40) * (year - first) / span
+
+    def y(value: float) -> float:
+        return TOP + (H - TOP - BOTTOM) * (1 - value / y_max)
+
+    body = _axis(y_max)
+    line = " ".join(f"{x(year):.1f},{y(v):.1f}" for year, v in points)
+    body.append(f'<polyline points="{line}" fill="none" stroke="{ACCENT}" stroke-width="2.5"/>')
+    for year, value in points:
+        body.append(f'<circle cx="{x(year):.1f}" cy="{y(value):.1f}" r="4" fill="{ACCENT}"/>')
+        body.append(
+            f'<text x="{x(year):.1f}" y="{y(value) - 9:.1f}" text-anchor="middle" font-size="11" '
+            f'fill="{INK}">{_fmt(value)}</text>'
+        )
+    for year, value in goal_points:
+        body.append(
+            f'<line class="goal" x1="{x(year) - 14:.1f}" x2="{x(year) + 14:.1f}" y1="{y(value):.1f}" '
+            f'y2="{y(value):.1f}" stroke="{GOAL}" stroke-width="2.5" stroke-dasharray="5 3"/>'
+        )
+    for year in years:
+        body.append(
+            f'<text x="{x(year):.1f}" y="{H - 12}" text-anchor="middle" font-size="11" fill="{MUTED}">{year}</text>'
+        )
+    legend = [("value", ACCENT)] + ([("goal for the year", GOAL)] if goal_points else [])
+    body.append(_legend(legend))
+    return _frame(title, body, "chart trend")
+
+
+def _legend(items: Sequence[tuple[str, str]]) -> str:
+    out, x = [], LEFT + 8
+    for label, colour in items:
+        out.append(f'<rect x="{x}" y="{TOP}" width="12" height="4" fill="{colour}"/>')
+        out.append(f'<text x="{x + 16}" y="{TOP + 6}" font-size="11" fill="{INK}">{escape(label)}</text>')
+        x += 24 + 7 * len(label)
+    return "".join(out)
