@@ -12,7 +12,8 @@ Strategies (bank side / query side), all on the default hashing path:
 * plain: one hash per entry / one hash per query (PDQ as the reference uses it);
 * dihedral: one / the hashes of the 8 rotations and flips of the query's pixels
   (`pdq_views.dihedral_region_hashes`);
-* trim+dihedral: uniform borders trimmed on both sides (`pdq_views.uniform_border`) / 8;
+* trim+dihedral: uniform borders trimmed on both sides (`pdq_views.uniform_border`) / 8; when a
+  border was trimmed the whole image's hash(es) go along on both sides (`MediaHashes.pdq_untrimmed`);
 * trim+dihedral+crops: the entry stores `pdq_views.CROP_SETS["bank-crops"]` (30 hashes) / 8 + the
   query's 5 small crops (`CROP_SETS["query-crops"]`);
 * trim+dihedral+crops+sides: as above / 8 + 5 + the query's 4 side crops (overlays cut away).
@@ -66,6 +67,12 @@ QUERY_SIDE = {
     "trim+dihedral": "trim-dihedral",
     "trim+dihedral+crops": "trim-dihedral-crops",
     "trim+dihedral+crops+sides": "trim-dihedral-crops-sides",
+}
+KNOWN_DUPLICATES = {
+    # the same photo in two gcompris activities, at two sizes (looked at side by side)
+    frozenset({"gcompris-categorization/brandenburgGate.webp", "gcompris-explore_monuments/brandenburgGate.webp"}),
+    frozenset({"gcompris-categorization/colosseum.webp", "gcompris-explore_monuments/colosseum.webp"}),
+    frozenset({"gcompris-categorization/greatPyramid.webp", "gcompris-explore_monuments/greatPyramidOfGiza.webp"}),
 }
 TARGETS = {
     # alteration name prefix: (strategy it is judged on, target recall), from the issue
@@ -143,15 +150,19 @@ def views_of(data: bytes) -> Views:
     sides = [r.hash() for r in hash_regions(reduced, CROP_SETS["query-sides"], trim=True)]
     marks.append(time.perf_counter())
     steps = ["decode", "hash", "dihedral", "trim+dihedral", "bank crops", "query crops", "query sides"]
+    trimmed = box != whole
+    # When a border was trimmed, the whole image's hashes go along: a copy whose border the trimming
+    # misses (noise on the bars, a border blended into a dark picture) still meets the untrimmed hash.
+    untrimmed = [full.hash()] if trimmed else []
     return Views(
         full=[full.hash()],
-        trim=trim_dihedral[:1],
+        trim=trim_dihedral[:1] + untrimmed,
         dihedral=dihedral,
-        trim_dihedral=trim_dihedral,
-        crops=crops,
+        trim_dihedral=trim_dihedral + (dihedral if trimmed else []),
+        crops=crops + untrimmed,
         query_crops=query_crops,
         sides=sides,
-        trimmed=box != whole,
+        trimmed=trimmed,
         seconds={step: marks[i + 1] - marks[i] for i, step in enumerate(steps)},
     )
 
@@ -239,6 +250,9 @@ def main() -> None:
                 hashes.append(h)
                 owners.append(i)
         banks[strategy] = (as_array(hashes), np.array(owners))
+    twins = {
+        i: {j for j, b in enumerate(names) if frozenset({names[i], b}) in KNOWN_DUPLICATES} for i in range(len(names))
+    }
     recall: dict[str, dict[str, float]] = {}
     wrong: dict[str, dict[str, int]] = {}
     for alteration in BENCH_ALTERATIONS:
@@ -249,8 +263,8 @@ def main() -> None:
             for i, (_, _, altered) in enumerate(jobs):
                 d = distances(as_array(altered[alteration].query(QUERY_SIDE[strategy])), stored).min(axis=0)
                 matched = set(owners[d <= THRESHOLD].tolist())
-                found += i in matched
-                wrong_photo += bool(matched - {i})
+                found += i in matched or bool(matched & twins[i])
+                wrong_photo += bool(matched - {i} - twins[i])
             recall[alteration][strategy] = found / len(jobs)
             wrong[alteration][strategy] = wrong_photo
 
@@ -262,7 +276,9 @@ def main() -> None:
         for j, views in enumerate(originals):
             d = distances(as_array(views.query(QUERY_SIDE[strategy])), stored).min(axis=0)
             for i in sorted(set(owners[(d <= THRESHOLD) & (owners != j)].tolist())):
-                pairs.append({"a": names[min(i, j)], "b": names[max(i, j)], "distance": int(d[owners == i].min())})
+                a, b = names[min(i, j)], names[max(i, j)]
+                duplicate = frozenset({a, b}) in KNOWN_DUPLICATES
+                pairs.append({"a": a, "b": b, "distance": int(d[owners == i].min()), "duplicate": duplicate})
         false_pairs[strategy] = dedupe(pairs)
 
     # matches against a bank of random hashes: every hash any strategy stores or queries
@@ -313,15 +329,15 @@ def strategy_costs(originals: list[Views], lookup_per_hash: float) -> dict[str, 
     }
     out = {}
     for strategy in STRATEGIES:
-        bank_hashes = len(originals[0].bank(BANK_SIDE[strategy]))
-        query_hashes = len(originals[0].query(QUERY_SIDE[strategy]))
+        bank_hashes = float(np.mean([len(v.bank(BANK_SIDE[strategy])) for v in originals]))
+        query_hashes = float(np.mean([len(v.query(QUERY_SIDE[strategy])) for v in originals]))
         out[strategy] = {
             "hashes_per_entry": bank_hashes,
             "bytes_per_entry": 32 * bank_hashes,
             "hashes_per_query": query_hashes,
             "ms_hashing_per_query": 1000 * hashing[strategy],
-            "ms_lookup_per_query_1M": 1000 * lookup_per_hash * query_hashes,
-            "bank_crops_ms_per_entry": 1000 * mean["bank crops"] if bank_hashes > 1 else 0.0,
+            "ms_lookup_per_query": 1000 * lookup_per_hash * query_hashes,
+            "bank_crops_ms_per_entry": 1000 * mean["bank crops"] if bank_hashes > 2 else 0.0,
         }
     return out
 
@@ -348,7 +364,8 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {alteration} | " + " | ".join(f"{row[s]:.2f}" for s in STRATEGIES) + f" | {judged} |")
     lines += [
         "",
-        "Altered copies that also matched a different photo (count of copies):",
+        "Altered copies that also matched a different photo, not counting a named true duplicate (count of "
+        "copies over all alterations):",
         "",
         "| strategy | " + " | ".join(STRATEGIES) + " |",
         "|---|" + "--:|" * len(STRATEGIES),
@@ -358,9 +375,11 @@ def markdown(report: dict[str, Any]) -> str:
         "",
     ]
     for strategy, pairs in report["false_pairs"].items():
-        lines.append(f"- **{strategy}**: {len(pairs)} pairs" + (":" if pairs else ""))
+        false = [p for p in pairs if not p["duplicate"]]
+        lines.append(f"- **{strategy}**: {len(false)} false matches; {len(pairs) - len(false)} true duplicates")
         for pair in pairs:
-            lines.append(f"  - `{pair['a']}` ~ `{pair['b']}` at distance {pair['distance']}")
+            kind = "true duplicate (the same photo at two sizes)" if pair["duplicate"] else "FALSE MATCH"
+            lines.append(f"  - `{pair['a']}` ~ `{pair['b']}` at distance {pair['distance']}: {kind}")
     r = report["random"]
     lines += [
         "",
@@ -372,13 +391,13 @@ def markdown(report: dict[str, Any]) -> str:
         "## Cost of each strategy",
         "",
         "| strategy | hashes per entry | bytes per entry | hashes per query | ms to hash a query | ms to look up a "
-        "query in 1M | extra ms per bank entry |",
+        f"query in {r['n']:,} ({r['engine']}) | extra ms per bank entry |",
         "|---|--:|--:|--:|--:|--:|--:|",
     ]
     for strategy, c in report["cost"].items():
         lines.append(
-            f"| {strategy} | {c['hashes_per_entry']} | {c['bytes_per_entry']} | {c['hashes_per_query']} | "
-            f"{c['ms_hashing_per_query']:.2f} | {c['ms_lookup_per_query_1M']:.2f} | "
+            f"| {strategy} | {c['hashes_per_entry']:.2f} | {c['bytes_per_entry']:.0f} | {c['hashes_per_query']:.2f} | "
+            f"{c['ms_hashing_per_query']:.2f} | {c['ms_lookup_per_query']:.2f} | "
             f"{c['bank_crops_ms_per_entry']:.2f} |"
         )
     lines.append("")
