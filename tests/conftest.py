@@ -70,7 +70,7 @@ def store(engine: Engine) -> Store:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path / "home", database_url=None, hash_jobs=1)
+    return Settings(home=tmp_path / "home", database_url=None, hash_jobs=1, default_required_grades=0)
 
 
 @pytest.fixture

@@ -6,20 +6,25 @@ question "who is asking?" is answered once, where the request comes in, and neve
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from sqlalchemy import Engine, text
 
-from alliance.core.access import Principal
+from alliance.core.access import SYSTEM, Principal
+from alliance.core.trust import FloodDetector, load_schemes
 from alliance.services.accounts import AccountService
 from alliance.services.audit import AuditLog
 from alliance.services.banks import BankService
-from alliance.services.matching import Matcher, MatchService
+from alliance.services.batching import BatchWriter
+from alliance.services.matching import Matcher, MatchService, MatchTrust
+from alliance.services.trust import TrustService
 from alliance.settings import Settings
 from alliance.store.accounts import AccountStore
 from alliance.store.audit_log import AuditStore
 from alliance.store.db import create_store_engine, upgrade
 from alliance.store.repository import Store
+from alliance.store.trust_store import TrustStore
 
 
 class Node:
@@ -59,11 +64,43 @@ class Node:
             refresh_interval=self.refresh_interval,
         )
 
+    @cached_property
+    def trust_store(self) -> TrustStore:
+        return TrustStore(self.engine)
+
+    @cached_property
+    def match_trust(self) -> MatchTrust:
+        """Shared by every request: the match-event writer, the flood detector, the category schemes."""
+        return MatchTrust(
+            events=BatchWriter(self.trust_store.add_match_events, "match-events"),
+            flood=FloodDetector(self.settings.flood_rule),
+            schemes=load_schemes(self.settings.category_schemes),
+            on_flood=lambda entry_id, decision: self.trust_for(SYSTEM).quarantine(entry_id, decision),
+            default_required=self.settings.default_required_grades,
+        )
+
     def banks_for(self, principal: Principal) -> BankService:
         return BankService(self.store, self.settings, self.audit, principal)
 
+    def trust_for(self, principal: Principal) -> TrustService:
+        return TrustService(self.store, self.trust_store, self.banks_for(principal), self.audit)
+
     def matching_for(self, principal: Principal) -> MatchService:
-        return MatchService(self.matcher, self.audit, principal)
+        return MatchService(self.matcher, self.audit, principal, self.match_trust)
+
+    def start_background(self) -> None:
+        """A server batches audit and match events; the CLI writes them at once."""
+        self.audit.start_background()
+        self.match_trust.events.start()
+
+    def stop_background(self) -> None:
+        self.match_trust.events.stop()
+        self.audit.stop()
+
+    def purge_match_events(self) -> int:
+        """Delete match events past the retention period."""
+        cutoff = datetime.now(UTC) - timedelta(days=self.settings.match_event_retention_days)
+        return self.trust_store.purge_match_events(cutoff)
 
     def store_reachable(self) -> bool:
         try:

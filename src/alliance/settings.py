@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alliance.core.hashing import HashingLimits
+from alliance.core.trust import FloodRule
 
 ENV_PREFIX = "ALLIANCE_"
 
@@ -54,6 +55,18 @@ class Settings(BaseSettings):
     key_cache_seconds: float = Field(
         5.0, ge=0, description="How long a server trusts a looked-up API key; revocation elsewhere takes this long."
     )
+    default_required_grades: int = Field(
+        3, ge=0, le=20, description="Agreeing grades that confirm an entry in a new bank (0: confirmed on entry)."
+    )
+    flood_window_seconds: float = Field(600.0, gt=0, description="Window over which the flood rule counts matches.")
+    flood_min_matches: int = Field(
+        50, ge=1, description="Distinct queries in a window below which an entry is never quarantined."
+    )
+    flood_factor: float = Field(10.0, gt=1, description="Quarantine above this many times an entry's usual window.")
+    match_event_retention_days: int = Field(365, ge=1, description="How long match events are kept.")
+    category_schemes: Path | None = Field(
+        None, description="A JSON file of category schemes replacing the shipped ones (same format)."
+    )
     secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
 
     @property
@@ -66,6 +79,10 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         """Where the PDQ index is saved, so a start loads it instead of rebuilding."""
         return self.home / "index" / "pdq.idx"
+
+    @property
+    def flood_rule(self) -> FloodRule:
+        return FloodRule(self.flood_window_seconds, self.flood_min_matches, self.flood_factor)
 
     @property
     def hashing_limits(self) -> HashingLimits:

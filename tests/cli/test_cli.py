@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ALLIANCE_HOME", str(home))
     monkeypatch.delenv("ALLIANCE_DATABASE_URL", raising=False)
     monkeypatch.setenv("ALLIANCE_HASH_JOBS", "1")
+    monkeypatch.setenv("ALLIANCE_DEFAULT_REQUIRED_GRADES", "0")  # entries match on entry; grading has its own tests
     monkeypatch.chdir(work)
     return home
 
@@ -141,7 +143,7 @@ def test_config_show_names_sources(capsys, home, monkeypatch):
 
 def test_db_upgrade_reports_revision(capsys, home):
     code, out, _ = run(capsys, "db", "upgrade")
-    assert code == 0 and "revision 0002 (latest 0002)" in out
+    assert code == 0 and re.search(r"revision (\w+) \(latest \1\)", out)
 
 
 def test_demo_prints_the_table(capsys, home):

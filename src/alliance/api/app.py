@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from alliance import __version__
 from alliance.api import errors
 from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, TokenBuckets
-from alliance.api.routes import admin, audit, banks, health, matching, session
+from alliance.api.routes import admin, audit, banks, health, matching, session, trust
 from alliance.api.routes import alliance as alliance_routes
 from alliance.node import Node
 from alliance.settings import Settings
@@ -26,11 +26,12 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         matcher = node.matcher  # loaded before the first request, so /readyz means it
         following = matcher.follow(settings.match_refresh_seconds) if follow else None
-        node.audit.start_background()
+        node.purge_match_events()
+        node.start_background()
         yield
         if following is not None:
             following.set()
-        node.audit.stop()
+        node.stop_background()
         node.close()
 
     app = FastAPI(
@@ -44,7 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.state.hashing_slots = threading.BoundedSemaphore(settings.max_concurrent_hashing or settings.jobs)
     errors.install(app)
-    for module in (health, matching, banks, admin, audit, session):
+    for module in (health, matching, banks, trust, admin, audit, session):
         app.include_router(module.router)
     app.include_router(alliance_routes.router)
     app.add_middleware(

@@ -61,6 +61,10 @@ class MatchOut(BaseModel):
     signal_type: str
     distance: int
     variant: str
+    match_id: str = Field(description="Quote it to dispute the match as a false positive.")
+    category: dict[str, str] | None = Field(
+        None, description="The entry's category in your jurisdiction's scheme, if graded and you may read the bank."
+    )
 
 
 class MatchesOut(BaseModel):
@@ -133,6 +137,8 @@ class EntryOut(BaseModel):
     metadata: dict[str, Any]
     source: str
     created_at: datetime | None
+    grade: dict[str, Any] | None = Field(None, description="The agreed grade, once graders agree.")
+    needs_review: bool = Field(False, description="Graders disagreed; a curator decides.")
 
     @classmethod
     def of(cls, entry: Entry, bank: str) -> EntryOut:
@@ -145,6 +151,8 @@ class EntryOut(BaseModel):
             metadata=entry.metadata,
             source=entry.source,
             created_at=entry.created_at,
+            grade=entry.grade,
+            needs_review=entry.needs_review,
         )
 
 

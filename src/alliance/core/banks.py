@@ -56,6 +56,7 @@ class Bank:
     created_at: datetime
     entry_count: int = 0
     policy: SharingPolicy = field(default_factory=SharingPolicy)
+    trust: dict[str, Any] = field(default_factory=dict)  # `core.trust.BankTrust.from_json` reads it
 
     def threshold(self, signal_type_name: str) -> int:
         """The match threshold for a perceptual type (exact types always need distance 0)."""
@@ -75,6 +76,8 @@ class Entry:
     source: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    grade: dict[str, Any] | None = None  # the agreed grade, once graders agree
+    needs_review: bool = False  # graders disagree
 
 
 def check_bank_name(name: str) -> str:
@@ -137,3 +140,4 @@ class StoredSignal:
     signal: Signal
     entry_status: EntryStatus
     bank_enabled: bool = True
+    grade: dict[str, Any] | None = None

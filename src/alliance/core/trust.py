@@ -270,3 +270,43 @@ class FloodDetector:
             window.tripped = True
             return FloodDecision(entry_id, len(window.queries), expected, limit, rule.window_seconds)
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class BankTrust:
+    """A bank's trust settings: its consensus rule, when disputes count, who matches proposed entries."""
+
+    consensus: ConsensusRule = ConsensusRule()
+    dispute_threshold: int = 2
+    match_proposed: bool = False  # hotlines and police (never platforms) also match proposed entries
+    blind_grading: bool = True
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None, default_required: int = 3) -> BankTrust:
+        data = dict(data or {})
+        unknown = set(data) - {"required_grades", "min_orgs", "dispute_threshold", "match_proposed", "blind_grading"}
+        if unknown:
+            raise InvalidRequest(f"unknown trust setting: {sorted(unknown)[0]}")
+        try:
+            rule = ConsensusRule(int(data.get("required_grades", default_required)), int(data.get("min_orgs", 1)))
+            threshold = int(data.get("dispute_threshold", 2))
+        except (TypeError, ValueError) as exc:
+            raise InvalidRequest(f"invalid trust setting: {exc}") from exc
+        if not 1 <= threshold <= 100:
+            raise InvalidRequest("dispute_threshold must be between 1 and 100 organisations")
+        for flag in ("match_proposed", "blind_grading"):
+            if flag in data and not isinstance(data[flag], bool):
+                raise InvalidRequest(f"{flag} is true or false")
+        return cls(rule, threshold, bool(data.get("match_proposed", False)), bool(data.get("blind_grading", True)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "required_grades": self.consensus.required,
+            "min_orgs": self.consensus.min_orgs,
+            "dispute_threshold": self.dispute_threshold,
+            "match_proposed": self.match_proposed,
+            "blind_grading": self.blind_grading,
+        }
+
+    def initial_status(self) -> EntryStatus:
+        return EntryStatus.CONFIRMED if self.consensus.required == 0 else EntryStatus.PROPOSED

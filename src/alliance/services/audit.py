@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
-import queue
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 from alliance.core.access import Principal, may_read_audit
 from alliance.core.audit import AuditEvent, AuditRecord, verify_chain
 from alliance.core.errors import NotFound
+from alliance.services.batching import BatchWriter
 from alliance.store.audit_log import AuditStore
-
-log = logging.getLogger(__name__)
 
 
 def actor_name(principal: Principal) -> str:
@@ -34,47 +29,18 @@ class AuditLog:
 
     def __init__(self, store: AuditStore) -> None:
         self.store = store
-        self._queue: queue.SimpleQueue[AuditRecord | None] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._interval = 0.2
+        self._deferred: BatchWriter[AuditRecord] = BatchWriter(store.append, "audit")
 
     def start_background(self, interval: float = 0.2) -> None:
-        if self._writer is None:
-            self._interval = interval
-            self._writer = threading.Thread(target=self._write_batches, args=(interval,), name="audit", daemon=True)
-            self._writer.start()
+        self._deferred.start(interval)
 
     def stop(self) -> None:
         """Flush queued events and stop the writer (on server shutdown)."""
-        if self._writer is not None:
-            self._queue.put(None)
-            self._writer.join(timeout=30)
-            self._writer = None
+        self._deferred.stop()
 
     def flush(self) -> None:
         """Append everything queued so far before returning."""
-        if self._writer is not None:
-            interval = self._interval
-            self.stop()
-            self.start_background(interval)
-
-    def _write_batches(self, interval: float) -> None:
-        running = True
-        while running:
-            batch = [self._queue.get()]  # wait for the first event
-            time.sleep(interval)  # let a batch gather
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            running = None not in batch
-            records = [r for r in batch if r is not None]
-            if records:
-                try:
-                    self.store.append(records)
-                except Exception:  # keep the writer alive; the loss is logged loudly
-                    log.exception("could not append %d audit events", len(records))
+        self._deferred.flush()
 
     def record(
         self,
@@ -98,8 +64,8 @@ class AuditLog:
             key_id=principal.key_id,
             details=details or {},
         )
-        if defer and self._writer is not None:
-            self._queue.put(record)
+        if defer and self._deferred.running:
+            self._deferred.put(record)
             return None
         return self.store.append([record])[0]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from alliance.core.access import (
     BANK_CREATORS,
@@ -33,8 +34,9 @@ from alliance.core.banks import (
     check_thresholds,
 )
 from alliance.core.errors import HashingError, InvalidRequest, NotFound
+from alliance.core.trust import BankTrust
 from alliance.formats.records import MediaRecord
-from alliance.services.audit import AuditLog
+from alliance.services.audit import AuditLog, actor_name
 from alliance.services.hashing import FileResult
 from alliance.settings import Settings
 from alliance.store.repository import Store
@@ -114,13 +116,16 @@ class BankService:
         description: str = "",
         thresholds: dict[str, int] | None = None,
         policy: SharingPolicy | None = None,
+        trust: dict[str, Any] | None = None,
     ) -> Bank:
+        """`trust` may set required_grades, min_orgs, dispute_threshold, match_proposed, blind_grading."""
         owner = self._owner_of_new_bank()
         if not may_create_bank(self.actor, owner):
             self.audit.record(self.actor, "bank.create", f"bank:{name}", "refused", subject_org_id=owner)
             raise NotFound("no such resource")
         checked = check_thresholds(thresholds or {"pdq": self.settings.pdq_threshold})
-        bank = self.store.create_bank(check_bank_name(name), owner, purpose, description, checked, policy)
+        settings = BankTrust.from_json(trust, self.settings.default_required_grades).to_json()
+        bank = self.store.create_bank(check_bank_name(name), owner, purpose, description, checked, policy, settings)
         self.audit.record(
             self.actor,
             "bank.create",
@@ -145,17 +150,21 @@ class BankService:
         thresholds: dict[str, int] | None = None,
         policy: SharingPolicy | None = None,
         enabled: bool | None = None,
+        trust: dict[str, Any] | None = None,
     ) -> Bank:
         bank = self._curated_bank(name, "bank.update")
         checked = check_thresholds(thresholds) if thresholds is not None else None
+        current = BankTrust.from_json(bank.trust, self.settings.default_required_grades).to_json()
+        settings = BankTrust.from_json({**current, **trust}).to_json() if trust is not None else None
         updated = self.store.update_bank(
-            name, description=description, thresholds=checked, policy=policy, enabled=enabled
+            name, description=description, thresholds=checked, policy=policy, enabled=enabled, trust=settings
         )
         changes = {
             "description": description,
             "thresholds": checked,
             "enabled": enabled,
             "policy": policy.to_json() if policy else None,
+            "trust": settings,
         }
         self.audit.record(
             self.actor,
@@ -200,7 +209,7 @@ class BankService:
         return entries
 
     def get_entry(self, entry_id: int) -> tuple[Entry, Bank]:
-        entry, bank = self._entry_and_bank(entry_id, "entry.read")
+        entry, bank = self.entry_and_bank(entry_id, "entry.read")
         if not may_act_on_bank(self.actor, BankAction.READ, bank.owner.id, bank.policy):
             self.audit.record(self.actor, "entry.read", f"entry:{entry_id}", "refused", subject_org_id=bank.owner.id)
             raise NotFound(f"no entry with id {entry_id}")
@@ -244,7 +253,8 @@ class BankService:
         return self._add(bank, entries, skip_duplicates, [])
 
     def _add(self, bank: Bank, entries: list[NewEntry], skip_duplicates: bool, failed: list[FileResult]) -> AddReport:
-        added, duplicates = self.store.add_entries(bank.id, entries, skip_duplicates=skip_duplicates)
+        status = BankTrust.from_json(bank.trust, self.settings.default_required_grades).initial_status()
+        added, duplicates = self.store.add_entries(bank.id, entries, skip_duplicates=skip_duplicates, status=status)
         self.audit.record(
             self.actor,
             "entries.add",
@@ -273,11 +283,11 @@ class BankService:
     def retire_entry(self, entry_id: int, reason: str) -> Entry:
         if not reason.strip():
             raise InvalidRequest("say why the entry is retired")
-        entry, bank = self._entry_and_bank(entry_id, "entry.retire")
+        entry, bank = self.entry_and_bank(entry_id, "entry.retire")
         if not self.may_curate(bank):
             self.audit.record(self.actor, "entry.retire", f"entry:{entry_id}", "refused", subject_org_id=bank.owner.id)
             raise NotFound(f"no entry with id {entry_id}")
-        retired = self.store.retire_entry(entry.id, reason.strip())
+        retired = self.store.retire_entry(entry.id, reason.strip(), actor_name(self.actor))
         self.audit.record(
             self.actor,
             "entry.retire",
@@ -287,7 +297,7 @@ class BankService:
         )
         return retired
 
-    def _entry_and_bank(self, entry_id: int, audit_action: str) -> tuple[Entry, Bank]:
+    def entry_and_bank(self, entry_id: int, audit_action: str) -> tuple[Entry, Bank]:
         try:
             entry = self.store.get_entry(entry_id)
         except NotFound:

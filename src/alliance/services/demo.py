@@ -46,7 +46,9 @@ def load_demo_bank(banks: BankService) -> int:
     try:
         banks.get_bank(DEMO_BANK)
     except NotFound:
-        banks.create_bank(DEMO_BANK, description="Benign demo photos (CC0 / public domain)")
+        banks.create_bank(
+            DEMO_BANK, description="Benign demo photos (CC0 / public domain)", trust={"required_grades": 0}
+        )
     results = list(hash_files(demo_photos(), banks.settings.hashing_limits))
     report = banks.add_files(DEMO_BANK, results, skip_duplicates=True)
     return len(report.added)
@@ -90,6 +92,7 @@ DEMO_ORGANISATIONS = [
     ("Alliance Secretariat", "US", [("secretariat", [Role.SECRETARIAT])]),
 ]
 SHARED_BANK = "uk-hotline-known"
+REVIEW_BANK = "uk-hotline-review"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +131,22 @@ def seed_demo_node(node: Node, credentials_file: Path) -> list[DemoLogin]:
             BankAction.READ: ShareRule(orgs=frozenset({orgs["DE Federal Police"].id})),
         }
     )
-    banks.create_bank(SHARED_BANK, description="Demo photos standing in for confirmed material", policy=policy)
-    banks.add_files(SHARED_BANK, list(hash_files(demo_photos(), node.settings.hashing_limits)))
+    photos = list(hash_files(demo_photos(), node.settings.hashing_limits))
+    banks.create_bank(
+        SHARED_BANK,
+        description="Demo photos standing in for material graded elsewhere",
+        policy=policy,
+        trust={"required_grades": 0},
+    )
+    banks.add_files(SHARED_BANK, photos)
+    # A second bank whose entries wait for three agreeing grades (uk-analyst and de-investigator may grade).
+    banks.create_bank(
+        REVIEW_BANK,
+        description="New reports waiting for grades",
+        trust={"required_grades": 3},
+        policy=SharingPolicy({BankAction.READ: ShareRule(orgs=frozenset({orgs["DE Federal Police"].id}))}),
+    )
+    banks.add_files(REVIEW_BANK, photos[:3])
     credentials_file.parent.mkdir(parents=True, exist_ok=True)
     credentials_file.touch(mode=0o600)
     credentials_file.write_text(json.dumps([asdict(login) for login in logins], indent=2))

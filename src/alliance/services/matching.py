@@ -15,25 +15,38 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from alliance.core.access import BankAction, Principal, may_act_on_bank
-from alliance.core.banks import Bank, EntryStatus, StoredSignal
+from alliance.core.access import BankAction, Principal, Role, may_act_on_bank
+from alliance.core.banks import Bank, BankPurpose, EntryStatus, StoredSignal
 from alliance.core.errors import IndexFileError, NotFound
 from alliance.core.index import HashArray, IdArray, PDQIndex, pdq_hex_to_bytes
 from alliance.core.index_file import read_index_file
 from alliance.core.mih_index import MIHPDQIndex
 from alliance.core.signals import PDQ_MIN_QUALITY, Signal, is_matchable
+from alliance.core.trust import (
+    ANALYST_VISIBLE,
+    PLATFORM_VISIBLE,
+    BankTrust,
+    FloodDecision,
+    FloodDetector,
+    Grade,
+    SchemeBook,
+)
 from alliance.services.audit import AuditLog
+from alliance.services.batching import BatchWriter
 from alliance.store.repository import Store
+from alliance.store.trust_store import MatchEvent
 
 log = logging.getLogger(__name__)
 
-MATCHING_STATUSES = frozenset({EntryStatus.CONFIRMED})
 SAVE_AFTER_REPLAYED = 1000
 """Save the index after replaying at least this many changes, so the next start replays fewer."""
 
@@ -49,6 +62,16 @@ class Match:
     signal_type: str
     distance: int
     variant: str = "original"
+    grade: dict[str, Any] | None = None  # the entry's agreed grade; shown as a category to readers
+    match_id: str = ""  # set when the match is recorded, so that it can be disputed
+    category: dict[str, str] | None = None
+
+
+EntryFilter = Callable[[StoredSignal, Bank], bool]
+
+
+def confirmed_only(stored: StoredSignal, bank: Bank) -> bool:
+    return stored.entry_status in PLATFORM_VISIBLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +175,9 @@ class Matcher:
         threading.Thread(target=run, name="change-log", daemon=True).start()
         return stop
 
+    def bank(self, bank_id: int) -> Bank | None:
+        return self._banks.get(bank_id)
+
     def status(self) -> IndexStatus:
         return IndexStatus(
             self.engine.__name__,
@@ -170,11 +196,27 @@ class Matcher:
         banks: Sequence[str] | None = None,
         variants: Sequence[str] | None = None,
         bank_filter: Callable[[Bank], bool] | None = None,
+        entry_filter: EntryFilter = confirmed_only,
     ) -> list[Match]:
-        """Every match of `signals` in the enabled banks (restricted to `banks` when given).
+        return self.match_detailed(signals, banks, variants, bank_filter, entry_filter)[0]
+
+    def match_detailed(
+        self,
+        signals: Sequence[Signal],
+        banks: Sequence[str] | None = None,
+        variants: Sequence[str] | None = None,
+        bank_filter: Callable[[Bank], bool] | None = None,
+        entry_filter: EntryFilter = confirmed_only,
+    ) -> tuple[list[Match], int]:
+        """Every match of `signals` in the enabled banks (restricted to `banks` when given), and how
+        many were suppressed by negative banks.
 
         `bank_filter` says which banks the caller may match against; a named bank it rejects is
-        reported as not found.
+        reported as not found. `entry_filter` says which entries count (by status, for the caller).
+
+        A query signal that matches an entry of an enabled negative bank (a known false positive)
+        has all its other matches suppressed, whoever asks: negative banks protect people from
+        false accusations, and reveal nothing. They share the index, so this costs one dict lookup.
 
         `variants`, when given, names each signal's transform (for dihedral queries); a stored
         entry matched by several variants is reported once, at its smallest distance.
@@ -182,17 +224,27 @@ class Matcher:
         if self.refresh_interval is not None and time.monotonic() - self._refreshed_at >= self.refresh_interval:
             self.refresh()
         selected = self._select_banks(banks, bank_filter)
+        negative = {i: b for i, b in self._banks.items() if b.purpose is BankPurpose.NEGATIVE and b.enabled}
+        if banks is not None:  # a negative bank named on purpose is searched, not used to suppress
+            negative = {i: b for i, b in negative.items() if i not in selected}
+        searched = {**selected, **negative}
         names = list(variants) if variants is not None else ["original"] * len(signals)
-        matches = self._match_pdq(signals, names, selected)
+        matches = self._match_pdq(signals, names, searched, entry_filter)
         exact_types = sorted({s.type for s in signals if s.type != "pdq"})
         for kind in exact_types:
-            matches.extend(self._match_exact(kind, [s for s in signals if s.type == kind], selected))
+            matches.extend(self._match_exact(kind, [s for s in signals if s.type == kind], searched, entry_filter))
+        false_positives = {id(m.query) for m in matches if m.bank_id in negative}
+        kept = [m for m in matches if id(m.query) not in false_positives and m.bank_id in selected]
+        suppressed = sum(1 for m in matches if id(m.query) in false_positives and m.bank_id not in negative)
+        if variants is not None and false_positives:  # one image seen eight ways: a negative hit covers all
+            kept = [m for m in kept if m.signal_type != "pdq"]
+        matches = kept
         best: dict[tuple[int, str, str], Match] = {}
         for m in sorted(matches, key=lambda m: m.distance):
             # Variants are one piece of media seen eight ways: one row per entry, not per variant.
             query_key = "" if variants is not None else m.query.value
             best.setdefault((m.entry_id, m.signal_type, query_key), m)
-        return sorted(best.values(), key=lambda m: (m.distance, m.bank, m.entry_id, m.signal_type))
+        return sorted(best.values(), key=lambda m: (m.distance, m.bank, m.entry_id, m.signal_type)), suppressed
 
     def _select_banks(self, names: Sequence[str] | None, bank_filter: Callable[[Bank], bool] | None) -> dict[int, Bank]:
         allowed = bank_filter or (lambda _bank: True)
@@ -206,7 +258,9 @@ class Matcher:
             raise NotFound(f"no bank called {missing[0]!r}")
         return {by_name[n].id: by_name[n] for n in names}
 
-    def _match_pdq(self, signals: Sequence[Signal], variants: list[str], banks: dict[int, Bank]) -> list[Match]:
+    def _match_pdq(
+        self, signals: Sequence[Signal], variants: list[str], banks: dict[int, Bank], entry_filter: EntryFilter
+    ) -> list[Match]:
         queries = [(s, v) for s, v in zip(signals, variants, strict=True) if s.type == "pdq"]
         queries = [(s, v) for s, v in queries if is_matchable(s, self.min_quality)]
         if not queries or not banks:
@@ -220,60 +274,128 @@ class Matcher:
         for q, signal_id, distance in zip(hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist(), strict=True):
             owner = owners.get(signal_id)
             bank = banks.get(owner.bank_id) if owner else None
-            if owner and bank and _live(owner) and distance <= bank.threshold("pdq"):
+            if owner and bank and _live(owner, bank, entry_filter) and distance <= bank.threshold("pdq"):
                 query, variant = queries[q]
-                matches.append(Match(query, bank.name, bank.id, owner.entry_id, "pdq", distance, variant))
+                matches.append(Match(query, bank.name, bank.id, owner.entry_id, "pdq", distance, variant, owner.grade))
         return matches
 
-    def _match_exact(self, kind: str, queries: list[Signal], banks: dict[int, Bank]) -> list[Match]:
+    def _match_exact(
+        self, kind: str, queries: list[Signal], banks: dict[int, Bank], entry_filter: EntryFilter
+    ) -> list[Match]:
         by_value = {q.value: q for q in queries}
         return [
-            Match(by_value[s.signal.value], banks[s.bank_id].name, s.bank_id, s.entry_id, kind, 0)
+            Match(by_value[s.signal.value], banks[s.bank_id].name, s.bank_id, s.entry_id, kind, 0, grade=s.grade)
             for s in self.store.find_signals(kind, by_value)
-            if s.bank_id in banks and _live(s)
+            if s.bank_id in banks and _live(s, banks[s.bank_id], entry_filter)
         ]
 
 
 class MatchService:
     """Matching on behalf of a principal: only banks it may match against, every request audited.
 
-    The audit event names what matched (bank, entry, distance), not the query hashes of what did
-    not: those are hashes of a platform's users' uploads, and nobody's business.
+    Platforms match confirmed entries only; hotlines and police also match disputed and
+    quarantined ones, and proposed ones where the bank allows it. Every match is recorded as a
+    match event (its id lets the caller dispute it) and counted by the flood rule. The audit event
+    names what matched, not the query hashes of what did not: those are hashes of a platform's
+    users' uploads, and nobody's business.
     """
 
-    def __init__(self, matcher: Matcher, audit: AuditLog, actor: Principal) -> None:
+    def __init__(self, matcher: Matcher, audit: AuditLog, actor: Principal, trust: MatchTrust | None = None) -> None:
         self.matcher = matcher
         self.audit = audit
         self.actor = actor
+        self.trust = trust
+        self._platform = not actor.has(Role.ANALYST, Role.INVESTIGATOR, Role.ORG_ADMIN, Role.NODE_ADMIN)
 
     def may_match(self, bank: Bank) -> bool:
         return may_act_on_bank(self.actor, BankAction.MATCH, bank.owner.id, bank.policy)
+
+    def counts(self, stored: StoredSignal, bank: Bank) -> bool:
+        """Whether an entry in this status matches for this caller."""
+        if self._platform:
+            return stored.entry_status in PLATFORM_VISIBLE
+        if stored.entry_status is EntryStatus.PROPOSED:
+            default = self.trust.default_required if self.trust else 3
+            return BankTrust.from_json(bank.trust, default).match_proposed
+        return stored.entry_status in ANALYST_VISIBLE
 
     def match(
         self, signals: Sequence[Signal], banks: Sequence[str] | None = None, variants: Sequence[str] | None = None
     ) -> list[Match]:
         try:
-            matches = self.matcher.match(signals, banks, variants, bank_filter=self.may_match)
+            matches, suppressed = self.matcher.match_detailed(
+                signals, banks, variants, bank_filter=self.may_match, entry_filter=self.counts
+            )
         except NotFound:
             self.audit.record(self.actor, "match", f"banks:{','.join(banks or [])}", "not_found")
             raise
+        if self.trust is not None:
+            matches = self.trust.record(self.actor, matches, self.matcher)
         self.audit.record(
             self.actor,
             "match",
             f"banks:{','.join(banks)}" if banks else "banks:all",
             details={
                 "queries": len(signals),
-                "matches": [[m.bank, m.entry_id, m.signal_type, m.distance] for m in matches[:200]],
+                "matches": [[m.bank, m.entry_id, m.signal_type, m.distance, m.match_id] for m in matches[:200]],
                 "match_count": len(matches),
+                "suppressed_by_negative_banks": suppressed,
             },
             defer=True,  # the hot path: batched by the server's audit writer
         )
         return matches
 
 
-def _live(stored: StoredSignal) -> bool:
+@dataclass
+class MatchTrust:
+    """What the node keeps about matches, shared by every request: match events, the flood rule,
+    category schemes, and what to do when an entry floods."""
+
+    events: BatchWriter[MatchEvent]
+    flood: FloodDetector
+    schemes: SchemeBook
+    on_flood: Callable[[int, FloodDecision], object]
+    default_required: int = 3
+
+    def record(self, actor: Principal, matches: list[Match], matcher: Matcher) -> list[Match]:
+        if not matches:
+            return matches
+        now = datetime.now(UTC)
+        clock = time.monotonic()
+        recorded = []
+        readable: dict[int, bool] = {}
+        for m in matches:
+            bank = matcher.bank(m.bank_id)
+            if m.bank_id not in readable:
+                readable[m.bank_id] = bank is not None and may_act_on_bank(
+                    actor, BankAction.READ, bank.owner.id, bank.policy
+                )
+            grade = Grade.from_json({k: v for k, v in m.grade.items() if v is not None}) if m.grade else None
+            category = self.schemes.category(grade, actor.country) if readable[m.bank_id] else None
+            match_id = uuid.uuid4().hex
+            self.events.put(
+                MatchEvent(
+                    match_id,
+                    now,
+                    actor.org_id,
+                    actor.key_id,
+                    m.bank_id,
+                    m.entry_id,
+                    m.signal_type,
+                    m.distance,
+                    m.variant,
+                )
+            )
+            decision = self.flood.observe(m.entry_id, m.query.value, clock)
+            if decision is not None:
+                self.on_flood(m.entry_id, decision)
+            recorded.append(replace(m, match_id=match_id, category=category))
+        return recorded
+
+
+def _live(stored: StoredSignal, bank: Bank, entry_filter: EntryFilter) -> bool:
     """Read from the store at match time, so retiring an entry or disabling a bank acts at once."""
-    return stored.bank_enabled and stored.entry_status in MATCHING_STATUSES
+    return stored.bank_enabled and entry_filter(stored, bank)
 
 
 def _arrays(stored: list[StoredSignal]) -> tuple[IdArray, HashArray]:

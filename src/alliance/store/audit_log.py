@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +20,7 @@ class AuditStore:
     def __init__(self, engine: Engine) -> None:
         self._sessions = session_factory(engine)
 
-    def append(self, records: list[AuditRecord]) -> list[AuditEvent]:
+    def append(self, records: Sequence[AuditRecord]) -> list[AuditEvent]:
         """Append records at the head of the chain, in one transaction.
 
         Two writers that read the same head both try to use its hash as `prev_hash`, which is

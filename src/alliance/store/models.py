@@ -44,6 +44,7 @@ class BankRow(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    trust: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -60,6 +61,8 @@ class EntryRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
     source: Mapped[str] = mapped_column(Text, default="")
+    grade: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -161,4 +164,7 @@ class AuditEventRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-from alliance.store import alliance_models  # noqa: E402,F401  (the Alliance tables share Base.metadata)
+from alliance.store import (
+    alliance_models,  # noqa: F401  (the Alliance tables share Base.metadata)
+    trust_models,  # noqa: F401  (trust tables share Base.metadata)
+)

@@ -8,7 +8,7 @@ dataclasses, never ORM rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Row, Select, func, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
@@ -28,8 +28,10 @@ from alliance.core.banks import (
 )
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
 from alliance.core.signals import Signal, signal_type
+from alliance.core.trust import check_transition
 from alliance.store.db import is_row_id, session_factory
 from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
+from alliance.store.trust_models import TransitionRow
 
 _LOOKUP_CHUNK = 500
 _CHANGE_LOG_LOCK = 0x414C4C49  # "ALLI"
@@ -65,6 +67,7 @@ class Store:
         description: str,
         thresholds: dict[str, int],
         policy: SharingPolicy | None = None,
+        trust: dict[str, Any] | None = None,
     ) -> Bank:
         with self._sessions.begin() as session:
             self._lock_change_log(session)
@@ -79,6 +82,7 @@ class Store:
                 description=description,
                 thresholds=thresholds,
                 policy=(policy or SharingPolicy()).to_json(),
+                trust=dict(trust or {}),
             )
             session.add(row)
             try:
@@ -126,6 +130,7 @@ class Store:
         thresholds: dict[str, int] | None = None,
         policy: SharingPolicy | None = None,
         enabled: bool | None = None,
+        trust: dict[str, Any] | None = None,
     ) -> Bank:
         """Change what is given; a change to what matches is logged for the indexes."""
         with self._sessions.begin() as session:
@@ -133,7 +138,7 @@ class Store:
             row = session.scalar(select(BankRow).where(BankRow.name == name))
             if row is None:
                 raise NotFound(f"no bank called {name!r}")
-            before = (row.description, dict(row.policy), dict(row.thresholds), row.enabled)
+            before = (row.description, dict(row.policy), dict(row.thresholds), row.enabled, dict(row.trust or {}))
             if description is not None:
                 row.description = description
             if policy is not None:
@@ -142,7 +147,9 @@ class Store:
                 row.thresholds = {**row.thresholds, **thresholds}
             if enabled is not None:
                 row.enabled = enabled
-            if (row.description, row.policy, row.thresholds, row.enabled) != before:
+            if trust is not None:
+                row.trust = dict(trust)
+            if (row.description, row.policy, row.thresholds, row.enabled, row.trust) != before:
                 # Every replica's matcher caches banks (thresholds, policy): tell them all.
                 kind = "bank_updated" if row.enabled == before[3] else f"bank_{'en' if row.enabled else 'dis'}abled"
                 session.add(ChangeRow(kind=kind, bank_id=row.id))
@@ -155,7 +162,12 @@ class Store:
     # --- entries -------------------------------------------------------------------------------
 
     def add_entries(
-        self, bank_id: int, entries: Sequence[NewEntry], *, skip_duplicates: bool = False
+        self,
+        bank_id: int,
+        entries: Sequence[NewEntry],
+        *,
+        skip_duplicates: bool = False,
+        status: EntryStatus = EntryStatus.CONFIRMED,
     ) -> tuple[list[Entry], list[Duplicate]]:
         """Add `entries` to a bank in one transaction; returns (added, duplicates).
 
@@ -180,11 +192,11 @@ class Store:
                     "Nothing was added."
                 )
             skipped = {id(d.new) for d in duplicates}
-            rows = [_entry_row(bank_id, entry) for entry in entries if id(entry) not in skipped]
+            rows = [_entry_row(bank_id, entry, status) for entry in entries if id(entry) not in skipped]
             session.add_all(rows)
             session.flush()
             session.add_all(ChangeRow(kind="entry_added", bank_id=bank_id, entry_id=row.id) for row in rows)
-            return [_entry(row) for row in rows], duplicates
+            return [entry_from_row(row) for row in rows], duplicates
 
     def _find_duplicates(self, session: Session, bank_id: int, entries: Sequence[NewEntry]) -> list[Duplicate]:
         keys = {(s.type, s.value) for entry in entries for s in _identity(entry)}
@@ -216,7 +228,7 @@ class Store:
             row = session.get(EntryRow, entry_id) if is_row_id(entry_id) else None
             if row is None:
                 raise NotFound(f"no entry with id {entry_id}")
-            return _entry(row)
+            return entry_from_row(row)
 
     def list_entries(
         self,
@@ -239,21 +251,50 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self._sessions() as session:
-            return [_entry(row) for row in session.scalars(query)]
+            return [entry_from_row(row) for row in session.scalars(query)]
 
-    def retire_entry(self, entry_id: int, reason: str) -> Entry:
+    def retire_entry(self, entry_id: int, reason: str, actor: str = "system") -> Entry:
+        return self.transition(entry_id, EntryStatus.RETIRED, actor, reason)
+
+    def transition(
+        self,
+        entry_id: int,
+        new: EntryStatus,
+        actor: str,
+        reason: str,
+        details: dict[str, Any] | None = None,
+        *,
+        grade: dict[str, Any] | None = None,
+    ) -> Entry:
+        """Move an entry to a new status, recording who, why and the numbers, in one transaction."""
         with self._sessions.begin() as session:
             self._lock_change_log(session)
             row = session.get(EntryRow, entry_id) if is_row_id(entry_id) else None
             if row is None:
                 raise NotFound(f"no entry with id {entry_id}")
-            if row.status == EntryStatus.RETIRED.value:
+            current = EntryStatus(row.status)
+            if current == new == EntryStatus.RETIRED:
                 raise InvalidRequest(f"entry {entry_id} is already retired")
-            row.status = EntryStatus.RETIRED.value
-            row.extra = {**row.extra, "retired_reason": reason, "retired_at": utcnow().isoformat()}
-            session.add(ChangeRow(kind="entry_retired", bank_id=row.bank_id, entry_id=row.id))
+            check_transition(current, new)
+            row.status = new.value
+            row.needs_review = False
+            if grade is not None:
+                row.grade = grade
+            if new == EntryStatus.RETIRED:
+                row.extra = {**row.extra, "retired_reason": reason, "retired_at": utcnow().isoformat()}
+                session.add(ChangeRow(kind="entry_retired", bank_id=row.bank_id, entry_id=row.id))
+            session.add(
+                TransitionRow(
+                    entry_id=row.id,
+                    from_status=current.value,
+                    to_status=new.value,
+                    actor=actor,
+                    reason=reason,
+                    details=details or {},
+                )
+            )
             session.flush()
-            return _entry(row)
+            return entry_from_row(row)
 
     # --- lookups for matching ------------------------------------------------------------------
 
@@ -326,7 +367,7 @@ class Store:
         )
 
 
-def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str, bool]:
+def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str, bool, dict[str, Any] | None]:
     return (
         select(
             SignalRow.id,
@@ -337,6 +378,7 @@ def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str, b
             SignalRow.quality,
             EntryRow.status,
             BankRow.enabled,
+            EntryRow.grade,
         )
         .join(EntryRow, SignalRow.entry_id == EntryRow.id)
         .join(BankRow, EntryRow.bank_id == BankRow.id)
@@ -344,9 +386,10 @@ def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str, b
     )
 
 
-def _stored_signal(row: Row[int, int, int, str, str, int | None, str, bool]) -> StoredSignal:
-    signal_id, entry_id, bank_id, kind, value, quality, status, enabled = row
-    return StoredSignal(signal_id, entry_id, bank_id, Signal(kind, value, quality), EntryStatus(status), enabled)
+def _stored_signal(row: Row[int, int, int, str, str, int | None, str, bool, dict[str, Any] | None]) -> StoredSignal:
+    signal_id, entry_id, bank_id, kind, value, quality, status, enabled, grade = row
+    signal = Signal(kind, value, quality)
+    return StoredSignal(signal_id, entry_id, bank_id, signal, EntryStatus(status), enabled, grade)
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -359,10 +402,10 @@ def _identity(entry: NewEntry) -> list[Signal]:
     return exact or list(entry.signals)
 
 
-def _entry_row(bank_id: int, entry: NewEntry) -> EntryRow:
+def _entry_row(bank_id: int, entry: NewEntry, status: EntryStatus) -> EntryRow:
     return EntryRow(
         bank_id=bank_id,
-        status=EntryStatus.CONFIRMED.value,
+        status=status.value,
         note=entry.note,
         extra=dict(entry.metadata),
         source=entry.source,
@@ -386,10 +429,11 @@ def _bank(row: BankRow, entry_count: int) -> Bank:
         created_at=row.created_at,
         entry_count=entry_count,
         policy=SharingPolicy.from_json(row.policy),
+        trust=dict(row.trust or {}),
     )
 
 
-def _entry(row: EntryRow) -> Entry:
+def entry_from_row(row: EntryRow) -> Entry:
     return Entry(
         id=row.id,
         bank_id=row.bank_id,
@@ -400,4 +444,6 @@ def _entry(row: EntryRow) -> Entry:
         source=row.source,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        grade=dict(row.grade) if row.grade else None,
+        needs_review=row.needs_review,
     )

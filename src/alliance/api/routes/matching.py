@@ -51,6 +51,8 @@ def _match_rows(matches: list[Match], queries: list[Signal]) -> list[MatchOut]:
             signal_type=m.signal_type,
             distance=m.distance,
             variant=m.variant,
+            match_id=m.match_id,
+            category=m.category,
         )
         for m in matches
     ]

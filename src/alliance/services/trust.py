@@ -1,0 +1,277 @@
+"""Trust work on entries: grading, review of disagreements, disputes, quarantine.
+
+Acts for a principal, like `BankService`: graders (hotline analysts, police investigators) need
+read rights on the entry's bank; the bank's curators (its owner's org admins and analysts) resolve
+reviews and disputes and lift quarantines. Every transition is recorded with who and why, and
+audited; what the principal may not see answers `NotFound`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from alliance.core.access import BankAction, Principal, Role, Scope, may_act_on_bank
+from alliance.core.banks import Bank, Entry, EntryStatus
+from alliance.core.errors import Conflict, InvalidRequest, NotFound
+from alliance.core.trust import BankTrust, FloodDecision, Grade, Verdict, Vote, consensus, dispute_upheld
+from alliance.services.audit import AuditLog, actor_name
+from alliance.services.banks import BankService
+from alliance.store.repository import Store
+from alliance.store.trust_store import Transition, TrustStore
+
+GRADER_ROLES = frozenset({Role.ANALYST, Role.INVESTIGATOR})
+
+
+class Queue(StrEnum):
+    GRADING = "grading"  # proposed entries you have not graded yet
+    REVIEW = "review"  # graders disagreed
+    DISPUTES = "disputes"  # disputed as false positives
+    QUARANTINE = "quarantine"  # matched a flood of queries
+
+
+class DisputeOutcome(StrEnum):
+    ENTRY_STANDS = "entry_stands"  # the match was right: the entry is confirmed again
+    FALSE_POSITIVE = "false_positive"  # the entry is retired
+
+
+class TrustService:
+    def __init__(self, store: Store, trust: TrustStore, banks: BankService, audit: AuditLog) -> None:
+        self.store, self.trust, self.banks, self.audit = store, trust, banks, audit
+        self.actor: Principal = banks.actor
+        self.default_required = banks.settings.default_required_grades
+
+    # --- access --------------------------------------------------------------------------------
+
+    def _entry(self, entry_id: int, action: str, allowed: str) -> tuple[Entry, Bank]:
+        """The entry if the actor may `allowed` ('grade', 'read', 'curate') it; else NotFound, audited."""
+        entry, bank = self.banks.entry_and_bank(entry_id, action)
+        may = {
+            "read": may_act_on_bank(self.actor, BankAction.READ, bank.owner.id, bank.policy),
+            "grade": self.actor.has(*GRADER_ROLES)
+            and self.actor.may(Scope.WRITE)
+            and may_act_on_bank(self.actor, BankAction.READ, bank.owner.id, bank.policy),
+            "curate": self.banks.may_curate(bank),
+        }[allowed]
+        if not may:
+            self.audit.record(self.actor, action, f"entry:{entry_id}", "refused", subject_org_id=bank.owner.id)
+            raise NotFound(f"no entry with id {entry_id}")
+        return entry, bank
+
+    def _settings(self, bank: Bank) -> BankTrust:
+        return BankTrust.from_json(bank.trust, self.default_required)
+
+    def _move(
+        self,
+        entry: Entry,
+        bank: Bank,
+        new: EntryStatus,
+        reason: str,
+        details: Mapping[str, object],
+        grade: Grade | None = None,
+        action: str = "entry.transition",
+    ) -> Entry:
+        moved = self.store.transition(
+            entry.id, new, actor_name(self.actor), reason, dict(details), grade=grade.to_json() if grade else None
+        )
+        self.audit.record(
+            self.actor,
+            action,
+            f"entry:{entry.id}",
+            subject_org_id=bank.owner.id,
+            details={"from": entry.status.value, "to": new.value, "reason": reason, **details},
+        )
+        return moved
+
+    # --- grading -------------------------------------------------------------------------------
+
+    def grade(self, entry_id: int, grade: Grade) -> tuple[Entry, Verdict]:
+        """Grade an entry once; the bank's consensus rule may confirm it or send it to review."""
+        entry, bank = self._entry(entry_id, "entry.grade", "grade")
+        if entry.status != EntryStatus.PROPOSED:
+            raise InvalidRequest(f"entry {entry_id} is {entry.status.value}; only proposed entries are graded")
+        vote = Vote(actor_name(self.actor), self.actor.org_id, grade)
+        try:
+            votes = self.trust.add_grade(entry_id, vote)
+        except Conflict:
+            self.audit.record(
+                self.actor,
+                "entry.grade",
+                f"entry:{entry_id}",
+                "refused",
+                subject_org_id=bank.owner.id,
+                details={"why": "graded already"},
+            )
+            raise
+        self.audit.record(
+            self.actor,
+            "entry.grade",
+            f"entry:{entry_id}",
+            subject_org_id=bank.owner.id,
+            details={"grade": grade.to_json(), "grades": len(votes)},
+        )
+        verdict, agreed = consensus(votes, self._settings(bank).consensus)
+        if verdict is Verdict.CONFIRMED:
+            rule = self._settings(bank).consensus
+            entry = self._move(
+                entry,
+                bank,
+                EntryStatus.CONFIRMED,
+                "graders agree",
+                {
+                    "grades": len(votes),
+                    "organisations": len({v.org_id for v in votes}),
+                    "rule": f"{rule.required} grades from {rule.min_orgs} organisations",
+                },
+                agreed,
+            )
+        elif verdict is Verdict.REVIEW and not entry.needs_review:
+            self.trust.mark_review(entry_id)
+            self.audit.record(
+                self.actor,
+                "entry.review_needed",
+                f"entry:{entry_id}",
+                subject_org_id=bank.owner.id,
+                details={"grades": len(votes)},
+            )
+            entry = self.store.get_entry(entry_id)
+        return entry, verdict
+
+    def grades(self, entry_id: int) -> list[Vote]:
+        """An entry's grades. With blind grading, a grader sees them only after grading it."""
+        entry, bank = self._entry(entry_id, "entry.grades", "read")
+        blind = self._settings(bank).blind_grading
+        if blind and not self.banks.may_curate(bank) and not self.trust.has_graded(entry_id, actor_name(self.actor)):
+            self.audit.record(
+                self.actor,
+                "entry.grades",
+                f"entry:{entry_id}",
+                "refused",
+                subject_org_id=bank.owner.id,
+                details={"why": "blind grading"},
+            )
+            raise NotFound(f"no grades of entry {entry_id} to show before you grade it (blind grading)")
+        self.audit.record(self.actor, "entry.grades", f"entry:{entry_id}", subject_org_id=bank.owner.id)
+        return self.trust.votes(entry_id)
+
+    def resolve_review(self, entry_id: int, grade: Grade, reason: str) -> Entry:
+        """A curator settles a disagreement with the grade that stands."""
+        entry, bank = self._entry(entry_id, "entry.review", "curate")
+        if not entry.needs_review:
+            raise InvalidRequest(f"entry {entry_id} is not waiting for review")
+        return self._move(
+            entry, bank, EntryStatus.CONFIRMED, _reason(reason), {"review": True}, grade, action="entry.review"
+        )
+
+    # --- queues ----------------------------------------------------------------------------------
+
+    def queue(self, kind: Queue, limit: int = 100) -> list[Entry]:
+        """Entries waiting for the actor: to grade (banks it may read), or to settle (banks it curates)."""
+        banks = self.store.list_banks()
+        if kind is Queue.GRADING:
+            if not self.actor.has(*GRADER_ROLES):
+                return []
+            readable = [b.id for b in banks if may_act_on_bank(self.actor, BankAction.READ, b.owner.id, b.policy)]
+            entries = self.trust.entries_waiting(
+                readable,
+                status=EntryStatus.PROPOSED,
+                needs_review=False,
+                not_graded_by=actor_name(self.actor),
+                limit=limit,
+            )
+        else:
+            curated = [b.id for b in banks if self.banks.may_curate(b)]
+            status, review = {
+                Queue.REVIEW: (EntryStatus.PROPOSED, True),
+                Queue.DISPUTES: (EntryStatus.DISPUTED, None),
+                Queue.QUARANTINE: (EntryStatus.QUARANTINED, None),
+            }[kind]
+            entries = self.trust.entries_waiting(curated, status=status, needs_review=review, limit=limit)
+        self.audit.record(self.actor, "review.queue", f"queue:{kind.value}", details={"count": len(entries)})
+        return entries
+
+    # --- disputes ------------------------------------------------------------------------------
+
+    def dispute(self, match_id: str, reason: str) -> Entry:
+        """Dispute one of your organisation's matches as a false positive."""
+        try:
+            event = self.trust.match_event(match_id)
+        except NotFound:
+            self.audit.record(self.actor, "match.dispute", f"match:{match_id}", "not_found")
+            raise
+        if event.org_id != self.actor.org_id or not self.actor.may(Scope.MATCH):
+            self.audit.record(self.actor, "match.dispute", f"match:{match_id}", "refused")
+            raise NotFound(f"no match {match_id!r}")
+        entry = self.store.get_entry(event.entry_id)
+        bank = self.store.bank_by_id(event.bank_id)
+        disputes = self.trust.add_dispute(
+            entry.id, match_id, self.actor.org_id, actor_name(self.actor), _reason(reason)
+        )
+        self.audit.record(
+            self.actor,
+            "match.dispute",
+            f"match:{match_id}",
+            subject_org_id=bank.owner.id,
+            details={"entry": entry.id, "reason": _reason(reason), "open_disputes": len(disputes)},
+        )
+        threshold = self._settings(bank).dispute_threshold
+        if entry.status == EntryStatus.CONFIRMED and dispute_upheld((d.org_id for d in disputes), threshold):
+            # The owner is told through the audit log (subject_org_id) and its disputes queue.
+            entry = self._move(
+                entry,
+                bank,
+                EntryStatus.DISPUTED,
+                "disputed as a false positive",
+                {"organisations": len({d.org_id for d in disputes}), "threshold": threshold},
+            )
+        return entry
+
+    def resolve_dispute(self, entry_id: int, outcome: DisputeOutcome, reason: str) -> Entry:
+        entry, bank = self._entry(entry_id, "entry.dispute_resolution", "curate")
+        if entry.status != EntryStatus.DISPUTED:
+            raise InvalidRequest(f"entry {entry_id} is {entry.status.value}, not disputed")
+        resolved = self.trust.resolve_disputes(entry_id, outcome.value, actor_name(self.actor))
+        new = EntryStatus.CONFIRMED if outcome is DisputeOutcome.ENTRY_STANDS else EntryStatus.RETIRED
+        return self._move(
+            entry,
+            bank,
+            new,
+            _reason(reason),
+            {"outcome": outcome.value, "disputes": resolved},
+            action="entry.dispute_resolution",
+        )
+
+    # --- quarantine ----------------------------------------------------------------------------
+
+    def quarantine(self, entry_id: int, decision: FloodDecision) -> Entry | None:
+        """Quarantine a flooding entry for platforms (called by the matcher, as the node)."""
+        entry = self.store.get_entry(entry_id)
+        if entry.status != EntryStatus.CONFIRMED:
+            return None
+        bank = self.store.bank_by_id(entry.bank_id)
+        numbers = {
+            "distinct_queries": decision.distinct_queries,
+            "expected": round(decision.expected, 2),
+            "limit": decision.limit,
+            "window_seconds": decision.window_seconds,
+        }
+        return self._move(
+            entry, bank, EntryStatus.QUARANTINED, "matched a flood of queries", numbers, action="entry.quarantine"
+        )
+
+    def lift_quarantine(self, entry_id: int, reason: str) -> Entry:
+        entry, bank = self._entry(entry_id, "entry.lift_quarantine", "curate")
+        if entry.status != EntryStatus.QUARANTINED:
+            raise InvalidRequest(f"entry {entry_id} is {entry.status.value}, not quarantined")
+        return self._move(entry, bank, EntryStatus.CONFIRMED, _reason(reason), {}, action="entry.lift_quarantine")
+
+    def history(self, entry_id: int) -> list[Transition]:
+        self._entry(entry_id, "entry.history", "read")
+        return self.trust.transitions(entry_id)
+
+
+def _reason(reason: str) -> str:
+    text = reason.strip()
+    if not text:
+        raise InvalidRequest("say why")
+    return text[:2000]

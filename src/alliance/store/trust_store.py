@@ -1,0 +1,190 @@
+"""Grades, disputes, transitions and match events in the store. Rows become dataclasses here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from alliance.core.banks import Entry, EntryStatus
+from alliance.core.errors import Conflict, NotFound
+from alliance.core.trust import Grade, Vote
+from alliance.store.db import session_factory
+from alliance.store.models import EntryRow, utcnow
+from alliance.store.repository import entry_from_row
+from alliance.store.trust_models import DisputeRow, GradeRow, MatchEventRow, TransitionRow
+
+
+@dataclass(frozen=True, slots=True)
+class MatchEvent:
+    id: str
+    at: datetime
+    org_id: int
+    key_id: int | None
+    bank_id: int
+    entry_id: int
+    signal_type: str
+    distance: int
+    variant: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute:
+    id: int
+    entry_id: int
+    match_id: str
+    org_id: int
+    actor: str
+    reason: str
+    created_at: datetime
+    resolution: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    from_status: str
+    to_status: str
+    actor: str
+    reason: str
+    details: dict[str, Any]
+    at: datetime
+
+
+class TrustStore:
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = session_factory(engine)
+
+    # --- grades --------------------------------------------------------------------------------
+
+    def add_grade(self, entry_id: int, vote: Vote) -> list[Vote]:
+        """Store a grade and return all grades of the entry; a second grade by the same grader is a conflict."""
+        try:
+            with self._sessions.begin() as session:
+                session.add(
+                    GradeRow(entry_id=entry_id, grader=vote.grader, org_id=vote.org_id, grade=vote.grade.to_json())
+                )
+        except IntegrityError as exc:
+            raise Conflict(f"{vote.grader} has already graded entry {entry_id}; a grader grades an entry once") from exc
+        return self.votes(entry_id)
+
+    def votes(self, entry_id: int) -> list[Vote]:
+        with self._sessions() as session:
+            rows = session.scalars(select(GradeRow).where(GradeRow.entry_id == entry_id).order_by(GradeRow.id))
+            return [
+                Vote(r.grader, r.org_id, Grade.from_json({k: v for k, v in r.grade.items() if v is not None}))
+                for r in rows
+            ]
+
+    def has_graded(self, entry_id: int, grader: str) -> bool:
+        with self._sessions() as session:
+            query = select(GradeRow.id).where(GradeRow.entry_id == entry_id, GradeRow.grader == grader)
+            return session.scalar(query) is not None
+
+    def mark_review(self, entry_id: int) -> None:
+        with self._sessions.begin() as session:
+            row = session.get(EntryRow, entry_id)
+            if row is not None:
+                row.needs_review = True
+
+    # --- queues --------------------------------------------------------------------------------
+
+    def entries_waiting(
+        self,
+        bank_ids: Sequence[int],
+        *,
+        status: EntryStatus,
+        needs_review: bool | None = None,
+        not_graded_by: str | None = None,
+        limit: int = 100,
+    ) -> list[Entry]:
+        if not bank_ids:
+            return []
+        query = select(EntryRow).where(EntryRow.bank_id.in_(bank_ids), EntryRow.status == status.value)
+        if needs_review is not None:
+            query = query.where(EntryRow.needs_review == needs_review)
+        if not_graded_by is not None:
+            graded = select(GradeRow.entry_id).where(GradeRow.grader == not_graded_by)
+            query = query.where(EntryRow.id.not_in(graded))
+        with self._sessions() as session:
+            return [entry_from_row(r) for r in session.scalars(query.order_by(EntryRow.id).limit(limit))]
+
+    # --- disputes ------------------------------------------------------------------------------
+
+    def add_dispute(self, entry_id: int, match_id: str, org_id: int, actor: str, reason: str) -> list[Dispute]:
+        try:
+            with self._sessions.begin() as session:
+                session.add(DisputeRow(entry_id=entry_id, match_id=match_id, org_id=org_id, actor=actor, reason=reason))
+        except IntegrityError as exc:
+            raise Conflict(f"match {match_id} is already disputed") from exc
+        return self.disputes(entry_id, open_only=True)
+
+    def disputes(self, entry_id: int, open_only: bool = False) -> list[Dispute]:
+        query = select(DisputeRow).where(DisputeRow.entry_id == entry_id).order_by(DisputeRow.id)
+        if open_only:
+            query = query.where(DisputeRow.resolution.is_(None))
+        with self._sessions() as session:
+            return [
+                Dispute(r.id, r.entry_id, r.match_id, r.org_id, r.actor, r.reason, r.created_at, r.resolution)
+                for r in session.scalars(query)
+            ]
+
+    def resolve_disputes(self, entry_id: int, resolution: str, actor: str) -> int:
+        with self._sessions.begin() as session:
+            rows = session.scalars(
+                select(DisputeRow).where(DisputeRow.entry_id == entry_id, DisputeRow.resolution.is_(None))
+            ).all()
+            for row in rows:
+                row.resolution, row.resolved_by, row.resolved_at = resolution, actor, utcnow()
+            return len(rows)
+
+    # --- transitions ---------------------------------------------------------------------------
+
+    def transitions(self, entry_id: int) -> list[Transition]:
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(TransitionRow).where(TransitionRow.entry_id == entry_id).order_by(TransitionRow.id)
+            )
+            return [Transition(r.from_status, r.to_status, r.actor, r.reason, dict(r.details), r.at) for r in rows]
+
+    # --- match events --------------------------------------------------------------------------
+
+    def add_match_events(self, events: Sequence[MatchEvent]) -> None:
+        if events:
+            with self._sessions.begin() as session:
+                session.execute(insert(MatchEventRow), [_event_row(e) for e in events])
+
+    def match_event(self, match_id: str) -> MatchEvent:
+        with self._sessions() as session:
+            row = session.get(MatchEventRow, match_id) if len(match_id) <= 32 else None
+            if row is None:
+                raise NotFound(f"no match {match_id!r}")
+            return MatchEvent(
+                row.id,
+                row.at,
+                row.org_id,
+                row.key_id,
+                row.bank_id,
+                row.entry_id,
+                row.signal_type,
+                row.distance,
+                row.variant,
+            )
+
+    def match_counts(self, entry_id: int, since: datetime) -> int:
+        with self._sessions() as session:
+            query = select(func.count()).where(MatchEventRow.entry_id == entry_id, MatchEventRow.at >= since)
+            return session.scalar(query) or 0
+
+    def purge_match_events(self, before: datetime) -> int:
+        """Delete match events older than the retention period; returns how many."""
+        with self._sessions.begin() as session:
+            result = session.execute(delete(MatchEventRow).where(MatchEventRow.at < before))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _event_row(event: MatchEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in MatchEvent.__slots__}
