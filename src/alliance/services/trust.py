@@ -139,7 +139,7 @@ class TrustService:
 
     def grades(self, entry_id: int) -> list[Vote]:
         """An entry's grades. With blind grading, a grader sees them only after grading it."""
-        entry, bank = self._entry(entry_id, "entry.grades", "read")
+        _, bank = self._entry(entry_id, "entry.grades", "read")
         blind = self._settings(bank).blind_grading
         if blind and not self.banks.may_curate(bank) and not self.trust.has_graded(entry_id, actor_name(self.actor)):
             self.audit.record(

@@ -164,7 +164,5 @@ class AuditEventRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-from alliance.store import (
-    alliance_models,  # noqa: F401  (the Alliance tables share Base.metadata)
-    trust_models,  # noqa: F401  (trust tables share Base.metadata)
-)
+# The other tables share Base.metadata, so that Alembic and the model check see them.
+from alliance.store import alliance_models, trust_models  # noqa: E402,F401
