@@ -6,8 +6,10 @@ from A is "own", from B "foreign".
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,10 +18,12 @@ from sqlalchemy import Engine
 
 from alliance.api.app import create_app
 from alliance.core.access import SYSTEM, Principal, Role
-from alliance.core.banks import Organisation
+from alliance.core.banks import EntryStatus, NewEntry, Organisation
+from alliance.core.signals import Signal
 from alliance.node import Node
 from alliance.services.hashing import hash_files
 from alliance.settings import Settings
+from alliance.store.trust_store import MatchEvent
 
 PASSWORD = "correct horse battery staple"
 
@@ -43,15 +47,35 @@ class World:
         org = self.own
         return Principal(org.id, org.name, org.country, frozenset({Role.ANALYST}), name="setup")
 
-    def fresh_entry(self) -> int:
-        """A new entry in the own bank, so that a test that retires one leaves the others alone."""
-        from alliance.core.banks import NewEntry
-        from alliance.core.signals import Signal
-
+    def fresh_entry(self, status: EntryStatus = EntryStatus.CONFIRMED, needs_review: bool = False) -> int:
+        """A new entry in the own bank in `status`, so that a test that changes one leaves the others alone."""
         bank = self.node.store.get_bank(self.bank)
         n = len(self.node.store.list_entries(bank.id, include_retired=True)) + 1000
-        added, _ = self.node.store.add_entries(bank.id, [NewEntry((Signal("md5", format(n, "032x")),))])
-        return added[0].id
+        initial = EntryStatus.PROPOSED if status is EntryStatus.PROPOSED else EntryStatus.CONFIRMED
+        added, _ = self.node.store.add_entries(bank.id, [NewEntry((Signal("md5", format(n, "032x")),))], status=initial)
+        entry_id = added[0].id
+        if status not in (EntryStatus.PROPOSED, EntryStatus.CONFIRMED):
+            self.node.store.transition(entry_id, status, "test", "set up")
+        if needs_review:
+            self.node.trust_store.mark_review(entry_id)
+        return entry_id
+
+    def fresh_match(self) -> str:
+        """A match made by the own organisation, to be disputed."""
+        match_id = uuid.uuid4().hex
+        event = MatchEvent(
+            match_id,
+            datetime.now(UTC),
+            self.own.id,
+            None,
+            self.node.store.get_bank(self.bank).id,
+            self.entry_id,
+            "md5",
+            0,
+            "original",
+        )
+        self.node.trust_store.add_match_events([event])
+        return match_id
 
     def fresh_key(self) -> int:
         return self.node.accounts.create_key(SYSTEM, self.own.id, "spare", frozenset({Role.PLATFORM})).key.id

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from alliance.core.access import Role
+from alliance.core.banks import EntryStatus
 from tests.api import alliance_world as aw
 from tests.api.conftest import PASSWORD, World
 
@@ -25,6 +26,7 @@ MATCHERS = READERS | {R.PLATFORM}
 ADMINS = frozenset({R.NODE_ADMIN, R.ORG_ADMIN})
 AUDITORS = frozenset({R.NODE_ADMIN, R.AUDITOR})
 NODE_ADMIN = frozenset({R.NODE_ADMIN})
+GRADERS = frozenset({R.ANALYST, R.INVESTIGATOR})
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,75 @@ TABLE = [
         CURATORS,
         NODE_ADMIN,
         lambda w: {"url": f"/v1/entries/{w.fresh_entry()}/retire", "json": {"reason": "test"}},
+    ),
+    Row("GET", "/v1/review", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/review"}),
+    Row(
+        "POST",
+        "/v1/entries/{entry_id}/grades",
+        201,
+        GRADERS,
+        frozenset(),
+        lambda w: {
+            "url": f"/v1/entries/{w.fresh_entry(EntryStatus.PROPOSED)}/grades",
+            "json": {"illegal": True, "age_band": "pubescent", "severity": 3},
+        },
+    ),
+    Row(
+        "GET",
+        "/v1/entries/{entry_id}/grades",
+        200,
+        CURATORS,
+        NODE_ADMIN,
+        lambda w: {"url": f"/v1/entries/{w.entry_id}/grades"},
+    ),
+    Row(
+        "POST",
+        "/v1/entries/{entry_id}/review",
+        200,
+        CURATORS,
+        NODE_ADMIN,
+        lambda w: {
+            "url": f"/v1/entries/{w.fresh_entry(EntryStatus.PROPOSED, needs_review=True)}/review",
+            "json": {"grade": {"illegal": False, "age_band": "none"}, "reason": "settled"},
+        },
+    ),
+    Row(
+        "POST",
+        "/v1/matches/{match_id}/dispute",
+        200,
+        MATCHERS,
+        NODE_ADMIN,
+        lambda w: {"url": f"/v1/matches/{w.fresh_match()}/dispute", "json": {"reason": "a meme"}},
+    ),
+    Row(
+        "POST",
+        "/v1/entries/{entry_id}/dispute-resolution",
+        200,
+        CURATORS,
+        NODE_ADMIN,
+        lambda w: {
+            "url": f"/v1/entries/{w.fresh_entry(EntryStatus.DISPUTED)}/dispute-resolution",
+            "json": {"outcome": "entry_stands", "reason": "checked"},
+        },
+    ),
+    Row(
+        "POST",
+        "/v1/entries/{entry_id}/lift-quarantine",
+        200,
+        CURATORS,
+        NODE_ADMIN,
+        lambda w: {
+            "url": f"/v1/entries/{w.fresh_entry(EntryStatus.QUARANTINED)}/lift-quarantine",
+            "json": {"reason": "reviewed"},
+        },
+    ),
+    Row(
+        "GET",
+        "/v1/entries/{entry_id}/history",
+        200,
+        READERS,
+        NODE_ADMIN,
+        lambda w: {"url": f"/v1/entries/{w.entry_id}/history"},
     ),
     Row("GET", "/v1/organisations", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/organisations"}),
     Row(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -191,3 +192,31 @@ def test_index_build_status_verify(capsys, home, photos):
     code, out, _ = run(capsys, "match", str(photos[0]))  # rebuilt from the store, still matches
     assert code == 0
     assert run(capsys, "index", "verify")[0] == 0
+
+
+def test_review_from_the_command_line(capsys, home, photos, monkeypatch):
+    assert run(capsys, "bank", "create", "graded", "--required-grades", "2")[0] == 0
+    run(capsys, "bank", "add", "graded", str(photos[0]))
+    for name in ("ana", "ben"):  # analysts of the node's own organisation, which owns the bank
+        monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+        assert (
+            run(capsys, "user", "create", name, "--org", "Local node", "--role", "analyst", "--password-stdin")[0] == 0
+        )
+    code, out, _ = run(capsys, "review", "queue", "--as", "ana")
+    assert code == 0 and "file:" in out
+    assert run(capsys, "match", str(photos[0]))[0] == 1  # proposed: not matched yet
+    args = ["--illegal", "--age-band", "pubescent", "--severity", "2"]
+    code, out, _ = run(capsys, "review", "grade", "1", *args, "--as", "ana")
+    assert code == 0 and "pending" in out
+    code, _, err = run(capsys, "review", "grade", "1", *args, "--as", "ana")
+    assert code == 5 and "once" in err
+    code, out, _ = run(capsys, "review", "grade", "1", *args, "--as", "ben")
+    assert code == 0 and "confirmed" in out
+    code, out, _ = run(capsys, "review", "history", "1")
+    assert code == 0 and "confirmed" in out and "user:ben" in out.replace("\n", "")
+    assert run(capsys, "match", str(photos[0]))[0] == 0
+
+
+def test_review_grade_with_an_unknown_user(capsys, home):
+    code, _, err = run(capsys, "review", "grade", "1", "--not-illegal", "--age-band", "none", "--as", "nobody")
+    assert code == 3 and "no user called 'nobody'" in err

@@ -82,6 +82,9 @@ class BankIn(Strict):
     description: str = Field("", max_length=2000)
     thresholds: dict[str, int] | None = None
     policy: dict[str, Any] | None = Field(None, description="Who besides the owner may match, read, contribute.")
+    trust: dict[str, Any] | None = Field(
+        None, description="required_grades, min_orgs, dispute_threshold, match_proposed, blind_grading."
+    )
 
 
 class BankUpdate(Strict):
@@ -89,6 +92,7 @@ class BankUpdate(Strict):
     thresholds: dict[str, int] | None = None
     policy: dict[str, Any] | None = None
     enabled: bool | None = None
+    trust: dict[str, Any] | None = None
 
 
 class BankOut(BaseModel):
@@ -101,6 +105,7 @@ class BankOut(BaseModel):
     thresholds: dict[str, int]
     entries: int
     policy: dict[str, Any] | None = Field(None, description="Shown to those who may curate the bank.")
+    trust: dict[str, Any] = Field(default_factory=dict, description="The bank's consensus and dispute rules.")
 
     @classmethod
     def of(cls, bank: Bank, show_policy: bool) -> BankOut:
@@ -114,6 +119,7 @@ class BankOut(BaseModel):
             thresholds={"pdq": bank.threshold("pdq"), **bank.thresholds},
             entries=bank.entry_count,
             policy=bank.policy.to_json() if show_policy else None,
+            trust=bank.trust,
         )
 
 

@@ -36,11 +36,22 @@ def create(
     pdq_threshold: Annotated[
         int | None, typer.Option(min=0, max=64, help="PDQ match threshold (default: ALLIANCE_PDQ_THRESHOLD).")
     ] = None,
+    required_grades: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=20,
+            help="Agreeing grades that confirm an entry (0: confirmed on entry; "
+            "default ALLIANCE_DEFAULT_REQUIRED_GRADES).",
+        ),
+    ] = None,
+    min_orgs: Annotated[int, typer.Option(min=1, help="Organisations the agreeing grades must come from.")] = 1,
 ) -> None:
     """Create a bank owned by this node's organisation."""
     node: Node = ctx.obj
     thresholds = {"pdq": pdq_threshold} if pdq_threshold is not None else None
-    bank = node.banks.create_bank(name, purpose, description, thresholds)
+    trust = {"required_grades": required_grades, "min_orgs": min_orgs} if required_grades is not None else None
+    bank = node.banks.create_bank(name, purpose, description, thresholds, trust=trust)
     out.print(f"created bank {bank.name} (id {bank.id}, {bank.purpose}, pdq threshold {bank.threshold('pdq')})")
 
 

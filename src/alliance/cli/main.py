@@ -18,7 +18,7 @@ import traceback
 
 import typer
 
-from alliance.cli import accounts, admin, alliance, banks, hashing, matching, serve
+from alliance.cli import accounts, admin, alliance, banks, hashing, matching, review, serve
 from alliance.cli.context import Node, err
 from alliance.core.errors import (
     AllianceError,
@@ -63,6 +63,7 @@ app.add_typer(accounts.key_app, name="key")
 app.add_typer(accounts.audit_app, name="audit")
 app.add_typer(alliance.alliance_app, name="alliance")
 app.add_typer(alliance.report_app, name="report")
+app.add_typer(review.app, name="review")
 hashing.register(app)
 matching.register(app)
 admin.register(app)

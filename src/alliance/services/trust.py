@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
-from alliance.core.access import BankAction, Principal, Role, Scope, may_act_on_bank
+from alliance.core.access import ROLE_BANK_ACTIONS, BankAction, Principal, Role, Scope, may_act_on_bank
 from alliance.core.banks import Bank, Entry, EntryStatus
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
 from alliance.core.trust import BankTrust, FloodDecision, Grade, Verdict, Vote, consensus, dispute_upheld
@@ -199,7 +199,9 @@ class TrustService:
         except NotFound:
             self.audit.record(self.actor, "match.dispute", f"match:{match_id}", "not_found")
             raise
-        if event.org_id != self.actor.org_id or not self.actor.may(Scope.MATCH):
+        matcher = any(BankAction.MATCH in ROLE_BANK_ACTIONS[r] for r in self.actor.roles)
+        own = event.org_id == self.actor.org_id or self.actor.is_node_admin
+        if not (own and matcher and self.actor.may(Scope.MATCH)):
             self.audit.record(self.actor, "match.dispute", f"match:{match_id}", "refused")
             raise NotFound(f"no match {match_id!r}")
         entry = self.store.get_entry(event.entry_id)

@@ -57,7 +57,7 @@ def create_bank(node: NodeDep, principal: PrincipalDep, body: BankIn) -> BankOut
     """Create a bank owned by your organisation. By default it is shared with nobody."""
     service = node.banks_for(principal)
     policy = SharingPolicy.from_json(body.policy) if body.policy is not None else None
-    bank = service.create_bank(body.name, body.purpose, body.description, body.thresholds, policy)
+    bank = service.create_bank(body.name, body.purpose, body.description, body.thresholds, policy, body.trust)
     return BankOut.of(bank, show_policy=True)
 
 
@@ -72,7 +72,12 @@ def update_bank(node: NodeDep, principal: PrincipalDep, name: str, body: BankUpd
     service = node.banks_for(principal)
     policy = SharingPolicy.from_json(body.policy) if body.policy is not None else None
     bank = service.update_bank(
-        name, description=body.description, thresholds=body.thresholds, policy=policy, enabled=body.enabled
+        name,
+        description=body.description,
+        thresholds=body.thresholds,
+        policy=policy,
+        enabled=body.enabled,
+        trust=body.trust,
     )
     return BankOut.of(bank, show_policy=True)
 

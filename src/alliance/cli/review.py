@@ -1,0 +1,138 @@
+"""`alliance review ...`: the trust queues from the command line.
+
+The operator acts as the node (a node admin) by default; `--as USERNAME` acts as one of the
+node's users instead (graders must be analysts or investigators). The operator can read the store
+anyway, so this grants nothing new; every action is audited under the user's name.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from alliance.cli.context import Node, out
+from alliance.cli.output import OutputFormat, print_rows
+from alliance.core.access import SYSTEM, Principal
+from alliance.core.errors import NotFound
+from alliance.core.trust import Grade
+from alliance.services.accounts import user_principal
+from alliance.services.trust import DisputeOutcome, Queue
+
+app = typer.Typer(help="Grade entries, settle reviews and disputes, lift quarantines.", no_args_is_help=True)
+
+AsOpt = Annotated[str | None, typer.Option("--as", help="Act as this user of the node.")]
+EntryArg = Annotated[int, typer.Argument(help="Entry id.")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept with the entry's history).")]
+
+
+def _principal(node: Node, username: str | None) -> Principal:
+    if username is None:
+        return SYSTEM
+    user = node.accounts.store.user_by_name(username)
+    if user is None:
+        raise NotFound(f"no user called {username!r}")
+    return user_principal(user)
+
+
+def _grade(illegal: bool, age_band: str, severity: int | None, baseline: bool) -> Grade:
+    return Grade.from_json(
+        {"illegal": illegal, "age_band": age_band, "severity": severity, "baseline": baseline}
+        if illegal
+        else {"illegal": False, "age_band": age_band}
+    )
+
+
+IllegalOpt = Annotated[bool, typer.Option("--illegal/--not-illegal", help="Whether the material is illegal.")]
+AgeOpt = Annotated[str, typer.Option(help="infant, prepubescent, pubescent, adult or none.")]
+SeverityOpt = Annotated[int | None, typer.Option(min=1, max=3, help="1 (most severe) to 3, for illegal material.")]
+BaselineOpt = Annotated[bool, typer.Option(help="INTERPOL Baseline: illegal in any country.")]
+
+
+@app.command("queue")
+def queue(
+    ctx: typer.Context,
+    kind: Annotated[Queue, typer.Option(help="grading, review, disputes or quarantine.")] = Queue.GRADING,
+    as_user: AsOpt = None,
+) -> None:
+    """Entries waiting: to grade, or to settle."""
+    node: Node = ctx.obj
+    entries = node.trust_for(_principal(node, as_user)).queue(kind)
+    rows = [{"entry": e.id, "bank": e.bank_id, "status": e.status.value, "source": e.source} for e in entries]
+    print_rows(rows, ["entry", "bank", "status", "source"], OutputFormat.TABLE)
+
+
+@app.command("grade")
+def grade(
+    ctx: typer.Context,
+    entry_id: EntryArg,
+    illegal: IllegalOpt,
+    age_band: AgeOpt,
+    as_user: Annotated[str, typer.Option("--as", help="The grader: a user of the node.")],
+    severity: SeverityOpt = None,
+    baseline: BaselineOpt = False,
+) -> None:
+    """Grade a proposed entry (once per grader)."""
+    node: Node = ctx.obj
+    entry, verdict = node.trust_for(_principal(node, as_user)).grade(
+        entry_id, _grade(illegal, age_band, severity, baseline)
+    )
+    out.print(f"entry {entry.id}: {verdict.value} ({entry.status.value})", markup=False)
+
+
+@app.command("settle")
+def settle(
+    ctx: typer.Context,
+    entry_id: EntryArg,
+    illegal: IllegalOpt,
+    age_band: AgeOpt,
+    reason: ReasonOpt,
+    severity: SeverityOpt = None,
+    baseline: BaselineOpt = False,
+    as_user: AsOpt = None,
+) -> None:
+    """Settle graders' disagreement with the grade that stands."""
+    node: Node = ctx.obj
+    entry = node.trust_for(_principal(node, as_user)).resolve_review(
+        entry_id, _grade(illegal, age_band, severity, baseline), reason
+    )
+    out.print(f"entry {entry.id}: {entry.status.value}", markup=False)
+
+
+@app.command("resolve-dispute")
+def resolve_dispute(
+    ctx: typer.Context,
+    entry_id: EntryArg,
+    outcome: Annotated[DisputeOutcome, typer.Option(help="entry_stands or false_positive.")],
+    reason: ReasonOpt,
+    as_user: AsOpt = None,
+) -> None:
+    node: Node = ctx.obj
+    entry = node.trust_for(_principal(node, as_user)).resolve_dispute(entry_id, outcome, reason)
+    out.print(f"entry {entry.id}: {entry.status.value}", markup=False)
+
+
+@app.command("lift")
+def lift(ctx: typer.Context, entry_id: EntryArg, reason: ReasonOpt, as_user: AsOpt = None) -> None:
+    """Lift a flood quarantine after review."""
+    node: Node = ctx.obj
+    entry = node.trust_for(_principal(node, as_user)).lift_quarantine(entry_id, reason)
+    out.print(f"entry {entry.id}: {entry.status.value}", markup=False)
+
+
+@app.command("history")
+def history(ctx: typer.Context, entry_id: EntryArg, as_user: AsOpt = None) -> None:
+    """Every status change of an entry: who, why, and the numbers."""
+    node: Node = ctx.obj
+    rows = [
+        {
+            "at": t.at.isoformat(timespec="seconds"),
+            "from": t.from_status,
+            "to": t.to_status,
+            "by": t.actor,
+            "reason": t.reason,
+            "details": t.details,
+        }
+        for t in node.trust_for(_principal(node, as_user)).history(entry_id)
+    ]
+    print_rows(rows, ["at", "from", "to", "by", "reason", "details"], OutputFormat.TABLE)

@@ -1,0 +1,68 @@
+"""Trust work over HTTP: grading (blind), bad input, disputes of recorded matches."""
+
+from __future__ import annotations
+
+from alliance.core.access import Role
+from alliance.core.banks import EntryStatus
+from tests.api.conftest import World
+from tests.api.test_api import counts, last_event
+
+GRADE = {"illegal": True, "age_band": "prepubescent", "severity": 1, "baseline": True}
+
+
+def needs_three_grades(world: World) -> None:
+    response = world.client.patch(
+        f"/v1/banks/{world.bank}", headers=world.headers(Role.ANALYST), json={"trust": {"required_grades": 3}}
+    )
+    assert response.json()["trust"]["required_grades"] == 3
+
+
+def test_blind_grading_through_the_api(world: World):
+    needs_three_grades(world)
+    entry_id = world.fresh_entry(EntryStatus.PROPOSED)
+    analyst, investigator = world.headers(Role.ANALYST), world.headers(Role.INVESTIGATOR)
+    graded = world.client.post(f"/v1/entries/{entry_id}/grades", headers=analyst, json=GRADE)
+    assert graded.status_code == 201 and graded.json()["verdict"] == "pending"
+    hidden = world.client.get(f"/v1/entries/{entry_id}/grades", headers=investigator)
+    assert hidden.status_code == 404 and "blind" in hidden.json()["error"]["message"]
+    queue = world.client.get("/v1/review", headers=investigator).json()
+    assert entry_id in [e["id"] for e in queue]
+    world.client.post(f"/v1/entries/{entry_id}/grades", headers=investigator, json=GRADE)
+    seen = world.client.get(f"/v1/entries/{entry_id}/grades", headers=investigator).json()
+    assert [v["grade"]["severity"] for v in seen] == [1, 1]
+
+
+def test_bad_trust_input_is_clear_and_changes_nothing(world: World):
+    needs_three_grades(world)
+    analyst = world.headers(Role.ANALYST)
+    entry_id = world.fresh_entry(EntryStatus.PROPOSED)
+    before = counts(world)
+    unknown = world.client.post("/v1/entries/987654/grades", headers=analyst, json=GRADE)
+    assert unknown.status_code == 404
+    invalid = world.client.post(f"/v1/entries/{entry_id}/grades", headers=analyst, json={**GRADE, "severity": 7})
+    assert invalid.status_code == 422 and "severity" in invalid.json()["error"]["message"]
+    assert last_event(world).record.outcome == "invalid"
+    assert world.client.post(f"/v1/entries/{entry_id}/grades", headers=analyst, json=GRADE).status_code == 201
+    again = world.client.post(f"/v1/entries/{entry_id}/grades", headers=analyst, json=GRADE)
+    assert again.status_code == 409 and "once" in again.json()["error"]["message"]
+    assert len(world.node.trust_store.votes(entry_id)) == 1
+    never = world.client.post(
+        f"/v1/matches/{'f' * 32}/dispute", headers=world.headers(Role.PLATFORM), json={"reason": "never happened"}
+    )
+    assert never.status_code == 404 and world.node.trust_store.disputes(entry_id) == []
+    assert counts(world) == before
+
+
+def test_a_match_id_from_a_result_can_be_disputed(world: World):
+    md5 = next(s.value for s in world.node.store.get_entry(world.entry_id).signals if s.type == "md5")
+    platform = world.headers(Role.PLATFORM)
+    [match] = world.client.post(
+        "/v1/match", headers=platform, json={"signals": [{"type": "md5", "value": md5}]}
+    ).json()["matches"]
+    world.node.match_trust.events.flush()
+    disputed = world.client.post(
+        f"/v1/matches/{match['match_id']}/dispute", headers=platform, json={"reason": "our users' meme"}
+    )
+    assert disputed.status_code == 200 and disputed.json()["status"] == "confirmed"  # one organisation so far
+    history = world.node.trust_store.disputes(world.entry_id)
+    assert [d.reason for d in history] == ["our users' meme"]
