@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ALLIANCE_HOME ?= $(CURDIR)/var
 
-.PHONY: run test lint typecheck bench-match bench-hash bench-robustness bench-api clean
+.PHONY: run test lint typecheck bench-match bench-hash bench-robustness bench-api bench-trust clean
 
 ARGS ?=
 
@@ -47,6 +47,9 @@ bench-robustness: $(VENV)/.bench-extras  ## which altered copies still match, pe
 bench-api: $(VENV)/.bench-extras  ## HTTP match and upload throughput with 64 clients (needs wrk; ARGS=--quick)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/api.py $(ARGS)
+
+bench-trust: $(VENV)/.bench-extras  ## what the trust checks cost in the match path (ARGS=--quick)
+	$(BIN)/python bench/trust.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

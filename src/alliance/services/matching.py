@@ -370,8 +370,10 @@ class MatchTrust:
                 readable[m.bank_id] = bank is not None and may_act_on_bank(
                     actor, BankAction.READ, bank.owner.id, bank.policy
                 )
-            grade = Grade.from_json({k: v for k, v in m.grade.items() if v is not None}) if m.grade else None
-            category = self.schemes.category(grade, actor.country) if readable[m.bank_id] else None
+            category = None
+            if m.grade and readable[m.bank_id]:  # categories are for those who may read the bank
+                grade = Grade.from_json({k: v for k, v in m.grade.items() if v is not None})
+                category = self.schemes.category(grade, actor.country)
             match_id = uuid.uuid4().hex
             self.events.put(
                 MatchEvent(
