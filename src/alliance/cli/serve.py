@@ -11,6 +11,7 @@ import uvicorn
 
 from alliance.cli.context import Node, out
 from alliance.core.errors import NotFound
+from alliance.services.alliance_demo import load_alliance_demo
 from alliance.services.demo import SHARED_BANK, DemoLogin, seed_demo_node
 
 
@@ -34,6 +35,9 @@ def register(app: typer.Typer) -> None:
         host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
         if demo:
             logins = seed_demo_node(node, settings.home / "demo-credentials.json")
+            # The Alliance's facts, and illustrative commitments, reports and figures; the demo
+            # secretariat organisation holds the secretariat.
+            load_alliance_demo(node, {"United States authorities": "Alliance Secretariat"})
             _print_demo(f"http://{host}:{port}", logins)
         node.matcher.save()  # one index file for every worker to load, instead of each rebuilding
         node.close()
@@ -87,6 +91,7 @@ def _print_demo(url: str, logins: list[DemoLogin]) -> None:
         markup=False,
     )
     out.print(
+        "  .venv/bin/alliance report alliance --year 2014 --out var/report   # the Alliance report, as HTML\n"
         f"  curl -s {url}/readyz\n"
         f"  curl -s -H 'Authorization: Bearer {platform.api_key}' -F file=@{photo} {url}/v1/match/upload\n"
         f"  curl -s -H 'Authorization: Bearer {analyst.api_key}' '{url}/v1/banks/{SHARED_BANK}/entries?limit=2'",
