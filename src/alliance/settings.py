@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     key_cache_seconds: float = Field(
         5.0, ge=0, description="How long a server trusts a looked-up API key; revocation elsewhere takes this long."
     )
+    match_dihedral: bool = Field(
+        True, description="Match uploads also by their 7 rotations and flips (bench/results/robustness.md)."
+    )
     default_required_grades: int = Field(
         3, ge=0, le=20, description="Agreeing grades that confirm an entry in a new bank (0: confirmed on entry)."
     )

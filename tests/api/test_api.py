@@ -245,3 +245,40 @@ def test_openapi_and_health(world: World):
     assert world.client.get("/openapi.json").json()["info"]["title"] == "Alliance node"
     assert world.client.get("/readyz").json()["status"] == "ready"
     assert world.client.get("/nowhere").json()["error"]["code"] == "not_found"
+
+
+def test_upload_match_names_the_variant_that_matched(world: World):
+    from alliance.core.alterations import rotate_90
+
+    turned = rotate_90(world.photos[0].read_bytes())
+    h = world.headers(Role.INVESTIGATOR)
+    plain = world.client.post(
+        "/v1/match/upload", headers=h, params={"dihedral": "false"}, files={"file": ("x", turned)}
+    )
+    assert plain.json()["matches"] == []
+    found = world.client.post("/v1/match/upload", headers=h, files={"file": ("x", turned)}).json()["matches"]
+    assert [(m["entry"], m["variant"]) for m in found] == [(world.entry_id, "rotate270")]
+
+
+def test_a_large_upload_is_never_spooled_to_disk(world: World, monkeypatch):
+    """Starlette spills uploads above 1 MB to a temporary file; the node must keep media in memory."""
+    import io
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    noise = np.random.default_rng(1).integers(0, 256, (1100, 1100, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(noise).save(out, "PNG")
+    assert len(out.getvalue()) > 2_000_000
+
+    def no_disk(*args, **kwargs):
+        raise AssertionError("an upload was written to a temporary file")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_disk)
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", no_disk)
+    response = world.client.post(
+        "/v1/hash", headers=world.headers(Role.ANALYST), files={"file": ("n.png", out.getvalue())}
+    )
+    assert response.status_code == 200, response.text

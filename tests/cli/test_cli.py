@@ -220,3 +220,17 @@ def test_review_from_the_command_line(capsys, home, photos, monkeypatch):
 def test_review_grade_with_an_unknown_user(capsys, home):
     code, _, err = run(capsys, "review", "grade", "1", "--not-illegal", "--age-band", "none", "--as", "nobody")
     assert code == 3 and "no user called 'nobody'" in err
+
+
+def test_a_flipped_copy_matches_with_dihedral_queries(capsys, home, photos, tmp_path):
+    from alliance.core.alterations import flip_horizontal
+
+    run(capsys, "bank", "create", "photos")
+    run(capsys, "bank", "add", "photos", str(photos[2]))
+    flipped = tmp_path / "flipped.png"
+    flipped.write_bytes(flip_horizontal(photos[2].read_bytes()))
+    assert run(capsys, "match", "--no-dihedral", str(flipped))[0] == 1
+    code, out, _ = run(capsys, "match", "--json", str(flipped))
+    assert code == 0
+    [match] = json.loads(out)
+    assert (match["type"], match["variant"]) == ("pdq", "flipy") and match["distance"] <= 31

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.formparsers import MultiPartParser
 
 from alliance import __version__
 from alliance.api import errors
@@ -41,6 +42,9 @@ def create_app(settings: Settings) -> FastAPI:
         "Stores hashes, never media. Every read and write is authorised and audited.",
         lifespan=lifespan,
     )
+    # Uploads are parsed in memory: above 1 MB Starlette would otherwise spill a file to a temporary
+    # file on disk, and media must never reach the disk. (A class attribute: one value per process.)
+    MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_file_bytes + UPLOAD_OVERHEAD)
     app.state.node = node
     app.state.buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.state.hashing_slots = threading.BoundedSemaphore(settings.max_concurrent_hashing or settings.jobs)

@@ -10,10 +10,11 @@ import typer
 from alliance.cli.context import Node, err
 from alliance.cli.output import OutputFormat, print_rows
 from alliance.core.errors import InvalidSignal
+from alliance.core.hashing import query_signals
 from alliance.core.signals import Signal, parse_signal
 from alliance.services.hashing import hash_file
 
-MATCH_COLUMNS = ["query", "bank", "entry", "type", "distance"]
+MATCH_COLUMNS = ["query", "bank", "entry", "type", "distance", "variant"]
 
 
 def register(app: typer.Typer) -> None:
@@ -27,15 +28,30 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--bank", "-b", help="Match only this bank (repeatable).")
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        dihedral: Annotated[
+            bool | None,
+            typer.Option(
+                "--dihedral/--no-dihedral",
+                help="Also match images rotated and flipped (default: ALLIANCE_MATCH_DIHEDRAL).",
+            ),
+        ] = None,
     ) -> None:
         """Match images or hashes against the enabled banks. Exit 0 if anything matched, 1 if not."""
         node: Node = ctx.obj
         rows = []
+        turn = node.settings.match_dihedral if dihedral is None else dihedral
         for query in queries:
-            signals = _signals_of(node, query)
-            for m in node.matching.match(signals, bank or None):
+            signals, variants = _signals_of(node, query, turn)
+            for m in node.matching.match(signals, bank or None, variants):
                 rows.append(
-                    {"query": query, "bank": m.bank, "entry": m.entry_id, "type": m.signal_type, "distance": m.distance}
+                    {
+                        "query": query,
+                        "bank": m.bank,
+                        "entry": m.entry_id,
+                        "type": m.signal_type,
+                        "distance": m.distance,
+                        "variant": m.variant,
+                    }
                 )
         print_rows(rows, MATCH_COLUMNS, OutputFormat.JSON if json_out else OutputFormat.TABLE)
         if not rows:
@@ -43,17 +59,19 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-def _signals_of(node: Node, query: str) -> list[Signal]:
+def _signals_of(node: Node, query: str, dihedral: bool) -> tuple[list[Signal], list[str] | None]:
+    """A hash given as TYPE:VALUE, or an image's signals (with its rotations and flips if asked)."""
     kind, sep, value = query.partition(":")
     if sep and not Path(query).exists():
-        return [parse_signal(kind, value)]
+        return [parse_signal(kind, value)], None
     path = Path(query)
     if not path.exists():
         raise InvalidSignal(f"{query!r} is neither a file nor a hash written TYPE:VALUE (for example pdq:<64 hex>)")
-    result = hash_file(path, node.settings.hashing_limits)
+    result = hash_file(path, node.settings.hashing_limits)  # reads with the size limit, reports why it fails
     if result.hashes is None:
         assert result.error is not None
         raise result.error
     if result.hashes.pdq_low_quality:
         err.print(f"{path}: PDQ quality is low; only exact hashes are matched", markup=False)
-    return list(result.hashes.signals)
+    _, signals, variants = query_signals(path.read_bytes(), node.settings.hashing_limits, dihedral=dihedral)
+    return signals, variants

@@ -187,3 +187,28 @@ def hash_image(
         pdq_low_quality=low_quality,
         pdq_untrimmed=untrimmed,
     )
+
+
+def query_signals(
+    data: bytes, limits: HashingLimits = HashingLimits(), *, dihedral: bool = True
+) -> tuple[MediaHashes, list[Signal], list[str]]:
+    """What to match an image by, and the name of each signal's view.
+
+    Besides the image's own signals: with `dihedral`, the PDQ of its 7 other rotations and flips
+    (each computed from the turned pixels), and when a uniform border was trimmed, the PDQ of the
+    whole image too, since lists hashed elsewhere hold that one. Names follow `pdq.DIHEDRAL_NAMES`,
+    plus "untrimmed".
+    """
+    media = hash_image(data, limits)
+    signals, names = list(media.signals), ["original"] * len(media.signals)
+    pdq_signal = media.get("pdq")
+    if dihedral and pdq_signal is not None:
+        reduced, _ = decode_for_pdq(data, limits)
+        turned = pdq_views.dihedral_region_hashes(reduced, pdq_views.picture_box(reduced, trim=TRIM_BORDERS))
+        for name, value in zip(pdq_impl.DIHEDRAL_NAMES[1:], turned[1:], strict=True):
+            signals.append(Signal("pdq", value.hex(), pdq_signal.quality))
+            names.append(name)
+    if media.pdq_untrimmed is not None:
+        signals.append(media.pdq_untrimmed)
+        names.append("untrimmed")
+    return media, signals, names

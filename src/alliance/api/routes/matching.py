@@ -14,7 +14,7 @@ from alliance.api.deps import NodeDep, PrincipalDep
 from alliance.api.schemas import HashOut, MatchesOut, MatchIn, MatchOut, SignalOut, UploadMatchOut
 from alliance.core.access import Principal, Scope
 from alliance.core.errors import InvalidSignal, NotFound
-from alliance.core.hashing import MediaHashes, hash_image
+from alliance.core.hashing import MediaHashes, hash_image, query_signals
 from alliance.core.signals import Signal, parse_signal
 from alliance.node import Node
 from alliance.services.matching import Match
@@ -37,6 +37,19 @@ def hash_upload(request: Request, node: Node, upload: UploadFile) -> MediaHashes
     with slots:
         try:
             return hash_image(data, node.settings.hashing_limits)
+        finally:
+            del data
+
+
+def hash_upload_views(
+    request: Request, node: Node, upload: UploadFile, dihedral: bool
+) -> tuple[MediaHashes, list[Signal], list[str]]:
+    """Like `hash_upload`, with the views an upload is matched by (rotations, flips, untrimmed)."""
+    data = upload.file.read(node.settings.max_file_bytes + 1)
+    slots: threading.BoundedSemaphore = request.app.state.hashing_slots
+    with slots:
+        try:
+            return query_signals(data, node.settings.hashing_limits, dihedral=dihedral)
         finally:
             del data
 
@@ -94,11 +107,22 @@ async def match_signals(node: NodeDep, principal: PrincipalDep, body: MatchIn) -
 
 @router.post("/match/upload", response_model=UploadMatchOut)
 def match_upload(
-    request: Request, node: NodeDep, principal: PrincipalDep, file: Upload, bank: BanksQuery = None
+    request: Request,
+    node: NodeDep,
+    principal: PrincipalDep,
+    file: Upload,
+    bank: BanksQuery = None,
+    dihedral: Annotated[
+        bool | None, Query(description="Also match the image rotated and flipped (default: the node's setting).")
+    ] = None,
 ) -> UploadMatchOut:
-    """Hash an image in memory and match its signals. The image is not stored."""
+    """Hash an image in memory and match its signals. The image is not stored.
+
+    Each match names the `variant` that matched: `original`, a rotation or flip, or `untrimmed`
+    (the whole image, when a uniform border was trimmed before hashing).
+    """
     _require(principal, Scope.MATCH)
-    hashes = hash_upload(request, node, file)
-    queries = list(hashes.signals)
-    matches = node.matching_for(principal).match(queries, bank)
-    return UploadMatchOut(signals=[SignalOut.of(s) for s in queries], matches=_match_rows(matches, queries))
+    turn = node.settings.match_dihedral if dihedral is None else dihedral
+    hashes, queries, variants = hash_upload_views(request, node, file, turn)
+    matches = node.matching_for(principal).match(queries, bank, variants)
+    return UploadMatchOut(signals=[SignalOut.of(s) for s in hashes.signals], matches=_match_rows(matches, queries))
