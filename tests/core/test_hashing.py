@@ -139,3 +139,15 @@ def test_file_size_limit(photo_bytes):
     with pytest.raises(HashingError, match="above the limit") as caught:
         hash_image(photo_bytes, HashingLimits(max_bytes=1000))
     assert caught.value.reason == "too_large"
+
+
+def test_formats_we_do_not_support_are_never_handed_to_a_decoder():
+    """An EPS file would reach Ghostscript through Pillow; it must be refused before any decoder runs."""
+    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+    with pytest.raises(HashingError) as caught:
+        hash_image(eps)
+    assert caught.value.reason == "not_an_image"
+    ico = encode(Image.new("RGB", (32, 32), (10, 200, 30)), "ICO")
+    with pytest.raises(HashingError) as caught:
+        hash_image(ico)
+    assert caught.value.reason == "not_an_image"

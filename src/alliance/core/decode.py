@@ -65,6 +65,10 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+OPEN_FORMATS = tuple(sorted(SUPPORTED_FORMATS - {"MPO"}))
+"""Pillow opens MPO (multi-picture JPEG from phones) through its JPEG decoder."""
+
+
 def open_image(data: bytes, max_bytes: int, max_pixels: int) -> tuple[Image.Image, str]:
     """Check the bytes and the header; the pixels are not decoded yet."""
     if not data:
@@ -73,7 +77,9 @@ def open_image(data: bytes, max_bytes: int, max_pixels: int) -> tuple[Image.Imag
         raise HashingError("too_large", f"the file is {len(data):,} bytes, above the limit of {max_bytes:,} bytes")
     with _quiet():
         try:
-            image = Image.open(io.BytesIO(data))
+            # Only the decoders we support are even tried: Pillow would otherwise hand an EPS file to
+            # Ghostscript, or parse formats nobody here has audited, on untrusted bytes.
+            image = Image.open(io.BytesIO(data), formats=OPEN_FORMATS)
         except UnidentifiedImageError:
             raise HashingError(
                 "not_an_image", "not an image Alliance can read (JPEG, PNG, GIF, WebP, BMP, TIFF)"
