@@ -230,9 +230,7 @@ class Matcher:
         searched = {**selected, **negative}
         names = list(variants) if variants is not None else ["original"] * len(signals)
         matches = self._match_pdq(signals, names, searched, entry_filter)
-        exact_types = sorted({s.type for s in signals if s.type != "pdq"})
-        for kind in exact_types:
-            matches.extend(self._match_exact(kind, [s for s in signals if s.type == kind], searched, entry_filter))
+        matches.extend(self._match_exact([s for s in signals if s.type != "pdq"], searched, entry_filter))
         false_positives = {id(m.query) for m in matches if m.bank_id in negative}
         kept = [m for m in matches if id(m.query) not in false_positives and m.bank_id in selected]
         suppressed = sum(1 for m in matches if id(m.query) in false_positives and m.bank_id not in negative)
@@ -279,13 +277,22 @@ class Matcher:
                 matches.append(Match(query, bank.name, bank.id, owner.entry_id, "pdq", distance, variant, owner.grade))
         return matches
 
-    def _match_exact(
-        self, kind: str, queries: list[Signal], banks: dict[int, Bank], entry_filter: EntryFilter
-    ) -> list[Match]:
-        by_value = {q.value: q for q in queries}
+    def _match_exact(self, queries: list[Signal], banks: dict[int, Bank], entry_filter: EntryFilter) -> list[Match]:
+        """All exact types in one store query: an upload's md5, sha1 and sha256 cost one round trip."""
+        if not queries or not banks:
+            return []
+        by_key = {(q.type, q.value): q for q in queries}
         return [
-            Match(by_value[s.signal.value], banks[s.bank_id].name, s.bank_id, s.entry_id, kind, 0, grade=s.grade)
-            for s in self.store.find_signals(kind, by_value)
+            Match(
+                by_key[(s.signal.type, s.signal.value)],
+                banks[s.bank_id].name,
+                s.bank_id,
+                s.entry_id,
+                s.signal.type,
+                0,
+                grade=s.grade,
+            )
+            for s in self.store.find_signals_of(list(by_key))
             if s.bank_id in banks and _live(s, banks[s.bank_id], entry_filter)
         ]
 

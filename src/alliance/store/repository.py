@@ -307,6 +307,20 @@ class Store:
                 found.extend(_stored_signal(row) for row in session.execute(query))
         return found
 
+    def find_signals_of(self, keys: Sequence[tuple[str, str]]) -> list[StoredSignal]:
+        """Stored signals of live entries equal to any (type, value) in `keys`, in one query."""
+        wanted = set(keys)
+        found: list[StoredSignal] = []
+        with self._sessions() as session:
+            for chunk in _chunks(sorted(wanted), _LOOKUP_CHUNK):
+                # type IN and value IN use the (type, value) index; a row-value IN makes SQLite scan.
+                query = _stored_signal_query().where(
+                    SignalRow.type.in_({t for t, _ in chunk}), SignalRow.value.in_({v for _, v in chunk})
+                )
+                rows = (_stored_signal(row) for row in session.execute(query))
+                found.extend(s for s in rows if (s.signal.type, s.signal.value) in wanted)
+        return found
+
     def signals_by_id(self, ids: Iterable[int]) -> dict[int, StoredSignal]:
         out: dict[int, StoredSignal] = {}
         with self._sessions() as session:
