@@ -273,6 +273,10 @@ def test_a_large_upload_is_never_spooled_to_disk(world: World, monkeypatch):
     Image.fromarray(noise).save(out, "PNG")
     assert len(out.getvalue()) > 2_000_000
 
+    from alliance.core.hashing import hash_image
+
+    hash_image(out.getvalue())  # compile (and cache) numba's kernels first: their cache writes files
+
     def no_disk(*args, **kwargs):
         raise AssertionError("an upload was written to a temporary file")
 
