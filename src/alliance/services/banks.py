@@ -8,7 +8,7 @@ duplicate adds nothing unless the caller asked to skip those.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,17 +66,20 @@ class BankService:
     def _owner_of_new_bank(self) -> int:
         return self.node_organisation().id if self.actor is SYSTEM else self.actor.org_id
 
-    def _bank_for(self, name: str, action: BankAction, audit_action: str) -> Bank:
-        """The bank if the actor may do `action` with it; otherwise `NotFound`, as if it did not exist."""
+    def _bank_if(self, name: str, allowed: Callable[[Bank], bool], audit_action: str) -> Bank:
+        """The bank if `allowed` says the actor may; otherwise `NotFound`, as if it did not exist."""
         try:
             bank = self.store.get_bank(name)
         except NotFound:
             self.audit.record(self.actor, audit_action, f"bank:{name}", "not_found")
             raise
-        if not may_act_on_bank(self.actor, action, bank.owner.id, bank.policy):
+        if not allowed(bank):
             self.audit.record(self.actor, audit_action, f"bank:{name}", "refused", subject_org_id=bank.owner.id)
             raise NotFound(f"no bank called {name!r}")
         return bank
+
+    def _bank_for(self, name: str, action: BankAction, audit_action: str) -> Bank:
+        return self._bank_if(name, lambda b: may_act_on_bank(self.actor, action, b.owner.id, b.policy), audit_action)
 
     def may_curate(self, bank: Bank) -> bool:
         """Change a bank's settings or retire its entries: its owner's curators, or a node admin."""
@@ -85,22 +88,10 @@ class BankService:
         return self.actor.is_node_admin or (bank.owner.id == self.actor.org_id and self.actor.has(*BANK_CREATORS))
 
     def _curated_bank(self, name: str, audit_action: str) -> Bank:
-        bank = self._visible_bank(name, audit_action)
-        if not self.may_curate(bank):
-            self.audit.record(self.actor, audit_action, f"bank:{name}", "refused", subject_org_id=bank.owner.id)
-            raise NotFound(f"no bank called {name!r}")
-        return bank
+        return self._bank_if(name, self.may_curate, audit_action)
 
     def _visible_bank(self, name: str, audit_action: str) -> Bank:
-        try:
-            bank = self.store.get_bank(name)
-        except NotFound:
-            self.audit.record(self.actor, audit_action, f"bank:{name}", "not_found")
-            raise
-        if not self._visible(bank):
-            self.audit.record(self.actor, audit_action, f"bank:{name}", "refused", subject_org_id=bank.owner.id)
-            raise NotFound(f"no bank called {name!r}")
-        return bank
+        return self._bank_if(name, self._visible, audit_action)
 
     def _visible(self, bank: Bank) -> bool:
         return any(may_act_on_bank(self.actor, a, bank.owner.id, bank.policy) for a in BankAction) or (
