@@ -83,6 +83,21 @@ def as_hash_array(hashes: npt.ArrayLike) -> HashArray:
     return array
 
 
+def checked_batch(ids: npt.ArrayLike, hashes: npt.ArrayLike) -> tuple[IdArray, HashArray]:
+    """A batch to add, validated; an id twice in it keeps its last hash, as two adds in a row would."""
+    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    hashes = as_hash_array(hashes)
+    if len(ids) != len(hashes):
+        raise InvalidRequest(f"{len(ids)} ids for {len(hashes)} hashes")
+    if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
+        return ids, hashes
+    first_from_end = np.unique(ids[::-1], return_index=True)[1]
+    if len(first_from_end) == len(ids):
+        return ids, hashes
+    keep = np.sort(len(ids) - 1 - first_from_end)
+    return ids[keep], hashes[keep]
+
+
 class LinearPDQIndex:
     """Exact search by comparing each query with every live hash (NumPy popcount).
 
@@ -104,14 +119,7 @@ class LinearPDQIndex:
         return index
 
     def add(self, ids: IdArray, hashes: HashArray) -> None:
-        ids = np.asarray(ids, dtype=np.int64)
-        hashes = as_hash_array(hashes)
-        if len(ids) != len(hashes):
-            raise InvalidRequest(f"{len(ids)} ids for {len(hashes)} hashes")
-        # An id twice in one batch: the last hash wins, as two adds in a row would have it.
-        reversed_first = np.unique(ids[::-1], return_index=True)[1]
-        keep = np.sort(len(ids) - 1 - reversed_first)
-        ids, hashes = ids[keep], hashes[keep]
+        ids, hashes = checked_batch(ids, hashes)
         with self._write_lock:
             kept = ~np.isin(self._ids, ids)  # re-adding an id replaces its hash
             self._ids, self._hashes = (

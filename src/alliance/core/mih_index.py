@@ -34,7 +34,6 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance.core import mih_kernels
-from alliance.core.errors import InvalidRequest
 from alliance.core.index import (
     HASH_BYTES,
     HashArray,
@@ -43,6 +42,7 @@ from alliance.core.index import (
     PDQIndex,
     as_hash_array,
     check_threshold,
+    checked_batch,
 )
 from alliance.core.index_file import IndexFile, read_index_file, write_index_file
 
@@ -269,18 +269,6 @@ class _Segment:
         return sum(a.nbytes for a in arrays)
 
 
-def _last_wins(ids: IdArray, hashes: HashArray) -> tuple[IdArray, HashArray]:
-    """Drop all but the last occurrence of each id in one batch, as a sequence of adds would."""
-    if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
-        return ids, hashes
-    reversed_ids = ids[::-1]
-    _, first = np.unique(reversed_ids, return_index=True)
-    if len(first) == len(ids):
-        return ids, hashes
-    keep = np.sort(len(ids) - 1 - first)
-    return ids[keep], hashes[keep]
-
-
 def _empty_hits() -> Hits:
     return Hits(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32))
 
@@ -302,13 +290,9 @@ class MIHPDQIndex:
 
     def add(self, ids: IdArray, hashes: HashArray) -> None:
         """Add or replace items; re-adding an id replaces its hash."""
-        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
-        hashes = as_hash_array(hashes)
-        if len(ids) != len(hashes):
-            raise InvalidRequest(f"{len(ids)} ids for {len(hashes)} hashes")
+        ids, hashes = checked_batch(ids, hashes)
         if len(ids) == 0:
             return
-        ids, hashes = _last_wins(ids, hashes)
         fresh = _Segment.build(ids, hashes)  # outside the lock: readers and writers keep going
         with self._write_lock:
             segments = [s.without(fresh.ids) for s in self._segments]
@@ -376,7 +360,7 @@ class MIHPDQIndex:
         saved = read_index_file(path, expected_signal_type=cls.signal_type)
         index = cls()
         if len(saved.ids):
-            ids, hashes = _last_wins(np.asarray(saved.ids, dtype=np.int64), np.asarray(saved.hashes))
+            ids, hashes = checked_batch(saved.ids, saved.hashes)
             index._segments = (_Segment.build(np.array(ids), np.array(hashes)),)
         return index, saved.sequence
 
