@@ -1,3 +1,4 @@
+import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,12 +25,23 @@ def org(accounts: AccountService):
 def test_key_is_shown_once_and_authenticates(accounts: AccountService, org, engine: Engine):
     issued = accounts.create_key(SYSTEM, org.id, "uploads", frozenset({Role.PLATFORM}), frozenset({Scope.MATCH}))
     assert issued.token.startswith(f"alk_{issued.key.prefix}_")
-    assert issued.token.split("_")[2] not in issued.key.secret_hash
+    secret = issued.token.split("_", 2)[2]
+    assert len(secret) >= 32 and secret not in issued.key.secret_hash
     principal = accounts.authenticate_key(issued.token)
     assert (principal.org_id, principal.roles, principal.scopes) == (org.id, {Role.PLATFORM}, {Scope.MATCH})
     for bad in ("", "alk_x", issued.token + "x", f"alk_{issued.key.prefix}_wrong", "Bearer " + issued.token):
         with pytest.raises(AuthenticationFailed):
             accounts.authenticate_key(bad)
+
+
+def test_a_secret_with_underscores_authenticates(accounts: AccountService, org, monkeypatch):
+    """token_urlsafe may put "_" anywhere in the secret, even first: only the first two split the token."""
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: "_a_b__c-")
+    issued = accounts.create_key(SYSTEM, org.id, "uploads", frozenset({Role.PLATFORM}), frozenset({Scope.MATCH}))
+    assert issued.token == f"alk_{issued.key.prefix}__a_b__c-"
+    assert accounts.authenticate_key(issued.token).org_id == org.id
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate_key(f"alk_{issued.key.prefix}_a_b__c-")
 
 
 def test_revoked_and_expired_keys_fail(accounts: AccountService, org, engine: Engine):
