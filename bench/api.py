@@ -129,11 +129,28 @@ request = function()
 end
 """
 
+# Constant throughput (as wrk2 does; wrk's own `delay` only pauses each connection after its
+# response, so slow responses would lower the rate they are measured at): each wrk thread hands
+# out send slots `interval` ms apart on the wall clock, and a connection that gets a slot already
+# past sends at once, so a slow server faces the full rate and its queueing shows in the latency.
 PACED_LUA = (
     MATCH_LUA
     + """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } alliance_timeval;
+int gettimeofday(alliance_timeval *tv, void *tz);
+]]
+local tv = ffi.new("alliance_timeval")
+local function now_ms()
+  ffi.C.gettimeofday(tv, nil)
+  return tonumber(tv.tv_sec) * 1000 + tonumber(tv.tv_usec) / 1000
+end
+local next_slot = nil
 delay = function()
-  return %(delay_ms)s
+  local now = now_ms()
+  next_slot = math.max(next_slot or now, now - 1000) + %(interval_ms)s
+  return math.max(0, next_slot - now)
 end
 """
 )
@@ -148,7 +165,10 @@ f:close()
 """
 
 
-def run_wrk(url: str, script: str, seconds: int, connections: int, threads: int = 2) -> dict[str, float]:
+WRK_THREADS = 2
+
+
+def run_wrk(url: str, script: str, seconds: int, connections: int, threads: int = WRK_THREADS) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
     out = subprocess.run(
@@ -216,10 +236,9 @@ def main() -> None:
         known_lua = ",".join(f'"{v}"' for v in known)
         match = run_wrk(url, MATCH_LUA % {"token": token, "known": known_lua}, args.seconds, args.connections)
         # The same load paced to 2,000 requests/s in all: latency at the target rate, not at saturation.
-        delay_ms = args.connections / 2000 * 1000
         paced = run_wrk(
             url,
-            PACED_LUA % {"token": token, "known": known_lua, "delay_ms": f"{delay_ms:.1f}"},
+            PACED_LUA % {"token": token, "known": known_lua, "interval_ms": f"{WRK_THREADS / 2000 * 1000:.3f}"},
             args.seconds,
             args.connections,
         )

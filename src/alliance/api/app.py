@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,6 +30,11 @@ def create_app(settings: Settings) -> FastAPI:
         following = matcher.follow(settings.match_refresh_seconds) if follow else None
         node.purge_match_events()
         node.start_background()
+        # What is alive now (modules, the index, the app) lives as long as the process: moved out
+        # of the collector's sight, a full collection no longer walks it, which took tens of
+        # milliseconds in the middle of requests (p99 of match requests 243 -> 52 ms in one run).
+        gc.collect()
+        gc.freeze()
         yield
         if following is not None:
             following.set()

@@ -24,7 +24,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS = Principal(0, "anonymous", "ZZ", frozenset(), frozenset(), name="anonymous")
 
 
-def get_node(request: Request) -> Node:
+async def get_node(request: Request) -> Node:
+    """Async: FastAPI runs a plain `def` dependency in a worker thread, a hop per request for nothing."""
     node: Node = request.app.state.node
     return node
 

@@ -14,6 +14,7 @@ from alliance.store.db import session_factory
 from alliance.store.models import AuditEventRow
 
 _APPEND_ATTEMPTS = 20
+_AUDIT_TABLE = AuditEventRow.metadata.tables[AuditEventRow.__tablename__]
 
 
 class AuditStore:
@@ -40,8 +41,8 @@ class AuditStore:
                         digest = chain_hash(prev, seq, at, record)
                         events.append(AuditEvent(seq, at, record, prev, digest))
                         prev = digest
-                    # One executemany, not ORM objects: a server appends batches of hundreds.
-                    session.execute(insert(AuditEventRow), [_row(e) for e in events])
+                    # One Core executemany on the table (no ORM bulk machinery): a server appends batches of hundreds.
+                    session.execute(insert(_AUDIT_TABLE), [_row(e) for e in events])
                 return events
             except IntegrityError:
                 continue

@@ -18,6 +18,8 @@ from alliance.store.models import EntryRow, utcnow
 from alliance.store.repository import entry_from_row
 from alliance.store.trust_models import DisputeRow, GradeRow, MatchEventRow, TransitionRow
 
+_MATCH_EVENTS = MatchEventRow.metadata.tables[MatchEventRow.__tablename__]
+
 
 @dataclass(frozen=True, slots=True)
 class MatchEvent:
@@ -155,7 +157,7 @@ class TrustStore:
     def add_match_events(self, events: Sequence[MatchEvent]) -> None:
         if events:
             with self._sessions.begin() as session:
-                session.execute(insert(MatchEventRow), [_event_row(e) for e in events])
+                session.execute(insert(_MATCH_EVENTS), [_event_row(e) for e in events])  # Core: no ORM bulk cost
 
     def match_event(self, match_id: str) -> MatchEvent:
         with self._sessions() as session:
