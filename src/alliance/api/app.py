@@ -7,6 +7,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 from starlette.formparsers import MultiPartParser
 
@@ -53,7 +54,9 @@ def create_app(settings: Settings) -> FastAPI:
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_file_bytes + UPLOAD_OVERHEAD)
     app.state.node = node
     app.state.buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
-    app.state.hashing_slots = threading.BoundedSemaphore(settings.max_concurrent_hashing or settings.jobs)
+    hashing_slots = settings.max_concurrent_hashing or settings.jobs
+    app.state.hashing_slots = threading.BoundedSemaphore(hashing_slots)  # held while hashing, by any route
+    app.state.hashing_limiter = anyio.CapacityLimiter(hashing_slots)  # uploads to match wait here first
     errors.install(app)
     for module in (health, matching, banks, trust, admin, audit, session):
         app.include_router(module.router)

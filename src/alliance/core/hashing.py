@@ -151,12 +151,31 @@ def pdq_block(data: bytes, limits: HashingLimits = HashingLimits(), *, trim_bord
     """PDQ's DCT block of an image file's bytes, by the fast path; with `trim_borders`, of the
     picture inside any uniform border (letterbox bars, padding, a frame)."""
     reduced, image_format = decode_for_pdq(data, limits)
+    return _block_of(reduced, image_format, trim_borders)[0]
+
+
+def _block_of(reduced: ReducedLuma, image_format: str, trim_borders: bool) -> tuple[PDQBlock, pdq_views.PixelBox]:
+    """The block of a decoded image, and the box it was computed on (the picture, when trimmed)."""
     found = pdq_views.uniform_border(reduced) if trim_borders else None
     whole = pdq_from_reduced(reduced)
     if found is None:
-        return PDQBlock(*whole, reduced.full_width, reduced.full_height, image_format)
+        block = PDQBlock(*whole, reduced.full_width, reduced.full_height, image_format)
+        return block, pdq_views.picture_box(reduced, trim=False)
     region = pdq_views.hash_region(reduced, found)
-    return PDQBlock(region.block, region.quality, reduced.full_width, reduced.full_height, image_format, whole)
+    block = PDQBlock(region.block, region.quality, reduced.full_width, reduced.full_height, image_format, whole)
+    return block, found
+
+
+def _media_hashes(data: bytes, block: PDQBlock, limits: HashingLimits) -> MediaHashes:
+    pdq = block.signal()
+    return MediaHashes(
+        signals=(pdq, *exact_signals(data)),
+        width=block.width,
+        height=block.height,
+        image_format=block.image_format,
+        pdq_low_quality=pdq.quality is not None and pdq.quality < limits.pdq_min_quality,
+        pdq_untrimmed=block.untrimmed_signal(),
+    )
 
 
 def hash_image(
@@ -169,23 +188,16 @@ def hash_image(
     """All signals of one image file's bytes. `exact_reference`: the reference PDQ, bit for bit, of
     the whole image (never trimmed); otherwise the fast path, inside any uniform border when
     `trim_borders`."""
-    if exact_reference:
-        image, image_format = decode_image(data, limits)
-        pdq = pdq_from_pixels(np.asarray(image))
-        width, height = image.width, image.height
-        untrimmed = None
-    else:
-        found = pdq_block(data, limits, trim_borders=trim_borders)
-        pdq, width, height, image_format = found.signal(), found.width, found.height, found.image_format
-        untrimmed = found.untrimmed_signal()
-    low_quality = pdq.quality is not None and pdq.quality < limits.pdq_min_quality
+    if not exact_reference:
+        return _media_hashes(data, pdq_block(data, limits, trim_borders=trim_borders), limits)
+    image, image_format = decode_image(data, limits)
+    pdq = pdq_from_pixels(np.asarray(image))
     return MediaHashes(
         signals=(pdq, *exact_signals(data)),
-        width=width,
-        height=height,
+        width=image.width,
+        height=image.height,
         image_format=image_format,
-        pdq_low_quality=low_quality,
-        pdq_untrimmed=untrimmed,
+        pdq_low_quality=pdq.quality is not None and pdq.quality < limits.pdq_min_quality,
     )
 
 
@@ -199,12 +211,13 @@ def query_signals(
     whole image too, since lists hashed elsewhere hold that one. Names follow `pdq.DIHEDRAL_NAMES`,
     plus "untrimmed".
     """
-    media = hash_image(data, limits)
+    reduced, image_format = decode_for_pdq(data, limits)  # once: every view comes from this decode
+    block, picture = _block_of(reduced, image_format, TRIM_BORDERS)
+    media = _media_hashes(data, block, limits)
     signals, names = list(media.signals), ["original"] * len(media.signals)
     pdq_signal = media.get("pdq")
     if dihedral and pdq_signal is not None:
-        reduced, _ = decode_for_pdq(data, limits)
-        turned = pdq_views.dihedral_region_hashes(reduced, pdq_views.picture_box(reduced, trim=TRIM_BORDERS))
+        turned = pdq_views.dihedral_region_hashes(reduced, picture)
         for name, value in zip(pdq_impl.DIHEDRAL_NAMES[1:], turned[1:], strict=True):
             signals.append(Signal("pdq", value.hex(), pdq_signal.quality))
             names.append(name)

@@ -5,9 +5,11 @@ The declared content type of an upload is ignored: the bytes themselves say what
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile
 
 from alliance.api.deps import NodeDep, PrincipalDep
@@ -41,17 +43,18 @@ def hash_upload(request: Request, node: Node, upload: UploadFile) -> MediaHashes
             del data
 
 
-def hash_upload_views(
-    request: Request, node: Node, upload: UploadFile, dihedral: bool
-) -> tuple[MediaHashes, list[Signal], list[str]]:
-    """Like `hash_upload`, with the views an upload is matched by (rotations, flips, untrimmed)."""
-    data = upload.file.read(node.settings.max_file_bytes + 1)
+def _hash_and_match(
+    request: Request, node: Node, principal: Principal, data: bytes, banks: list[str] | None, dihedral: bool
+) -> UploadMatchOut:
+    """Hash an upload with the views it is matched by (rotations, flips, untrimmed) and match them."""
     slots: threading.BoundedSemaphore = request.app.state.hashing_slots
     with slots:
         try:
-            return query_signals(data, node.settings.hashing_limits, dihedral=dihedral)
+            hashes, queries, variants = query_signals(data, node.settings.hashing_limits, dihedral=dihedral)
         finally:
             del data
+    matches = node.matching_for(principal).match(queries, banks, variants)
+    return UploadMatchOut(signals=[SignalOut.of(s) for s in hashes.signals], matches=_match_rows(matches, queries))
 
 
 def _match_rows(matches: list[Match], queries: list[Signal]) -> list[MatchOut]:
@@ -106,7 +109,7 @@ async def match_signals(node: NodeDep, principal: PrincipalDep, body: MatchIn) -
 
 
 @router.post("/match/upload", response_model=UploadMatchOut)
-def match_upload(
+async def match_upload(
     request: Request,
     node: NodeDep,
     principal: PrincipalDep,
@@ -115,7 +118,7 @@ def match_upload(
     dihedral: Annotated[
         bool | None, Query(description="Also match the image rotated and flipped (default: the node's setting).")
     ] = None,
-) -> UploadMatchOut:
+) -> Response:
     """Hash an image in memory and match its signals. The image is not stored.
 
     Each match names the `variant` that matched: `original`, a rotation or flip, or `untrimmed`
@@ -123,6 +126,10 @@ def match_upload(
     """
     _require(principal, Scope.MATCH)
     turn = node.settings.match_dihedral if dihedral is None else dihedral
-    hashes, queries, variants = hash_upload_views(request, node, file, turn)
-    matches = node.matching_for(principal).match(queries, bank, variants)
-    return UploadMatchOut(signals=[SignalOut.of(s) for s in hashes.signals], matches=_match_rows(matches, queries))
+    data = await file.read(node.settings.max_file_bytes + 1)
+    # Waiting uploads queue on the limiter in the event loop, not as threads blocked on a lock;
+    # hashing and matching then share one thread hop.
+    work = functools.partial(_hash_and_match, request, node, principal, data, bank, turn)
+    del data
+    result = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
+    return Response(result.model_dump_json(), media_type="application/json")
