@@ -40,8 +40,10 @@ def _credential(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-async def authenticate(request: Request, node: NodeDep) -> Principal:
-    """Async so that a request whose key is cached costs no thread hop; anything with I/O goes to a thread."""
+async def authenticate(request: Request) -> Principal:
+    """Async so that a request whose key is cached costs no thread hop; anything with I/O goes to a thread.
+    (The node comes from the app, not from `NodeDep`: a sub-dependency costs every request.)"""
+    node: Node = request.app.state.node
     token = _credential(request)
     principal = node.accounts.authenticate_key_cached(token) if token else None
     if principal is None:
