@@ -97,11 +97,13 @@ def serve(home: Path, port: int, workers: int, rate: float) -> subprocess.Popen[
         "ALLIANCE_RATE_LIMIT_BURST": str(int(rate * 2)),
     }
     command = [sys.executable, "-m", "alliance.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Its log goes to a file: a pipe nobody reads would block the server once 64 KB were written.
+    log = (home / "server.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"server exited: {process.stderr.read().decode() if process.stderr else ''}")
+            raise SystemExit(f"server exited: {(home / 'server.log').read_text()[-4000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                 return process
@@ -285,7 +287,11 @@ def main() -> None:
         upload_dihedral = run_wrk(f"{url}/v1/match/upload", lua, args.seconds, args.connections, server.pid)
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
+        try:
+            server.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            print(f"server did not stop in 120 s; its log ends:\n{(home / 'server.log').read_text()[-4000:]}")
     hash_rate = in_process_hash_rate(jpeg, min(args.seconds, 10))
     hash_cpu_ms = in_process_hash_cpu_ms(jpeg)
     upload_cpu_ratio = hash_cpu_ms / upload["server_cpu_ms_per_request"]
