@@ -46,7 +46,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         16 * 1024 * 1024, gt=0, description="Largest JSON request body; uploads may be up to MAX_FILE_BYTES."
     )
-    max_concurrent_hashing: int = Field(0, ge=0, description="Uploads hashed at once; 0 means one per CPU core.")
+    max_concurrent_hashing: int = Field(
+        0,
+        ge=0,
+        description="Uploads hashed at once by each server process; 0 shares the CPU cores among the processes.",
+    )
     match_refresh_seconds: float = Field(
         0.5,
         ge=0,
@@ -90,6 +94,12 @@ class Settings(BaseSettings):
     @property
     def hashing_limits(self) -> HashingLimits:
         return HashingLimits(self.max_file_bytes, self.max_pixels, self.pdq_min_quality)
+
+    @property
+    def hashing_slots(self) -> int:
+        """Uploads one server process hashes at once: more than the cores, summed over the
+        processes, only makes the hashing threads of one process take turns at the GIL."""
+        return self.max_concurrent_hashing or max(1, self.jobs // self.workers)
 
     @property
     def jobs(self) -> int:

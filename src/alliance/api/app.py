@@ -54,7 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_file_bytes + UPLOAD_OVERHEAD)
     app.state.node = node
     app.state.buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
-    hashing_slots = settings.max_concurrent_hashing or settings.jobs
+    hashing_slots = settings.hashing_slots
     app.state.hashing_slots = threading.BoundedSemaphore(hashing_slots)  # held while hashing, by any route
     app.state.hashing_limiter = anyio.CapacityLimiter(hashing_slots)  # uploads to match wait here first
     errors.install(app)
