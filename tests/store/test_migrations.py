@@ -41,3 +41,34 @@ def test_banks_made_before_grading_keep_confirming_on_entry(tmp_path):
         )
     upgrade(engine)
     assert Store(engine).get_bank("old-bank").trust == {"required_grades": 0}
+
+
+def test_banks_and_signals_from_before_views_keep_matching(engine: Engine):
+    """0005 on a store with data: existing signals are the entries' own, and no bank crop-matches."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from alliance.core.signals import Signal
+    from alliance.store.db import alembic_config
+    from alliance.store.repository import Store
+
+    command.downgrade(alembic_config(engine), "0004")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    statements = [
+        "INSERT INTO organisations (id, name, country, created_at) VALUES (1, 'Old', 'GB', :now)",
+        "INSERT INTO banks (id, name, owner_id, purpose, description, enabled, thresholds, policy, created_at, "
+        "updated_at) VALUES (1, 'old-bank', 1, 'known', '', :yes, '{}', '{}', :now, :now)",
+        "INSERT INTO entries (id, bank_id, status, note, metadata, source, needs_review, created_at, updated_at) "
+        "VALUES (1, 1, 'confirmed', NULL, '{}', '', :no, :now, :now)",
+        f"INSERT INTO signals (id, entry_id, type, value, quality) VALUES (1, 1, 'pdq', '{'ab' * 32}', 90)",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), {"now": now, "yes": True, "no": False})
+    upgrade(engine)
+    store = Store(engine)
+    assert store.get_bank("old-bank").crop_matching is False
+    assert store.get_entry(1).signals == (Signal("pdq", "ab" * 32, 90),)
+    assert [(s.id, s.view) for s in store.iter_live_signals("pdq")] == [(1, None)]

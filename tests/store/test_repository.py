@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from alliance.core.banks import BankPurpose, EntryStatus, NewEntry
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
-from alliance.core.signals import Signal
+from alliance.core.signals import Signal, ViewSignal
 from alliance.store.models import EntryRow, SignalRow
 from alliance.store.repository import Store
 
@@ -165,3 +165,42 @@ def test_list_entries_filters(store: Store, bank_id: int):
     assert len(store.list_entries(bank_id, status=EntryStatus.CONFIRMED)) == 3
     assert [e.source for e in store.list_entries(bank_id, source_prefix="test:2")] == ["test:2"]
     assert store.list_entries(bank_id, source_prefix="test:%") == []  # LIKE wildcards are literal
+
+
+def with_views(n: int, *views: tuple[str, int]) -> NewEntry:
+    return NewEntry(signals=(pdq(n), md5(n)), views=tuple(ViewSignal(name, pdq(v)) for name, v in views))
+
+
+def test_views_are_indexed_but_are_not_the_entrys_signals(store: Store, bank_id: int):
+    (added,), _ = store.add_entries(bank_id, [with_views(1, ("small", 101), ("centre-4", 102))])
+    assert added.signals == (pdq(1), md5(1))
+    assert store.get_entry(added.id).signals == (pdq(1), md5(1))
+    assert store.list_entries(bank_id)[0].signals == (pdq(1), md5(1))
+    indexed = {(s.signal, s.view) for s in store.iter_live_signals("pdq")}
+    assert indexed == {(pdq(1), None), (pdq(101), "small"), (pdq(102), "centre-4")}
+    assert len(store.signal_ids_of_entries("pdq", [added.id])) == 3
+
+
+def test_a_view_hashing_like_the_entry_or_another_view_is_stored_once(store: Store, bank_id: int):
+    store.add_entries(bank_id, [with_views(1, ("small", 1), ("centre-4", 102), ("centre-8", 102))])
+    assert sorted((s.signal.value[-2:], s.view) for s in store.iter_live_signals("pdq")) == [
+        ("01", None),
+        ("66", "centre-4"),
+    ]
+
+
+def test_views_do_not_make_duplicates(store: Store, bank_id: int):
+    """Identity is the file's own hashes: an entry whose PDQ equals another entry's crop is new."""
+    store.add_entries(bank_id, [with_views(1, ("centre-4", 2))])
+    added, duplicates = store.add_entries(bank_id, [NewEntry(signals=(pdq(2),))])
+    assert len(added) == 1 and duplicates == []
+
+
+def test_crop_matching_is_a_bank_setting_that_replicas_hear_of(store: Store, bank_id: int):
+    assert store.get_bank("known").crop_matching is False
+    before = store.current_sequence()
+    assert store.update_bank("known", crop_matching=True).crop_matching is True
+    assert [c.kind for c in store.changes_since(before)] == ["bank_updated"]
+    assert store.get_bank("known").crop_matching is True
+    org = store.ensure_organisation("Hotline", "gb")
+    assert store.create_bank("crops", org.id, BankPurpose.KNOWN, "", {}, crop_matching=True).crop_matching

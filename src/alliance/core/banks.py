@@ -16,7 +16,7 @@ from typing import Any
 
 from alliance.core.access import SharingPolicy
 from alliance.core.errors import InvalidRequest
-from alliance.core.signals import Signal, signal_type
+from alliance.core.signals import Signal, ViewSignal, signal_type
 
 DEFAULT_PDQ_THRESHOLD = 31
 _BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -57,6 +57,10 @@ class Bank:
     entry_count: int = 0
     policy: SharingPolicy = field(default_factory=SharingPolicy)
     trust: dict[str, Any] = field(default_factory=dict)  # `core.trust.BankTrust.from_json` reads it
+    crop_matching: bool = False
+    """Entries added from media also store crops of their picture, and queries of media also send
+    crops of theirs, so that cropped copies and copies with a sticker or caption match (30 more
+    hashes per entry; docs/decisions/0002-hashing-path.md)."""
 
     def threshold(self, signal_type_name: str) -> int:
         """The match threshold for a perceptual type (exact types always need distance 0)."""
@@ -109,6 +113,8 @@ class NewEntry:
     note: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    views: tuple[ViewSignal, ...] = ()
+    """Hashes of other views of the picture, for matching only (entries added from media)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,3 +147,5 @@ class StoredSignal:
     entry_status: EntryStatus
     bank_enabled: bool = True
     grade: dict[str, Any] | None = None
+    view: str | None = None
+    """The view of the entry's picture this hash is of; None for the entry's own signals."""

@@ -26,6 +26,19 @@ class Signal:
     quality: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ViewSignal:
+    """A signal of one view of a picture other than the one its own signals describe: the whole
+    image when a border was trimmed, a small copy, a crop (`alliance.core.pdq_views` names them).
+
+    An entry stores these so that altered copies (resized, cropped, overlaid) still match it. They
+    describe how Alliance matches, not the file: hash lists and exports never carry them.
+    """
+
+    view: str
+    signal: Signal
+
+
 class SignalType:
     """How one kind of hash is written, validated and compared.
 

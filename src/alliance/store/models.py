@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT identities.
@@ -45,6 +57,7 @@ class BankRow(Base):
     thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     trust: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    crop_matching: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -66,8 +79,13 @@ class EntryRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # The entry's own signals only: its views (SignalRow.view set) are for the index, and loading
+    # them with every listed or exported entry would read 30 rows per entry of a crop-matching bank.
     signals: Mapped[list[SignalRow]] = relationship(
-        back_populates="entry", lazy="selectin", order_by="SignalRow.id", cascade="all, delete-orphan"
+        primaryjoin="and_(EntryRow.id == SignalRow.entry_id, SignalRow.view.is_(None))",
+        lazy="selectin",
+        order_by="SignalRow.id",
+        cascade="all, delete-orphan",
     )
 
 
@@ -83,8 +101,8 @@ class SignalRow(Base):
     type: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(128))
     quality: Mapped[int | None] = mapped_column(Integer)
-
-    entry: Mapped[EntryRow] = relationship(back_populates="signals")
+    view: Mapped[str | None] = mapped_column(String(32))
+    """None for the entry's own signals; else the view of its picture (`core.signals.ViewSignal`)."""
 
 
 class ChangeRow(Base):

@@ -68,6 +68,7 @@ class Store:
         thresholds: dict[str, int],
         policy: SharingPolicy | None = None,
         trust: dict[str, Any] | None = None,
+        crop_matching: bool = False,
     ) -> Bank:
         with self._sessions.begin() as session:
             self._lock_change_log(session)
@@ -83,6 +84,7 @@ class Store:
                 thresholds=thresholds,
                 policy=(policy or SharingPolicy()).to_json(),
                 trust=dict(trust or {}),
+                crop_matching=crop_matching,
             )
             session.add(row)
             try:
@@ -131,6 +133,7 @@ class Store:
         policy: SharingPolicy | None = None,
         enabled: bool | None = None,
         trust: dict[str, Any] | None = None,
+        crop_matching: bool | None = None,
     ) -> Bank:
         """Change what is given; a change to what matches is logged for the indexes."""
         with self._sessions.begin() as session:
@@ -138,7 +141,14 @@ class Store:
             row = session.scalar(select(BankRow).where(BankRow.name == name))
             if row is None:
                 raise NotFound(f"no bank called {name!r}")
-            before = (row.description, dict(row.policy), dict(row.thresholds), row.enabled, dict(row.trust or {}))
+            before = (
+                row.description,
+                dict(row.policy),
+                dict(row.thresholds),
+                row.enabled,
+                dict(row.trust or {}),
+                row.crop_matching,
+            )
             if description is not None:
                 row.description = description
             if policy is not None:
@@ -149,7 +159,9 @@ class Store:
                 row.enabled = enabled
             if trust is not None:
                 row.trust = dict(trust)
-            if (row.description, row.policy, row.thresholds, row.enabled, row.trust) != before:
+            if crop_matching is not None:
+                row.crop_matching = crop_matching
+            if (row.description, row.policy, row.thresholds, row.enabled, row.trust, row.crop_matching) != before:
                 # Every replica's matcher caches banks (thresholds, policy): tell them all.
                 kind = "bank_updated" if row.enabled == before[3] else f"bank_{'en' if row.enabled else 'dis'}abled"
                 session.add(ChangeRow(kind=kind, bank_id=row.id))
@@ -192,9 +204,11 @@ class Store:
                     "Nothing was added."
                 )
             skipped = {id(d.new) for d in duplicates}
-            rows = [_entry_row(bank_id, entry, status) for entry in entries if id(entry) not in skipped]
+            kept = [entry for entry in entries if id(entry) not in skipped]
+            rows = [_entry_row(bank_id, entry, status) for entry in kept]
             session.add_all(rows)
             session.flush()
+            session.add_all(view for entry, row in zip(kept, rows, strict=True) for view in _view_rows(row.id, entry))
             session.add_all(ChangeRow(kind="entry_added", bank_id=bank_id, entry_id=row.id) for row in rows)
             return [entry_from_row(row) for row in rows], duplicates
 
@@ -208,6 +222,7 @@ class Store:
                 .where(
                     EntryRow.bank_id == bank_id,
                     EntryRow.status != EntryStatus.RETIRED.value,
+                    SignalRow.view.is_(None),
                     tuple_(SignalRow.type, SignalRow.value).in_(chunk),
                 )
             ).all()
@@ -381,7 +396,10 @@ class Store:
         )
 
 
-def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str, bool, dict[str, Any] | None]:
+StoredRow = Row[int, int, int, str, str, int | None, str, bool, dict[str, Any] | None, str | None]
+
+
+def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str, bool, dict[str, Any] | None, str | None]:
     return (
         select(
             SignalRow.id,
@@ -393,6 +411,7 @@ def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str, b
             EntryRow.status,
             BankRow.enabled,
             EntryRow.grade,
+            SignalRow.view,
         )
         .join(EntryRow, SignalRow.entry_id == EntryRow.id)
         .join(BankRow, EntryRow.bank_id == BankRow.id)
@@ -400,10 +419,10 @@ def _stored_signal_query() -> Select[int, int, int, str, str, int | None, str, b
     )
 
 
-def _stored_signal(row: Row[int, int, int, str, str, int | None, str, bool, dict[str, Any] | None]) -> StoredSignal:
-    signal_id, entry_id, bank_id, kind, value, quality, status, enabled, grade = row
+def _stored_signal(row: StoredRow) -> StoredSignal:
+    signal_id, entry_id, bank_id, kind, value, quality, status, enabled, grade, view = row
     signal = Signal(kind, value, quality)
-    return StoredSignal(signal_id, entry_id, bank_id, signal, EntryStatus(status), enabled, grade)
+    return StoredSignal(signal_id, entry_id, bank_id, signal, EntryStatus(status), enabled, grade, view)
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -427,6 +446,21 @@ def _entry_row(bank_id: int, entry: NewEntry, status: EntryStatus) -> EntryRow:
     )
 
 
+def _view_rows(entry_id: int, entry: NewEntry) -> list[SignalRow]:
+    """The entry's views, each hash once: a view that hashes like the entry's own signal, or like
+    another view, adds nothing to matching (and (entry, type, value) is unique)."""
+    seen = {(s.type, s.value) for s in entry.signals}
+    rows = []
+    for view in entry.views:
+        key = (view.signal.type, view.signal.value)
+        if key not in seen:
+            seen.add(key)
+            rows.append(
+                SignalRow(entry_id=entry_id, type=key[0], value=key[1], quality=view.signal.quality, view=view.view)
+            )
+    return rows
+
+
 def _organisation(row: OrganisationRow) -> Organisation:
     return Organisation(row.id, row.name, row.country)
 
@@ -444,6 +478,7 @@ def _bank(row: BankRow, entry_count: int) -> Bank:
         entry_count=entry_count,
         policy=SharingPolicy.from_json(row.policy),
         trust=dict(row.trust or {}),
+        crop_matching=row.crop_matching,
     )
 
 

@@ -75,4 +75,4 @@ class MatchEventRow(Base):
     entry_id: Mapped[int] = mapped_column(BigInteger)
     signal_type: Mapped[str] = mapped_column(String(16))
     distance: Mapped[int] = mapped_column(Integer)
-    variant: Mapped[str] = mapped_column(String(32))
+    variant: Mapped[str] = mapped_column(String(64))  # the query's view, "@" the entry's when not its own
