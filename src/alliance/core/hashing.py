@@ -14,6 +14,10 @@ Two paths compute PDQ (docs/decisions/0002-hashing-path.md has the numbers):
   10 of the reference) with a mean distance well under 1 bit, at 5-10 times the speed;
 * `exact_reference=True` is the reference itself: a full decode to RGB and Meta's C++ through the
   `pdqhash` binding, for evidence work that must reproduce a hash bit for bit.
+
+Besides the file's own signals, an image has *views* (`pdq_views`): the whole image when a border
+was trimmed, and on request crops. A bank entry stores them so that
+altered copies match it (`MediaHashes.views`); a query sends its own (`query_signals`).
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from alliance.core.decode import (
     load_rgb,
     open_image,
 )
-from alliance.core.signals import PDQ_MIN_QUALITY, Signal
+from alliance.core.pdq_views import PixelBox
+from alliance.core.signals import PDQ_MIN_QUALITY, Signal, ViewSignal
 
 __all__ = [
     "EXACT_DIGESTS",
@@ -49,6 +54,7 @@ __all__ = [
     "hash_image",
     "pdq_block",
     "pdq_from_pixels",
+    "query_signals",
 ]
 
 EXACT_DIGESTS = ("md5", "sha1", "sha256")
@@ -76,12 +82,21 @@ class MediaHashes:
     height: int
     image_format: str
     pdq_low_quality: bool
-    pdq_untrimmed: Signal | None = None
-    """When the default path trimmed a uniform border, the PDQ of the whole image (what the
-    reference and other systems' hash lists hold for this file); a matcher can query both."""
+    views: tuple[ViewSignal, ...] = ()
+    """PDQ of other views of the picture, named by `pdq_views`: what a bank entry stores besides
+    the file's own signals so that altered copies match it. Never part of an export."""
 
     def get(self, signal_type: str) -> Signal | None:
         return next((s for s in self.signals if s.type == signal_type), None)
+
+    def view(self, name: str) -> Signal | None:
+        return next((v.signal for v in self.views if v.view == name), None)
+
+    @property
+    def pdq_untrimmed(self) -> Signal | None:
+        """When the default path trimmed a uniform border, the PDQ of the whole image (what the
+        reference and other systems' hash lists hold for this file); a matcher queries both."""
+        return self.view(pdq_views.UNTRIMMED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,31 +166,12 @@ def pdq_block(data: bytes, limits: HashingLimits = HashingLimits(), *, trim_bord
     """PDQ's DCT block of an image file's bytes, by the fast path; with `trim_borders`, of the
     picture inside any uniform border (letterbox bars, padding, a frame)."""
     reduced, image_format = decode_for_pdq(data, limits)
-    return _block_of(reduced, image_format, trim_borders)[0]
-
-
-def _block_of(reduced: ReducedLuma, image_format: str, trim_borders: bool) -> tuple[PDQBlock, pdq_views.PixelBox]:
-    """The block of a decoded image, and the box it was computed on (the picture, when trimmed)."""
     found = pdq_views.uniform_border(reduced) if trim_borders else None
     whole = pdq_from_reduced(reduced)
     if found is None:
-        block = PDQBlock(*whole, reduced.full_width, reduced.full_height, image_format)
-        return block, pdq_views.picture_box(reduced, trim=False)
+        return PDQBlock(*whole, reduced.full_width, reduced.full_height, image_format)
     region = pdq_views.hash_region(reduced, found)
-    block = PDQBlock(region.block, region.quality, reduced.full_width, reduced.full_height, image_format, whole)
-    return block, found
-
-
-def _media_hashes(data: bytes, block: PDQBlock, limits: HashingLimits) -> MediaHashes:
-    pdq = block.signal()
-    return MediaHashes(
-        signals=(pdq, *exact_signals(data)),
-        width=block.width,
-        height=block.height,
-        image_format=block.image_format,
-        pdq_low_quality=pdq.quality is not None and pdq.quality < limits.pdq_min_quality,
-        pdq_untrimmed=block.untrimmed_signal(),
-    )
+    return PDQBlock(region.block, region.quality, reduced.full_width, reduced.full_height, image_format, whole)
 
 
 def hash_image(
@@ -184,44 +180,90 @@ def hash_image(
     *,
     exact_reference: bool = False,
     trim_borders: bool = TRIM_BORDERS,
+    crops: bool = False,
 ) -> MediaHashes:
-    """All signals of one image file's bytes. `exact_reference`: the reference PDQ, bit for bit, of
-    the whole image (never trimmed); otherwise the fast path, inside any uniform border when
-    `trim_borders`."""
+    """All signals of one image file's bytes, and its views. `exact_reference`: the reference PDQ,
+    bit for bit, of the whole image (never trimmed; the views still come from the fast path, with
+    the trimmed picture as a view); otherwise the fast path, inside any uniform border when
+    `trim_borders`. `crops`: the views include `CROP_SETS["bank-crops"]` (for crop-matching banks)."""
+    reduced, image_format = decode_for_pdq(data, limits)
+    fast = _fast_hashes(data, reduced, image_format, limits, pdq_views.picture_box(reduced, trim_borders), crops)
     if not exact_reference:
-        return _media_hashes(data, pdq_block(data, limits, trim_borders=trim_borders), limits)
+        return fast
     image, image_format = decode_image(data, limits)
     pdq = pdq_from_pixels(np.asarray(image))
+    trimmed = fast.get("pdq") if fast.pdq_untrimmed is not None else None
+    views = [v for v in fast.views if v.view != pdq_views.UNTRIMMED]
+    if trimmed is not None:
+        views.insert(0, ViewSignal(pdq_views.TRIMMED, trimmed))
     return MediaHashes(
-        signals=(pdq, *exact_signals(data)),
+        signals=(pdq, *fast.signals[1:]),
         width=image.width,
         height=image.height,
         image_format=image_format,
-        pdq_low_quality=pdq.quality is not None and pdq.quality < limits.pdq_min_quality,
+        pdq_low_quality=_low_quality(pdq, limits),
+        views=tuple(views),
     )
 
 
-def query_signals(
-    data: bytes, limits: HashingLimits = HashingLimits(), *, dihedral: bool = True
-) -> tuple[MediaHashes, list[Signal], list[str]]:
-    """What to match an image by, and the name of each signal's view.
+def _fast_hashes(
+    data: bytes, reduced: ReducedLuma, image_format: str, limits: HashingLimits, picture: PixelBox, crops: bool
+) -> MediaHashes:
+    """The fast path's signals of the picture in `picture` (the whole image, or inside a border), and its views."""
+    whole = pdq_views.picture_box(reduced, trim=False)
+    whole_pdq = _signal(*pdq_from_reduced(reduced))
+    pdq = whole_pdq if picture == whole else _region_signal(pdq_views.hash_region(reduced, picture))
+    views = [] if picture == whole else [ViewSignal(pdq_views.UNTRIMMED, whole_pdq)]
+    if crops:
+        found = pdq_views.hash_crops(reduced, picture, pdq_views.CROP_SETS["bank-crops"])
+        views.extend(ViewSignal(name, _region_signal(region)) for name, region in found.items())
+    return MediaHashes(
+        signals=(pdq, *exact_signals(data)),
+        width=reduced.full_width,
+        height=reduced.full_height,
+        image_format=image_format,
+        pdq_low_quality=_low_quality(pdq, limits),
+        views=tuple(views),
+    )
 
-    Besides the image's own signals: with `dihedral`, the PDQ of its 7 other rotations and flips
-    (each computed from the turned pixels), and when a uniform border was trimmed, the PDQ of the
-    whole image too, since lists hashed elsewhere hold that one. Names follow `pdq.DIHEDRAL_NAMES`,
-    plus "untrimmed".
+
+def _region_signal(region: pdq_views.RegionHash) -> Signal:
+    return _signal(region.block, region.quality)
+
+
+def _low_quality(pdq: Signal, limits: HashingLimits) -> bool:
+    return pdq.quality is not None and pdq.quality < limits.pdq_min_quality
+
+
+def query_signals(
+    data: bytes, limits: HashingLimits = HashingLimits(), *, dihedral: bool = True, crops: bool = False
+) -> tuple[MediaHashes, list[Signal], list[str]]:
+    """What to match an image by, and the name of each signal's view, from one decode.
+
+    Besides the image's own signals ("original"): with `dihedral`, the PDQ of its 7 other
+    rotations and flips (each computed from the turned pixels; `pdq.DIHEDRAL_NAMES`); when a
+    uniform border was trimmed, the whole image's ("untrimmed"), since lists hashed elsewhere hold
+    that one; and with `crops`, the query crops and sides
+    (`CROP_SETS["query-crops"]`, `["query-sides"]`), which meet the crops a crop-matching bank
+    stores.
     """
-    reduced, image_format = decode_for_pdq(data, limits)  # once: every view comes from this decode
-    block, picture = _block_of(reduced, image_format, TRIM_BORDERS)
-    media = _media_hashes(data, block, limits)
+    reduced, image_format = decode_for_pdq(data, limits)
+    picture = pdq_views.picture_box(reduced, trim=TRIM_BORDERS)
+    media = _fast_hashes(data, reduced, image_format, limits, picture, crops=False)
     signals, names = list(media.signals), ["original"] * len(media.signals)
     pdq_signal = media.get("pdq")
-    if dihedral and pdq_signal is not None:
+    assert pdq_signal is not None  # the fast path always has one
+    if dihedral:
         turned = pdq_views.dihedral_region_hashes(reduced, picture)
         for name, value in zip(pdq_impl.DIHEDRAL_NAMES[1:], turned[1:], strict=True):
             signals.append(Signal("pdq", value.hex(), pdq_signal.quality))
             names.append(name)
-    if media.pdq_untrimmed is not None:
-        signals.append(media.pdq_untrimmed)
-        names.append("untrimmed")
+    for view in media.views:
+        signals.append(view.signal)
+        names.append(view.view)
+    if crops:
+        wanted = {**pdq_views.CROP_SETS["query-crops"], **pdq_views.CROP_SETS["query-sides"]}
+        for name, region in pdq_views.hash_crops(reduced, picture, wanted).items():
+            signals.append(_region_signal(region))
+            names.append(name)
     return media, signals, names

@@ -1,4 +1,4 @@
-"""Regions of one decoded image hashed with PDQ: uniform-border trimming and crop sets.
+"""Views of one decoded image hashed with PDQ: uniform-border trimming and crops.
 
 All of it works on one reduced decode (`decode.ReducedLuma`): a region's hash is what the reference
 would give the full-size pixels of that region (exactly, when the decode was not reduced; through
@@ -9,12 +9,15 @@ would give the full-size pixels of that region (exactly, when the decode was not
   both, at least `BORDER_MIN_FRACTION` deep. Hashing the picture inside them is what makes a bordered copy match.
 * `CROP_SETS` are named sets of regions, as fractions of the (trimmed) picture. Hashing several
   crops of each bank entry lets a cropped copy match its entry; hashing a few crops of a query lets
-  a copy with a sticker or caption over one side match an entry's same crop. bench/robustness.py
-  measures what each set buys and costs.
+  a copy with a sticker or caption over one side match an entry's same crop.
+
+Each view has a name (`UNTRIMMED`, the crop names); a match says which views met.
+bench/robustness.py measures what each view buys and costs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,25 +73,41 @@ CORNERS = ("top-left", "top-right", "bottom-left", "bottom-right")
 SIDES = ("left", "top", "right", "bottom")
 
 BANK_CROP_STEPS = (0.04, 0.08, 0.12, 0.16, 0.20)
-QUERY_CROP_STEP = 0.02
+QUERY_CROP_STEPS = (0.02,)
+SIDE_CUT = 0.25
 
-CROP_SETS: dict[str, tuple[Box, ...]] = {
-    "full": (FULL,),
+UNTRIMMED = "untrimmed"
+"""The whole image, when the picture hashed was trimmed out of a uniform border."""
+TRIMMED = "trimmed"
+"""The picture inside a uniform border, when the hash itself is the whole image's (the reference path)."""
+
+
+def _percent(fraction: float) -> int:
+    return round(fraction * 100)
+
+
+CROP_SETS: dict[str, dict[str, Box]] = {
     # what a bank entry stores for crop-robust matching: centre and corner crops every 4% up to
     # 20% (plain PDQ stops matching about 2% away from the crop it was computed on), and the four
     # side crops for overlays
-    "bank-crops": (
-        FULL,
-        *(centre(f) for f in BANK_CROP_STEPS),
-        *(corner(f, c) for f in BANK_CROP_STEPS for c in CORNERS),
-        *(without_side(0.25, s) for s in SIDES),
-    ),
+    "bank-crops": {
+        **{f"centre-{_percent(f)}": centre(f) for f in BANK_CROP_STEPS},
+        **{f"{c}-{_percent(f)}": corner(f, c) for f in BANK_CROP_STEPS for c in CORNERS},
+        **{f"no-{s}-{_percent(SIDE_CUT)}": without_side(SIDE_CUT, s) for s in SIDES},
+    },
     # what a query adds for crops: a 2% centre crop and 2% corner crops, which fall between the
     # bank's 4% steps (a copy cropped 10% and cut 2% more is 11.8% cropped, near the bank's 12%)
-    "query-crops": (centre(QUERY_CROP_STEP), *(corner(QUERY_CROP_STEP, c) for c in CORNERS)),
+    "query-crops": {
+        f"{name}-{_percent(f)}": box
+        for f in QUERY_CROP_STEPS
+        for name, box in (("centre", centre(f)), *((c, corner(f, c)) for c in CORNERS))
+    },
     # what a query adds for overlays: the four side crops (a sticker or caption over one side is cut away)
-    "query-sides": tuple(without_side(0.25, s) for s in SIDES),
+    "query-sides": {f"no-{s}-{_percent(SIDE_CUT)}": without_side(SIDE_CUT, s) for s in SIDES},
 }
+
+CROP_VIEWS = frozenset(name for boxes in CROP_SETS.values() for name in boxes)
+"""Names of every crop view, bank or query side: they take part only in banks with crop matching on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +250,12 @@ def picture_box(reduced: ReducedLuma, trim: bool) -> PixelBox:
     return found if found is not None else (0, 0, width, height)
 
 
-def hash_regions(reduced: ReducedLuma, boxes: tuple[Box, ...], trim: bool = True) -> list[RegionHash]:
+def hash_regions(reduced: ReducedLuma, boxes: Iterable[Box], trim: bool = True) -> list[RegionHash]:
     """The hash of each fractional box of the picture (inside its uniform border when `trim`)."""
     outer = picture_box(reduced, trim)
     return [hash_region(reduced, sub_box(outer, box)) for box in boxes]
+
+
+def hash_crops(reduced: ReducedLuma, picture: PixelBox, crops: dict[str, Box]) -> dict[str, RegionHash]:
+    """The hash of each named crop of the picture in `picture` (`CROP_SETS` has the sets)."""
+    return {name: hash_region(reduced, sub_box(picture, box)) for name, box in crops.items()}
