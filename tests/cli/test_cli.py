@@ -234,3 +234,25 @@ def test_a_flipped_copy_matches_with_dihedral_queries(capsys, home, photos, tmp_
     assert code == 0
     [match] = json.loads(out)
     assert (match["type"], match["variant"]) == ("pdq", "flipy") and match["distance"] <= 31
+
+
+def test_a_crop_matching_bank_matches_a_cropped_copy(capsys, home, photos, tmp_path):
+    from alliance.core.alterations import crop_centre
+
+    cropped = tmp_path / "cropped.png"
+    cropped.write_bytes(crop_centre(0.10)(photos[2].read_bytes()))
+    run(capsys, "bank", "create", "photos")
+    run(capsys, "bank", "add", "photos", str(photos[2]))
+    assert run(capsys, "match", str(cropped))[0] == 1  # plain PDQ does not survive a 10% crop
+    code, out, _ = run(capsys, "bank", "update", "photos", "--crop-matching")
+    assert code == 0 and "crop matching on" in out
+    assert run(capsys, "match", str(cropped))[0] == 1  # the entry was added before: it has no crops
+    run(capsys, "bank", "create", "crops", "--crop-matching")
+    assert json.loads(run(capsys, "bank", "list", "--json")[1])[0]["crop_matching"] is True
+    run(capsys, "bank", "add", "crops", str(photos[2]))
+    code, out, _ = run(capsys, "match", "--json", str(cropped))
+    assert code == 0
+    [match] = json.loads(out)
+    assert match["bank"] == "crops" and "@centre-" in match["variant"]
+    run(capsys, "bank", "update", "crops", "--no-crop-matching")
+    assert run(capsys, "match", str(cropped))[0] == 1

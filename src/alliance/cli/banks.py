@@ -1,4 +1,4 @@
-"""`alliance bank ...`: create, list, show, disable banks; add media and hash lists; export."""
+"""`alliance bank ...`: create, update, list, show, disable banks; add media and hash lists; export."""
 
 from __future__ import annotations
 
@@ -23,6 +23,10 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help=f"One of: {', '.j
 SkipDupOpt = Annotated[
     bool, typer.Option("--skip-duplicates", help="Leave out entries already in the bank instead of failing.")
 ]
+CROP_HELP = (
+    "Entries added from images also store about 30 crops of the picture, so that cropped copies and copies "
+    "with a sticker or caption match (~1 KB per entry)."
+)
 
 
 @app.command("create")
@@ -46,13 +50,39 @@ def create(
         ),
     ] = None,
     min_orgs: Annotated[int, typer.Option(min=1, help="Organisations the agreeing grades must come from.")] = 1,
+    crop_matching: Annotated[bool, typer.Option("--crop-matching", help=CROP_HELP)] = False,
 ) -> None:
     """Create a bank owned by this node's organisation."""
     node: Node = ctx.obj
     thresholds = {"pdq": pdq_threshold} if pdq_threshold is not None else None
     trust = {"required_grades": required_grades, "min_orgs": min_orgs} if required_grades is not None else None
-    bank = node.banks.create_bank(name, purpose, description, thresholds, trust=trust)
-    out.print(f"created bank {bank.name} (id {bank.id}, {bank.purpose}, pdq threshold {bank.threshold('pdq')})")
+    bank = node.banks.create_bank(name, purpose, description, thresholds, trust=trust, crop_matching=crop_matching)
+    crops = ", crop matching" if bank.crop_matching else ""
+    out.print(f"created bank {bank.name} (id {bank.id}, {bank.purpose}, pdq threshold {bank.threshold('pdq')}{crops})")
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: BankArg,
+    description: Annotated[str | None, typer.Option(help="What the bank holds and where it comes from.")] = None,
+    pdq_threshold: Annotated[int | None, typer.Option(min=0, max=64, help="PDQ match threshold.")] = None,
+    crop_matching: Annotated[
+        bool | None,
+        typer.Option(
+            "--crop-matching/--no-crop-matching",
+            help=CROP_HELP + " Applies to entries added from then on; turning it off stops crops matching at once.",
+        ),
+    ] = None,
+) -> None:
+    """Change a bank's settings (its curators only)."""
+    node: Node = ctx.obj
+    thresholds = {"pdq": pdq_threshold} if pdq_threshold is not None else None
+    bank = node.banks.update_bank(name, description=description, thresholds=thresholds, crop_matching=crop_matching)
+    out.print(
+        f"updated bank {bank.name}: pdq threshold {bank.threshold('pdq')}, "
+        f"crop matching {'on' if bank.crop_matching else 'off'}"
+    )
 
 
 @app.command("list")
@@ -68,11 +98,12 @@ def list_banks(
             "enabled": b.enabled,
             "entries": b.entry_count,
             "pdq_threshold": b.threshold("pdq"),
+            "crop_matching": b.crop_matching,
             "owner": b.owner.name,
         }
         for b in node.banks.list_banks()
     ]
-    columns = ["name", "purpose", "enabled", "entries", "pdq_threshold", "owner"]
+    columns = ["name", "purpose", "enabled", "entries", "pdq_threshold", "crop_matching", "owner"]
     print_rows(rows, columns, OutputFormat.JSON if json_out else OutputFormat.TABLE)
 
 
@@ -87,7 +118,8 @@ def show(
     bank = node.banks.get_bank(name)
     out.print(
         f"{bank.name} (id {bank.id}): {bank.purpose.value}, {'enabled' if bank.enabled else 'DISABLED'}, "
-        f"{bank.entry_count} entries, pdq threshold {bank.threshold('pdq')}, owner {bank.owner.name}"
+        f"{bank.entry_count} entries, pdq threshold {bank.threshold('pdq')}, "
+        f"crop matching {'on' if bank.crop_matching else 'off'}, owner {bank.owner.name}"
     )
     if bank.description:
         out.print(bank.description, markup=False)
@@ -134,8 +166,8 @@ def add(
 ) -> None:
     """Hash images and add them as entries. Only hashes are stored, never the images."""
     node: Node = ctx.obj
-    node.banks.get_bank(name)  # fail on an unknown bank before hashing anything
-    results = hash_with_progress(node, paths, jobs, exact_reference)
+    bank = node.banks.get_bank(name)  # fail on an unknown bank before hashing anything
+    results = hash_with_progress(node, paths, jobs, exact_reference, crops=bank.crop_matching)
     if not results:
         raise InvalidRequest("no image files found")
     for failed in (r for r in results if not r.ok):

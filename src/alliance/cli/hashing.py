@@ -27,7 +27,7 @@ JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parall
 
 
 def hash_with_progress(
-    node: Node, paths: list[Path], jobs: int | None, exact_reference: bool = False
+    node: Node, paths: list[Path], jobs: int | None, exact_reference: bool = False, crops: bool = False
 ) -> list[FileResult]:
     """Hash with a progress bar on stderr when a directory was given and stderr is a terminal."""
     files = collect_files(paths)
@@ -41,6 +41,7 @@ def hash_with_progress(
                 jobs or node.settings.jobs,
                 on_done=lambda _r: progress.advance(task),
                 exact_reference=exact_reference,
+                crops=crops,
             )
         )
 

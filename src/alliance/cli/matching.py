@@ -40,8 +40,9 @@ def register(app: typer.Typer) -> None:
         node: Node = ctx.obj
         rows = []
         turn = node.settings.match_dihedral if dihedral is None else dihedral
+        crops = node.matching.crop_matching(bank or None)
         for query in queries:
-            signals, variants = _signals_of(node, query, turn)
+            signals, variants = _signals_of(node, query, turn, crops)
             for m in node.matching.match(signals, bank or None, variants):
                 rows.append(
                     {
@@ -59,8 +60,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-def _signals_of(node: Node, query: str, dihedral: bool) -> tuple[list[Signal], list[str] | None]:
-    """A hash given as TYPE:VALUE, or an image's signals (with its rotations and flips if asked)."""
+def _signals_of(node: Node, query: str, dihedral: bool, crops: bool) -> tuple[list[Signal], list[str] | None]:
+    """A hash given as TYPE:VALUE, or an image's signals and views (its rotations and flips if
+    asked, its crops when a bank searched matches crops)."""
     kind, sep, value = query.partition(":")
     if sep and not Path(query).exists():
         return [parse_signal(kind, value)], None
@@ -73,5 +75,7 @@ def _signals_of(node: Node, query: str, dihedral: bool) -> tuple[list[Signal], l
         raise result.error
     if result.hashes.pdq_low_quality:
         err.print(f"{path}: PDQ quality is low; only exact hashes are matched", markup=False)
-    _, signals, variants = query_signals(path.read_bytes(), node.settings.hashing_limits, dihedral=dihedral)
+    _, signals, variants = query_signals(
+        path.read_bytes(), node.settings.hashing_limits, dihedral=dihedral, crops=crops
+    )
     return signals, variants

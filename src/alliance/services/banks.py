@@ -4,6 +4,9 @@ Every operation is done *by* a principal: the service asks `alliance.core.access
 `NotFound` for what the principal may not see, and writes the outcome (refusals included) to the
 audit log. Additions are all or nothing: a batch with an invalid record, a hashing failure or a
 duplicate adds nothing unless the caller asked to skip those.
+
+Entries added from media keep the views their hashing found (`MediaHashes.views`) for matching;
+crop views only in banks with crop matching on. Exports carry the files' own signals only.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from alliance.core.banks import (
     check_thresholds,
 )
 from alliance.core.errors import HashingError, InvalidRequest, NotFound
+from alliance.core.pdq_views import CROP_VIEWS
 from alliance.core.trust import BankTrust
 from alliance.formats.records import MediaRecord
 from alliance.services.audit import AuditLog, actor_name
@@ -108,21 +112,25 @@ class BankService:
         thresholds: dict[str, int] | None = None,
         policy: SharingPolicy | None = None,
         trust: dict[str, Any] | None = None,
+        crop_matching: bool = False,
     ) -> Bank:
-        """`trust` may set required_grades, min_orgs, dispute_threshold, match_proposed, blind_grading."""
+        """`trust` may set required_grades, min_orgs, dispute_threshold, match_proposed, blind_grading.
+        `crop_matching`: entries added from media store crops too, so that cropped copies match."""
         owner = self._owner_of_new_bank()
         if not may_create_bank(self.actor, owner):
             self.audit.record(self.actor, "bank.create", f"bank:{name}", "refused", subject_org_id=owner)
             raise NotFound("no such resource")
         checked = check_thresholds(thresholds or {"pdq": self.settings.pdq_threshold})
         settings = BankTrust.from_json(trust, self.settings.default_required_grades).to_json()
-        bank = self.store.create_bank(check_bank_name(name), owner, purpose, description, checked, policy, settings)
+        bank = self.store.create_bank(
+            check_bank_name(name), owner, purpose, description, checked, policy, settings, crop_matching
+        )
         self.audit.record(
             self.actor,
             "bank.create",
             f"bank:{bank.name}",
             subject_org_id=owner,
-            details={"purpose": purpose.value, "thresholds": checked},
+            details={"purpose": purpose.value, "thresholds": checked, "crop_matching": crop_matching},
         )
         return bank
 
@@ -142,13 +150,22 @@ class BankService:
         policy: SharingPolicy | None = None,
         enabled: bool | None = None,
         trust: dict[str, Any] | None = None,
+        crop_matching: bool | None = None,
     ) -> Bank:
+        """Turning `crop_matching` on gives crops to entries added from media from then on (older
+        entries have no pixels left to crop); turning it off stops crops matching at once."""
         bank = self._curated_bank(name, "bank.update")
         checked = check_thresholds(thresholds) if thresholds is not None else None
         current = BankTrust.from_json(bank.trust, self.settings.default_required_grades).to_json()
         settings = BankTrust.from_json({**current, **trust}).to_json() if trust is not None else None
         updated = self.store.update_bank(
-            name, description=description, thresholds=checked, policy=policy, enabled=enabled, trust=settings
+            name,
+            description=description,
+            thresholds=checked,
+            policy=policy,
+            enabled=enabled,
+            trust=settings,
+            crop_matching=crop_matching,
         )
         changes = {
             "description": description,
@@ -156,6 +173,7 @@ class BankService:
             "enabled": enabled,
             "policy": policy.to_json() if policy else None,
             "trust": settings,
+            "crop_matching": crop_matching,
         }
         self.audit.record(
             self.actor,
@@ -210,7 +228,8 @@ class BankService:
     def add_files(
         self, name: str, results: Sequence[FileResult], *, skip_duplicates: bool = False, skip_failed: bool = False
     ) -> AddReport:
-        """Add hashed files as entries. The media themselves were dropped after hashing."""
+        """Add hashed files as entries, with their views. The media themselves were dropped after
+        hashing: hash with `crops=bank.crop_matching` for the entries to get crops."""
         bank = self._bank_for(name, BankAction.CONTRIBUTE, "entries.add")
         failed = [r for r in results if not r.ok]
         if failed and not skip_failed:
@@ -225,6 +244,7 @@ class BankService:
                 signals=r.hashes.signals,
                 metadata={"width": r.hashes.width, "height": r.hashes.height, "format": r.hashes.image_format},
                 source=f"file:{r.path.name}",
+                views=tuple(v for v in r.hashes.views if bank.crop_matching or v.view not in CROP_VIEWS),
             )
             for r in results
             if r.hashes is not None

@@ -8,6 +8,11 @@ nothing when nothing matches. New entries reach the index by replaying the store
 
 On start the index is loaded from its saved file and the changes since the file's sequence are
 replayed; a missing, corrupt, stale or newer-format file is rebuilt from the store.
+
+Entries added from media also store views of their picture (`core.pdq_views`: the untrimmed
+image, and in banks with crop matching on, crops); they are signals in the
+index like any other, and a hit on one names the view. Crop views, the entry's or the query's,
+count only in banks with crop matching on, so turning it off acts at once.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from alliance.core.errors import IndexFileError, NotFound
 from alliance.core.index import HashArray, IdArray, PDQIndex, pdq_hex_to_bytes
 from alliance.core.index_file import read_index_file
 from alliance.core.mih_index import MIHPDQIndex
+from alliance.core.pdq_views import CROP_VIEWS
 from alliance.core.signals import PDQ_MIN_QUALITY, Signal, is_matchable
 from alliance.core.trust import (
     ANALYST_VISIBLE,
@@ -53,7 +59,12 @@ SAVE_AFTER_REPLAYED = 1000
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """One entry that a query signal matched. `variant` names the transform of the query that matched."""
+    """One entry that a query signal matched.
+
+    `variant` names the view of the query that matched ("original", a rotation or flip, a crop),
+    followed by "@" and the view of the entry's picture when that was not the entry's own signal
+    ("original@centre-8": the query as it is met the entry's 8% centre crop).
+    """
 
     query: Signal
     bank: str
@@ -221,8 +232,7 @@ class Matcher:
         `variants`, when given, names each signal's transform (for dihedral queries); a stored
         entry matched by several variants is reported once, at its smallest distance.
         """
-        if self.refresh_interval is not None and time.monotonic() - self._refreshed_at >= self.refresh_interval:
-            self.refresh()
+        self._refresh_if_due()
         selected = self._select_banks(banks, bank_filter)
         negative = {i: b for i, b in self._banks.items() if b.purpose is BankPurpose.NEGATIVE and b.enabled}
         if banks is not None:  # a negative bank named on purpose is searched, not used to suppress
@@ -238,11 +248,16 @@ class Matcher:
             kept = [m for m in kept if m.signal_type != "pdq"]
         matches = kept
         best: dict[tuple[int, str, str], Match] = {}
-        for m in sorted(matches, key=lambda m: m.distance):
+        # At equal distance the plainest explanation wins: the query as it is, the entry's own signal.
+        for m in sorted(matches, key=lambda m: (m.distance, "@" in m.variant, m.variant != "original")):
             # Variants are one piece of media seen eight ways: one row per entry, not per variant.
             query_key = "" if variants is not None else m.query.value
             best.setdefault((m.entry_id, m.signal_type, query_key), m)
         return sorted(best.values(), key=lambda m: (m.distance, m.bank, m.entry_id, m.signal_type)), suppressed
+
+    def _refresh_if_due(self) -> None:
+        if self.refresh_interval is not None and time.monotonic() - self._refreshed_at >= self.refresh_interval:
+            self.refresh()
 
     def _select_banks(self, names: Sequence[str] | None, bank_filter: Callable[[Bank], bool] | None) -> dict[int, Bank]:
         allowed = bank_filter or (lambda _bank: True)
@@ -274,8 +289,26 @@ class Matcher:
             bank = banks.get(owner.bank_id) if owner else None
             if owner and bank and _live(owner, bank, entry_filter) and distance <= bank.threshold("pdq"):
                 query, variant = queries[q]
+                if not bank.crop_matching and (variant in CROP_VIEWS or owner.view in CROP_VIEWS):
+                    continue
+                if owner.view is not None:
+                    variant = f"{variant}@{owner.view}"
                 matches.append(Match(query, bank.name, bank.id, owner.entry_id, "pdq", distance, variant, owner.grade))
         return matches
+
+    def crop_matching(
+        self, banks: Sequence[str] | None = None, bank_filter: Callable[[Bank], bool] | None = None
+    ) -> bool:
+        """Whether any enabled bank that a query would search (`banks`, or all that `bank_filter`
+        allows) matches crops, so that an image query is worth cropping. Unknown names are left to
+        `match` to report."""
+        self._refresh_if_due()
+        allowed = bank_filter or (lambda _bank: True)
+        names = set(banks) if banks is not None else None
+        return any(
+            b.crop_matching and b.enabled and allowed(b) and (names is None or b.name in names)
+            for b in self._banks.values()
+        )
 
     def _match_exact(self, queries: list[Signal], banks: dict[int, Bank], entry_filter: EntryFilter) -> list[Match]:
         """All exact types in one store query: an upload's md5, sha1 and sha256 cost one round trip."""
@@ -325,6 +358,11 @@ class MatchService:
             default = self.trust.default_required if self.trust else 3
             return BankTrust.from_json(bank.trust, default).match_proposed
         return stored.entry_status in ANALYST_VISIBLE
+
+    def crop_matching(self, banks: Sequence[str] | None = None) -> bool:
+        """Whether an image query by this caller (against `banks`, or all it may match) should send
+        crops of the image too: some bank it would search matches crops."""
+        return self.matcher.crop_matching(banks, bank_filter=self.may_match)
 
     def match(
         self, signals: Sequence[Signal], banks: Sequence[str] | None = None, variants: Sequence[str] | None = None
