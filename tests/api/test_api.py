@@ -286,3 +286,26 @@ def test_a_large_upload_is_never_spooled_to_disk(world: World, monkeypatch):
         "/v1/hash", headers=world.headers(Role.ANALYST), files={"file": ("n.png", out.getvalue())}
     )
     assert response.status_code == 200, response.text
+
+
+def test_a_crop_matching_bank_finds_a_cropped_upload_and_says_how(world: World):
+    from alliance.core.alterations import crop_centre
+
+    analyst = world.headers(Role.ANALYST)
+    created = world.client.post("/v1/banks", headers=analyst, json={"name": "crops", "crop_matching": True})
+    assert created.status_code == 201 and created.json()["crop_matching"] is True
+    added = world.client.post(
+        "/v1/banks/crops/entries/upload", headers=analyst, files={"file": ("p.jpg", world.photos[2].read_bytes())}
+    )
+    assert added.status_code == 201
+    cropped = crop_centre(0.10)(world.photos[2].read_bytes())
+
+    def found() -> list[tuple[str, str]]:
+        body = world.client.post("/v1/match/upload", headers=analyst, files={"file": ("x", cropped)}).json()
+        return [(m["bank"], m["variant"]) for m in body["matches"]]
+
+    [(bank, variant)] = found()
+    assert bank == "crops" and "@centre-" in variant  # the entry's centre crop met the copy
+    changed = world.client.patch("/v1/banks/crops", headers=analyst, json={"crop_matching": False})
+    assert changed.status_code == 200 and changed.json()["crop_matching"] is False
+    assert found() == []

@@ -76,6 +76,12 @@ class UploadMatchOut(BaseModel):
     matches: list[MatchOut]
 
 
+CROP_MATCHING = (
+    "Entries added from images also store about 30 crops of the picture (~1 KB each), and image queries "
+    "send crops of theirs, so that cropped copies and copies with a sticker or caption match."
+)
+
+
 class BankIn(Strict):
     name: str = Field(max_length=64)
     purpose: BankPurpose = BankPurpose.KNOWN
@@ -85,6 +91,7 @@ class BankIn(Strict):
     trust: dict[str, Any] | None = Field(
         None, description="required_grades, min_orgs, dispute_threshold, match_proposed, blind_grading."
     )
+    crop_matching: bool = Field(False, description=CROP_MATCHING)
 
 
 class BankUpdate(Strict):
@@ -93,6 +100,9 @@ class BankUpdate(Strict):
     policy: dict[str, Any] | None = None
     enabled: bool | None = None
     trust: dict[str, Any] | None = None
+    crop_matching: bool | None = Field(
+        None, description=CROP_MATCHING + " Turning it on applies to entries added from then on."
+    )
 
 
 class BankOut(BaseModel):
@@ -106,6 +116,7 @@ class BankOut(BaseModel):
     entries: int
     policy: dict[str, Any] | None = Field(None, description="Shown to those who may curate the bank.")
     trust: dict[str, Any] = Field(default_factory=dict, description="The bank's consensus and dispute rules.")
+    crop_matching: bool = Field(False, description=CROP_MATCHING)
 
     @classmethod
     def of(cls, bank: Bank, show_policy: bool) -> BankOut:
@@ -120,6 +131,7 @@ class BankOut(BaseModel):
             entries=bank.entry_count,
             policy=bank.policy.to_json() if show_policy else None,
             trust=bank.trust,
+            crop_matching=bank.crop_matching,
         )
 
 

@@ -57,7 +57,9 @@ def create_bank(node: NodeDep, principal: PrincipalDep, body: BankIn) -> BankOut
     """Create a bank owned by your organisation. By default it is shared with nobody."""
     service = node.banks_for(principal)
     policy = SharingPolicy.from_json(body.policy) if body.policy is not None else None
-    bank = service.create_bank(body.name, body.purpose, body.description, body.thresholds, policy, body.trust)
+    bank = service.create_bank(
+        body.name, body.purpose, body.description, body.thresholds, policy, body.trust, body.crop_matching
+    )
     return BankOut.of(bank, show_policy=True)
 
 
@@ -68,7 +70,7 @@ def get_bank(node: NodeDep, principal: PrincipalDep, name: str) -> BankOut:
 
 @router.patch("/banks/{name}", response_model=BankOut)
 def update_bank(node: NodeDep, principal: PrincipalDep, name: str, body: BankUpdate) -> BankOut:
-    """Change a bank's description, thresholds, sharing policy or enabled state (its curators only)."""
+    """Change a bank's description, thresholds, sharing policy, crop matching or enabled state (its curators only)."""
     service = node.banks_for(principal)
     policy = SharingPolicy.from_json(body.policy) if body.policy is not None else None
     bank = service.update_bank(
@@ -78,6 +80,7 @@ def update_bank(node: NodeDep, principal: PrincipalDep, name: str, body: BankUpd
         policy=policy,
         enabled=body.enabled,
         trust=body.trust,
+        crop_matching=body.crop_matching,
     )
     return BankOut.of(bank, show_policy=True)
 
@@ -126,11 +129,13 @@ def upload_entries(
     file: Annotated[UploadFile, File(description="An image to add; hashed in memory, never stored.")],
     skip_duplicates: bool = False,
 ) -> AddedOut:
-    """Hash an image and add it as an entry. Only its hashes are kept."""
+    """Hash an image and add it as an entry. Only its hashes are kept (with crops of the picture,
+    when the bank matches crops)."""
     service = node.banks_for(principal)
-    service.get_bank(name)  # an unknown or invisible bank answers 404 before any hashing
+    bank = service.get_bank(name)  # an unknown or invisible bank answers 404 before any hashing
     try:
-        result = FileResult(Path(file.filename or "upload"), hashes=hash_upload(request, node, file))
+        hashes = hash_upload(request, node, file, crops=bank.crop_matching)
+        result = FileResult(Path(file.filename or "upload"), hashes=hashes)
     except HashingError as exc:
         result = FileResult(Path(file.filename or "upload"), error=exc)
     return _added(service.add_files(name, [result], skip_duplicates=skip_duplicates))

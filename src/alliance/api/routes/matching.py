@@ -37,13 +37,13 @@ def _require(principal: Principal, scope: Scope) -> None:
         raise NotFound("no such resource")
 
 
-def hash_upload(request: Request, node: Node, upload: UploadFile) -> MediaHashes:
-    """Hash an upload in memory, with at most `max_concurrent_hashing` at once."""
+def hash_upload(request: Request, node: Node, upload: UploadFile, crops: bool = False) -> MediaHashes:
+    """Hash an upload in memory, with at most `max_concurrent_hashing` at once (`crops`: for a crop-matching bank)."""
     data = upload.file.read(node.settings.max_file_bytes + 1)
     slots: threading.BoundedSemaphore = request.app.state.hashing_slots
     with slots:
         try:
-            return hash_image(data, node.settings.hashing_limits)
+            return hash_image(data, node.settings.hashing_limits, crops=crops)
         finally:
             del data
 
@@ -51,14 +51,19 @@ def hash_upload(request: Request, node: Node, upload: UploadFile) -> MediaHashes
 def _hash_and_match(
     request: Request, node: Node, principal: Principal, data: bytes, banks: list[str] | None, dihedral: bool
 ) -> UploadMatchOut:
-    """Hash an upload with the views it is matched by (rotations, flips, untrimmed) and match them."""
+    """Hash an upload with the views it is matched by (rotations, flips, untrimmed; crops when a
+    bank searched matches crops) and match them."""
+    matching = node.matching_for(principal)
+    crops = matching.crop_matching(banks)
     slots: threading.BoundedSemaphore = request.app.state.hashing_slots
     with slots:
         try:
-            hashes, queries, variants = query_signals(data, node.settings.hashing_limits, dihedral=dihedral)
+            hashes, queries, variants = query_signals(
+                data, node.settings.hashing_limits, dihedral=dihedral, crops=crops
+            )
         finally:
             del data
-    matches = node.matching_for(principal).match(queries, banks, variants)
+    matches = matching.match(queries, banks, variants)
     return UploadMatchOut(signals=[SignalOut.of(s) for s in hashes.signals], matches=_match_rows(matches, queries))
 
 
@@ -136,8 +141,9 @@ async def match_upload(
 ) -> Response:
     """Hash an image in memory and match its signals. The image is not stored.
 
-    Each match names the `variant` that matched: `original`, a rotation or flip, or `untrimmed`
-    (the whole image, when a uniform border was trimmed before hashing).
+    Each match names the `variant` that matched: `original`, a rotation or flip, `untrimmed` (the
+    whole image, when a uniform border was trimmed before hashing), `normalised`, or a crop; then
+    `@` and the entry's view when that was not the entry's own hash (`original@centre-8`).
     """
     _require(principal, Scope.MATCH)
     turn = node.settings.match_dihedral if dihedral is None else dihedral
