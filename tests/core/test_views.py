@@ -1,13 +1,19 @@
 """The views of an image an entry stores and a query sends: their names, and what each one buys."""
 
 import io
+from pathlib import Path
 
+import numpy as np
+import pytest
 from PIL import Image
 
 from alliance.core import alterations
 from alliance.core.hashing import hash_image, query_signals
 from alliance.core.pdq import DIHEDRAL_NAMES
-from alliance.core.pdq_views import CROP_SETS, CROP_VIEWS, TRIMMED, UNTRIMMED
+from alliance.core.pdq_views import CROP_SETS, CROP_VIEWS, NORMALISED, TRIMMED, UNTRIMMED
+from alliance.core.signals import signal_type
+
+distance = signal_type("pdq").distance
 
 
 def png(image: Image.Image) -> bytes:
@@ -16,27 +22,44 @@ def png(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
-def test_an_image_has_crops_on_request(photos):
+def small(path: Path, side: int) -> bytes:
+    image = Image.open(path).convert("RGB")
+    image.thumbnail((side, side))
+    return png(image)
+
+
+def sky_over_ground(seed: int = 18) -> bytes:
+    """A bright sky (luma ~185-245) over a textured ground: brightened 30%, the sky burns out."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:360, 0:480]
+    clouds = 215 + 30 * np.sin(x / 29.0 + rng.uniform(0, 6)) * np.sin(y / 23.0 + rng.uniform(0, 6))
+    ground = 90 + 50 * np.sin(x / 11.0 + rng.uniform(0, 6)) * np.cos(y / 9.0) + rng.normal(0, 15, (360, 480))
+    horizon = (180 + 25 * np.sin(x[0] / 60.0 + rng.uniform(0, 6))).astype(int)
+    luma = np.where(y < horizon[None, :], clouds, ground)
+    return png(Image.fromarray(np.clip(np.dstack([luma * 0.95, luma, luma * 1.02]), 0, 255).astype(np.uint8)))
+
+
+def test_an_image_has_a_normalised_view_and_crops_on_request(photos):
     data = photos[1].read_bytes()
-    assert hash_image(data).views == ()
+    assert [v.view for v in hash_image(data).views] == [NORMALISED]
     with_crops = hash_image(data, crops=True)
-    assert [v.view for v in with_crops.views] == list(CROP_SETS["bank-crops"])
+    assert [v.view for v in with_crops.views] == [NORMALISED, *CROP_SETS["bank-crops"]]
     assert with_crops.signals == hash_image(data).signals  # views never change the file's own signals
 
 
 def test_a_bordered_image_also_keeps_the_whole_image(photos):
     bordered = alterations.letterbox(0.2)(png(Image.open(photos[1]).convert("RGB")))
     views = [v.view for v in hash_image(bordered, crops=True).views]
-    assert views == [UNTRIMMED, *CROP_SETS["bank-crops"]]
+    assert views == [UNTRIMMED, NORMALISED, *CROP_SETS["bank-crops"]]
     reference = hash_image(bordered, exact_reference=True)
-    assert [v.view for v in reference.views] == [TRIMMED]  # its own PDQ is the whole image
+    assert [v.view for v in reference.views] == [TRIMMED, NORMALISED]  # its own PDQ is the whole image
     assert reference.view(TRIMMED) == hash_image(bordered).get("pdq")
 
 
 def test_a_query_names_each_view_and_sends_crops_only_when_asked(photos):
     data = photos[1].read_bytes()
     media, signals, names = query_signals(data)
-    assert names == ["original"] * 4 + list(DIHEDRAL_NAMES[1:])
+    assert names == ["original"] * 4 + list(DIHEDRAL_NAMES[1:]) + [NORMALISED]
     assert signals[:4] == list(media.signals)
     _, cropped, crop_names = query_signals(data, crops=True)
     assert crop_names == [*names, *CROP_SETS["query-crops"], *CROP_SETS["query-sides"]]
@@ -46,6 +69,32 @@ def test_a_query_names_each_view_and_sends_crops_only_when_asked(photos):
 
 def test_view_names_fit_a_match_variant():
     """A match names the query's view and the entry's, joined by '@', in 64 characters."""
-    query = max(len(n) for n in [*DIHEDRAL_NAMES, UNTRIMMED, *CROP_VIEWS])
-    entry = max(len(n) for n in [UNTRIMMED, TRIMMED, *CROP_VIEWS])
+    query = max(len(n) for n in [*DIHEDRAL_NAMES, UNTRIMMED, NORMALISED, *CROP_VIEWS])
+    entry = max(len(n) for n in [UNTRIMMED, TRIMMED, NORMALISED, *CROP_VIEWS])
     assert query + 1 + entry <= 64 and entry <= 32
+
+
+@pytest.mark.parametrize(("name", "side"), [("gravel.jpg", 320), ("brick_wall.jpg", 480)])
+def test_the_normalised_view_meets_a_half_size_copy_of_a_small_photo(photos, name, side):
+    """Plain PDQ, ours and the reference's alike, puts these 40-50 bits apart; normalised, they meet."""
+    original = small(next(p for p in photos if p.name == name), side)
+    half = alterations.resize(0.5)(original)
+    for exact in (False, True):
+        a, b = (
+            hash_image(original, exact_reference=exact).get("pdq"),
+            hash_image(half, exact_reference=exact).get("pdq"),
+        )
+        assert a and b and distance(a.value, b.value) > 31
+    a, b = hash_image(original).view(NORMALISED), hash_image(half).view(NORMALISED)
+    assert a and b and distance(a.value, b.value) <= 31
+
+
+def test_the_normalised_view_meets_a_copy_whose_highlights_burnt_out():
+    original = sky_over_ground()
+    brighter = alterations.brightness(1.3)(original)
+    a, b = hash_image(original), hash_image(brighter)
+    own, copy = a.get("pdq"), b.get("pdq")
+    assert own and copy and distance(own.value, copy.value) > 31
+    normalised, copy_normalised = a.view(NORMALISED), b.view(NORMALISED)
+    assert normalised and copy_normalised and distance(normalised.value, copy_normalised.value) <= 31
+    assert normalised.quality is not None and normalised.quality >= 50

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from alliance.core import alterations
 from alliance.core.access import ALL_SCOPES, BankAction, Principal, Role, ShareRule, SharingPolicy
 from alliance.core.hashing import hash_image, query_signals
-from alliance.core.pdq_views import CROP_VIEWS
+from alliance.core.pdq_views import CROP_VIEWS, NORMALISED
 from alliance.formats.records import MediaRecord
 from alliance.formats.registry import FORMATS, get_format
 from alliance.services.audit import AuditLog
@@ -100,15 +100,15 @@ def test_a_bank_without_crop_matching_keeps_no_crops(banks: BankService, store):
     """Hashes made with crops (a caller's mistake) still add no crops to a bank that does not match them."""
     banks.create_bank("plain")
     banks.add_files("plain", [FileResult(Path("picture.png"), hash_image(ORIGINAL, crops=True))])
-    assert {s.view for s in store.iter_live_signals("pdq")} == {None}
+    assert {s.view for s in store.iter_live_signals("pdq")} == {None, NORMALISED}
 
 
 def test_an_entry_stores_its_crops_as_views_of_its_own_picture(banks: BankService, store):
     banks.create_bank("crops", crop_matching=True)
     entry = add_picture(banks, "crops")
     views = {s.view for s in store.iter_live_signals("pdq", [entry])}
-    assert {None, "centre-4", "top-left-20", "no-bottom-25"} <= views
-    assert len(views) >= 25 and views - {None} <= CROP_VIEWS
+    assert {None, NORMALISED, "centre-4", "top-left-20", "no-bottom-25"} <= views
+    assert len(views) >= 25 and views - {None, NORMALISED} <= CROP_VIEWS
     assert [s.type for s in store.get_entry(entry).signals] == ["pdq", "md5", "sha1", "sha256"]
 
 

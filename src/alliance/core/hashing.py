@@ -16,7 +16,7 @@ Two paths compute PDQ (docs/decisions/0002-hashing-path.md has the numbers):
   `pdqhash` binding, for evidence work that must reproduce a hash bit for bit.
 
 Besides the file's own signals, an image has *views* (`pdq_views`): the whole image when a border
-was trimmed, and on request crops. A bank entry stores them so that
+was trimmed, a normalised small copy, and on request crops. A bank entry stores them so that
 altered copies match it (`MediaHashes.views`); a query sends its own (`query_signals`).
 """
 
@@ -214,6 +214,7 @@ def _fast_hashes(
     whole_pdq = _signal(*pdq_from_reduced(reduced))
     pdq = whole_pdq if picture == whole else _region_signal(pdq_views.hash_region(reduced, picture))
     views = [] if picture == whole else [ViewSignal(pdq_views.UNTRIMMED, whole_pdq)]
+    views.append(ViewSignal(pdq_views.NORMALISED, _region_signal(pdq_views.normalised_hash(reduced, picture))))
     if crops:
         found = pdq_views.hash_crops(reduced, picture, pdq_views.CROP_SETS["bank-crops"])
         views.extend(ViewSignal(name, _region_signal(region)) for name, region in found.items())
@@ -243,7 +244,7 @@ def query_signals(
     Besides the image's own signals ("original"): with `dihedral`, the PDQ of its 7 other
     rotations and flips (each computed from the turned pixels; `pdq.DIHEDRAL_NAMES`); when a
     uniform border was trimmed, the whole image's ("untrimmed"), since lists hashed elsewhere hold
-    that one; and with `crops`, the query crops and sides
+    that one; the normalised view ("normalised"); and with `crops`, the query crops and sides
     (`CROP_SETS["query-crops"]`, `["query-sides"]`), which meet the crops a crop-matching bank
     stores.
     """

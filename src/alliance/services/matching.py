@@ -10,7 +10,7 @@ On start the index is loaded from its saved file and the changes since the file'
 replayed; a missing, corrupt, stale or newer-format file is rebuilt from the store.
 
 Entries added from media also store views of their picture (`core.pdq_views`: the untrimmed
-image, and in banks with crop matching on, crops); they are signals in the
+image, a normalised small copy, and in banks with crop matching on, crops); they are signals in the
 index like any other, and a hit on one names the view. Crop views, the entry's or the query's,
 count only in banks with crop matching on, so turning it off acts at once.
 """
