@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 from alliance.core import alterations
 from alliance.core.access import ALL_SCOPES, BankAction, Principal, Role, ShareRule, SharingPolicy
 from alliance.core.hashing import hash_image, query_signals
-from alliance.core.pdq_views import CROP_VIEWS, NORMALISED
+from alliance.core.pdq_views import CROP_VIEWS, NORMALISED, UNTRIMMED
 from alliance.formats.records import MediaRecord
 from alliance.formats.registry import FORMATS, get_format
 from alliance.services.audit import AuditLog
@@ -155,3 +155,12 @@ def test_crop_matching_changes_are_audited(banks: BankService, audit: AuditLog):
     banks.update_bank("crops", crop_matching=False)
     events = [(e.record.action, e.record.details.get("crop_matching")) for e in audit.store.events()]
     assert events == [("bank.create", True), ("bank.update", False)]
+
+
+def test_a_corner_crop_of_a_bordered_picture_meets_the_whole_images_corner(banks: BankService, service):
+    """A corner crop keeps the border on two sides only, so the copy is not trimmed like its original."""
+    framed = alterations.border(0.08)(ORIGINAL)
+    banks.create_bank("crops", crop_matching=True)
+    entry = add_picture(banks, "crops", framed)
+    found = matched_entries(service, alterations.crop_corner(0.05)(framed))
+    assert entry in found and f"@{UNTRIMMED}-top-left-" in found[entry]

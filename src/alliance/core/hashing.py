@@ -217,6 +217,8 @@ def _fast_hashes(
     views.append(ViewSignal(pdq_views.NORMALISED, _region_signal(pdq_views.normalised_hash(reduced, picture))))
     if crops:
         found = pdq_views.hash_crops(reduced, picture, pdq_views.CROP_SETS["bank-crops"])
+        if picture != whole:
+            found.update(pdq_views.hash_crops(reduced, whole, pdq_views.CROP_SETS["bank-untrimmed-corners"]))
         views.extend(ViewSignal(name, _region_signal(region)) for name, region in found.items())
     return MediaHashes(
         signals=(pdq, *exact_signals(data)),
