@@ -7,16 +7,20 @@ PDQ threshold 31, the recall of each strategy (a copy is found when any of its q
 within the threshold of any hash stored for its own photo), the false matches between different
 photos of the set, and matches against a bank of random hashes.
 
-Strategies (bank side / query side), all on the default hashing path:
+Strategies (bank side / query side), all on the default hashing path; the last two are what the
+product does (`hash_image` for an entry, `query_signals` for an image query; each photo is checked
+against them):
 
 * plain: one hash per entry / one hash per query (PDQ as the reference uses it);
 * dihedral: one / the hashes of the 8 rotations and flips of the query's pixels
   (`pdq_views.dihedral_region_hashes`);
 * trim+dihedral: uniform borders trimmed on both sides (`pdq_views.uniform_border`) / 8; when a
-  border was trimmed the whole image's hash(es) go along on both sides (`MediaHashes.pdq_untrimmed`);
-* trim+dihedral+crops: the entry stores `pdq_views.CROP_SETS["bank-crops"]` (30 hashes) / 8 + the
-  query's 5 small crops (`CROP_SETS["query-crops"]`);
-* trim+dihedral+crops+sides: as above / 8 + 5 + the query's 4 side crops (overlays cut away).
+  border was trimmed the whole image's hash goes along on both sides (the "untrimmed" view);
+* default (every bank): as trim+dihedral, plus the normalised view on both sides
+  (`pdq_views.normalised_hash`: the picture at 64x64, highlights flattened);
+* crop matching (a bank option): the entry also stores `CROP_SETS["bank-crops"]` (29 crops, and
+  when it was trimmed the whole image's corners, `["bank-untrimmed-corners"]`) / the query also
+  sends `["query-crops"]` (15) and `["query-sides"]` (4, overlays cut away).
 
 Photo sets are built by bench/datasets/build_photo_set.py into var/bench/photos-<tier> on first
 use. Writes bench/results/robustness.{json,md,png}.
@@ -46,28 +50,21 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from alliance.core.alterations import BENCH_ALTERATIONS
-from alliance.core.hashing import decode_for_pdq
+from alliance.core.hashing import decode_for_pdq, hash_image, query_signals
 from alliance.core.index import LinearPDQIndex
-from alliance.core.pdq_views import CROP_SETS, dihedral_region_hashes, hash_regions, picture_box
+from alliance.core.pdq_views import (
+    CROP_SETS,
+    dihedral_region_hashes,
+    hash_crops,
+    hash_region,
+    normalised_hash,
+    picture_box,
+)
 from datasets.photos import ROOT, photo_set
 
 THRESHOLD = 31
 RESULTS = Path(__file__).parent / "results"
-STRATEGIES = ["plain", "dihedral", "trim+dihedral", "trim+dihedral+crops", "trim+dihedral+crops+sides"]
-BANK_SIDE = {
-    "plain": "full",
-    "dihedral": "full",
-    "trim+dihedral": "trim",
-    "trim+dihedral+crops": "crops",
-    "trim+dihedral+crops+sides": "crops",
-}
-QUERY_SIDE = {
-    "plain": "full",
-    "dihedral": "dihedral",
-    "trim+dihedral": "trim-dihedral",
-    "trim+dihedral+crops": "trim-dihedral-crops",
-    "trim+dihedral+crops+sides": "trim-dihedral-crops-sides",
-}
+STRATEGIES = ["plain", "dihedral", "trim+dihedral", "default", "crop matching"]
 KNOWN_DUPLICATES = {
     # the same photo in two gcompris activities, at two sizes (looked at side by side)
     frozenset({"gcompris-categorization/brandenburgGate.webp", "gcompris-explore_monuments/brandenburgGate.webp"}),
@@ -79,10 +76,12 @@ TARGETS = {
     "JPEG q90": ("plain", 0.99),
     "JPEG q50": ("plain", 0.99),
     "JPEG q30": ("plain", 0.99),
-    "resize 50%": ("plain", 0.99),
-    "resize 25%": ("plain", 0.99),
+    # plain PDQ (ours and the reference alike) misses half-size copies of some small photos and
+    # brightened copies whose highlights burn out: judged on what every bank does by default
+    "resize 50%": ("default", 0.99),
+    "resize 25%": ("default", 0.99),
     "greyscale": ("plain", 0.99),
-    "brightness": ("plain", 0.99),
+    "brightness": ("default", 0.99),
     "contrast": ("plain", 0.99),
     "gamma": ("plain", 0.99),
     "blur": ("plain", 0.99),
@@ -94,13 +93,13 @@ TARGETS = {
     "letterbox": ("trim+dihedral", 0.95),
     "pad to square": ("trim+dihedral", 0.95),
     "border": ("trim+dihedral", 0.95),
-    "crop centre 5%": ("best", 0.90),
-    "crop centre 8%": ("best", 0.90),
-    "crop centre 10%": ("best", 0.90),
-    "crop corner 5%": ("best", 0.90),
-    "crop corner 10%": ("best", 0.90),
-    "sticker": ("best", 0.90),
-    "caption": ("best", 0.90),
+    "crop centre 5%": ("crop matching", 0.90),
+    "crop centre 8%": ("crop matching", 0.90),
+    "crop centre 10%": ("crop matching", 0.90),
+    "crop corner 5%": ("crop matching", 0.90),
+    "crop corner 10%": ("crop matching", 0.90),
+    "sticker": ("crop matching", 0.90),
+    "caption": ("crop matching", 0.90),
 }
 
 
@@ -109,26 +108,34 @@ class Views:
     """Every hash any strategy needs of one image, from one decode."""
 
     full: list[bytes]
-    trim: list[bytes]
     dihedral: list[bytes]
     trim_dihedral: list[bytes]
-    crops: list[bytes]
-    query_crops: list[bytes]
-    sides: list[bytes]
+    untrimmed: list[bytes]  # the whole image, when a border was trimmed
+    normalised: list[bytes]
+    crops: list[bytes]  # what a crop-matching bank stores
+    query_crops: list[bytes]  # what a query to a crop-matching bank sends
     trimmed: bool
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def bank(self, kind: str) -> list[bytes]:
-        return {"full": self.full, "trim": self.trim, "crops": self.crops}[kind]
-
-    def query(self, kind: str) -> list[bytes]:
+    def bank(self, strategy: str) -> list[bytes]:
+        own = self.trim_dihedral[:1] + self.untrimmed
         return {
-            "full": self.full,
+            "plain": self.full,
+            "dihedral": self.full,
+            "trim+dihedral": own,
+            "default": own + self.normalised,
+            "crop matching": own + self.normalised + self.crops,
+        }[strategy]
+
+    def query(self, strategy: str) -> list[bytes]:
+        turned = self.trim_dihedral + self.untrimmed
+        return {
+            "plain": self.full,
             "dihedral": self.dihedral,
-            "trim-dihedral": self.trim_dihedral,
-            "trim-dihedral-crops": self.trim_dihedral + self.query_crops,
-            "trim-dihedral-crops-sides": self.trim_dihedral + self.query_crops + self.sides,
-        }[kind]
+            "trim+dihedral": turned,
+            "default": turned + self.normalised,
+            "crop matching": turned + self.normalised + self.query_crops,
+        }[strategy]
 
 
 def views_of(data: bytes) -> Views:
@@ -136,35 +143,45 @@ def views_of(data: bytes) -> Views:
     reduced, _ = decode_for_pdq(data)
     marks.append(time.perf_counter())
     whole = picture_box(reduced, trim=False)
-    (full,) = hash_regions(reduced, CROP_SETS["full"], trim=False)
+    full = hash_region(reduced, whole).hash()
     marks.append(time.perf_counter())
     dihedral = dihedral_region_hashes(reduced, whole)
     marks.append(time.perf_counter())
     box = picture_box(reduced, trim=True)
     trim_dihedral = dihedral_region_hashes(reduced, box)
     marks.append(time.perf_counter())
-    crops = [r.hash() for r in hash_regions(reduced, CROP_SETS["bank-crops"], trim=True)]
+    normalised = normalised_hash(reduced, box).hash()
     marks.append(time.perf_counter())
-    query_crops = [r.hash() for r in hash_regions(reduced, CROP_SETS["query-crops"], trim=True)]
+    crops = hash_crops(reduced, box, CROP_SETS["bank-crops"])
+    if box != whole:
+        crops.update(hash_crops(reduced, whole, CROP_SETS["bank-untrimmed-corners"]))
     marks.append(time.perf_counter())
-    sides = [r.hash() for r in hash_regions(reduced, CROP_SETS["query-sides"], trim=True)]
+    query_crops = hash_crops(reduced, box, {**CROP_SETS["query-crops"], **CROP_SETS["query-sides"]})
     marks.append(time.perf_counter())
-    steps = ["decode", "hash", "dihedral", "trim+dihedral", "bank crops", "query crops", "query sides"]
+    steps = ["decode", "hash", "dihedral", "trim+dihedral", "normalised", "bank crops", "query crops"]
     trimmed = box != whole
-    # When a border was trimmed, the whole image's hashes go along: a copy whose border the trimming
-    # misses (noise on the bars, a border blended into a dark picture) still meets the untrimmed hash.
-    untrimmed = [full.hash()] if trimmed else []
     return Views(
-        full=[full.hash()],
-        trim=trim_dihedral[:1] + untrimmed,
+        full=[full],
         dihedral=dihedral,
-        trim_dihedral=trim_dihedral + (dihedral if trimmed else []),
-        crops=crops + untrimmed,
-        query_crops=query_crops,
-        sides=sides,
+        trim_dihedral=trim_dihedral,
+        untrimmed=[full] if trimmed else [],
+        normalised=[normalised],
+        crops=[r.hash() for r in crops.values()],
+        query_crops=[r.hash() for r in query_crops.values()],
         trimmed=trimmed,
         seconds={step: marks[i + 1] - marks[i] for i, step in enumerate(steps)},
     )
+
+
+def check_against_the_product(data: bytes, views: Views) -> None:
+    """The two product strategies hold exactly the hashes the product stores and queries by."""
+    for crops, strategy in ((False, "default"), (True, "crop matching")):
+        entry = hash_image(data, crops=crops)
+        stored = {s.value for s in entry.signals if s.type == "pdq"} | {v.signal.value for v in entry.views}
+        _, signals, _ = query_signals(data, crops=crops)
+        queried = {s.value for s in signals if s.type == "pdq"}
+        assert stored == {h.hex() for h in views.bank(strategy)}, f"{strategy}: the bench stores other hashes"
+        assert queried == {h.hex() for h in views.query(strategy)}, f"{strategy}: the bench queries other hashes"
 
 
 _warm = False
@@ -179,7 +196,9 @@ def photo_job(item: tuple[str, bytes]) -> tuple[str, Views, dict[str, Views]]:
         views_of(BENCH_ALTERATIONS["JPEG q90"](data))
         _warm = True
     altered = {name: views_of(alter(data)) for name, alter in BENCH_ALTERATIONS.items()}
-    return path, views_of(data), altered
+    original = views_of(data)
+    check_against_the_product(data, original)
+    return path, original, altered
 
 
 def short_name(path: Path) -> str:
@@ -213,6 +232,7 @@ def random_bank_matches(queries: np.ndarray, n: int) -> tuple[int, str, float]:
     except Exception:  # the multi-index engine is not there: the exact linear scan
         index = LinearPDQIndex.build(ids, hashes)
         engine = "LinearPDQIndex"
+    index.query(queries[:1], THRESHOLD)  # compile the engine's kernels before timing
     start = time.perf_counter()
     hits = index.query(queries, THRESHOLD)
     per_query = (time.perf_counter() - start) / max(1, len(queries))
@@ -243,10 +263,9 @@ def main() -> None:
     # recall per alteration per strategy
     banks = {}
     for strategy in STRATEGIES:
-        kind = BANK_SIDE[strategy]
         hashes, owners = [], []
         for i, views in enumerate(originals):
-            for h in views.bank(kind):
+            for h in views.bank(strategy):
                 hashes.append(h)
                 owners.append(i)
         banks[strategy] = (as_array(hashes), np.array(owners))
@@ -261,7 +280,7 @@ def main() -> None:
             stored, owners = banks[strategy]
             found = wrong_photo = 0
             for i, (_, _, altered) in enumerate(jobs):
-                d = distances(as_array(altered[alteration].query(QUERY_SIDE[strategy])), stored).min(axis=0)
+                d = distances(as_array(altered[alteration].query(strategy)), stored).min(axis=0)
                 matched = set(owners[d <= THRESHOLD].tolist())
                 found += i in matched or bool(matched & twins[i])
                 wrong_photo += bool(matched - {i} - twins[i])
@@ -274,7 +293,7 @@ def main() -> None:
         stored, owners = banks[strategy]
         pairs = []
         for j, views in enumerate(originals):
-            d = distances(as_array(views.query(QUERY_SIDE[strategy])), stored).min(axis=0)
+            d = distances(as_array(views.query(strategy)), stored).min(axis=0)
             for i in sorted(set(owners[(d <= THRESHOLD) & (owners != j)].tolist())):
                 a, b = names[min(i, j)], names[max(i, j)]
                 duplicate = frozenset({a, b}) in KNOWN_DUPLICATES
@@ -284,7 +303,7 @@ def main() -> None:
     # matches against a bank of random hashes: every hash any strategy stores or queries
     everything = set()
     for views in originals:
-        everything.update(views.crops + views.trim_dihedral + views.dihedral + views.query_crops + views.sides)
+        everything.update(views.bank("crop matching") + views.query("crop matching") + views.dihedral + views.full)
     random_hits, engine, per_query = random_bank_matches(as_array(sorted(everything)), random_n)
     print(f"{len(everything)} distinct hashes against {random_n:,} random: {random_hits} matches ({engine})")
 
@@ -320,24 +339,26 @@ def dedupe(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def strategy_costs(originals: list[Views], lookup_per_hash: float) -> dict[str, dict[str, float]]:
     """Bytes stored per entry, hashes per query, and the time to make a query's hashes and look them up."""
     mean = {k: float(np.mean([v.seconds[k] for v in originals])) for k in originals[0].seconds}
+    trim = mean["decode"] + mean["hash"] + mean["trim+dihedral"]  # the whole image's hash goes along
     hashing = {
         "plain": mean["decode"] + mean["hash"],
         "dihedral": mean["decode"] + mean["hash"] + mean["dihedral"],
-        "trim+dihedral": mean["decode"] + mean["trim+dihedral"],
-        "trim+dihedral+crops": mean["decode"] + mean["trim+dihedral"] + mean["query crops"],
-        "trim+dihedral+crops+sides": mean["decode"] + mean["trim+dihedral"] + mean["query crops"] + mean["query sides"],
+        "trim+dihedral": trim,
+        "default": trim + mean["normalised"],
+        "crop matching": trim + mean["normalised"] + mean["query crops"],
     }
+    extra_per_entry = {"default": mean["normalised"], "crop matching": mean["normalised"] + mean["bank crops"]}
     out = {}
     for strategy in STRATEGIES:
-        bank_hashes = float(np.mean([len(v.bank(BANK_SIDE[strategy])) for v in originals]))
-        query_hashes = float(np.mean([len(v.query(QUERY_SIDE[strategy])) for v in originals]))
+        bank_hashes = float(np.mean([len(v.bank(strategy)) for v in originals]))
+        query_hashes = float(np.mean([len(v.query(strategy)) for v in originals]))
         out[strategy] = {
             "hashes_per_entry": bank_hashes,
             "bytes_per_entry": 32 * bank_hashes,
             "hashes_per_query": query_hashes,
             "ms_hashing_per_query": 1000 * hashing[strategy],
             "ms_lookup_per_query": 1000 * lookup_per_hash * query_hashes,
-            "bank_crops_ms_per_entry": 1000 * mean["bank crops"] if bank_hashes > 2 else 0.0,
+            "extra_ms_per_entry": 1000 * extra_per_entry.get(strategy, 0.0),
         }
     return out
 
@@ -359,7 +380,7 @@ def markdown(report: dict[str, Any]) -> str:
         judged = ""
         if target:
             strategy, goal = target
-            value = max(row.values()) if strategy == "best" else row[strategy]
+            value = row[strategy]
             judged = f"{goal:.2f} ({strategy}) {'met' if value >= goal else 'MISSED'}"
         lines.append(f"| {alteration} | " + " | ".join(f"{row[s]:.2f}" for s in STRATEGIES) + f" | {judged} |")
     lines += [
@@ -398,7 +419,7 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {strategy} | {c['hashes_per_entry']:.2f} | {c['bytes_per_entry']:.0f} | {c['hashes_per_query']:.2f} | "
             f"{c['ms_hashing_per_query']:.2f} | {c['ms_lookup_per_query']:.2f} | "
-            f"{c['bank_crops_ms_per_entry']:.2f} |"
+            f"{c['extra_ms_per_entry']:.2f} |"
         )
     lines.append("")
     return "\n".join(lines)
