@@ -114,3 +114,10 @@ def test_crops_of_a_small_image_are_within_a_few_bits_of_the_exact_hash(photos):
         exact = hash_region(reduced, sub_box(picture, crops[name]))
         assert region.box == exact.box and abs(region.quality - exact.quality) <= 5
         assert distance(region.hash().hex(), exact.hash().hex()) <= 6, name
+
+
+def test_hashing_that_stores_nothing_leaves_out_the_views_that_cost(photos):
+    bordered = alterations.letterbox(0.2)(png(Image.open(photos[1]).convert("RGB")))
+    assert [v.view for v in hash_image(bordered, views=False).views] == [UNTRIMMED]  # free: kept
+    assert hash_image(bordered, exact_reference=True, views=False).views == ()
+    assert hash_image(bordered, views=False).signals == hash_image(bordered).signals

@@ -27,7 +27,13 @@ JobsOpt = Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Parall
 
 
 def hash_with_progress(
-    node: Node, paths: list[Path], jobs: int | None, exact_reference: bool = False, crops: bool = False
+    node: Node,
+    paths: list[Path],
+    jobs: int | None,
+    exact_reference: bool = False,
+    *,
+    views: bool = True,
+    crops: bool = False,
 ) -> list[FileResult]:
     """Hash with a progress bar on stderr when a directory was given and stderr is a terminal."""
     files = collect_files(paths)
@@ -41,6 +47,7 @@ def hash_with_progress(
                 jobs or node.settings.jobs,
                 on_done=lambda _r: progress.advance(task),
                 exact_reference=exact_reference,
+                views=views,
                 crops=crops,
             )
         )
@@ -70,7 +77,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Print the PDQ, MD5, SHA-1 and SHA-256 of images. Nothing is stored. Exit 4 if any file failed."""
         node: Node = ctx.obj
-        results = hash_with_progress(node, paths, jobs, exact_reference)
+        results = hash_with_progress(node, paths, jobs, exact_reference, views=False)  # nothing is stored
         fmt = OutputFormat.JSON if json_out else OutputFormat.CSV if csv_out else OutputFormat.TABLE
         print_rows([result_row(r) for r in results], HASH_COLUMNS, fmt)
         failed = [r for r in results if not r.ok]

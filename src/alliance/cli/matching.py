@@ -69,7 +69,7 @@ def _signals_of(node: Node, query: str, dihedral: bool, crops: bool) -> tuple[li
     path = Path(query)
     if not path.exists():
         raise InvalidSignal(f"{query!r} is neither a file nor a hash written TYPE:VALUE (for example pdq:<64 hex>)")
-    result = hash_file(path, node.settings.hashing_limits)  # reads with the size limit, reports why it fails
+    result = hash_file(path, node.settings.hashing_limits, views=False)  # reads with the size limit, says why it fails
     if result.hashes is None:
         assert result.error is not None
         raise result.error

@@ -180,41 +180,62 @@ def hash_image(
     *,
     exact_reference: bool = False,
     trim_borders: bool = TRIM_BORDERS,
+    views: bool = True,
     crops: bool = False,
 ) -> MediaHashes:
-    """All signals of one image file's bytes, and its views. `exact_reference`: the reference PDQ,
-    bit for bit, of the whole image (never trimmed; the views still come from the fast path, with
-    the trimmed picture as a view); otherwise the fast path, inside any uniform border when
-    `trim_borders`. `crops`: the views include `CROP_SETS["bank-crops"]` (for crop-matching banks)."""
+    """All signals of one image file's bytes, and the views a bank entry stores.
+
+    `exact_reference`: the reference PDQ, bit for bit, of the whole image (never trimmed; the views
+    still come from the fast path, with the trimmed picture as a view); otherwise the fast path,
+    inside any uniform border when `trim_borders`. `views=False` leaves out the views that cost
+    time (the normalised view; with `exact_reference`, all of them), for hashing that stores
+    nothing (`alliance hash`). `crops`: the views include the crops a crop-matching bank stores.
+    """
+    if exact_reference and not views and not crops:
+        image, image_format = decode_image(data, limits)
+        pdq = pdq_from_pixels(np.asarray(image))
+        return MediaHashes(
+            (pdq, *exact_signals(data)), image.width, image.height, image_format, _low_quality(pdq, limits)
+        )
     reduced, image_format = decode_for_pdq(data, limits)
-    fast = _fast_hashes(data, reduced, image_format, limits, pdq_views.picture_box(reduced, trim_borders), crops)
+    picture = pdq_views.picture_box(reduced, trim_borders)
+    fast = _fast_hashes(data, reduced, image_format, limits, picture, normalised=views or crops, crops=crops)
     if not exact_reference:
         return fast
     image, image_format = decode_image(data, limits)
     pdq = pdq_from_pixels(np.asarray(image))
     trimmed = fast.get("pdq") if fast.pdq_untrimmed is not None else None
-    views = [v for v in fast.views if v.view != pdq_views.UNTRIMMED]
+    kept = [v for v in fast.views if v.view != pdq_views.UNTRIMMED]
     if trimmed is not None:
-        views.insert(0, ViewSignal(pdq_views.TRIMMED, trimmed))
+        kept.insert(0, ViewSignal(pdq_views.TRIMMED, trimmed))
     return MediaHashes(
         signals=(pdq, *fast.signals[1:]),
         width=image.width,
         height=image.height,
         image_format=image_format,
         pdq_low_quality=_low_quality(pdq, limits),
-        views=tuple(views),
+        views=tuple(kept),
     )
 
 
 def _fast_hashes(
-    data: bytes, reduced: ReducedLuma, image_format: str, limits: HashingLimits, picture: PixelBox, crops: bool
+    data: bytes,
+    reduced: ReducedLuma,
+    image_format: str,
+    limits: HashingLimits,
+    picture: PixelBox,
+    *,
+    normalised: bool,
+    crops: bool,
 ) -> MediaHashes:
-    """The fast path's signals of the picture in `picture` (the whole image, or inside a border), and its views."""
+    """The fast path's signals of the picture in `picture` (the whole image, or inside a border),
+    and its views: the untrimmed whole (free), the normalised view and crops when asked."""
     whole = pdq_views.picture_box(reduced, trim=False)
     whole_pdq = _signal(*pdq_from_reduced(reduced))
     pdq = whole_pdq if picture == whole else _region_signal(pdq_views.hash_region(reduced, picture))
     views = [] if picture == whole else [ViewSignal(pdq_views.UNTRIMMED, whole_pdq)]
-    views.append(ViewSignal(pdq_views.NORMALISED, _region_signal(pdq_views.normalised_hash(reduced, picture))))
+    if normalised:
+        views.append(ViewSignal(pdq_views.NORMALISED, _region_signal(pdq_views.normalised_hash(reduced, picture))))
     if crops:
         found = pdq_views.hash_crops(reduced, picture, pdq_views.CROP_SETS["bank-crops"])
         if picture != whole:
@@ -252,7 +273,7 @@ def query_signals(
     """
     reduced, image_format = decode_for_pdq(data, limits)
     picture = pdq_views.picture_box(reduced, trim=TRIM_BORDERS)
-    media = _fast_hashes(data, reduced, image_format, limits, picture, crops=False)
+    media = _fast_hashes(data, reduced, image_format, limits, picture, normalised=True, crops=False)
     signals, names = list(media.signals), ["original"] * len(media.signals)
     pdq_signal = media.get("pdq")
     assert pdq_signal is not None  # the fast path always has one

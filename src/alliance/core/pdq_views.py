@@ -166,10 +166,11 @@ def normalised_hash(reduced: ReducedLuma, box: PixelBox) -> RegionHash:
     its original, whose same pixels were its brightest. Measured on bench/robustness.py's photos.
     """
     x0, y0, x1, y1 = box
-    small = Image.fromarray(np.ascontiguousarray(luma8(reduced)[y0:y1, x0:x1])).resize(
-        (NORMALISED_SIDE, NORMALISED_SIDE), Image.Resampling.BOX
-    )
-    grey = np.asarray(small, dtype=np.float32)
+    if reduced.rgb is not None:  # Pillow's luma of the region alone, not `luma8` of the whole image
+        picture = Image.fromarray(np.ascontiguousarray(reduced.rgb[y0:y1, x0:x1])).convert("L")
+    else:
+        picture = Image.fromarray(np.ascontiguousarray(reduced.luma[y0:y1, x0:x1]))
+    grey = np.asarray(picture.resize((NORMALISED_SIDE, NORMALISED_SIDE), Image.Resampling.BOX), dtype=np.float32)
     flattened = np.minimum(grey, np.float32(np.quantile(grey, NORMALISED_HIGHLIGHTS)))
     block, quality = pdq.pdq_float256_of_luma(np.ascontiguousarray(flattened, dtype=np.float32))
     return RegionHash(box, block, quality)

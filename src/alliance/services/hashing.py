@@ -50,10 +50,16 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def hash_file(
-    path: Path, limits: HashingLimits = HashingLimits(), *, exact_reference: bool = False, crops: bool = False
+    path: Path,
+    limits: HashingLimits = HashingLimits(),
+    *,
+    exact_reference: bool = False,
+    views: bool = True,
+    crops: bool = False,
 ) -> FileResult:
     """Hash one file; `exact_reference` computes PDQ with the reference implementation, bit for bit;
-    `crops` adds the crop views a crop-matching bank stores."""
+    `views=False` leaves out what only a bank entry needs; `crops` adds what a crop-matching bank
+    stores (`core.hashing.hash_image`)."""
     try:
         size = path.stat().st_size
         if size > limits.max_bytes:  # refuse before reading a huge file into memory
@@ -72,7 +78,8 @@ def hash_file(
     except OSError as exc:
         return FileResult(path, error=HashingError("unreadable", f"cannot read the file: {exc.strerror}"))
     try:
-        return FileResult(path, hashes=hash_image(data, limits, exact_reference=exact_reference, crops=crops))
+        hashes = hash_image(data, limits, exact_reference=exact_reference, views=views, crops=crops)
+        return FileResult(path, hashes=hashes)
     except HashingError as exc:
         return FileResult(path, error=exc)
     finally:
@@ -86,17 +93,18 @@ def hash_files(
     on_done: Callable[[FileResult], None] | None = None,
     *,
     exact_reference: bool = False,
+    views: bool = True,
     crops: bool = False,
 ) -> Iterator[FileResult]:
     """Hash `paths` in order, over `jobs` processes; `on_done` is called as each file finishes."""
     if jobs <= 1 or len(paths) < 2:
         for path in paths:
-            result = hash_file(path, limits, exact_reference=exact_reference, crops=crops)
+            result = hash_file(path, limits, exact_reference=exact_reference, views=views, crops=crops)
             if on_done:
                 on_done(result)
             yield result
         return
-    work = functools.partial(hash_file, limits=limits, exact_reference=exact_reference, crops=crops)
+    work = functools.partial(hash_file, limits=limits, exact_reference=exact_reference, views=views, crops=crops)
     workers = min(jobs, len(paths))
     # Small chunks keep every core busy to the end; large ones cut the pickling per file.
     chunksize = max(1, min(16, len(paths) // (workers * 8)))
