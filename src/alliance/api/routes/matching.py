@@ -37,13 +37,16 @@ def _require(principal: Principal, scope: Scope) -> None:
         raise NotFound("no such resource")
 
 
-def hash_upload(request: Request, node: Node, upload: UploadFile, crops: bool = False) -> MediaHashes:
-    """Hash an upload in memory, with at most `max_concurrent_hashing` at once (`crops`: for a crop-matching bank)."""
+def hash_upload(
+    request: Request, node: Node, upload: UploadFile, *, views: bool = True, crops: bool = False
+) -> MediaHashes:
+    """Hash an upload in memory, with at most `max_concurrent_hashing` at once. `views`: the other
+    views a bank entry keeps (not needed to answer /v1/hash); `crops`: for a crop-matching bank."""
     data = upload.file.read(node.settings.max_file_bytes + 1)
     slots: threading.BoundedSemaphore = request.app.state.hashing_slots
     with slots:
         try:
-            return hash_image(data, node.settings.hashing_limits, crops=crops)
+            return hash_image(data, node.settings.hashing_limits, views=views, crops=crops)
         finally:
             del data
 
@@ -88,7 +91,7 @@ def _match_rows(matches: list[Match], queries: list[Signal]) -> list[MatchOut]:
 def hash_media(request: Request, node: NodeDep, principal: PrincipalDep, file: Upload) -> HashOut:
     """The signals of an image. Nothing is stored."""
     _require(principal, Scope.HASH)
-    hashes = hash_upload(request, node, file)
+    hashes = hash_upload(request, node, file, views=False)
     return HashOut(
         signals=[SignalOut.of(s) for s in hashes.signals],
         width=hashes.width,
