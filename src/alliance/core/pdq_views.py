@@ -229,13 +229,22 @@ def _dihedral(a: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
 
 
 def _flat_band(lines: npt.NDArray[np.uint8]) -> tuple[int, int]:
-    """How many of `lines` (outermost first) are one flat colour, the outermost line's; and that colour."""
+    """How many of `lines` (outermost first) are one flat colour, the outermost line's; and that colour.
+
+    Reads outward in growing blocks and stops at the first line that is not flat: most pictures
+    have no border, and checking 45% of them from every side took a seventh of an upload's hashing."""
     if len(lines) == 0:
         return 0, 0
     colour = int(np.median(lines[0]))
-    off = np.abs(lines.astype(np.int16) - colour) > BORDER_TOLERANCE
-    flat = off.mean(axis=1) <= BORDER_OUTLIERS
-    return (len(flat) if flat.all() else int(np.argmin(flat))), colour
+    depth, step = 0, 4
+    while depth < len(lines):
+        block = lines[depth : depth + step]
+        off = np.abs(block.astype(np.int16) - colour) > BORDER_TOLERANCE
+        flat = off.mean(axis=1) <= BORDER_OUTLIERS
+        if not flat.all():
+            return depth + int(np.argmin(flat)), colour
+        depth, step = depth + len(block), step * 4
+    return len(lines), colour
 
 
 def _paired(a: tuple[int, int], b: tuple[int, int], size: int) -> tuple[int, int]:
