@@ -109,14 +109,9 @@ class PDQBlock:
     width: int
     height: int
     image_format: str
-    untrimmed: tuple[npt.NDArray[np.float32], int] | None = None
-    """The whole image's block and quality, when `block` is of the picture inside a uniform border."""
 
     def signal(self) -> Signal:
         return _signal(self.block, self.quality)
-
-    def untrimmed_signal(self) -> Signal | None:
-        return _signal(*self.untrimmed) if self.untrimmed is not None else None
 
     def dihedral(self) -> list[Signal]:
         """The hashes of the image rotated 0/90/180/270 and flipped (`pdq.DIHEDRAL_NAMES` order)."""
@@ -167,11 +162,12 @@ def pdq_block(data: bytes, limits: HashingLimits = HashingLimits(), *, trim_bord
     picture inside any uniform border (letterbox bars, padding, a frame)."""
     reduced, image_format = decode_for_pdq(data, limits)
     found = pdq_views.uniform_border(reduced) if trim_borders else None
-    whole = pdq_from_reduced(reduced)
     if found is None:
-        return PDQBlock(*whole, reduced.full_width, reduced.full_height, image_format)
-    region = pdq_views.hash_region(reduced, found)
-    return PDQBlock(region.block, region.quality, reduced.full_width, reduced.full_height, image_format, whole)
+        block, quality = pdq_from_reduced(reduced)
+    else:
+        region = pdq_views.hash_region(reduced, found)
+        block, quality = region.block, region.quality
+    return PDQBlock(block, quality, reduced.full_width, reduced.full_height, image_format)
 
 
 def hash_image(

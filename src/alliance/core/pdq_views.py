@@ -20,7 +20,6 @@ bench/robustness.py measures what each view buys and costs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +45,6 @@ BORDER_MIN_FRACTION = 0.02
 a line or two of dark edge, common in scans and frame grabs, is left alone."""
 BORDER_MAX_FRACTION = 0.45
 """No side is trimmed by more than this, and the picture left must keep 20% of each dimension."""
-
-FULL: Box = (0.0, 0.0, 1.0, 1.0)
 
 
 def centre(fraction: float) -> Box:
@@ -297,12 +294,6 @@ def picture_box(reduced: ReducedLuma, trim: bool) -> PixelBox:
     width, height = picture_size(reduced)
     found = uniform_border(reduced) if trim else None
     return found if found is not None else (0, 0, width, height)
-
-
-def hash_regions(reduced: ReducedLuma, boxes: Iterable[Box], trim: bool = True) -> list[RegionHash]:
-    """The hash of each fractional box of the picture (inside its uniform border when `trim`)."""
-    outer = picture_box(reduced, trim)
-    return [hash_region(reduced, sub_box(outer, box)) for box in boxes]
 
 
 def hash_crops(reduced: ReducedLuma, picture: PixelBox, crops: dict[str, Box]) -> dict[str, RegionHash]:
