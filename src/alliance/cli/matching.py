@@ -12,7 +12,7 @@ from alliance.cli.output import OutputFormat, print_rows
 from alliance.core.errors import InvalidSignal
 from alliance.core.hashing import query_signals
 from alliance.core.signals import Signal, parse_signal
-from alliance.services.hashing import hash_file
+from alliance.services.hashing import read_media
 
 MATCH_COLUMNS = ["query", "bank", "entry", "type", "distance", "variant"]
 
@@ -69,13 +69,8 @@ def _signals_of(node: Node, query: str, dihedral: bool, crops: bool) -> tuple[li
     path = Path(query)
     if not path.exists():
         raise InvalidSignal(f"{query!r} is neither a file nor a hash written TYPE:VALUE (for example pdq:<64 hex>)")
-    result = hash_file(path, node.settings.hashing_limits, views=False)  # reads with the size limit, says why it fails
-    if result.hashes is None:
-        assert result.error is not None
-        raise result.error
-    if result.hashes.pdq_low_quality:
+    limits = node.settings.hashing_limits
+    media, signals, variants = query_signals(read_media(path, limits), limits, dihedral=dihedral, crops=crops)
+    if media.pdq_low_quality:
         err.print(f"{path}: PDQ quality is low; only exact hashes are matched", markup=False)
-    _, signals, variants = query_signals(
-        path.read_bytes(), node.settings.hashing_limits, dihedral=dihedral, crops=crops
-    )
     return signals, variants

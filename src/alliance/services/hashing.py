@@ -49,6 +49,26 @@ def collect_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+def read_media(path: Path, limits: HashingLimits = HashingLimits()) -> bytes:
+    """A media file's bytes, or a `HashingError` saying why not (refused above the size limit
+    before anything is read)."""
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:  # refuse before reading a huge file into memory
+            raise HashingError(
+                "too_large", f"the file is {size:,} bytes, above the limit of {limits.max_bytes:,} bytes"
+            )
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise HashingError("not_found", "no such file") from None
+    except PermissionError:
+        raise HashingError("unreadable", "permission denied") from None
+    except IsADirectoryError:
+        raise HashingError("unreadable", "is a directory") from None
+    except OSError as exc:
+        raise HashingError("unreadable", f"cannot read the file: {exc.strerror}") from None
+
+
 def hash_file(
     path: Path,
     limits: HashingLimits = HashingLimits(),
@@ -61,22 +81,9 @@ def hash_file(
     `views=False` leaves out what only a bank entry needs; `crops` adds what a crop-matching bank
     stores (`core.hashing.hash_image`)."""
     try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:  # refuse before reading a huge file into memory
-            raise HashingError(
-                "too_large", f"the file is {size:,} bytes, above the limit of {limits.max_bytes:,} bytes"
-            )
-        data = path.read_bytes()
+        data = read_media(path, limits)
     except HashingError as exc:
         return FileResult(path, error=exc)
-    except FileNotFoundError:
-        return FileResult(path, error=HashingError("not_found", "no such file"))
-    except PermissionError:
-        return FileResult(path, error=HashingError("unreadable", "permission denied"))
-    except IsADirectoryError:
-        return FileResult(path, error=HashingError("unreadable", "is a directory"))
-    except OSError as exc:
-        return FileResult(path, error=HashingError("unreadable", f"cannot read the file: {exc.strerror}"))
     try:
         hashes = hash_image(data, limits, exact_reference=exact_reference, views=views, crops=crops)
         return FileResult(path, hashes=hashes)
