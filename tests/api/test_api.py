@@ -33,6 +33,30 @@ def test_upload_match_finds_the_photo_and_stores_no_media(world: World):
     assert event.record.details["match_count"] == 4
 
 
+def without_ids(matches: list[dict]) -> list[dict]:
+    return [{k: v for k, v in m.items() if k != "match_id"} for m in matches]
+
+
+def test_an_image_may_be_the_whole_body_of_each_upload_route(world: World):
+    """Platforms send the bytes as they are: no form to build or parse; the content type is not trusted."""
+    photo = world.photos[0].read_bytes()
+    for content_type in ("application/octet-stream", "image/png", "text/plain"):  # the bytes are a JPEG
+        h = {**world.headers(Role.PLATFORM), "Content-Type": content_type}
+        as_body = world.client.post("/v1/match/upload", headers=h, content=photo).json()
+        form = world.client.post("/v1/match/upload", headers=world.headers(Role.PLATFORM), files={"file": ("x", photo)})
+        as_form = form.json()
+        assert as_body["signals"] == as_form["signals"]
+        assert without_ids(as_body["matches"]) == without_ids(as_form["matches"])
+        assert {m["entry"] for m in as_body["matches"]} == {world.entry_id}
+    hashed = world.client.post("/v1/hash", headers=world.headers(Role.PLATFORM), content=world.photos[1].read_bytes())
+    assert hashed.status_code == 200 and hashed.json()["format"] == "JPEG"
+    analyst = world.headers(Role.ANALYST)
+    added = world.client.post(
+        f"/v1/banks/{world.bank}/entries/upload", headers=analyst, content=world.photos[1].read_bytes()
+    )
+    assert added.status_code == 201 and len(added.json()["added"]) == 1
+
+
 def test_batch_match_reports_query_positions(world: World):
     pdq = world.node.store.get_entry(world.entry_id).signals[0].value
     signals = [{"type": "pdq", "value": PDQ}, {"type": "pdq", "value": pdq}]
@@ -159,6 +183,29 @@ def test_session_login_needs_csrf_for_changes(world: World):
             "hashing_error",
         ),
         ("POST", "/v1/hash", {"files": {"file": ("a.jpg", b"")}}, 422, "hashing_error"),
+        ("POST", "/v1/hash", {"content": b"", "headers": {"Content-Type": "image/jpeg"}}, 422, "hashing_error"),
+        (
+            "POST",
+            "/v1/match/upload",
+            {"content": b"GIF89a broken", "headers": {"Content-Type": "application/octet-stream"}},
+            422,
+            "hashing_error",
+        ),
+        ("POST", "/v1/hash", {"files": {"photo": ("a.jpg", b"x")}}, 422, "invalid_request"),  # no `file` field
+        (
+            "POST",
+            "/v1/match/upload",
+            {"data": {"file": "text, not a file"}, "files": {"other": ("a", b"")}},
+            422,
+            "invalid_request",
+        ),
+        (
+            "POST",
+            "/v1/banks/own-bank/entries/upload",
+            {"files": [("file", ("a.jpg", b"1")), ("file", ("b.jpg", b"2"))]},  # one image per request
+            422,
+            "invalid_request",
+        ),
         ("GET", "/v1/banks/own-bank/entries", {"params": {"limit": 100000}}, 422, "invalid_request"),
         ("GET", "/v1/entries/not-a-number", {}, 422, "invalid_request"),
         (
@@ -197,6 +244,8 @@ def test_oversized_bodies_are_refused_with_413(engine, settings_for, photos):
     assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
     upload = world.client.post("/v1/hash", headers=h, files={"file": ("x.jpg", photos[4].read_bytes())})  # 104 kB
     assert upload.status_code == 413
+    bare = world.client.post("/v1/match/upload", headers=h, content=photos[4].read_bytes())
+    assert bare.status_code == 413 and bare.json()["error"]["code"] == "payload_too_large"
     assert last_event(world).record.outcome == "too_large"
 
 

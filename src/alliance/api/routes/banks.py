@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Request, UploadFile
+import anyio
+from fastapi import APIRouter, Query, Request
 
+from alliance.api import uploads
 from alliance.api.deps import NodeDep, PrincipalDep
 from alliance.api.routes.matching import hash_upload
 from alliance.api.schemas import (
@@ -120,25 +122,27 @@ def add_entries(node: NodeDep, principal: PrincipalDep, name: str, body: Entries
     return _added(report)
 
 
-@router.post("/banks/{name}/entries/upload", response_model=AddedOut, status_code=201)
-def upload_entries(
-    request: Request,
-    node: NodeDep,
-    principal: PrincipalDep,
-    name: str,
-    file: Annotated[UploadFile, File(description="An image to add; hashed in memory, never stored.")],
-    skip_duplicates: bool = False,
+@router.post(
+    "/banks/{name}/entries/upload", response_model=AddedOut, status_code=201, openapi_extra=uploads.REQUEST_BODY
+)
+async def upload_entries(
+    request: Request, node: NodeDep, principal: PrincipalDep, name: str, skip_duplicates: bool = False
 ) -> AddedOut:
     """Hash an image and add it as an entry. Only its hashes are kept (with crops of the picture,
     when the bank matches crops)."""
     service = node.banks_for(principal)
-    bank = service.get_bank(name)  # an unknown or invisible bank answers 404 before any hashing
-    try:
-        hashes = hash_upload(request, node, file, crops=bank.crop_matching)
-        result = FileResult(Path(file.filename or "upload"), hashes=hashes)
-    except HashingError as exc:
-        result = FileResult(Path(file.filename or "upload"), error=exc)
-    return _added(service.add_files(name, [result], skip_duplicates=skip_duplicates))
+    bank = await anyio.to_thread.run_sync(service.get_bank, name)  # unknown or invisible: 404 before reading
+    data, filename = await uploads.upload_bytes(request)
+
+    def add() -> AddReport:
+        try:
+            hashes = hash_upload(request, node, data, crops=bank.crop_matching)
+            result = FileResult(Path(filename), hashes=hashes)
+        except HashingError as exc:
+            result = FileResult(Path(filename), error=exc)
+        return service.add_files(name, [result], skip_duplicates=skip_duplicates)
+
+    return _added(await anyio.to_thread.run_sync(add, limiter=request.app.state.hashing_limiter))
 
 
 @router.get("/entries/{entry_id}", response_model=EntryOut)

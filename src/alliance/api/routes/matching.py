@@ -10,10 +10,11 @@ import threading
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from alliance.api import uploads
 from alliance.api.deps import NodeDep, PrincipalDep, authenticate
 from alliance.api.schemas import HashOut, MatchesOut, MatchIn, MatchOut, SignalOut, UploadMatchOut
 from alliance.core.access import Principal, Scope
@@ -28,7 +29,6 @@ router = APIRouter(prefix="/v1", tags=["matching"])
 MATCH_IN_SCHEMA = MatchIn.model_json_schema(ref_template="#/components/schemas/{model}")
 MATCH_IN_SCHEMA.pop("$defs", None)  # SignalIn is in the components already (bank entries use it)
 
-Upload = Annotated[UploadFile, File(description="An image: JPEG, PNG, GIF, WebP, BMP or TIFF.")]
 BanksQuery = Annotated[list[str] | None, Query(description="Only these banks (repeatable).")]
 
 
@@ -37,12 +37,9 @@ def _require(principal: Principal, scope: Scope) -> None:
         raise NotFound("no such resource")
 
 
-def hash_upload(
-    request: Request, node: Node, upload: UploadFile, *, views: bool = True, crops: bool = False
-) -> MediaHashes:
-    """Hash an upload in memory, with at most `max_concurrent_hashing` at once. `views`: the other
+def hash_upload(request: Request, node: Node, data: bytes, *, views: bool = True, crops: bool = False) -> MediaHashes:
+    """Hash uploaded bytes in memory, with at most `hashing_slots` at once. `views`: the other
     views a bank entry keeps (not needed to answer /v1/hash); `crops`: for a crop-matching bank."""
-    data = upload.file.read(node.settings.max_file_bytes + 1)
     slots: threading.BoundedSemaphore = request.app.state.hashing_slots
     with slots:
         try:
@@ -87,11 +84,14 @@ def _match_rows(matches: list[Match], queries: list[Signal]) -> list[MatchOut]:
     ]
 
 
-@router.post("/hash", response_model=HashOut)
-def hash_media(request: Request, node: NodeDep, principal: PrincipalDep, file: Upload) -> HashOut:
+@router.post("/hash", response_model=HashOut, openapi_extra=uploads.REQUEST_BODY)
+async def hash_media(request: Request, node: NodeDep, principal: PrincipalDep) -> HashOut:
     """The signals of an image. Nothing is stored."""
     _require(principal, Scope.HASH)
-    hashes = hash_upload(request, node, file, views=False)
+    data, _ = await uploads.upload_bytes(request)
+    work = functools.partial(hash_upload, request, node, data, views=False)
+    del data
+    hashes = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
     return HashOut(
         signals=[SignalOut.of(s) for s in hashes.signals],
         width=hashes.width,
@@ -131,12 +131,11 @@ async def match_signals(request: Request) -> Response:
     return Response(payload, media_type="application/json")
 
 
-@router.post("/match/upload", response_model=UploadMatchOut)
+@router.post("/match/upload", response_model=UploadMatchOut, openapi_extra=uploads.REQUEST_BODY)
 async def match_upload(
     request: Request,
     node: NodeDep,
     principal: PrincipalDep,
-    file: Upload,
     bank: BanksQuery = None,
     dihedral: Annotated[
         bool | None, Query(description="Also match the image rotated and flipped (default: the node's setting).")
@@ -150,7 +149,7 @@ async def match_upload(
     """
     _require(principal, Scope.MATCH)
     turn = node.settings.match_dihedral if dihedral is None else dihedral
-    data = await file.read(node.settings.max_file_bytes + 1)
+    data, _ = await uploads.upload_bytes(request)
     # Waiting uploads queue on the limiter in the event loop, not as threads blocked on a lock;
     # hashing and matching then share one thread hop.
     work = functools.partial(_hash_and_match, request, node, principal, data, bank, turn)
