@@ -2,11 +2,12 @@
 
     python bench/api.py [--hashes 1000000] [--workers 2] [--seconds 20] [--quick]
 
-Starts a node on SQLite holding N random PDQ hashes, serves it with `alliance serve`, and loads it
-from `wrk` (Debian package) on loopback: 64 connections posting one signal each (one in ten a
-known hash, so the match and audit paths both run), then uploads of a 1024x768 JPEG. The upload
-rate is compared with hashing the same JPEG in-process on all cores in the same run. Results go
-to bench/results/api.json and api.md.
+Starts a node on SQLite holding N entries of random hashes (PDQ and file digests) in a bank that a
+platform may match, serves it with `alliance serve`, and loads it from `wrk` (Debian package) on
+loopback: 64 connections posting one signal each (one in ten a known hash, so the match and audit
+paths both run), then uploads of a 1024x768 JPEG, as the body. The upload rate is compared with
+hashing the same JPEG in-process on all cores in the same run. Results go to
+bench/results/api.json and api.md.
 
 For context (not measured here): an HMA adopter reports 450-500 requests/s for hashing plus
 matching on 10 pods.
@@ -38,8 +39,9 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from alliance.core.access import SYSTEM, Role  # noqa: E402
+from alliance.core.access import SYSTEM, Role, SharingPolicy  # noqa: E402
 from alliance.core.hashing import hash_image  # noqa: E402
+from alliance.core.signals import Signal  # noqa: E402
 from alliance.node import Node  # noqa: E402
 from alliance.settings import Settings  # noqa: E402
 from alliance.store.models import EntryRow, SignalRow  # noqa: E402
@@ -49,11 +51,13 @@ PHOTO = ROOT / "src" / "alliance" / "demo" / "photos" / "coffee_cup.jpg"
 
 
 def seed(home: Path, hashes: int, rng: np.random.Generator) -> tuple[str, list[str]]:
-    """A node with one bank of `hashes` random PDQ hashes; returns a platform key and some known hashes."""
+    """A node with one bank of `hashes` entries (random PDQ, md5, sha1 and sha256 hashes), shared for matching with the platforms of
+    one country; returns a key of a platform there and some of the bank's hashes."""
     node = Node(Settings(home=home))
     org = node.accounts.create_organisation(SYSTEM, "Bench Platform", "GB")
-    token = node.accounts.create_key(SYSTEM, org.id, "bench", frozenset({Role.ANALYST})).token
-    bank = node.banks_for(SYSTEM).create_bank("bench", description="random hashes")
+    token = node.accounts.create_key(SYSTEM, org.id, "bench", frozenset({Role.PLATFORM})).token
+    shared = SharingPolicy.from_json({"match": {"countries": ["GB"], "roles": ["platform"]}})
+    bank = node.banks_for(SYSTEM).create_bank("bench", description="random hashes", policy=shared)
     values = [bytes(row).hex() for row in rng.integers(0, 256, (hashes, 32), dtype=np.uint8)]
     started = time.perf_counter()
     with node.engine.begin() as connection:  # bulk rows: the ORM path would take minutes for 1e6
@@ -78,7 +82,17 @@ def seed(home: Path, hashes: int, rng: np.random.Generator) -> tuple[str, list[s
                 insert(SignalRow),
                 [{"entry_id": first + i, "type": "pdq", "value": v, "quality": 100} for i, v in enumerate(chunk)],
             )
+            # and the file digests a real entry has (what the exact lookups of every upload search)
+            for kind, digits in (("md5", 32), ("sha1", 40), ("sha256", 64)):
+                digests = rng.integers(0, 256, (len(chunk), digits // 2), dtype=np.uint8)
+                connection.execute(
+                    insert(SignalRow),
+                    [{"entry_id": first + i, "type": kind, "value": bytes(d).hex()} for i, d in enumerate(digests)],
+                )
     print(f"seeded {hashes:,} hashes in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    platform = node.accounts.authenticate_key(token)
+    if not node.matching_for(platform).match([Signal("pdq", values[0])]):
+        raise SystemExit("the bench key does not match the bench bank: the run would measure nothing")
     node.close()
     return token, values[:1000]
 

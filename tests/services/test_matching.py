@@ -156,3 +156,32 @@ def test_dihedral_variants_collapse_to_one_row_per_entry(matcher: Matcher, loade
     near = flip_pdq(pdq, 3)
     matches = matcher.match([near, pdq], variants=["rotate90", "original"])
     assert [(m.entry_id, m.distance, m.variant) for m in matches] == [(loaded[photos[0].name], 0, "original")]
+
+
+def test_exact_queries_go_to_the_store_only_when_it_may_hold_them(matcher: Matcher, loaded, photos, monkeypatch):
+    """An upload's digests that no bank holds cost no round trip; held ones, and 64-bit prefix twins
+    of held ones, are decided by the store."""
+    lookups: list[list[tuple[str, str]]] = []
+    original = matcher.store.find_signals_of
+    monkeypatch.setattr(matcher.store, "find_signals_of", lambda keys: lookups.append(list(keys)) or original(keys))
+    md5 = next(s for s in signals_of(photos[0]) if s.type == "md5")
+    assert matcher.match([Signal("md5", "f" * 32), Signal("sha1", "e" * 40)]) == []
+    assert lookups == []
+    assert [m.entry_id for m in matcher.match([md5])] == [loaded[photos[0].name]]
+    twin = Signal("md5", md5.value[:16] + format(int(md5.value[16:], 16) ^ 1, "016x"))
+    assert matcher.match([twin]) == []
+    assert lookups == [[("md5", md5.value)], [("md5", twin.value)]]
+
+
+def test_exact_signals_added_after_a_load_from_file_match(banks: BankService, store, photos, tmp_path):
+    path = tmp_path / "pdq.idx"
+    banks.create_bank("photos")
+    banks.add_files("photos", list(hash_files(photos[:1])))
+    Matcher(store, path)  # saved
+    banks.add_files("photos", list(hash_files(photos[1:2])))
+    loaded = Matcher(store, path)
+    assert loaded.loaded_from == "file"
+    banks.add_files("photos", list(hash_files(photos[2:3])))  # after the load: reaches it by the change log
+    for photo in photos[:3]:
+        sha256 = [s for s in signals_of(photo) if s.type == "sha256"]
+        assert [m.signal_type for m in loaded.match(sha256)] == ["sha256"], photo.name

@@ -1,7 +1,8 @@
 """Matching: which bank entries does a piece of media, or a hash, correspond to?
 
 Perceptual signals (PDQ) go through one in-memory index across all banks, keyed by the store's
-signal ids; exact signals (md5, sha1, sha256) are looked up in the store. The index only answers
+signal ids; exact signals (md5, sha1, sha256) are looked up in the store, when an in-memory
+filter of their 64-bit prefixes (`core.exact_filter`) says it may hold them. The index only answers
 "which stored hashes are near"; everything that can change in an instant (an entry retired, a
 bank disabled) is read from the store for the hits alone, so it takes effect at once and costs
 nothing when nothing matches. New entries reach the index by replaying the store's change log.
@@ -32,6 +33,7 @@ import numpy as np
 from alliance.core.access import BankAction, Principal, Role, may_act_on_bank
 from alliance.core.banks import Bank, BankPurpose, EntryStatus, StoredSignal
 from alliance.core.errors import IndexFileError, NotFound
+from alliance.core.exact_filter import ExactFilter
 from alliance.core.index import HashArray, IdArray, PDQIndex, pdq_hex_to_bytes
 from alliance.core.index_file import read_index_file
 from alliance.core.mih_index import MIHPDQIndex
@@ -117,6 +119,7 @@ class Matcher:
         self.sequence = 0
         self.loaded_from = "store"
         self._index: PDQIndex = engine()
+        self._exact = ExactFilter()
         self._banks: dict[int, Bank] = {}
         self._open()
 
@@ -129,6 +132,7 @@ class Matcher:
                 if sequence > self.store.current_sequence():
                     raise IndexFileError(f"{self.index_path} is ahead of the store (restored from a backup?)")
                 self._index, self.sequence, self.loaded_from = index, sequence, "file"
+                self._exact = ExactFilter.of(self.store.iter_exact_values())  # changes replayed next add theirs
                 self._banks = self.store.banks_by_id()
                 if self.refresh() >= SAVE_AFTER_REPLAYED:
                     self.save()
@@ -139,10 +143,11 @@ class Matcher:
         self.save()
 
     def rebuild(self) -> None:
-        """Build the PDQ index from the store's live signals."""
+        """Build the PDQ index and the exact filter from the store's signals."""
         sequence = self.store.current_sequence()
         stored = [s for s in self.store.iter_live_signals("pdq") if is_matchable(s.signal, self.min_quality)]
         self._index = self.engine.build(*_arrays(stored))
+        self._exact = ExactFilter.of(self.store.iter_exact_values())
         self._banks = self.store.banks_by_id()
         self.sequence, self.loaded_from = sequence, "store"
 
@@ -163,6 +168,7 @@ class Matcher:
             live = [s for s in self.store.iter_live_signals("pdq", touched) if is_matchable(s.signal, self.min_quality)]
             if live:
                 self._index.add(*_arrays(live))
+            self._exact.add(self.store.iter_exact_values(touched))
         if any(c.entry_id is None for c in changes):
             self._banks = self.store.banks_by_id()
         self.sequence = changes[-1].seq
@@ -311,7 +317,9 @@ class Matcher:
         )
 
     def _match_exact(self, queries: list[Signal], banks: dict[int, Bank], entry_filter: EntryFilter) -> list[Match]:
-        """All exact types in one store query: an upload's md5, sha1 and sha256 cost one round trip."""
+        """All exact types in one store query: an upload's md5, sha1 and sha256 cost one round trip,
+        and none when the exact filter says the store holds none of them (nearly every upload)."""
+        queries = [q for q in queries if self._exact.might_hold(q.value)]
         if not queries or not banks:
             return []
         by_key = {(q.type, q.value): q for q in queries}

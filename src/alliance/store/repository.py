@@ -27,7 +27,7 @@ from alliance.core.banks import (
     StoredSignal,
 )
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
-from alliance.core.signals import Signal, signal_type
+from alliance.core.signals import Signal, signal_type, signal_type_names
 from alliance.core.trust import check_transition
 from alliance.store.db import is_row_id, session_factory
 from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
@@ -365,6 +365,18 @@ class Store:
                 query = select(SignalRow.id).where(SignalRow.type == signal_type, SignalRow.entry_id.in_(chunk))
                 ids.extend(session.scalars(query))
         return ids
+
+    def iter_exact_values(self, entry_ids: Sequence[int] | None = None) -> Iterator[str]:
+        """The values of every stored exact signal (md5, sha1, ...; retired entries' too), or of
+        those on `entry_ids`: what `core.exact_filter` is built from."""
+        exact = sorted(n for n in signal_type_names() if not signal_type(n).perceptual)
+        query = select(SignalRow.value).where(SignalRow.type.in_(exact))
+        with self._sessions() as session:
+            if entry_ids is None:
+                yield from session.scalars(query.execution_options(yield_per=50_000))
+                return
+            for chunk in _chunks(sorted(set(entry_ids)), _LOOKUP_CHUNK):
+                yield from session.scalars(query.where(SignalRow.entry_id.in_(chunk)))
 
     def current_sequence(self) -> int:
         with self._sessions() as session:
