@@ -121,3 +121,25 @@ def test_hashing_that_stores_nothing_leaves_out_the_views_that_cost(photos):
     assert [v.view for v in hash_image(bordered, views=False).views] == [UNTRIMMED]  # free: kept
     assert hash_image(bordered, exact_reference=True, views=False).views == ()
     assert hash_image(bordered, views=False).signals == hash_image(bordered).signals
+
+
+def test_the_normalised_view_flattens_at_the_80th_percentile_as_numpy_defines_it():
+    """The highlight level comes from a partial sort; numpy's quantile is the definition it keeps."""
+    from alliance.core import pdq
+    from alliance.core.decode import ReducedLuma
+    from alliance.core.pdq_views import NORMALISED_HIGHLIGHTS, NORMALISED_SIDE, normalised_hash
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        luma = rng.integers(0, 256, (300, 400), dtype=np.uint8)
+        luma[:, 200:] = 255 - luma[:, 200:] // 4  # a bright half: many pixels at the quantile's edge
+        reduced = ReducedLuma(luma, 800, 600, 2, 2)
+        grey = np.asarray(
+            Image.fromarray(luma).resize((NORMALISED_SIDE, NORMALISED_SIDE), Image.Resampling.BOX), dtype=np.float32
+        )
+        expected = pdq.pdq_float256_of_luma(
+            np.ascontiguousarray(np.minimum(grey, np.float32(np.quantile(grey, NORMALISED_HIGHLIGHTS))))
+        )
+        block, quality = expected
+        found = normalised_hash(reduced, (0, 0, 400, 300))
+        assert found.quality == quality and np.array_equal(found.block, block)

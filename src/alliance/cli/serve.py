@@ -43,7 +43,13 @@ def register(app: typer.Typer) -> None:
         node.close()
         out.print(f"Alliance node on http://{host}:{port} (API docs: /docs) with {workers} worker(s); Ctrl-C stops")
         uvicorn.run(
-            "alliance.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning"
+            "alliance.api.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            access_log=False,  # the audit log says who asked; uvicorn would build a line per request to drop it
         )
 
 

@@ -123,6 +123,9 @@ NORMALISED_SIDE = 64
 """PDQ's own working size: the 16x16 DCT of a 64x64 image is all the hash is made of."""
 NORMALISED_HIGHLIGHTS = 0.80
 """Pixels brighter than this quantile are set to it, so highlights burnt out in a copy compare equal."""
+_HIGHLIGHT_RANK = round(NORMALISED_HIGHLIGHTS * (NORMALISED_SIDE * NORMALISED_SIDE - 1))
+"""That quantile is this pixel of the sorted 64x64 (numpy's linear quantile lands on it exactly), so
+a partial sort finds it: 4 us instead of `np.quantile`'s 27."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +171,8 @@ def normalised_hash(reduced: ReducedLuma, box: PixelBox) -> RegionHash:
     else:
         picture = Image.fromarray(np.ascontiguousarray(reduced.luma[y0:y1, x0:x1]))
     grey = np.asarray(picture.resize((NORMALISED_SIDE, NORMALISED_SIDE), Image.Resampling.BOX), dtype=np.float32)
-    flattened = np.minimum(grey, np.float32(np.quantile(grey, NORMALISED_HIGHLIGHTS)))
+    highlight = np.partition(grey.ravel(), _HIGHLIGHT_RANK)[_HIGHLIGHT_RANK]
+    flattened = np.minimum(grey, highlight)
     block, quality = pdq.pdq_float256_of_luma(np.ascontiguousarray(flattened, dtype=np.float32))
     return RegionHash(box, block, quality)
 
