@@ -358,3 +358,18 @@ def test_a_crop_matching_bank_finds_a_cropped_upload_and_says_how(world: World):
     changed = world.client.patch("/v1/banks/crops", headers=analyst, json={"crop_matching": False})
     assert changed.status_code == 200 and changed.json()["crop_matching"] is False
     assert found() == []
+
+
+def test_a_node_whose_audit_writer_is_behind_answers_503_and_serves_again_once_it_catches_up(world: World):
+    h = world.headers(Role.PLATFORM)
+    query = {"signals": [{"type": "pdq", "value": PDQ}]}
+    writer = world.node.audit._deferred
+    assert writer.running  # the app's lifespan starts it
+    writer.max_pending = 0  # as if it were that far behind
+    refused = world.client.post("/v1/match", headers=h, json=query)
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    assert refused.json()["error"]["code"] == "overloaded"
+    upload = world.client.post("/v1/match/upload", headers=h, content=world.photos[0].read_bytes())
+    assert upload.status_code == 503
+    writer.max_pending = 100_000
+    assert world.client.post("/v1/match", headers=h, json=query).status_code == 200

@@ -24,6 +24,7 @@ from alliance.core.errors import (
     InvalidRequest,
     InvalidSignal,
     NotFound,
+    Overloaded,
 )
 from alliance.services.accounts import AuthenticationFailed
 from alliance.store.db import StoreUnavailable
@@ -58,6 +59,7 @@ STATUS: list[tuple[type[AllianceError], int]] = [
     (RateLimited, 429),
     (StoreUnavailable, 503),
     (IndexFileError, 503),
+    (Overloaded, 503),
 ]
 
 
@@ -102,6 +104,8 @@ def install(app: FastAPI) -> None:
             details = {"where": exc.where}
         if isinstance(exc, RateLimited):
             headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.5)))
+        if isinstance(exc, Overloaded):
+            headers["Retry-After"] = "1"
         if isinstance(exc, AuthenticationFailed):
             headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, AUDITED_HERE):

@@ -58,3 +58,8 @@ class InvalidRequest(AllianceError):
 
 class IndexFileError(AllianceError):
     """A saved index that cannot be trusted; the caller rebuilds it from the store."""
+
+
+class Overloaded(AllianceError):
+    """The node records requests more slowly than they come: it refuses new ones for a moment
+    rather than serve them unrecorded or queue their records without end."""

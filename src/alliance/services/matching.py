@@ -48,7 +48,7 @@ from alliance.core.trust import (
     Grade,
     SchemeBook,
 )
-from alliance.services.audit import AuditLog
+from alliance.services.audit import AuditLog, check_room
 from alliance.services.batching import BatchWriter
 from alliance.store.repository import Store
 from alliance.store.trust_store import MatchEvent
@@ -375,6 +375,10 @@ class MatchService:
     def match(
         self, signals: Sequence[Signal], banks: Sequence[str] | None = None, variants: Sequence[str] | None = None
     ) -> list[Match]:
+        # Refused before any work when the writers are too far behind: a match must be recorded.
+        self.audit.ensure_room()
+        if self.trust is not None:
+            check_room(self.trust.events, "the match log")
         try:
             matches, suppressed = self.matcher.match_detailed(
                 signals, banks, variants, bank_filter=self.may_match, entry_filter=self.counts
