@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from alliance.cli.context import out
+from alliance.formats.spreadsheet import defuse
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")]
 
@@ -30,7 +31,7 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: Outp
     elif fmt is OutputFormat.CSV:
         writer = csv.DictWriter(sys.stdout, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: defuse(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows)
     else:
         table = Table(title=title or None)
         for column in columns:

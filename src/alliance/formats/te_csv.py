@@ -28,7 +28,9 @@ name was mapped, the original spelling is kept in `metadata["signal_type"]` and 
 Types Alliance does not know (`raw_text`, `url`, `tmk_pdqf`, ...) are an error: filter them out
 first (`threatexchange dataset -s pdq video_md5 ...`).
 
-Written with CRLF line ends (RFC 4180), which also keeps a lone CR inside a note quoted. Kept:
+Written with CRLF line ends (RFC 4180), which also keeps a lone CR inside a note quoted. Text cells
+(tags, note, metadata) that a spreadsheet would run as a formula are written with a leading `'`
+(`formats.spreadsheet`), which reading takes off again. Kept:
 everything above. Lost: the header's spelling of known columns (written back as the names
 above) and blank lines. A record with several signals is written as one row per signal, each
 repeating its metadata, so it reads back as several records. Metadata from other formats: values
@@ -48,6 +50,7 @@ from typing import Any
 from alliance.core.errors import FormatError, InvalidSignal
 from alliance.core.signals import Signal, parse_signal, signal_type, signal_type_names
 from alliance.formats.records import MediaRecord
+from alliance.formats.spreadsheet import defuse, restore
 
 TYPE_COLUMN = "signal_type"
 VALUE_COLUMNS = ("signal_value", "signal_str", "signal")
@@ -59,6 +62,7 @@ _TYPE_PREFIXES = ("hash_", "photo_", "video_", "image_")
 _TAG_SEPARATORS = re.compile(r"[\s,]+")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _KNOWN_COLUMNS = frozenset({TYPE_COLUMN, *VALUE_COLUMNS, QUALITY_COLUMN, TAGS_COLUMN, *NOTE_COLUMNS})
+_PLAIN_COLUMNS = frozenset({TYPE_COLUMN, VALUE_COLUMNS[0], QUALITY_COLUMN})
 RENAMED_PREFIX = "metadata."
 
 
@@ -73,7 +77,8 @@ def read(text: str) -> list[MediaRecord]:
     for line, cells in rows:
         if len(cells) != len(header[1]):
             raise FormatError(f"line {line}", f"{len(cells)} fields, but the header names {len(header[1])}")
-        records.append(columns.record(cells, f"line {line}"))
+        restored = [cell if index in columns.plain else restore(cell) for index, cell in enumerate(cells)]
+        records.append(columns.record(restored, f"line {line}"))
     return records
 
 
@@ -87,7 +92,7 @@ def write(records: Iterable[MediaRecord]) -> str:
     # Only empty quality/tags/note cells are left out of the header, so "ignore" drops nothing.
     writer = csv.DictWriter(out, header + extra, lineterminator="\r\n", extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: v if k in _PLAIN_COLUMNS else defuse(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
 
 
@@ -116,6 +121,7 @@ class _Columns:
         self.note = _find(lowered, NOTE_COLUMNS)
         known = {self.type, self.value, self.quality, self.tags, self.note}
         self.extra = [(index, name) for index, name in enumerate(names) if index not in known]
+        self.plain = {self.type, self.value, self.quality}  # never free text, so never defused
 
     @classmethod
     def from_header(cls, cells: list[str], where: str) -> _Columns:

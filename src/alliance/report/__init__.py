@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from alliance.core.alliance_report import AllianceReportView
+from alliance.formats.spreadsheet import defuse
 from alliance.report.html import render
 
 
@@ -24,6 +25,13 @@ def write_report(view: AllianceReportView, folder: Path) -> list[Path]:
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+def _csv_cell(value: Any) -> Any:
+    """Lists joined with ';'; text a spreadsheet would run as a formula defused."""
+    if isinstance(value, list):
+        value = ";".join(map(str, value))
+    return defuse(value) if isinstance(value, str) else value
 
 
 def write_open_data(tables: dict[str, list[dict[str, Any]]], folder: Path) -> list[Path]:
@@ -38,6 +46,6 @@ def write_open_data(tables: dict[str, list[dict[str, Any]]], folder: Path) -> li
             writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
             writer.writeheader()
             for row in rows:
-                writer.writerow({k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
+                writer.writerow({k: _csv_cell(v) for k, v in row.items()})
         written.append(path)
     return written
