@@ -12,6 +12,7 @@ from functools import cached_property
 from sqlalchemy import Engine, text
 
 from alliance.core.access import SYSTEM, Principal
+from alliance.core.banks import KEY_REVOKED, Change
 from alliance.core.trust import FloodDetector, load_schemes
 from alliance.services.accounts import AccountService
 from alliance.services.audit import AuditLog
@@ -57,12 +58,18 @@ class Node:
 
     @cached_property
     def matcher(self) -> Matcher:
-        return Matcher(
+        matcher = Matcher(
             self.store,
             self.settings.index_path,
             min_quality=self.settings.pdq_min_quality,
             refresh_interval=self.refresh_interval,
         )
+        matcher.on_changes(self._replayed)
+        return matcher
+
+    def _replayed(self, changes: list[Change]) -> None:
+        if "accounts" in self.__dict__ and any(c.kind == KEY_REVOKED for c in changes):
+            self.accounts.forget_cached_keys()
 
     @cached_property
     def trust_store(self) -> TrustStore:

@@ -57,7 +57,10 @@ class Settings(BaseSettings):
         description="How often a server replays the change log (new entries match after); 0: before every match.",
     )
     key_cache_seconds: float = Field(
-        5.0, ge=0, description="How long a server trusts a looked-up API key; revocation elsewhere takes this long."
+        5.0,
+        ge=0,
+        description="How long a server trusts a looked-up API key (a revocation anywhere clears it at the "
+        "next change-log replay).",
     )
     match_dihedral: bool = Field(
         True, description="Match uploads also by their 7 rotations and flips (bench/results/robustness.md)."

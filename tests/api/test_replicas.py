@@ -49,7 +49,7 @@ def replicas(engine: Engine, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     url = engine.url.render_as_string(hide_password=False)
     node = Node(Settings(home=tmp_path / "setup", database_url=url))
     org = node.accounts.create_organisation(SYSTEM, "UK Hotline", "GB")
-    token = node.accounts.create_key(SYSTEM, org.id, "replica test", frozenset({Role.ANALYST})).token
+    token = node.accounts.create_key(SYSTEM, org.id, "replica test", frozenset({Role.ANALYST, Role.ORG_ADMIN})).token
     node.close()
     processes, urls = [], []
     for name in ("a", "b"):
@@ -91,3 +91,25 @@ def test_an_entry_added_on_one_replica_matches_on_the_other_within_2_seconds(rep
             break
         time.sleep(0.05)
     assert [m["signal_type"] for m in matches] == ["pdq"], "no match on the second replica within 2 seconds"
+
+
+def test_a_key_revoked_on_one_replica_is_refused_by_the_other_within_2_seconds(replicas):
+    first, second, token = replicas
+    headers = {"Authorization": f"Bearer {token}"}
+    me = httpx.get(f"{second}/v1/me", headers=headers).json()  # the second replica now has the key cached
+    issued = httpx.post(
+        f"{first}/v1/organisations/{me['organisation_id']}/keys",
+        headers=headers,
+        json={"name": "short-lived", "roles": ["platform"], "scopes": ["match"]},
+    ).json()
+    other = {"Authorization": f"Bearer {issued['token']}"}
+    query = {"signals": [{"type": "md5", "value": MD5}]}
+    assert httpx.post(f"{second}/v1/match", headers=other, json=query).status_code == 200  # cached there
+    assert httpx.post(f"{first}/v1/keys/{issued['id']}/revoke", headers=headers).status_code == 200
+    started = time.monotonic()
+    while time.monotonic() - started < 2.0:
+        status = httpx.post(f"{second}/v1/match", headers=other, json=query).status_code
+        if status == 401:
+            break
+        time.sleep(0.05)
+    assert status == 401, "the revoked key still worked on the second replica after 2 seconds"

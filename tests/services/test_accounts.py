@@ -6,8 +6,10 @@ from sqlalchemy import Engine, update
 
 from alliance.core.access import SYSTEM, Role, Scope
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
+from alliance.node import Node
 from alliance.services.accounts import AccountService, AuthenticationFailed
 from alliance.services.audit import AuditLog
+from alliance.settings import Settings
 from alliance.store.accounts import AccountStore
 from alliance.store.models import ApiKeyRow
 
@@ -127,3 +129,25 @@ def test_users_and_keys_need_an_existing_organisation(accounts: AccountService):
 def test_a_key_needs_a_scope(accounts: AccountService, org):
     with pytest.raises(InvalidRequest, match="at least one scope"):
         accounts.create_key(SYSTEM, org.id, "k", frozenset({Role.PLATFORM}), frozenset())
+
+
+def test_a_key_revoked_on_another_replica_is_refused_after_the_next_replay(engine: Engine, tmp_path):
+    """Two nodes on one store, each trusting a looked-up key for a minute: the revocation reaches the
+    other through the change log, at its next replay, not when its cache expires."""
+    url = engine.url.render_as_string(hide_password=False)
+    here, there = (
+        Node(Settings(home=tmp_path / name, database_url=url), refresh_interval=None, key_cache_seconds=60)
+        for name in ("here", "there")
+    )
+    org_ = here.accounts.create_organisation(SYSTEM, "Replica Org", "GB")
+    token = here.accounts.create_key(SYSTEM, org_.id, "k", frozenset({Role.PLATFORM})).token
+    assert there.matcher.status().size == 0  # its index and change log, as a server holds them
+    assert there.accounts.authenticate_key(token).org_id == org_.id  # now cached there
+    here.accounts.revoke_key(SYSTEM, here.accounts.authenticate_key(token).key_id)
+    assert there.accounts.authenticate_key(token).org_id == org_.id  # still cached: nothing replayed yet
+    there.matcher.refresh()
+    with pytest.raises(AuthenticationFailed):
+        there.accounts.authenticate_key(token)
+    assert there.matcher.status().size == 0  # a revocation is no change to what can match
+    here.close()
+    there.close()

@@ -126,6 +126,11 @@ class Duplicate:
     shared: Signal
 
 
+KEY_REVOKED = "key_revoked"
+"""A change-log kind that is not about matching: a replica replaying it forgets the API keys it
+had cached, so a key revoked anywhere is refused everywhere within one replay interval."""
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """One change to what can match, in store order; matching indexes replay these."""

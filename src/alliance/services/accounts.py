@@ -98,7 +98,8 @@ class AccountService:
         """`key_cache_seconds`: how long a looked-up key is trusted without asking the store again.
 
         A server sets a few seconds, so a request does not cost a query; a key revoked through
-        this process is dropped from the cache at once, one revoked elsewhere within that time.
+        this process is dropped from the cache at once; one revoked elsewhere when this node replays the
+        change log (`forget_cached_keys`), or at the latest within that time.
         """
         self.store = store
         self.audit = audit
@@ -211,6 +212,10 @@ class AccountService:
             raise InvalidRequest(f"you may not grant the role {sorted(beyond)[0]}")
 
     # --- authentication -------------------------------------------------------------------------
+
+    def forget_cached_keys(self) -> None:
+        """Look every key up again (a key was revoked, perhaps on another replica)."""
+        self._keys.clear()
 
     def authenticate_key(self, token: str) -> Principal:
         prefix, secret = _split_key(token)

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from alliance.core.access import BankAction, Principal, Role, may_act_on_bank
-from alliance.core.banks import Bank, BankPurpose, EntryStatus, StoredSignal
+from alliance.core.banks import KEY_REVOKED, Bank, BankPurpose, Change, EntryStatus, StoredSignal
 from alliance.core.errors import IndexFileError, NotFound
 from alliance.core.exact_filter import ExactFilter
 from alliance.core.index import HashArray, IdArray, PDQIndex, pdq_hex_to_bytes
@@ -121,6 +121,7 @@ class Matcher:
         self._index: PDQIndex = engine()
         self._exact = ExactFilter()
         self._banks: dict[int, Bank] = {}
+        self._listeners: list[Callable[[list[Change]], object]] = []
         self._open()
 
     # --- the index's life ----------------------------------------------------------------------
@@ -169,10 +170,17 @@ class Matcher:
             if live:
                 self._index.add(*_arrays(live))
             self._exact.add(self.store.iter_exact_values(touched))
-        if any(c.entry_id is None for c in changes):
+        if any(c.entry_id is None and c.kind != KEY_REVOKED for c in changes):
             self._banks = self.store.banks_by_id()
         self.sequence = changes[-1].seq
+        for listener in self._listeners:
+            listener(changes)
         return len(changes)
+
+    def on_changes(self, listener: Callable[[list[Change]], object]) -> None:
+        """Call `listener` with every batch of changes replayed (the change log carries a few things
+        other than entries and banks, such as key revocations)."""
+        self._listeners.append(listener)
 
     def follow(self, interval: float) -> threading.Event:
         """Replay the change log every `interval` seconds in a background thread; set the event to stop.

@@ -13,10 +13,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from alliance.core.access import Role, Scope
-from alliance.core.banks import Organisation
+from alliance.core.banks import KEY_REVOKED, Organisation
 from alliance.core.errors import Conflict, NotFound
 from alliance.store.db import is_row_id, session_factory
-from alliance.store.models import ApiKeyRow, OrganisationRow, SessionRow, UserRow, utcnow
+from alliance.store.models import ApiKeyRow, ChangeRow, OrganisationRow, SessionRow, UserRow, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +167,7 @@ class AccountStore:
                 raise NotFound(f"no API key with id {key_id}")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
+                session.add(ChangeRow(kind=KEY_REVOKED, bank_id=0))  # other replicas drop their cached keys
             session.flush()
             return _key(row)
 
