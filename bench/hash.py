@@ -155,9 +155,9 @@ def main() -> None:
                     data = path.read_bytes()
                     ref, quality = pdq_of_hashes(hash_image(data, exact_reference=True, views=False))
                     # conformance is a property of the hashing algorithm: compared untrimmed
-                    ours, _ = pdq_of_hashes(hash_image(data, trim_borders=False, views=False))
-                    trimmed += pdq_of_hashes(hash_image(data, views=False))[0] != ours
-                    d = (ref ^ ours).bit_count()
+                    untrimmed, _ = pdq_of_hashes(hash_image(data, trim_borders=False, views=False))
+                    trimmed += pdq_of_hashes(hash_image(data, views=False))[0] != untrimmed
+                    d = (ref ^ untrimmed).bit_count()
                     every.append(d)
                     if quality >= 80:
                         q80.append(d)
