@@ -143,3 +143,30 @@ def test_the_normalised_view_flattens_at_the_80th_percentile_as_numpy_defines_it
         block, quality = expected
         found = normalised_hash(reduced, (0, 0, 400, 300))
         assert found.quality == quality and np.array_equal(found.block, block)
+
+
+@pytest.mark.parametrize("size", [(1400, 1000), (1001, 1333)])
+def test_dihedral_hashes_of_a_reduced_decode_are_those_of_the_turned_pictures(photos, size):
+    """Four blurs give the eight turns (a transposed picture's samples are the transposed samples);
+    each must be the hash the turned picture itself gets."""
+    from alliance.core import pdq
+    from alliance.core.hashing import decode_for_pdq
+    from alliance.core.pdq_views import _dihedral, dihedral_region_hashes
+
+    out = io.BytesIO()
+    Image.open(photos[1]).convert("RGB").resize(size).save(out, "JPEG", quality=85)
+    reduced, _ = decode_for_pdq(out.getvalue())
+    assert reduced.rgb is None and reduced.scale_x == reduced.scale_y > 1  # the reduced path
+    scale = reduced.scale_x
+    h, w = reduced.luma.shape
+    box = (2, 3, w - 5, h - 1)
+    full_w = min(box[2] * reduced.scale_x, reduced.full_width) - box[0] * reduced.scale_x
+    full_h = min(box[3] * reduced.scale_y, reduced.full_height) - box[1] * reduced.scale_y
+    expected = []
+    for k, turned in enumerate(_dihedral(reduced.luma[box[1] : box[3], box[0] : box[2]])):
+        swapped = k in (1, 3, 6, 7)
+        th, tw = (full_w, full_h) if swapped else (full_h, full_w)
+        block, quality = pdq.pdq_float256_reduced(np.ascontiguousarray(turned), th, tw, scale, scale)
+        expected.append(pdq.block_to_hash(block) if quality or block.any() else bytes(32))
+    assert dihedral_region_hashes(reduced, box) == expected
+    assert len(set(expected)) == 8

@@ -370,14 +370,29 @@ def pdq_float256_reduced(
     """The 16x16 DCT block and quality the reference would give the full-size image, from its luma
     reduced by `scale_y` x `scale_x` (each pixel the mean of a block). Close to, not bit for bit, the
     reference; with both scales 1 use `pdq_float256` instead, which is exact."""
+    a = samples_reduced(luma, full_height, full_width, scale_y, scale_x)
+    if a is None:
+        return np.zeros((16, 16), dtype=np.float32), 0
+    return block_of_samples(a)
+
+
+def samples_reduced(
+    luma: npt.NDArray[np.uint8], full_height: int, full_width: int, scale_y: int, scale_x: int
+) -> npt.NDArray[np.float32] | None:
+    """The reference's 64x64 blurred samples of the full-size image, from its reduced luma (the
+    first half of `pdq_float256_reduced`); None for an image too small to hash."""
     h, w = luma.shape
     if full_height < MIN_HASHABLE_DIM or full_width < MIN_HASHABLE_DIM:
-        return np.zeros((16, 16), dtype=np.float32), 0
+        return None
     row_starts, row_weights = reduced_kernel(full_height, scale_y, h)
     col_starts, col_weights = reduced_kernel(full_width, scale_x, w)
     image = np.ascontiguousarray(luma, dtype=np.uint8)
-    a = _downsample_banded(image, row_starts, row_weights, col_starts, col_weights)
-    block, quality = _quality_and_dct(a, DCT_MATRIX)
+    return _downsample_banded(image, row_starts, row_weights, col_starts, col_weights)
+
+
+def block_of_samples(a: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], int]:
+    """The 16x16 DCT block and quality of 64x64 samples (the second half)."""
+    block, quality = _quality_and_dct(np.ascontiguousarray(a, dtype=np.float32), DCT_MATRIX)
     return block, int(quality)
 
 

@@ -205,14 +205,22 @@ def dihedral_region_hashes(reduced: ReducedLuma, box: PixelBox) -> list[bytes]:
     full_w = min(x1 * reduced.scale_x, reduced.full_width) - x0 * reduced.scale_x
     full_h = min(y1 * reduced.scale_y, reduced.full_height) - y0 * reduced.scale_y
     luma = reduced.luma[y0:y1, x0:x1]
-    out = []
-    for k, turned in enumerate(_dihedral(luma)):
-        swapped = k in (1, 3, 6, 7)
-        h, w = (full_w, full_h) if swapped else (full_h, full_w)
-        sy, sx = (reduced.scale_x, reduced.scale_y) if swapped else (reduced.scale_y, reduced.scale_x)
-        block, quality = pdq.pdq_float256_reduced(np.ascontiguousarray(turned), h, w, sy, sx)
-        out.append(RegionHash(box, block, quality).hash())
-    return out
+    # The 64x64 samples of a transposed picture are the transpose of the untransposed one's (the
+    # reference's blur is separable, and each axis's map depends only on that axis's length), so
+    # four flips give all eight turns: half the blurs (a dihedral upload 5.4 -> 4.6 ms of CPU).
+    if min(full_h, full_w) < pdq.MIN_HASHABLE_DIM:  # too small to hash: all-zero hashes, as the reference
+        return [RegionHash(box, np.zeros((16, 16), np.float32), 0).hash()] * 8
+    same, flip_x, flip_y, flip_xy = (
+        _samples(flipped, full_h, full_w, reduced) for flipped in (luma, luma[:, ::-1], luma[::-1], luma[::-1, ::-1])
+    )
+    turns = [same, flip_x.T, flip_xy, flip_y.T, flip_y, flip_x, same.T, flip_xy.T]  # `pdq.DIHEDRAL_NAMES` order
+    return [RegionHash(box, *pdq.block_of_samples(a)).hash() for a in turns]
+
+
+def _samples(luma: npt.NDArray[np.uint8], full_h: int, full_w: int, reduced: ReducedLuma) -> npt.NDArray[np.float32]:
+    a = pdq.samples_reduced(np.ascontiguousarray(luma), full_h, full_w, reduced.scale_y, reduced.scale_x)
+    assert a is not None  # checked by the caller
+    return a
 
 
 def _dihedral(a: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
