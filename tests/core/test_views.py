@@ -151,7 +151,7 @@ def test_dihedral_hashes_of_a_reduced_decode_are_those_of_the_turned_pictures(ph
     each must be the hash the turned picture itself gets."""
     from alliance.core import pdq
     from alliance.core.hashing import decode_for_pdq
-    from alliance.core.pdq_views import _dihedral, dihedral_region_hashes
+    from alliance.core.pdq_views import dihedral_region_hashes
 
     out = io.BytesIO()
     Image.open(photos[1]).convert("RGB").resize(size).save(out, "JPEG", quality=85)
@@ -163,10 +163,34 @@ def test_dihedral_hashes_of_a_reduced_decode_are_those_of_the_turned_pictures(ph
     full_w = min(box[2] * reduced.scale_x, reduced.full_width) - box[0] * reduced.scale_x
     full_h = min(box[3] * reduced.scale_y, reduced.full_height) - box[1] * reduced.scale_y
     expected = []
-    for k, turned in enumerate(_dihedral(reduced.luma[box[1] : box[3], box[0] : box[2]])):
+    for k, turned in enumerate(turns_of(reduced.luma[box[1] : box[3], box[0] : box[2]])):
         swapped = k in (1, 3, 6, 7)
         th, tw = (full_w, full_h) if swapped else (full_h, full_w)
         block, quality = pdq.pdq_float256_reduced(np.ascontiguousarray(turned), th, tw, scale, scale)
         expected.append(pdq.block_to_hash(block) if quality or block.any() else bytes(32))
     assert dihedral_region_hashes(reduced, box) == expected
     assert len(set(expected)) == 8
+
+
+def turns_of(a: np.ndarray) -> list[np.ndarray]:
+    """The 8 rotations and flips of a picture, in `pdq.DIHEDRAL_NAMES` order (as pdqhash turns them)."""
+    return [a, np.rot90(a, 1), np.rot90(a, 2), np.rot90(a, 3), a[::-1], a[:, ::-1], a.T, np.rot90(a, 2).T]
+
+
+def test_dihedral_hashes_of_a_small_image_are_the_reference_hashes_of_the_turned_pictures(photos):
+    """Small images are decoded whole and hashed exactly; their turns, by the reference's linear
+    map from four flips, must still be what the reference gives each turned picture."""
+    from alliance.core import pdq
+    from alliance.core.hashing import decode_for_pdq
+    from alliance.core.pdq_views import dihedral_region_hashes
+
+    for path in photos[:4]:
+        for size in ((480, 360), (211, 302)):
+            out = io.BytesIO()
+            Image.open(path).convert("RGB").resize(size).save(out, "JPEG", quality=90)
+            reduced, _ = decode_for_pdq(out.getvalue())
+            assert reduced.rgb is not None  # the exact path
+            box = (0, 0, size[0], size[1])
+            luma = pdq.luma_of(reduced.rgb)
+            expected = [pdq.block_to_hash(pdq.pdq_float256_of_luma(np.array(t, np.float32))[0]) for t in turns_of(luma)]
+            assert dihedral_region_hashes(reduced, box) == expected, (path.name, size)

@@ -226,7 +226,7 @@ def _quality_and_dct(
 
 @numba.njit(cache=True, nogil=True)
 def _downsample_banded(
-    image: npt.NDArray[np.uint8],
+    image: npt.NDArray[np.uint8] | npt.NDArray[np.float32],
     row_starts: npt.NDArray[np.int64],
     row_weights: npt.NDArray[np.float64],
     col_starts: npt.NDArray[np.int64],
@@ -388,6 +388,18 @@ def samples_reduced(
     col_starts, col_weights = reduced_kernel(full_width, scale_x, w)
     image = np.ascontiguousarray(luma, dtype=np.uint8)
     return _downsample_banded(image, row_starts, row_weights, col_starts, col_weights)
+
+
+def samples_of_luma(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
+    """The reference's 64x64 samples of a full-size float luma array by its linear map (banded, in
+    float64), not by its float32 box passes: the same numbers up to rounding, so a hash from them
+    may differ from the reference's in a bit near the median. None for an image too small to hash."""
+    h, w = luma.shape
+    if h < MIN_HASHABLE_DIM or w < MIN_HASHABLE_DIM:
+        return None
+    row_starts, row_weights = reduced_kernel(h, 1, h)
+    col_starts, col_weights = reduced_kernel(w, 1, w)
+    return _downsample_banded(np.ascontiguousarray(luma), row_starts, row_weights, col_starts, col_weights)
 
 
 def block_of_samples(a: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], int]:
