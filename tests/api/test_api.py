@@ -360,7 +360,12 @@ def test_a_crop_matching_bank_finds_a_cropped_upload_and_says_how(world: World):
     assert found() == []
 
 
-def test_a_node_whose_audit_writer_is_behind_answers_503_and_serves_again_once_it_catches_up(world: World):
+def test_a_node_whose_audit_writer_is_behind_answers_503_and_serves_again_once_it_catches_up(world: World, monkeypatch):
+    from alliance.api.routes import matching as routes
+
+    hashed: list[bytes] = []
+    real = routes.query_signals
+    monkeypatch.setattr(routes, "query_signals", lambda data, *a, **k: hashed.append(data) or real(data, *a, **k))
     h = world.headers(Role.PLATFORM)
     query = {"signals": [{"type": "pdq", "value": PDQ}]}
     writer = world.node.audit._deferred
@@ -370,6 +375,8 @@ def test_a_node_whose_audit_writer_is_behind_answers_503_and_serves_again_once_i
     assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
     assert refused.json()["error"]["code"] == "overloaded"
     upload = world.client.post("/v1/match/upload", headers=h, content=world.photos[0].read_bytes())
-    assert upload.status_code == 503
+    assert upload.status_code == 503 and hashed == []  # refused before hashing
     writer.max_pending = 100_000
     assert world.client.post("/v1/match", headers=h, json=query).status_code == 200
+    assert world.client.post("/v1/match/upload", headers=h, content=world.photos[0].read_bytes()).status_code == 200
+    assert len(hashed) == 1

@@ -194,3 +194,23 @@ def test_dihedral_hashes_of_a_small_image_are_the_reference_hashes_of_the_turned
             luma = pdq.luma_of(reduced.rgb)
             expected = [pdq.block_to_hash(pdq.pdq_float256_of_luma(np.array(t, np.float32))[0]) for t in turns_of(luma)]
             assert dihedral_region_hashes(reduced, box) == expected, (path.name, size)
+
+
+def test_dihedral_hashes_follow_unequal_scales_through_the_turns():
+    """A reduced decode may be scaled differently along each axis; a turned picture swaps them."""
+    from alliance.core import pdq
+    from alliance.core.decode import ReducedLuma
+    from alliance.core.pdq_views import dihedral_region_hashes
+
+    rng = np.random.default_rng(11)
+    luma = np.clip(rng.normal(128, 50, (150, 310)), 0, 255).astype(np.uint8)
+    reduced = ReducedLuma(luma, full_width=310 * 3, full_height=150 * 5, scale_x=3, scale_y=5)
+    box = (0, 0, 310, 150)
+    expected = []
+    for k, turned in enumerate(turns_of(luma)):
+        swapped = k in (1, 3, 6, 7)
+        h, w = (310 * 3, 150 * 5) if swapped else (150 * 5, 310 * 3)
+        sy, sx = (3, 5) if swapped else (5, 3)
+        block, _ = pdq.pdq_float256_reduced(np.ascontiguousarray(turned), h, w, sy, sx)
+        expected.append(pdq.block_to_hash(block))
+    assert dihedral_region_hashes(reduced, box) == expected

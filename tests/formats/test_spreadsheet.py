@@ -48,3 +48,11 @@ def test_csv_for_people_defuses_text_cells(capsys, tmp_path) -> None:
     row = next(csv.DictReader((tmp_path / "members.csv").open(encoding="utf-8")))
     assert row == {"name": "'+1 evil", "targets": "'=1;2"}
     assert json.loads((tmp_path / "alliance.json").read_text())["members"][0]["name"] == "+1 evil"
+
+
+def test_metadata_keys_are_defused_in_the_header_and_read_back() -> None:
+    record = MediaRecord((Signal("md5", MD5),), {ATTACK: "x"})
+    text = te_csv.write([record])
+    header = next(csv.reader(io.StringIO(text)))
+    assert header == ["signal_type", "signal_value", "'" + ATTACK]
+    assert te_csv.read(text)[0].metadata == {ATTACK: "x"}

@@ -151,3 +151,27 @@ def test_a_key_revoked_on_another_replica_is_refused_after_the_next_replay(engin
     assert there.matcher.status().size == 0  # a revocation is no change to what can match
     here.close()
     there.close()
+
+
+def test_a_key_read_while_the_cache_is_being_forgotten_is_not_cached(engine: Engine, tmp_path):
+    """A lookup that began before a revocation was replayed must not put the old key back."""
+    node = Node(Settings(home=tmp_path / "home", database_url=engine.url.render_as_string(hide_password=False)))
+    accounts = AccountService(node.accounts.store, node.audit, key_cache_seconds=60)
+    org_ = accounts.create_organisation(SYSTEM, "Race Org", "GB")
+    token = accounts.create_key(SYSTEM, org_.id, "k", frozenset({Role.PLATFORM})).token
+    lookups: list[str] = []
+    real = accounts.store.key_by_prefix
+
+    def slow_lookup(prefix: str):
+        key = real(prefix)
+        lookups.append(prefix)
+        if len(lookups) == 1:
+            accounts.forget_cached_keys()  # a replay lands while the first lookup is on its way
+        return key
+
+    accounts.store.key_by_prefix = slow_lookup  # type: ignore[method-assign]
+    accounts.authenticate_key(token)
+    accounts.authenticate_key(token)  # not cached by the first: asks the store again
+    accounts.authenticate_key(token)  # cached by the second
+    assert len(lookups) == 2
+    node.close()

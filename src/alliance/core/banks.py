@@ -129,11 +129,14 @@ class Duplicate:
 KEY_REVOKED = "key_revoked"
 """A change-log kind that is not about matching: a replica replaying it forgets the API keys it
 had cached, so a key revoked anywhere is refused everywhere within one replay interval."""
+NO_BANK = 0
+"""The `bank_id` of a change that concerns no bank (`KEY_REVOKED`)."""
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One change to what can match, in store order; matching indexes replay these."""
+    """One entry of the store's change log, in commit order: a change to what can match (indexes
+    replay these) or a key revocation (key caches replay these)."""
 
     seq: int
     kind: str

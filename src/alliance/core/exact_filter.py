@@ -67,6 +67,7 @@ class ExactFilter:
         return cls(np.concatenate(chunks) if chunks else None)
 
     def __len__(self) -> int:
+        """Prefixes held (approximate while another thread adds)."""
         return len(self._sorted) + len(self._recent)
 
     def add(self, values: Iterable[str]) -> None:

@@ -28,9 +28,10 @@ name was mapped, the original spelling is kept in `metadata["signal_type"]` and 
 Types Alliance does not know (`raw_text`, `url`, `tmk_pdqf`, ...) are an error: filter them out
 first (`threatexchange dataset -s pdq video_md5 ...`).
 
-Written with CRLF line ends (RFC 4180), which also keeps a lone CR inside a note quoted. Text cells
-(tags, note, metadata) that a spreadsheet would run as a formula are written with a leading `'`
-(`formats.spreadsheet`), which reading takes off again. Kept:
+Written with CRLF line ends (RFC 4180), which also keeps a lone CR inside a note quoted. Text
+that a spreadsheet would run as a formula (tags, note, metadata values and column names) is
+written with a leading `'` (`formats.spreadsheet`), which reading takes off again; so a file from
+elsewhere whose text begins with `'` and then one of `= + - @` loses that `'`. Kept:
 everything above. Lost: the header's spelling of known columns (written back as the names
 above) and blank lines. A record with several signals is written as one row per signal, each
 repeating its metadata, so it reads back as several records. Metadata from other formats: values
@@ -91,7 +92,7 @@ def write(records: Iterable[MediaRecord]) -> str:
     out = io.StringIO()
     # Only empty quality/tags/note cells are left out of the header, so "ignore" drops nothing.
     writer = csv.DictWriter(out, header + extra, lineterminator="\r\n", extrasaction="ignore")
-    writer.writeheader()
+    writer.writerow({name: defuse(name) for name in header + extra})  # metadata keys are free text too
     writer.writerows({k: v if k in _PLAIN_COLUMNS else defuse(v) for k, v in row.items()} for row in rows)
     return out.getvalue()
 
@@ -125,7 +126,7 @@ class _Columns:
 
     @classmethod
     def from_header(cls, cells: list[str], where: str) -> _Columns:
-        names = [cell.strip() for cell in cells]
+        names = [restore(cell.strip()) for cell in cells]
         lowered = [name.lower() for name in names]
         duplicate = next((name for name in lowered if lowered.count(name) > 1), None)
         if duplicate is not None:

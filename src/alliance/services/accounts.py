@@ -105,6 +105,7 @@ class AccountService:
         self.audit = audit
         self.key_cache_seconds = key_cache_seconds
         self._keys: dict[str, tuple[ApiKey | None, float]] = {}
+        self._forgotten = 0  # counts `forget_cached_keys`: a lookup that straddles one is not cached
 
     # --- administration, by a principal --------------------------------------------------------
 
@@ -192,7 +193,7 @@ class AccountService:
             raise
         self._check_admin(actor, key.org.id, "key.revoke", f"key:{key_id}")
         revoked = self.store.revoke_key(key_id)
-        self._keys.pop(key.prefix, None)
+        self.forget_cached_keys()
         self.audit.record(actor, "key.revoke", f"key:{key_id}", subject_org_id=key.org.id)
         return revoked
 
@@ -215,6 +216,7 @@ class AccountService:
 
     def forget_cached_keys(self) -> None:
         """Look every key up again (a key was revoked, perhaps on another replica)."""
+        self._forgotten += 1
         self._keys.clear()
 
     def authenticate_key(self, token: str) -> Principal:
@@ -238,8 +240,11 @@ class AccountService:
         cached = self._keys.get(prefix)
         if cached is not None and now - cached[1] < self.key_cache_seconds:
             return cached[0]
+        forgotten = self._forgotten
         key = self.store.key_by_prefix(prefix)
-        if key is not None:  # unknown prefixes are not cached: guessing must not fill memory
+        # Unknown prefixes are not cached (guessing must not fill memory), nor a key read before a
+        # revocation that was forgotten while it was being read.
+        if key is not None and forgotten == self._forgotten:
             self._keys[prefix] = (key, now)
         return key
 

@@ -8,14 +8,9 @@ from typing import Any
 
 from alliance.core.access import Principal, may_read_audit
 from alliance.core.audit import AuditEvent, AuditRecord, verify_chain
-from alliance.core.errors import NotFound, Overloaded
+from alliance.core.errors import NotFound
 from alliance.services.batching import BatchWriter
 from alliance.store.audit_log import AuditStore
-
-
-def check_room(writer: BatchWriter[Any], what: str) -> None:
-    if not writer.has_room():
-        raise Overloaded(f"{what} is {writer.pending:,} records behind; try again in a second")
 
 
 def actor_name(principal: Principal) -> str:
@@ -49,7 +44,7 @@ class AuditLog:
 
     def ensure_room(self) -> None:
         """Raise `Overloaded` when the background writer is too far behind to take another event."""
-        check_room(self._deferred, "the audit log")
+        self._deferred.ensure_room()
 
     def record(
         self,

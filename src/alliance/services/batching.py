@@ -5,10 +5,13 @@ would make the store the bottleneck. Items are queued and written in batches eve
 seconds, at most `max_batch` per transaction. Without a running writer, `put` writes at once, so
 the CLI and tests need no thread.
 
-Nothing queued is dropped: a batch the store refuses is retried until it is written (or, on
-shutdown, for `stop_attempts` more tries). The queue is bounded by what callers check before they
-work: past `max_pending` items, `has_room` is false and a request is refused (503) rather than
-served unrecorded or allowed to grow the queue without end.
+A batch the store cannot take for now (down, locked, unreachable: `store.db.TRANSIENT_ERRORS`) is
+retried until it is written; only on shutdown does the writer give up, after `stop_attempts`
+more tries in all, and say how many items it could not write. A batch that can never be written
+(any other error) is logged and dropped, so that it does not hold up the ones behind it. The
+queue is bounded by what callers check before they work: past `max_pending` items,
+`ensure_room` raises `Overloaded` (503) rather than let a request go unrecorded or the queue grow
+without end.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from alliance.core.errors import Overloaded
+from alliance.store.db import TRANSIENT_ERRORS
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -28,6 +34,9 @@ MAX_PENDING = 100_000
 
 MAX_BATCH = 5_000
 """Items per transaction, so that one write is short and frees room early."""
+
+_STOP = object()
+"""Queued by `stop`: write what came before, then end."""
 
 
 class BatchWriter(Generic[T]):
@@ -43,13 +52,13 @@ class BatchWriter(Generic[T]):
     ) -> None:
         self._write = write
         self._name = name
-        self._queue: queue.SimpleQueue[T | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()  # items, flush events and _STOP
         self._thread: threading.Thread | None = None
         self._interval = 0.2
         self.max_pending, self.max_batch = max_pending, max_batch
         self._retry_seconds, self._stop_attempts = retry_seconds, stop_attempts
-        self._stopping = threading.Event()  # a failing write gives up after a few more tries
-        self._stop_budget = stop_attempts
+        self._stopping = threading.Event()
+        self._stop_budget = stop_attempts  # tries left for all batches once stopping
 
     @property
     def running(self) -> bool:
@@ -62,6 +71,12 @@ class BatchWriter(Generic[T]):
 
     def has_room(self) -> bool:
         return self._thread is None or self._queue.qsize() < self.max_pending
+
+    def ensure_room(self) -> None:
+        """Raise `Overloaded` when the writer is too far behind to take another item."""
+        if not self.has_room():
+            log.warning("%s: %d items waiting to be written; refusing requests", self._name, self.pending)
+            raise Overloaded("the node is overloaded; try again in a second")
 
     def put(self, item: T) -> None:
         if self._thread is None:
@@ -77,51 +92,85 @@ class BatchWriter(Generic[T]):
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 60.0) -> None:
         """Write what is queued and stop (on server shutdown)."""
         if self._thread is not None:
             self._stopping.set()
-            self._queue.put(None)
-            self._thread.join(timeout=60)
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("%s: still writing after %.0f s; leaving it behind", self._name, timeout)
             self._thread = None
 
-    def flush(self) -> None:
-        """Write everything queued so far before returning."""
-        if self._thread is not None:
-            self.stop()
-            self.start(self._interval)
+    def flush(self, timeout: float = 60.0) -> bool:
+        """Write everything queued so far before returning (retrying through a short outage);
+        False if that took longer than `timeout`."""
+        if self._thread is None:
+            return True
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
 
     def _run(self) -> None:
-        stopping, backlog = False, False
-        while not stopping:
-            batch = [self._queue.get()]  # wait for the first item
-            if batch[0] is not None and not backlog:
+        backlog = False
+        while True:
+            entry = self._queue.get()  # wait for the first
+            if not backlog and entry is not _STOP and not isinstance(entry, threading.Event):
                 time.sleep(self._interval)  # let a batch gather
-            while len(batch) < self.max_batch and batch[-1] is not None:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
+            items: list[T] = []
+            while entry is not _STOP and not isinstance(entry, threading.Event):
+                items.append(entry)
+                if len(items) >= self.max_batch:
+                    entry = None
                     break
-            stopping = batch[-1] is None
-            items = [item for item in batch if item is not None]
-            if items:
-                self._write_until_done(items)
-            backlog = len(batch) >= self.max_batch  # more may be waiting: no pause before the next
+                try:
+                    entry = self._queue.get_nowait()
+                except queue.Empty:
+                    entry = None
+                    break
+            if items and not self._write_until_done(items):
+                if isinstance(entry, threading.Event):
+                    entry.set()
+                self._give_up(len(items))
+                return
+            backlog = len(items) >= self.max_batch
+            if isinstance(entry, threading.Event):
+                entry.set()
+            elif entry is _STOP:
+                return
 
-    def _write_until_done(self, items: list[T]) -> None:
+    def _write_until_done(self, items: list[T]) -> bool:
+        """Write `items`, retrying while the store cannot take them; False once stopping has used
+        up its tries."""
         attempt = 0
         while True:
             attempt += 1
             try:
                 self._write(items)
-                if attempt > 1:
-                    log.warning("%s: wrote %d items after %d attempts", self._name, len(items), attempt)
-                return
-            except Exception:
+            except TRANSIENT_ERRORS:
                 if self._stopping.is_set():
-                    self._stop_budget -= 1  # shared by every batch left: shutdown takes a few tries in all
-                if self._stop_budget <= 0:
-                    log.exception("%s: shutting down; %d items could not be written", self._name, len(items))
-                    return
-                log.exception("%s: could not write %d items; retrying", self._name, len(items))
+                    self._stop_budget -= 1
+                    if self._stop_budget <= 0:
+                        return False
+                log.warning("%s: could not write %d items; retrying", self._name, len(items), exc_info=True)
                 time.sleep(self._retry_seconds)
+                continue
+            except Exception:
+                log.exception("%s: %d items can never be written; dropped", self._name, len(items))
+                return True
+            if attempt > 1:
+                log.warning("%s: wrote %d items after %d attempts", self._name, len(items), attempt)
+            return True
+
+    def _give_up(self, unwritten: int) -> None:
+        """On shutdown with the store unreachable: count what is left, release flush waiters."""
+        while True:
+            try:
+                entry = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(entry, threading.Event):
+                entry.set()
+            elif entry is not _STOP:
+                unwritten += 1
+        log.error("%s: shutting down with the store unreachable; %d items were not written", self._name, unwritten)

@@ -48,7 +48,7 @@ from alliance.core.trust import (
     Grade,
     SchemeBook,
 )
-from alliance.services.audit import AuditLog, check_room
+from alliance.services.audit import AuditLog
 from alliance.services.batching import BatchWriter
 from alliance.store.repository import Store
 from alliance.store.trust_store import MatchEvent
@@ -375,6 +375,13 @@ class MatchService:
             return BankTrust.from_json(bank.trust, default).match_proposed
         return stored.entry_status in ANALYST_VISIBLE
 
+    def ensure_room(self) -> None:
+        """Raise `Overloaded` when the audit or match-event writer is too far behind: a match must
+        be recorded, so it is refused before any work (callers that hash first check this first)."""
+        self.audit.ensure_room()
+        if self.trust is not None:
+            self.trust.events.ensure_room()
+
     def crop_matching(self, banks: Sequence[str] | None = None) -> bool:
         """Whether an image query by this caller (against `banks`, or all it may match) should send
         crops of the image too: some bank it would search matches crops."""
@@ -383,10 +390,7 @@ class MatchService:
     def match(
         self, signals: Sequence[Signal], banks: Sequence[str] | None = None, variants: Sequence[str] | None = None
     ) -> list[Match]:
-        # Refused before any work when the writers are too far behind: a match must be recorded.
-        self.audit.ensure_room()
-        if self.trust is not None:
-            check_room(self.trust.events, "the match log")
+        self.ensure_room()
         try:
             matches, suppressed = self.matcher.match_detailed(
                 signals, banks, variants, bank_filter=self.may_match, entry_filter=self.counts

@@ -13,9 +13,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from alliance.core.access import Role, Scope
-from alliance.core.banks import KEY_REVOKED, Organisation
+from alliance.core.banks import KEY_REVOKED, NO_BANK, Organisation
 from alliance.core.errors import Conflict, NotFound
-from alliance.store.db import is_row_id, session_factory
+from alliance.store.db import is_row_id, lock_change_log, session_factory
 from alliance.store.models import ApiKeyRow, ChangeRow, OrganisationRow, SessionRow, UserRow, utcnow
 
 
@@ -162,12 +162,13 @@ class AccountStore:
 
     def revoke_key(self, key_id: int) -> ApiKey:
         with self._sessions.begin() as session:
+            lock_change_log(session)  # its change must not commit out of sequence order
             row = session.get(ApiKeyRow, key_id) if is_row_id(key_id) else None
             if row is None:
                 raise NotFound(f"no API key with id {key_id}")
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
-                session.add(ChangeRow(kind=KEY_REVOKED, bank_id=0))  # other replicas drop their cached keys
+                session.add(ChangeRow(kind=KEY_REVOKED, bank_id=NO_BANK))  # other replicas drop their cached keys
             session.flush()
             return _key(row)
 

@@ -11,9 +11,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.core.errors import AllianceError
@@ -23,6 +23,10 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 
 class StoreUnavailable(AllianceError):
     """The database cannot be opened or reached."""
+
+
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, StoreUnavailable)
+"""Errors after which the same write may succeed later: the store down, locked or unreachable."""
 
 
 def create_store_engine(url: str) -> Engine:
@@ -88,3 +92,17 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: committed if the block succeeds, rolled back (nothing written) if it raises."""
     with sessions.begin() as session:
         yield session
+
+
+_CHANGE_LOG_LOCK = 0x414C4C49  # "ALLI"
+
+
+def lock_change_log(session: Session) -> None:
+    """Make change sequence order equal commit order, so a reader replaying from a sequence misses nothing.
+
+    PostgreSQL hands out sequence numbers at insert time; two concurrent writers could commit
+    them out of order. A transaction-scoped advisory lock serialises every writer that appends
+    changes (SQLite already allows one writer at a time). Whoever adds a `ChangeRow` takes it first.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHANGE_LOG_LOCK})

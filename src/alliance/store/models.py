@@ -106,7 +106,8 @@ class SignalRow(Base):
 
 
 class ChangeRow(Base):
-    """One change to what can match, in commit order. Indexes replay these from their saved sequence."""
+    """One change to what can match (or a key revocation), in commit order. Replicas replay these
+    from their saved sequence (`core.banks.Change`)."""
 
     __tablename__ = "changes"
 

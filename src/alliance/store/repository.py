@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Row, Select, func, select, text, tuple_
+from sqlalchemy import Engine, Row, Select, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,12 +29,11 @@ from alliance.core.banks import (
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
 from alliance.core.signals import Signal, signal_type, signal_type_names
 from alliance.core.trust import check_transition
-from alliance.store.db import is_row_id, session_factory
+from alliance.store.db import is_row_id, lock_change_log, session_factory
 from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
 from alliance.store.trust_models import TransitionRow
 
 _LOOKUP_CHUNK = 500
-_CHANGE_LOG_LOCK = 0x414C4C49  # "ALLI"
 T = TypeVar("T")
 
 
@@ -389,14 +388,7 @@ class Store:
 
     @staticmethod
     def _lock_change_log(session: Session) -> None:
-        """Make change sequence order equal commit order, so a reader replaying from a sequence misses nothing.
-
-        PostgreSQL hands out sequence numbers at insert time; two concurrent writers could commit
-        them out of order. A transaction-scoped advisory lock serialises the writers that append
-        changes (SQLite already allows one writer at a time).
-        """
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHANGE_LOG_LOCK})
+        lock_change_log(session)
 
     @staticmethod
     def _live_count(session: Session, bank_id: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -134,15 +135,16 @@ async def upload_entries(
     bank = await anyio.to_thread.run_sync(service.get_bank, name)  # unknown or invisible: 404 before reading
     data, filename = await uploads.upload_bytes(request)
 
-    def add() -> AddReport:
+    def hashed() -> FileResult:
         try:
-            hashes = hash_upload(request, node, data, crops=bank.crop_matching)
-            result = FileResult(Path(filename), hashes=hashes)
+            return FileResult(Path(filename), hashes=hash_upload(request, node, data, crops=bank.crop_matching))
         except HashingError as exc:
-            result = FileResult(Path(filename), error=exc)
-        return service.add_files(name, [result], skip_duplicates=skip_duplicates)
+            return FileResult(Path(filename), error=exc)
 
-    return _added(await anyio.to_thread.run_sync(add, limiter=request.app.state.hashing_limiter))
+    result = await anyio.to_thread.run_sync(hashed, limiter=request.app.state.hashing_limiter)
+    # The write waits for the store outside the hashing slots, which uploads to match also need.
+    add = functools.partial(service.add_files, name, [result], skip_duplicates=skip_duplicates)
+    return _added(await anyio.to_thread.run_sync(add))
 
 
 @router.get("/entries/{entry_id}", response_model=EntryOut)

@@ -148,6 +148,7 @@ async def match_upload(
     `@` and the entry's view when that was not the entry's own hash (`original@centre-8`).
     """
     _require(principal, Scope.MATCH)
+    node.matching_for(principal).ensure_room()  # an overloaded node refuses before reading and hashing
     turn = node.settings.match_dihedral if dihedral is None else dihedral
     data, _ = await uploads.upload_bytes(request)
     # Waiting uploads queue on the limiter in the event loop, not as threads blocked on a lock;
