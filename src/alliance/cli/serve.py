@@ -99,7 +99,7 @@ def _print_demo(url: str, logins: list[DemoLogin]) -> None:
     out.print(
         "  .venv/bin/alliance report alliance --year 2014 --out var/report   # the Alliance report, as HTML\n"
         f"  curl -s {url}/readyz\n"
-        f"  curl -s -H 'Authorization: Bearer {platform.api_key}' -F file=@{photo} {url}/v1/match/upload\n"
+        f"  curl -s -H 'Authorization: Bearer {platform.api_key}' --data-binary @{photo} {url}/v1/match/upload\n"
         f"  curl -s -H 'Authorization: Bearer {analyst.api_key}' '{url}/v1/banks/{SHARED_BANK}/entries?limit=2'",
         markup=False,
     )
