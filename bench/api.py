@@ -286,6 +286,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--quick", action="store_true", help="100k hashes, 5 s runs")
+    parser.add_argument("--keep", action="store_true", help="keep the node's home (store, index, server log)")
     args = parser.parse_args()
     if args.quick:
         args.hashes, args.seconds = 100_000, 5
@@ -334,6 +335,8 @@ def main() -> None:
             print(f"server did not stop in 120 s; its log ends:\n{(home / 'server.log').read_text()[-4000:]}")
     hash_rate = bench_hash_all_cores(photos, min(args.seconds, 10))
     hash_cpu_ms = in_process_hash_cpu_ms(photos)
+    if not args.keep:
+        shutil.rmtree(home)  # the store of 1M entries takes about 1 GB
     upload_cpu_ratio = hash_cpu_ms / upload["server_cpu_ms_per_request"]
     results = {
         "hashes": args.hashes,
