@@ -204,3 +204,21 @@ def test_crop_matching_is_a_bank_setting_that_replicas_hear_of(store: Store, ban
     assert store.get_bank("known").crop_matching is True
     org = store.ensure_organisation("Hotline", "gb")
     assert store.create_bank("crops", org.id, BankPurpose.KNOWN, "", {}, crop_matching=True).crop_matching
+
+
+def test_what_an_index_is_built_from_is_read_in_bulk(store: Store, bank_id: int):
+    """The PDQ index holds live, matchable hashes in id order; the exact filter gets every
+    digest's first 16 hex digits (retired ones too: they only cost a store lookup)."""
+    weak = NewEntry(signals=(Signal("pdq", format(7, "064x"), 10), md5(7)))
+    unknown_quality = NewEntry(signals=(Signal("pdq", format(8, "064x")), md5(8)))
+    added, _ = store.add_entries(bank_id, [entry(1), entry(2), weak, unknown_quality, entry(3)])
+    store.retire_entry(added[1].id, "test")
+    ids, hashes = store.pdq_index_arrays(min_quality=50)
+    values = [bytes(h).hex() for h in hashes]
+    assert values == [format(n, "064x") for n in (1, 8, 3)]
+    assert list(ids) == sorted(ids) and len(ids) == 3
+    assert sorted(store.iter_exact_values()) == sorted(format(n, "032x")[:16] for n in (1, 2, 7, 8, 3))
+    assert list(store.iter_exact_values([added[0].id])) == [format(1, "032x")]
+    strict_ids, strict_hashes = store.pdq_index_arrays(min_quality=101)
+    assert list(strict_ids) == [ids[1]]  # only the hash of unknown quality passes
+    assert [bytes(h).hex() for h in strict_hashes] == [format(8, "064x")] and strict_hashes.shape == (1, 32)

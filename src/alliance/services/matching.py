@@ -146,8 +146,7 @@ class Matcher:
     def rebuild(self) -> None:
         """Build the PDQ index and the exact filter from the store's signals."""
         sequence = self.store.current_sequence()
-        stored = [s for s in self.store.iter_live_signals("pdq") if is_matchable(s.signal, self.min_quality)]
-        self._index = self.engine.build(*_arrays(stored))
+        self._index = self.engine.build(*self.store.pdq_index_arrays(self.min_quality))
         self._exact = ExactFilter.of(self.store.iter_exact_values())
         self._banks = self.store.banks_by_id()
         self.sequence, self.loaded_from = sequence, "store"
