@@ -56,7 +56,7 @@ def test_a_batch_that_can_never_be_written_is_dropped_and_the_next_ones_go_throu
         written.extend(items)
 
     writer = BatchWriter(write, "test", max_batch=5)
-    writer.start(interval=0.01)
+    writer.start(interval=0.2)  # the five puts below land in one batch
     for n in range(5):
         writer.put(n)
     writer.flush()
@@ -116,6 +116,49 @@ def test_shutdown_with_the_store_down_tries_a_few_more_times_in_all_then_gives_u
     writer.stop()
     assert not writer.running
     assert len(attempts) <= before + 3  # three more tries in all, not three per batch
+
+
+def test_what_is_put_or_flushed_while_stopping_is_written_and_nobody_waits_forever():
+    written: list[int] = []
+    entered = threading.Event()
+    release = threading.Event()
+
+    def write(items):
+        entered.set()
+        release.wait(5)
+        written.extend(items)
+
+    writer = BatchWriter(write, "test")
+    writer.start(interval=0.01)
+    writer.put(1)
+    entered.wait(5)  # the writer is busy with the first batch
+    stopping = threading.Thread(target=writer.stop)
+    stopping.start()
+    wait_until(lambda: writer._stopping.is_set())
+    writer.put(2)  # behind the stop marker
+    flushed: list[bool] = []
+    flushing = threading.Thread(target=lambda: flushed.append(writer.flush(timeout=5)))
+    flushing.start()
+    time.sleep(0.05)
+    release.set()
+    stopping.join(5)
+    flushing.join(5)
+    assert written == [1, 2] and flushed == [True] and not writer.running
+
+
+def test_a_writer_thread_that_died_leaves_put_writing_at_once():
+    written: list[int] = []
+    writer = BatchWriter(written.extend, "test")
+
+    def dies() -> None:
+        raise SystemExit  # whatever kills it, requests must not queue behind a dead thread
+
+    writer._loop = dies  # type: ignore[method-assign]
+    writer.start(interval=0.01)
+    wait_until(lambda: not writer.running)
+    assert writer.has_room()
+    writer.put(7)
+    assert written == [7]
 
 
 def test_a_match_is_refused_before_any_work_when_the_audit_writer_is_behind(tmp_path, monkeypatch):

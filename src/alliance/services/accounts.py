@@ -246,6 +246,8 @@ class AccountService:
         # revocation that was forgotten while it was being read.
         if key is not None and forgotten == self._forgotten:
             self._keys[prefix] = (key, now)
+            if forgotten != self._forgotten:  # forgotten between the check and the write
+                self._keys.pop(prefix, None)
         return key
 
     def login(self, username: str, password: str) -> IssuedSession:

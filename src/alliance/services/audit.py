@@ -38,9 +38,9 @@ class AuditLog:
         """Flush queued events and stop the writer (on server shutdown)."""
         self._deferred.stop()
 
-    def flush(self) -> None:
-        """Append everything queued so far before returning."""
-        self._deferred.flush()
+    def flush(self) -> bool:
+        """Append everything queued so far before returning; False if that could not be done."""
+        return self._deferred.flush()
 
     def ensure_room(self) -> None:
         """Raise `Overloaded` when the background writer is too far behind to take another event."""

@@ -59,10 +59,12 @@ class BatchWriter(Generic[T]):
         self._retry_seconds, self._stop_attempts = retry_seconds, stop_attempts
         self._stopping = threading.Event()
         self._stop_budget = stop_attempts  # tries left for all batches once stopping
+        self._gave_up = False  # set when shutdown left items unwritten
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        """A writer thread is alive (one that died leaves `put` writing at once, as without one)."""
+        return self._thread is not None and self._thread.is_alive()
 
     @property
     def pending(self) -> int:
@@ -70,7 +72,7 @@ class BatchWriter(Generic[T]):
         return self._queue.qsize()
 
     def has_room(self) -> bool:
-        return self._thread is None or self._queue.qsize() < self.max_pending
+        return not self.running or self._queue.qsize() < self.max_pending
 
     def ensure_room(self) -> None:
         """Raise `Overloaded` when the writer is too far behind to take another item."""
@@ -79,39 +81,70 @@ class BatchWriter(Generic[T]):
             raise Overloaded("the node is overloaded; try again in a second")
 
     def put(self, item: T) -> None:
-        if self._thread is None:
-            self._write([item])
-        else:
+        if self.running:
             self._queue.put(item)
+        else:
+            self._write([item])
 
     def start(self, interval: float = 0.2) -> None:
         if self._thread is None:
             self._interval = interval
             self._stopping.clear()
             self._stop_budget = self._stop_attempts
+            self._gave_up = False
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 60.0) -> None:
         """Write what is queued and stop (on server shutdown)."""
-        if self._thread is not None:
-            self._stopping.set()
-            self._queue.put(_STOP)
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.error("%s: still writing after %.0f s; leaving it behind", self._name, timeout)
-            self._thread = None
+        if self._thread is None:
+            return
+        self._stopping.set()
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        stuck = self._thread.is_alive()
+        self._thread = None  # from now on `put` writes at once
+        if stuck:
+            log.error("%s: still writing after %.0f s; leaving it behind", self._name, timeout)
+        else:
+            self._write_leftovers()
 
     def flush(self, timeout: float = 60.0) -> bool:
         """Write everything queued so far before returning (retrying through a short outage);
-        False if that took longer than `timeout`."""
-        if self._thread is None:
-            return True
+        False if that took longer than `timeout` or the writer gave up on shutdown."""
+        if not self.running:
+            return not self._gave_up
         done = threading.Event()
         self._queue.put(done)
-        return done.wait(timeout)
+        return done.wait(timeout) and not self._gave_up
+
+    def _write_leftovers(self) -> None:
+        """After the writer ended: what was put while it stopped (behind its stop marker)."""
+        items: list[T] = []
+        while True:
+            try:
+                entry = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(entry, threading.Event):
+                entry.set()
+            elif entry is not _STOP:
+                items.append(entry)
+        if items and not self._gave_up:
+            try:
+                self._write(items)
+            except Exception:
+                log.exception("%s: %d items put while stopping could not be written", self._name, len(items))
+        elif items:
+            log.error("%s: %d items put while stopping were not written", self._name, len(items))
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException:  # never expected; `put` then writes at once instead of queueing
+            log.exception("%s: the writer thread died; writing at once from now on", self._name)
+
+    def _loop(self) -> None:
         backlog = False
         while True:
             entry = self._queue.get()  # wait for the first
@@ -164,6 +197,7 @@ class BatchWriter(Generic[T]):
 
     def _give_up(self, unwritten: int) -> None:
         """On shutdown with the store unreachable: count what is left, release flush waiters."""
+        self._gave_up = True
         while True:
             try:
                 entry = self._queue.get_nowait()

@@ -133,7 +133,7 @@ class Matcher:
                 if sequence > self.store.current_sequence():
                     raise IndexFileError(f"{self.index_path} is ahead of the store (restored from a backup?)")
                 self._index, self.sequence, self.loaded_from = index, sequence, "file"
-                self._exact = ExactFilter.of(self.store.iter_exact_values())  # changes replayed next add theirs
+                self._exact = ExactFilter.of(self.store.iter_exact_prefixes())  # changes replayed next add theirs
                 self._banks = self.store.banks_by_id()
                 if self.refresh() >= SAVE_AFTER_REPLAYED:
                     self.save()
@@ -147,7 +147,7 @@ class Matcher:
         """Build the PDQ index and the exact filter from the store's signals."""
         sequence = self.store.current_sequence()
         self._index = self.engine.build(*self.store.pdq_index_arrays(self.min_quality))
-        self._exact = ExactFilter.of(self.store.iter_exact_values())
+        self._exact = ExactFilter.of(self.store.iter_exact_prefixes())
         self._banks = self.store.banks_by_id()
         self.sequence, self.loaded_from = sequence, "store"
 

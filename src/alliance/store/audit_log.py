@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alliance.core.audit import GENESIS, AuditEvent, AuditRecord, chain_hash
-from alliance.store.db import session_factory
+from alliance.store.db import StoreUnavailable, session_factory
 from alliance.store.models import AuditEventRow
 
 _APPEND_ATTEMPTS = 20
@@ -51,7 +51,7 @@ class AuditStore:
                 return events
             except IntegrityError:
                 continue
-        raise RuntimeError("could not append to the audit log: too many concurrent writers")
+        raise StoreUnavailable("could not append to the audit log: too many concurrent writers")  # retried
 
     def events(
         self, *, after: int = 0, limit: int | None = None, org_id: int | None = None, action: str | None = None

@@ -34,7 +34,7 @@ from alliance.core.exact_filter import PREFIX_HEX
 from alliance.core.index import pdq_hex_to_bytes
 from alliance.core.signals import Signal, signal_type, signal_type_names
 from alliance.core.trust import check_transition
-from alliance.store.db import is_row_id, lock_change_log, session_factory
+from alliance.store.db import StoreUnavailable, is_row_id, lock_change_log, session_factory
 from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
 from alliance.store.trust_models import TransitionRow
 
@@ -370,17 +370,16 @@ class Store:
                 ids.extend(session.scalars(query))
         return ids
 
-    def iter_exact_values(self, entry_ids: Sequence[int] | None = None) -> Iterator[str]:
-        """The values of every stored exact signal (md5, sha1, ...; retired entries' too), or of
-        those on `entry_ids`: what `core.exact_filter` is built from. For all of them only their
-        first 16 hex digits come back (all the filter keeps), straight off the driver's cursor."""
-        exact = sorted(n for n in signal_type_names() if not signal_type(n).perceptual)
-        if entry_ids is None:
-            query = select(func.substr(SignalRow.value, 1, PREFIX_HEX)).where(SignalRow.type.in_(exact))
-            for rows in self._bulk_rows(query):
-                yield from (row[0] for row in rows)
-            return
-        query = select(SignalRow.value).where(SignalRow.type.in_(exact))
+    def iter_exact_prefixes(self) -> Iterator[str]:
+        """The first 16 hex digits of every stored exact signal (md5, sha1, ...; retired entries'
+        too), read straight off the driver's cursor: all `core.exact_filter` keeps."""
+        query = select(func.substr(SignalRow.value, 1, PREFIX_HEX)).where(SignalRow.type.in_(_exact_types()))
+        for rows in self._bulk_rows(query):
+            yield from (row[0] for row in rows)
+
+    def iter_exact_values(self, entry_ids: Sequence[int]) -> Iterator[str]:
+        """The values of the exact signals on `entry_ids` (retired entries' too)."""
+        query = select(SignalRow.value).where(SignalRow.type.in_(_exact_types()))
         with self._sessions() as session:
             for chunk in _chunks(sorted(set(entry_ids)), _LOOKUP_CHUNK):
                 yield from session.scalars(query.where(SignalRow.entry_id.in_(chunk)))
@@ -415,9 +414,12 @@ class Store:
         sql = str(query.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}))
         with self.engine.connect() as connection:
             driver = connection.connection.dbapi_connection
-            assert driver is not None
-            named = self.engine.dialect.name == "postgresql"
-            cursor = driver.cursor(name="alliance_bulk_read") if named else driver.cursor()
+            if driver is None:
+                raise StoreUnavailable("the store's connection is closed")
+            postgres = self.engine.dialect.name == "postgresql"
+            if postgres:  # a cursor is planned for its first rows; this one is read to the end
+                connection.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1")
+            cursor = driver.cursor(name="alliance_bulk_read") if postgres else driver.cursor()  # psycopg: server-side
             try:
                 cursor.execute(sql)
                 while rows := cursor.fetchmany(batch):
@@ -475,6 +477,10 @@ def _stored_signal(row: StoredRow) -> StoredSignal:
     signal_id, entry_id, bank_id, kind, value, quality, status, enabled, grade, view = row
     signal = Signal(kind, value, quality)
     return StoredSignal(signal_id, entry_id, bank_id, signal, EntryStatus(status), enabled, grade, view)
+
+
+def _exact_types() -> list[str]:
+    return sorted(n for n in signal_type_names() if not signal_type(n).perceptual)
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
