@@ -120,16 +120,7 @@ class BatchWriter(Generic[T]):
 
     def _write_leftovers(self) -> None:
         """After the writer ended: what was put while it stopped (behind its stop marker)."""
-        items: list[T] = []
-        while True:
-            try:
-                entry = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(entry, threading.Event):
-                entry.set()
-            elif entry is not _STOP:
-                items.append(entry)
+        items, waiters = self._drain()
         if items and not self._gave_up:
             try:
                 self._write(items)
@@ -137,6 +128,22 @@ class BatchWriter(Generic[T]):
                 log.exception("%s: %d items put while stopping could not be written", self._name, len(items))
         elif items:
             log.error("%s: %d items put while stopping were not written", self._name, len(items))
+        for waiter in waiters:
+            waiter.set()
+
+    def _drain(self) -> tuple[list[T], list[threading.Event]]:
+        """Everything still queued: the items, and the flush waiters to release once they are done."""
+        items: list[T] = []
+        waiters: list[threading.Event] = []
+        while True:
+            try:
+                entry = self._queue.get_nowait()
+            except queue.Empty:
+                return items, waiters
+            if isinstance(entry, threading.Event):
+                waiters.append(entry)
+            elif entry is not _STOP:
+                items.append(entry)
 
     def _run(self) -> None:
         try:
@@ -198,13 +205,8 @@ class BatchWriter(Generic[T]):
     def _give_up(self, unwritten: int) -> None:
         """On shutdown with the store unreachable: count what is left, release flush waiters."""
         self._gave_up = True
-        while True:
-            try:
-                entry = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(entry, threading.Event):
-                entry.set()
-            elif entry is not _STOP:
-                unwritten += 1
-        log.error("%s: shutting down with the store unreachable; %d items were not written", self._name, unwritten)
+        items, waiters = self._drain()
+        lost = unwritten + len(items)
+        log.error("%s: shutting down with the store unreachable; %d items were not written", self._name, lost)
+        for waiter in waiters:
+            waiter.set()
