@@ -370,36 +370,23 @@ def pdq_float256_reduced(
     """The 16x16 DCT block and quality the reference would give the full-size image, from its luma
     reduced by `scale_y` x `scale_x` (each pixel the mean of a block). Close to, not bit for bit, the
     reference; with both scales 1 use `pdq_float256` instead, which is exact."""
-    a = samples_reduced(luma, full_height, full_width, scale_y, scale_x)
-    if a is None:
+    if full_height < MIN_HASHABLE_DIM or full_width < MIN_HASHABLE_DIM:
         return np.zeros((16, 16), dtype=np.float32), 0
-    return block_of_samples(a)
+    return block_of_samples(samples_reduced(luma, full_height, full_width, scale_y, scale_x))
 
 
 def samples_reduced(
-    luma: npt.NDArray[np.uint8], full_height: int, full_width: int, scale_y: int, scale_x: int
-) -> npt.NDArray[np.float32] | None:
-    """The reference's 64x64 blurred samples of the full-size image, from its reduced luma (the
-    first half of `pdq_float256_reduced`); None for an image too small to hash."""
+    luma: npt.NDArray[np.uint8] | npt.NDArray[np.float32], full_height: int, full_width: int, scale_y: int, scale_x: int
+) -> npt.NDArray[np.float32]:
+    """The reference's 64x64 blurred samples of the full-size image (the first half of
+    `pdq_float256_reduced`; the image must be large enough to hash): from the uint8 luma of a
+    reduced decode, or, with both scales 1, from full-size float luma. The latter is the
+    reference's linear map in float64, equal to its float32 box passes up to rounding."""
     h, w = luma.shape
-    if full_height < MIN_HASHABLE_DIM or full_width < MIN_HASHABLE_DIM:
-        return None
     row_starts, row_weights = reduced_kernel(full_height, scale_y, h)
     col_starts, col_weights = reduced_kernel(full_width, scale_x, w)
-    image = np.ascontiguousarray(luma, dtype=np.uint8)
+    image = luma if luma.flags.c_contiguous else luma.copy()
     return _downsample_banded(image, row_starts, row_weights, col_starts, col_weights)
-
-
-def samples_of_luma(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
-    """The reference's 64x64 samples of a full-size float luma array by its linear map (banded, in
-    float64), not by its float32 box passes: the same numbers up to rounding, so a hash from them
-    may differ from the reference's in a bit near the median. None for an image too small to hash."""
-    h, w = luma.shape
-    if h < MIN_HASHABLE_DIM or w < MIN_HASHABLE_DIM:
-        return None
-    row_starts, row_weights = reduced_kernel(h, 1, h)
-    col_starts, col_weights = reduced_kernel(w, 1, w)
-    return _downsample_banded(np.ascontiguousarray(luma), row_starts, row_weights, col_starts, col_weights)
 
 
 def block_of_samples(a: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], int]:

@@ -197,49 +197,30 @@ def dihedral_region_hashes(reduced: ReducedLuma, box: PixelBox) -> list[bytes]:
     equal to hashing each turned picture on every fixture photo checked (2,304 turns of small
     images, 1,148 images of reduced ones; tests/core/test_views.py holds the rule)."""
     x0, y0, x1, y1 = box
-    if reduced.rgb is not None:  # a small image, decoded whole
-        float_luma = pdq.luma_of(reduced.rgb[y0:y1, x0:x1])
-        if min(float_luma.shape) < pdq.MIN_HASHABLE_DIM:
-            return [RegionHash(box, np.zeros((16, 16), np.float32), 0).hash()] * 8
-        # The turns by the reference's linear map, not its float32 box passes (which filter rows
-        # before columns, so a transposed picture would round differently): four maps for eight
-        # turns, 3.8 -> 0.8 ms on a 480x360 JPEG. Query variants only; an image's own hash stays exact.
-        return _turn_hashes(box, [_exact_samples(f) for f in _flips(float_luma)])
-    full_w = min(x1 * reduced.scale_x, reduced.full_width) - x0 * reduced.scale_x
-    full_h = min(y1 * reduced.scale_y, reduced.full_height) - y0 * reduced.scale_y
-    luma = reduced.luma[y0:y1, x0:x1]
-    # The 64x64 samples of a transposed picture are the transpose of the untransposed one's (the
-    # reference's blur is separable, and each axis's map depends only on that axis's length), so
-    # four flips give all eight turns: half the blurs (a dihedral upload 5.4 -> 4.2 ms of server CPU).
+    if reduced.rgb is not None:
+        # A small image, decoded whole: its float luma by the reference's linear map, not its
+        # float32 box passes (which filter rows before columns, so a transposed picture would round
+        # differently); 3.8 -> 0.8 ms on a 480x360 JPEG. Query variants only: an image's own hash
+        # stays exact.
+        luma: npt.NDArray[Any] = pdq.luma_of(reduced.rgb[y0:y1, x0:x1])
+        (full_h, full_w), scale_y, scale_x = luma.shape, 1, 1
+    else:
+        luma = reduced.luma[y0:y1, x0:x1]
+        full_w = min(x1 * reduced.scale_x, reduced.full_width) - x0 * reduced.scale_x
+        full_h = min(y1 * reduced.scale_y, reduced.full_height) - y0 * reduced.scale_y
+        scale_y, scale_x = reduced.scale_y, reduced.scale_x
     if min(full_h, full_w) < pdq.MIN_HASHABLE_DIM:  # too small to hash: all-zero hashes, as the reference
         return [RegionHash(box, np.zeros((16, 16), np.float32), 0).hash()] * 8
-    return _turn_hashes(box, [_reduced_samples(f, full_h, full_w, reduced) for f in _flips(luma)])
-
-
-def _flips(a: npt.NDArray[Any]) -> list[npt.NDArray[Any]]:
-    """The picture, flipped left-right, upside down, and both."""
-    return [a, a[:, ::-1], a[::-1], a[::-1, ::-1]]
-
-
-def _turn_hashes(box: PixelBox, flipped_samples: list[npt.NDArray[np.float32]]) -> list[bytes]:
-    """The 8 turns' hashes (`pdq.DIHEDRAL_NAMES` order) from the 64x64 samples of the `_flips`."""
-    same, flip_x, flip_y, flip_xy = flipped_samples
-    turns = [same, flip_x.T, flip_xy, flip_y.T, flip_y, flip_x, same.T, flip_xy.T]
+    # The 64x64 samples of a transposed picture are the transpose of the untransposed one's (the
+    # reference's blur is separable, and each axis's map depends only on that axis's length), so
+    # the picture and its three flips give all eight turns: half the blurs (a dihedral upload
+    # 5.4 -> 4.2 ms of server CPU).
+    same, flip_x, flip_y, flip_xy = (
+        pdq.samples_reduced(flipped, full_h, full_w, scale_y, scale_x)
+        for flipped in (luma, luma[:, ::-1], luma[::-1], luma[::-1, ::-1])
+    )
+    turns = [same, flip_x.T, flip_xy, flip_y.T, flip_y, flip_x, same.T, flip_xy.T]  # `pdq.DIHEDRAL_NAMES` order
     return [RegionHash(box, *pdq.block_of_samples(a)).hash() for a in turns]
-
-
-def _reduced_samples(
-    luma: npt.NDArray[np.uint8], full_h: int, full_w: int, reduced: ReducedLuma
-) -> npt.NDArray[np.float32]:
-    a = pdq.samples_reduced(np.ascontiguousarray(luma), full_h, full_w, reduced.scale_y, reduced.scale_x)
-    assert a is not None  # the caller checked the size
-    return a
-
-
-def _exact_samples(luma: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    a = pdq.samples_of_luma(np.ascontiguousarray(luma))
-    assert a is not None  # the caller checked the size
-    return a
 
 
 def _flat_band(lines: npt.NDArray[np.uint8]) -> tuple[int, int]:
