@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -54,9 +53,9 @@ def create_app(settings: Settings) -> FastAPI:
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_file_bytes + UPLOAD_OVERHEAD)
     app.state.node = node
     app.state.buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
-    hashing_slots = settings.hashing_slots
-    app.state.hashing_slots = threading.BoundedSemaphore(hashing_slots)  # held while hashing, by any route
-    app.state.hashing_limiter = anyio.CapacityLimiter(hashing_slots)  # uploads to match wait here first
+    # Every route that hashes runs its hashing on a thread under this limiter: at most
+    # `hashing_slots` uploads are hashed at once, and the others wait in the event loop.
+    app.state.hashing_limiter = anyio.CapacityLimiter(settings.hashing_slots)
     errors.install(app)
     for module in (health, matching, banks, trust, admin, audit, session):
         app.include_router(module.router)

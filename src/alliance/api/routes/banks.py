@@ -137,7 +137,7 @@ async def upload_entries(
 
     def hashed() -> FileResult:
         try:
-            return FileResult(Path(filename), hashes=hash_upload(request, node, data, crops=bank.crop_matching))
+            return FileResult(Path(filename), hashes=hash_upload(node, data, crops=bank.crop_matching))
         except HashingError as exc:
             return FileResult(Path(filename), error=exc)
 

@@ -6,7 +6,6 @@ The declared content type of an upload is ignored: the bytes themselves say what
 from __future__ import annotations
 
 import functools
-import threading
 from typing import Annotated
 
 import anyio
@@ -37,32 +36,21 @@ def _require(principal: Principal, scope: Scope) -> None:
         raise NotFound("no such resource")
 
 
-def hash_upload(request: Request, node: Node, data: bytes, *, views: bool = True, crops: bool = False) -> MediaHashes:
-    """Hash uploaded bytes in memory, with at most `hashing_slots` at once. `views`: the other
-    views a bank entry keeps (not needed to answer /v1/hash); `crops`: for a crop-matching bank."""
-    slots: threading.BoundedSemaphore = request.app.state.hashing_slots
-    with slots:
-        try:
-            return hash_image(data, node.settings.hashing_limits, views=views, crops=crops)
-        finally:
-            del data
+def hash_upload(node: Node, data: bytes, *, views: bool = True, crops: bool = False) -> MediaHashes:
+    """Hash uploaded bytes in memory (callers run it on a thread under `hashing_limiter`). `views`:
+    the other views a bank entry keeps (not needed to answer /v1/hash); `crops`: for a
+    crop-matching bank."""
+    return hash_image(data, node.settings.hashing_limits, views=views, crops=crops)
 
 
 def _hash_and_match(
-    request: Request, node: Node, principal: Principal, data: bytes, banks: list[str] | None, dihedral: bool
+    node: Node, principal: Principal, data: bytes, banks: list[str] | None, dihedral: bool
 ) -> UploadMatchOut:
     """Hash an upload with the views it is matched by (rotations, flips, untrimmed; crops when a
     bank searched matches crops) and match them."""
     matching = node.matching_for(principal)
     crops = matching.crop_matching(banks)
-    slots: threading.BoundedSemaphore = request.app.state.hashing_slots
-    with slots:
-        try:
-            hashes, queries, variants = query_signals(
-                data, node.settings.hashing_limits, dihedral=dihedral, crops=crops
-            )
-        finally:
-            del data
+    hashes, queries, variants = query_signals(data, node.settings.hashing_limits, dihedral=dihedral, crops=crops)
     matches = matching.match(queries, banks, variants)
     return UploadMatchOut(signals=[SignalOut.of(s) for s in hashes.signals], matches=_match_rows(matches, queries))
 
@@ -89,8 +77,7 @@ async def hash_media(request: Request, node: NodeDep, principal: PrincipalDep) -
     """The signals of an image. Nothing is stored."""
     _require(principal, Scope.HASH)
     data, _ = await uploads.upload_bytes(request)
-    work = functools.partial(hash_upload, request, node, data, views=False)
-    del data
+    work = functools.partial(hash_upload, node, data, views=False)
     hashes = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
     return HashOut(
         signals=[SignalOut.of(s) for s in hashes.signals],
@@ -153,7 +140,6 @@ async def match_upload(
     data, _ = await uploads.upload_bytes(request)
     # Waiting uploads queue on the limiter in the event loop, not as threads blocked on a lock;
     # hashing and matching then share one thread hop.
-    work = functools.partial(_hash_and_match, request, node, principal, data, bank, turn)
-    del data
+    work = functools.partial(_hash_and_match, node, principal, data, bank, turn)
     result = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
     return Response(result.model_dump_json(), media_type="application/json")
