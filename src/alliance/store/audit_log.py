@@ -6,12 +6,12 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, or_, select, text
+from sqlalchemy import Engine, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alliance.core.audit import GENESIS, AuditEvent, AuditRecord, chain_hash
-from alliance.store.db import StoreUnavailable, session_factory
+from alliance.store.db import StoreUnavailable, advisory_lock, session_factory
 from alliance.store.models import AuditEventRow
 
 _APPEND_ATTEMPTS = 20
@@ -79,11 +79,8 @@ class AuditStore:
 
 def _lock_chain(session: Session) -> None:
     """Hold the write lock of the chain until the transaction ends."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _AUDIT_CHAIN_LOCK})
-    elif dialect == "sqlite":  # the database's write lock, taken now rather than at the first insert
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    if not advisory_lock(session, _AUDIT_CHAIN_LOCK) and session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")  # the write lock now, not at the first insert
 
 
 def _row(event: AuditEvent) -> dict[str, Any]:

@@ -104,5 +104,13 @@ def lock_change_log(session: Session) -> None:
     them out of order. A transaction-scoped advisory lock serialises every writer that appends
     changes (SQLite already allows one writer at a time). Whoever adds a `ChangeRow` takes it first.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHANGE_LOG_LOCK})
+    advisory_lock(session, _CHANGE_LOG_LOCK)
+
+
+def advisory_lock(session: Session, key: int) -> bool:
+    """On PostgreSQL, hold the advisory lock `key` until the transaction ends (True); elsewhere
+    nothing (False): SQLite has one writer at a time anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return False
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    return True

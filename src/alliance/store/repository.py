@@ -75,7 +75,7 @@ class Store:
         crop_matching: bool = False,
     ) -> Bank:
         with self._sessions.begin() as session:
-            self._lock_change_log(session)
+            lock_change_log(session)
             if session.scalar(select(BankRow.id).where(BankRow.name == name)) is not None:
                 raise Conflict(f"a bank called {name!r} already exists")
             if session.get(OrganisationRow, owner_id) is None:
@@ -141,7 +141,7 @@ class Store:
     ) -> Bank:
         """Change what is given; a change to what matches is logged for the indexes."""
         with self._sessions.begin() as session:
-            self._lock_change_log(session)
+            lock_change_log(session)
             row = session.scalar(select(BankRow).where(BankRow.name == name))
             if row is None:
                 raise NotFound(f"no bank called {name!r}")
@@ -194,7 +194,7 @@ class Store:
         left out and reported.
         """
         with self._sessions.begin() as session:
-            self._lock_change_log(session)
+            lock_change_log(session)
             bank = session.get(BankRow, bank_id)
             if bank is None:
                 raise NotFound(f"no bank with id {bank_id}")
@@ -287,7 +287,7 @@ class Store:
     ) -> Entry:
         """Move an entry to a new status, recording who, why and the numbers, in one transaction."""
         with self._sessions.begin() as session:
-            self._lock_change_log(session)
+            lock_change_log(session)
             row = session.get(EntryRow, entry_id) if is_row_id(entry_id) else None
             if row is None:
                 raise NotFound(f"no entry with id {entry_id}")
@@ -435,10 +435,6 @@ class Store:
         with self._sessions() as session:
             rows = session.scalars(select(ChangeRow).where(ChangeRow.seq > seq).order_by(ChangeRow.seq))
             return [Change(r.seq, r.kind, r.bank_id, r.entry_id) for r in rows]
-
-    @staticmethod
-    def _lock_change_log(session: Session) -> None:
-        lock_change_log(session)
 
     @staticmethod
     def _live_count(session: Session, bank_id: int) -> int:
