@@ -206,6 +206,13 @@ def test_session_login_needs_csrf_for_changes(world: World):
             422,
             "invalid_request",
         ),
+        (
+            "POST",
+            "/v1/match/upload",  # validated by the route itself, not by FastAPI
+            {"params": {"dihedral": "sideways"}, "content": b"GIF89a not hashed: the query is refused first"},
+            422,
+            "invalid_request",
+        ),
         ("GET", "/v1/banks/own-bank/entries", {"params": {"limit": 100000}}, 422, "invalid_request"),
         ("GET", "/v1/entries/not-a-number", {}, 422, "invalid_request"),
         (

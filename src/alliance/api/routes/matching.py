@@ -6,12 +6,11 @@ The declared content type of an upload is ignored: the bytes themselves say what
 from __future__ import annotations
 
 import functools
-from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from alliance.api import uploads
 from alliance.api.deps import NodeDep, PrincipalDep, authenticate
@@ -27,8 +26,6 @@ router = APIRouter(prefix="/v1", tags=["matching"])
 
 MATCH_IN_SCHEMA = MatchIn.model_json_schema(ref_template="#/components/schemas/{model}")
 MATCH_IN_SCHEMA.pop("$defs", None)  # SignalIn is in the components already (bank entries use it)
-
-BanksQuery = Annotated[list[str] | None, Query(description="Only these banks (repeatable).")]
 
 
 def _require(principal: Principal, scope: Scope) -> None:
@@ -91,16 +88,15 @@ async def hash_media(request: Request, node: NodeDep, principal: PrincipalDep) -
 @router.post(
     "/match",
     response_model=MatchesOut,
-    dependencies=[Depends(authenticate)],  # sets request.state.principal
     openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": MATCH_IN_SCHEMA}}}},
 )
 async def match_signals(request: Request) -> Response:
     """Match up to 1,000 signals against every bank you may match (or the ones named)."""
     # The platforms' hot path, so it skips FastAPI's per-request machinery: no declared parameters
-    # to solve (the body is validated here against `MatchIn`, errors answered as any 422), and it
-    # runs on the event loop, since the index answers in well under a millisecond and only hits
-    # need the store.
-    principal: Principal = request.state.principal
+    # or dependencies to solve (the caller is authenticated by calling the dependency, the body is
+    # validated here against `MatchIn`, errors answered as any 422), and it runs on the event
+    # loop, since the index answers in well under a millisecond and only hits need the store.
+    principal = await authenticate(request)
     node: Node = request.app.state.node
     _require(principal, Scope.MATCH)
     try:
@@ -118,28 +114,58 @@ async def match_signals(request: Request) -> Response:
     return Response(payload, media_type="application/json")
 
 
-@router.post("/match/upload", response_model=UploadMatchOut, openapi_extra=uploads.REQUEST_BODY)
-async def match_upload(
-    request: Request,
-    node: NodeDep,
-    principal: PrincipalDep,
-    bank: BanksQuery = None,
-    dihedral: Annotated[
-        bool | None, Query(description="Also match the image rotated and flipped (default: the node's setting).")
-    ] = None,
-) -> Response:
+class UploadMatchQuery(BaseModel):
+    """The query parameters of /v1/match/upload, validated by the route itself (see `match_upload`)."""
+
+    bank: list[str] | None = Field(None, description="Only these banks (repeatable).")
+    dihedral: bool | None = Field(
+        None, description="Also match the image rotated and flipped (default: the node's setting)."
+    )
+
+
+UPLOAD_MATCH_PARAMETERS = [
+    {"name": name, "in": "query", "required": False, "description": field.description, "schema": schema}
+    for (name, field), schema in zip(
+        UploadMatchQuery.model_fields.items(),
+        UploadMatchQuery.model_json_schema()["properties"].values(),
+        strict=True,
+    )
+]
+
+
+@router.post(
+    "/match/upload",
+    response_model=UploadMatchOut,
+    openapi_extra={**uploads.REQUEST_BODY, "parameters": UPLOAD_MATCH_PARAMETERS},
+)
+async def match_upload(request: Request) -> Response:
     """Hash an image in memory and match its signals. The image is not stored.
 
     Each match names the `variant` that matched: `original`, a rotation or flip, `untrimmed` (the
     whole image, when a uniform border was trimmed before hashing), `normalised`, or a crop; then
     `@` and the entry's view when that was not the entry's own hash (`original@centre-8`).
     """
+    # A platform's upload path, so like /v1/match it skips FastAPI's dependency and parameter
+    # solving (a quarter of the event loop's work per upload): the query is validated here
+    # against `UploadMatchQuery`.
+    principal = await authenticate(request)
+    node: Node = request.app.state.node
     _require(principal, Scope.MATCH)
+    query = _upload_query(request)
     node.matching_for(principal).ensure_room()  # an overloaded node refuses before reading and hashing
-    turn = node.settings.match_dihedral if dihedral is None else dihedral
+    turn = node.settings.match_dihedral if query.dihedral is None else query.dihedral
     data, _ = await uploads.upload_bytes(request)
     # Waiting uploads queue on the limiter in the event loop, not as threads blocked on a lock;
     # hashing and matching then share one thread hop.
-    work = functools.partial(_hash_and_match, node, principal, data, bank, turn)
+    work = functools.partial(_hash_and_match, node, principal, data, query.bank, turn)
     result = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
     return Response(result.model_dump_json(), media_type="application/json")
+
+
+def _upload_query(request: Request) -> UploadMatchQuery:
+    params = request.query_params
+    raw = {"bank": params.getlist("bank") or None, "dihedral": params.get("dihedral")}
+    try:
+        return UploadMatchQuery.model_validate({k: v for k, v in raw.items() if v is not None})
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from exc
