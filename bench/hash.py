@@ -36,6 +36,7 @@ import argparse
 import functools
 import io
 import json
+import math
 import platform
 import sys
 import tempfile
@@ -91,17 +92,20 @@ def rate_one_core(work: Callable[[Path], FileResult], paths: list[Path], min_sec
 
 
 def rate_all_cores(pool: ProcessPoolExecutor, exact: bool, paths: list[Path], min_seconds: float, jobs: int) -> float:
+    """Images per second hashing `paths` over and over on a warm pool of `jobs` workers, fed as one
+    stream chunked as `hash_files` chunks it: every worker stays busy to the end. (Rounds of
+    `paths` with a wait after each left a worker idle at every round's end: 15% under the rate.)"""
     work = functools.partial(hash_file, exact_reference=exact, views=False)
     list(pool.map(work, paths[:jobs] * 2))  # warm every worker
-    chunk = max(1, len(paths) // (jobs * 4))
-    done, start = 0, time.perf_counter()
-    while True:
-        for result in pool.map(work, paths, chunksize=chunk):
-            assert result.ok, result.error
-        done += len(paths)
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return done / elapsed
+    started = time.perf_counter()
+    list(pool.map(work, paths))  # a first guess at the rate, to size the stream
+    rounds = max(1, math.ceil(min_seconds / (time.perf_counter() - started)))
+    stream = paths * rounds
+    chunk = max(1, min(16, len(stream) // (jobs * 8)))
+    started = time.perf_counter()
+    for result in pool.map(work, stream, chunksize=chunk):
+        assert result.ok, result.error
+    return len(stream) / (time.perf_counter() - started)
 
 
 def pdq_of_hashes(hashes: MediaHashes) -> tuple[int, int]:
