@@ -6,8 +6,9 @@ Starts a node on SQLite holding N entries of random hashes (PDQ and file digests
 platform may match, serves it with `alliance serve`, and loads it from `wrk` (Debian package) on
 loopback: 64 connections posting one signal each (one in ten a known hash, so the match and audit
 paths both run), then uploads of a 1024x768 JPEG, as the body. The upload rate is compared with
-hashing the same JPEG in-process on all cores in the same run. Results go to
-bench/results/api.json and api.md.
+hashing the same JPEGs on all cores in the same run (bench/hash.py's measurement), and with the
+same uploads to a bare ASGI app that only hashes them (bench/bare_upload.py: the ceiling of a Python
+server on this machine). Results go to bench/results/api.json and api.md.
 
 For context (not measured here): an HMA adopter reports 450-500 requests/s for hashing plus
 matching on 10 pods.
@@ -125,6 +126,36 @@ def serve(home: Path, port: int, workers: int, rate: float) -> subprocess.Popen[
             pass
         time.sleep(0.5)
     raise SystemExit("server not ready after 600 s")
+
+
+def serve_bare(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """bench/bare_upload.py under uvicorn as `alliance serve` runs the node (same workers, hashing
+    slots, event loop and HTTP parser), for the ceiling row."""
+    slots = max(1, (os.cpu_count() or 1) // workers)
+    env = {**os.environ, "BARE_HASHING_SLOTS": str(slots), "PYTHONPATH": str(ROOT / "src")}
+    command = [sys.executable, "-m", "uvicorn", "bare_upload:app", "--app-dir", str(ROOT / "bench")]
+    command += ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    log = (home / "bare.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"bare server exited: {(home / 'bare.log').read_text()[-4000:]}")
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    raise SystemExit("bare server not ready after 120 s")
+
+
+def stop(process: subprocess.Popen[bytes], log: Path) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        print(f"server did not stop in 120 s; its log ends:\n{log.read_text()[-4000:]}")
 
 
 MATCH_LUA = """
@@ -327,12 +358,14 @@ def main() -> None:
         upload_form = run_wrk(f"{url}/v1/match/upload?dihedral=false", form, args.seconds, args.connections, server.pid)
         upload_dihedral = run_wrk(f"{url}/v1/match/upload", body, args.seconds, args.connections, server.pid)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            print(f"server did not stop in 120 s; its log ends:\n{(home / 'server.log').read_text()[-4000:]}")
+        stop(server, home / "server.log")
+    # The ceiling: the same uploads to a server that only hashes them (bench/bare_upload.py).
+    bare_port = free_port()
+    bare_server = serve_bare(home, bare_port, args.workers)
+    try:
+        bare = run_wrk(f"http://127.0.0.1:{bare_port}/", body, args.seconds, args.connections, bare_server.pid)
+    finally:
+        stop(bare_server, home / "bare.log")
     hash_rate = bench_hash_all_cores(photos, min(args.seconds, 10))
     hash_cpu_ms = in_process_hash_cpu_ms(photos)
     if not args.keep:
@@ -352,6 +385,9 @@ def main() -> None:
         "upload_photos": len(photos),
         "bench_hash_all_cores_per_s": round(hash_rate, 1),
         "upload_vs_bench_hash": round(upload["requests_per_s"] / hash_rate, 3),
+        "upload_bare": bare,
+        "bare_vs_bench_hash": round(bare["requests_per_s"] / hash_rate, 3),
+        "upload_vs_bare": round(upload["requests_per_s"] / bare["requests_per_s"], 3),
         "in_process_hash_cpu_ms": round(hash_cpu_ms, 3),
         "upload_cpu_vs_bench_hash": round(upload_cpu_ratio, 3),
         "load_average_before": load_before,
@@ -365,6 +401,7 @@ def main() -> None:
         ("upload, hash, match (1024x768 JPEGs as the body)", upload, ">= 80% of bench/hash.py"),
         ("the same as a multipart form", upload_form, ""),
         ("the same as the body, with dihedral queries (8 views)", upload_dihedral, ""),
+        ("ceiling: the same uploads hashed by a bare ASGI app (no auth, match or audit)", bare, ""),
     ]
     table = "\n".join(
         [
@@ -381,7 +418,9 @@ def main() -> None:
             "",
             f"Uploads: the {len(photos)} photos bench/hash.py times, as 1024x768 JPEGs, in turn. bench/hash.py's "
             f"measurement of the same files on all cores: {hash_rate:.1f} images/s; the upload path reaches "
-            f"{results['upload_vs_bench_hash']:.0%} of it. In CPU: {hash_cpu_ms:.2f} ms to hash one in-process, "
+            f"{results['upload_vs_bench_hash']:.0%} of it; a bare ASGI app that only hashes them reaches "
+            f"{results['bare_vs_bench_hash']:.0%} (bench/bare_upload.py), and the node {results['upload_vs_bare']:.0%} "
+            f"of that. In CPU: {hash_cpu_ms:.2f} ms to hash one in-process, "
             f"{upload['server_cpu_ms_per_request']:.2f} ms per upload in the server (hashing is "
             f"{upload_cpu_ratio:.0%} of the server's work). Server start (index build or load): {startup:.1f} s.",
         ]
