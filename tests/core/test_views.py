@@ -10,7 +10,16 @@ from PIL import Image
 from alliance.core import alterations
 from alliance.core.hashing import hash_image, query_signals
 from alliance.core.pdq import DIHEDRAL_NAMES
-from alliance.core.pdq_views import CROP_SETS, CROP_VIEWS, NORMALISED, TRIMMED, UNTRIMMED
+from alliance.core.pdq_views import (
+    BORDER_OUTLIERS,
+    BORDER_TOLERANCE,
+    CROP_SETS,
+    CROP_VIEWS,
+    NORMALISED,
+    TRIMMED,
+    UNTRIMMED,
+    _flat_band,
+)
 from alliance.core.signals import signal_type
 
 distance = signal_type("pdq").distance
@@ -214,3 +223,39 @@ def test_dihedral_hashes_follow_unequal_scales_through_the_turns():
         block, _ = pdq.pdq_float256_reduced(np.ascontiguousarray(turned), h, w, sy, sx)
         expected.append(pdq.block_to_hash(block))
     assert dihedral_region_hashes(reduced, box) == expected
+
+
+def _flat_band_by_definition(lines: np.ndarray) -> tuple[int, int]:
+    """How many of `lines` (outermost first) are flat in the outermost line's median colour: the
+    plain numpy statement of what the compiled band finder computes."""
+    if len(lines) == 0:
+        return 0, 0
+    colour = int(np.median(lines[0]))
+    off = np.abs(lines.astype(np.int16) - colour) > BORDER_TOLERANCE
+    flat = off.mean(axis=1) <= BORDER_OUTLIERS
+    return (len(lines) if flat.all() else int(np.argmin(flat))), colour
+
+
+def test_the_compiled_band_finder_agrees_with_its_definition_on_every_side():
+    """Bands of random depth and colour on random sides, with scattered outliers near the 2% limit
+    and odd and even line lengths (the median of an even line is the mean of its middle two)."""
+    rng = np.random.default_rng(5)
+    depths: list[int] = []
+    for trial in range(300):
+        h, w = (int(n) for n in rng.integers(12, 90, 2))
+        grey = rng.integers(0, 256, (h, w)).astype(np.uint8)
+        for side in rng.choice(4, size=int(rng.integers(0, 5)), replace=False):
+            depth, colour = int(rng.integers(1, 30)), int(rng.integers(0, 256))
+            band = (slice(0, depth), slice(None)), (slice(h - depth, h), slice(None))
+            band += (slice(None), slice(0, depth)), (slice(None), slice(w - depth, w))
+            region = grey[band[side]]
+            region[...] = np.clip(colour + rng.integers(-10, 11, region.shape), 0, 255)
+            stray = rng.random(region.shape) < rng.uniform(0, 0.04)  # about the 2% allowed per line
+            region[stray] = rng.integers(0, 256, int(stray.sum()))
+        limits = {"top": int(h * 0.45), "bottom": int(h * 0.45), "left": int(w * 0.45), "right": int(w * 0.45)}
+        lines = {"top": grey, "bottom": grey[::-1], "left": grey.T, "right": grey.T[::-1]}
+        for number, name in enumerate(("top", "bottom", "left", "right")):
+            found = _flat_band(grey, number, limits[name], BORDER_TOLERANCE, BORDER_OUTLIERS)
+            assert found == _flat_band_by_definition(lines[name][: limits[name]]), (trial, name)
+            depths.append(found[0])
+    assert sum(d >= 2 for d in depths) > 30 and sum(d == 0 for d in depths) > 100  # both kinds were tried

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
@@ -223,23 +224,59 @@ def dihedral_region_hashes(reduced: ReducedLuma, box: PixelBox) -> list[bytes]:
     return [RegionHash(box, *pdq.block_of_samples(a)).hash() for a in turns]
 
 
-def _flat_band(lines: npt.NDArray[np.uint8]) -> tuple[int, int]:
-    """How many of `lines` (outermost first) are one flat colour, the outermost line's; and that colour.
+@numba.njit(cache=True, nogil=True)
+def _flat_band(
+    grey: npt.NDArray[np.uint8], side: int, limit: int, tolerance: int, outliers: float
+) -> tuple[int, int]:  # pragma: no cover - compiled
+    """How many lines from `side` (0 top, 1 bottom, 2 left, 3 right; at most `limit`) are one flat
+    colour, the outermost line's median; and that colour.
 
-    Reads outward in growing blocks and stops at the first line that is not flat: most pictures
-    have no border, and checking 45% of them from every side took a seventh of an upload's hashing."""
-    if len(lines) == 0:
+    A line is flat when at most `outliers` of its pixels lie more than `tolerance` from the colour.
+    Compiled, and reading outward only to the first line that is not flat: most pictures have no
+    border, and the same checks in numpy cost 0.4-0.7 ms per image (a sixth of its hashing)."""
+    h, w = grey.shape
+    length = w if side < 2 else h
+    if limit <= 0 or length == 0:
         return 0, 0
-    colour = int(np.median(lines[0]))
-    depth, step = 0, 4
-    while depth < len(lines):
-        block = lines[depth : depth + step]
-        off = np.abs(block.astype(np.int16) - colour) > BORDER_TOLERANCE
-        flat = off.mean(axis=1) <= BORDER_OUTLIERS
-        if not flat.all():
-            return depth + int(np.argmin(flat)), colour
-        depth, step = depth + len(block), step * 4
-    return len(lines), colour
+    counts = np.zeros(256, np.int64)
+    for i in range(length):
+        counts[_pixel(grey, side, 0, i, h, w)] += 1
+    colour = _median(counts, length)
+    for depth in range(limit):
+        off = 0
+        for i in range(length):
+            if abs(np.int64(_pixel(grey, side, depth, i, h, w)) - colour) > tolerance:
+                off += 1
+        if off / length > outliers:
+            return depth, colour
+    return limit, colour
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _pixel(grey: npt.NDArray[np.uint8], side: int, line: int, i: int, h: int, w: int) -> Any:  # pragma: no cover
+    if side == 0:
+        return grey[line, i]
+    if side == 1:
+        return grey[h - 1 - line, i]
+    if side == 2:
+        return grey[i, line]
+    return grey[i, w - 1 - line]
+
+
+@numba.njit(cache=True, nogil=True)
+def _median(counts: npt.NDArray[np.int64], n: int) -> int:  # pragma: no cover - compiled
+    """`int(np.median(line))` of a line of `n` uint8 values from their histogram."""
+    lower, upper = (n - 1) // 2, n // 2  # the middle rank(s)
+    low = high = -1
+    seen = 0
+    for value in range(256):
+        seen += counts[value]
+        if low < 0 and seen > lower:
+            low = value
+        if seen > upper:
+            high = value
+            break
+    return (low + high) // 2
 
 
 def _paired(a: tuple[int, int], b: tuple[int, int], size: int) -> tuple[int, int]:
@@ -268,8 +305,12 @@ def uniform_border(reduced: ReducedLuma) -> PixelBox | None:
     if h < 10 or w < 10:
         return None
     max_y, max_x = int(h * BORDER_MAX_FRACTION), int(w * BORDER_MAX_FRACTION)
-    top, bottom = _paired(_flat_band(grey[:max_y]), _flat_band(grey[::-1][:max_y]), h)
-    left, right = _paired(_flat_band(grey.T[:max_x]), _flat_band(grey.T[::-1][:max_x]), w)
+    bands = [
+        _flat_band(grey, side, limit, BORDER_TOLERANCE, BORDER_OUTLIERS)
+        for side, limit in ((0, max_y), (1, max_y), (2, max_x), (3, max_x))
+    ]
+    top, bottom = _paired(bands[0], bands[1], h)
+    left, right = _paired(bands[2], bands[3], w)
     if not (top or bottom or left or right):
         return None
     box = (left, top, w - right, h - bottom)
