@@ -146,8 +146,8 @@ async def match_upload(request: Request) -> Response:
     `@` and the entry's view when that was not the entry's own hash (`original@centre-8`).
     """
     # A platform's upload path, so like /v1/match it skips FastAPI's dependency and parameter
-    # solving (a quarter of the event loop's work per upload): the query is validated here
-    # against `UploadMatchQuery`.
+    # solving (about 0.1 ms of event-loop work per upload, decision 0004): the query is
+    # validated here against `UploadMatchQuery`.
     principal = await authenticate(request)
     node: Node = request.app.state.node
     _require(principal, Scope.MATCH)
