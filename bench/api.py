@@ -112,20 +112,7 @@ def serve(home: Path, port: int, workers: int, rate: float) -> subprocess.Popen[
         "ALLIANCE_RATE_LIMIT_BURST": str(int(rate * 2)),
     }
     command = [sys.executable, "-m", "alliance.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    # Its log goes to a file: a pipe nobody reads would block the server once 64 KB were written.
-    log = (home / "server.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited: {(home / 'server.log').read_text()[-4000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("server not ready after 600 s")
+    return start(command, env, home / "server.log", f"http://127.0.0.1:{port}/readyz", 600)
 
 
 def serve_bare(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -135,18 +122,24 @@ def serve_bare(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "BARE_HASHING_SLOTS": str(slots), "PYTHONPATH": str(ROOT / "src")}
     command = [sys.executable, "-m", "uvicorn", "bare_upload:app", "--app-dir", str(ROOT / "bench")]
     command += ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
-    log = (home / "bare.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    deadline = time.monotonic() + 120
+    return start(command, env, home / "bare.log", f"http://127.0.0.1:{port}/", 120)
+
+
+def start(command: list[str], env: dict[str, str], log: Path, ready: str, timeout: float) -> subprocess.Popen[bytes]:
+    """Start a server and wait until `ready` answers 200. Its log goes to a file: a pipe nobody
+    reads would block the server once 64 KB were written."""
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"bare server exited: {(home / 'bare.log').read_text()[-4000:]}")
+            raise SystemExit(f"{command[2]} exited: {log.read_text()[-4000:]}")
         try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
-            return process
+            if httpx.get(ready, timeout=2).status_code == 200:
+                return process
         except httpx.HTTPError:
-            time.sleep(0.5)
-    raise SystemExit("bare server not ready after 120 s")
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{command[2]} not ready after {timeout:.0f} s")
 
 
 def stop(process: subprocess.Popen[bytes], log: Path) -> None:

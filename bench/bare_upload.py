@@ -34,6 +34,10 @@ async def app(
 ) -> None:
     if scope["type"] != "http":
         return
+    if scope["method"] != "POST":  # readiness
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+        return
     chunks = []
     while True:
         message = await receive()
