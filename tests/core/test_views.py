@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alliance.core import alterations
+from alliance.core import alterations, pdq
 from alliance.core.hashing import hash_image, query_signals
 from alliance.core.pdq import DIHEDRAL_NAMES
 from alliance.core.pdq_views import (
@@ -259,3 +259,21 @@ def test_the_compiled_band_finder_agrees_with_its_definition_on_every_side():
             assert found == _flat_band_by_definition(lines[name][: limits[name]]), (trial, name)
             depths.append(found[0])
     assert sum(d >= 2 for d in depths) > 30 and sum(d == 0 for d in depths) > 100  # both kinds were tried
+
+
+def test_the_flips_samples_are_those_of_the_flipped_copies_bit_for_bit():
+    """One pair of first passes serves the picture and its three mirror images: the same sums in
+    the same order as blurring each flipped copy, reduced or not, uint8 or float luma."""
+    rng = np.random.default_rng(11)
+    for _ in range(120):
+        scale = int(rng.integers(1, 5))
+        h, w = (int(n) for n in rng.integers(3, 300, 2))
+        full_h, full_w = h * scale - int(rng.integers(0, scale)), w * scale - int(rng.integers(0, scale))
+        if min(full_h, full_w) < pdq.MIN_HASHABLE_DIM:
+            continue
+        luma = rng.integers(0, 256, (h, w)).astype(np.uint8)
+        if scale == 1 and rng.random() < 0.5:
+            luma = pdq.luma_of(np.dstack([luma] * 3))  # a small image's float luma
+        found = pdq.samples_reduced_flips(luma, full_h, full_w, scale, scale)
+        for mine, flipped in zip(found, (luma, luma[:, ::-1], luma[::-1], luma[::-1, ::-1]), strict=True):
+            assert np.array_equal(mine, pdq.samples_reduced(flipped, full_h, full_w, scale, scale))

@@ -255,6 +255,49 @@ def _downsample_banded(
     return out
 
 
+@numba.njit(cache=True, nogil=True)
+def _downsample_banded_flips(
+    image: npt.NDArray[np.uint8] | npt.NDArray[np.float32],
+    row_starts: npt.NDArray[np.int64],
+    row_weights: npt.NDArray[np.float64],
+    col_starts: npt.NDArray[np.int64],
+    col_weights: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float32]:  # pragma: no cover - compiled
+    """`_downsample_banded` of the image as it is, with its columns reversed, with its rows
+    reversed, and with both: (4, 64, 64), each bit for bit what the flipped copy would give.
+
+    Rows are filtered one at a time, so reversing the rows only reverses what the second pass
+    reads: two first passes (as it is, columns reversed) serve all four, with the same products
+    summed in the same order."""
+    h, w = image.shape
+    tmp = np.empty((2, h, 64), dtype=np.float64)
+    cwidth = col_weights.shape[1]
+    for y in range(h):
+        for k in range(64):
+            start = col_starts[k]
+            s = 0.0
+            mirrored = 0.0
+            for t in range(cwidth):
+                s += col_weights[k, t] * image[y, start + t]
+                mirrored += col_weights[k, t] * image[y, w - 1 - (start + t)]
+            tmp[0, y, k] = s
+            tmp[1, y, k] = mirrored
+    out = np.empty((4, 64, 64), dtype=np.float32)
+    rwidth = row_weights.shape[1]
+    for flips in range(4):
+        first = tmp[flips & 1]
+        rows_reversed = flips >= 2
+        for j in range(64):
+            start = row_starts[j]
+            for k in range(64):
+                s = 0.0
+                for t in range(rwidth):
+                    row = h - 1 - (start + t) if rows_reversed else start + t
+                    s += row_weights[j, t] * first[row, k]
+                out[flips, j, k] = np.float32(s)
+    return out
+
+
 def _bits_to_bytes(block: npt.NDArray[np.float32]) -> bytes:
     """Bit i*16+j of the hash is block[i, j] > median; bit 255 is the first bit of the hex string."""
     flat = block.reshape(256)
@@ -387,6 +430,19 @@ def samples_reduced(
     col_starts, col_weights = reduced_kernel(full_width, scale_x, w)
     image = luma if luma.flags.c_contiguous else luma.copy()
     return _downsample_banded(image, row_starts, row_weights, col_starts, col_weights)
+
+
+def samples_reduced_flips(
+    luma: npt.NDArray[np.uint8] | npt.NDArray[np.float32], full_height: int, full_width: int, scale_y: int, scale_x: int
+) -> npt.NDArray[np.float32]:
+    """`samples_reduced` of the image as it is, mirrored left-right, mirrored top-bottom and both,
+    as a (4, 64, 64) array: bit for bit the four calls on flipped copies, at half their cost (two
+    blurs of the image instead of four; a dihedral query's turns come from these)."""
+    h, w = luma.shape
+    row_starts, row_weights = reduced_kernel(full_height, scale_y, h)
+    col_starts, col_weights = reduced_kernel(full_width, scale_x, w)
+    image = luma if luma.flags.c_contiguous else luma.copy()
+    return _downsample_banded_flips(image, row_starts, row_weights, col_starts, col_weights)
 
 
 def block_of_samples(a: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], int]:
