@@ -207,20 +207,20 @@ def _quality_and_dct(
             gradient += abs(d)
     quality = min(gradient // 90, 100)
 
-    t = np.empty((16, 64), dtype=np.float32)
+    # Each coefficient sums its 64 products in k order, as the reference does; k runs outside j
+    # so that the 64 (then 16) running sums of a row advance together, in SIMD lanes.
+    t = np.zeros((16, 64), dtype=np.float32)
     for i in range(16):
-        for j in range(64):
-            s = np.float32(0.0)
-            for k in range(64):
-                s += dct[i, k] * a[k, j]
-            t[i, j] = s
-    b = np.empty((16, 16), dtype=np.float32)
+        for k in range(64):
+            weight = dct[i, k]
+            for j in range(64):
+                t[i, j] += weight * a[k, j]
+    b = np.zeros((16, 16), dtype=np.float32)
     for i in range(16):
-        for j in range(16):
-            s = np.float32(0.0)
-            for k in range(64):
-                s += t[i, k] * dct[j, k]
-            b[i, j] = s
+        for k in range(64):
+            value = t[i, k]
+            for j in range(16):
+                b[i, j] += value * dct[j, k]
     return b, quality
 
 
