@@ -139,6 +139,7 @@ def start(command: list[str], env: dict[str, str], log: Path, ready: str, timeou
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
+    stop(process, log)  # not left running behind the bench
     raise SystemExit(f"{command[2]} not ready after {timeout:.0f} s")
 
 
@@ -319,50 +320,53 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     rng = np.random.default_rng(42)
     home = Path(tempfile.mkdtemp(prefix="alliance-bench-api-"))
-    token, known = seed(home, args.hashes, rng)
-    port = free_port()
-    started = time.perf_counter()
-    server = serve(home, port, args.workers, rate=1e6)
-    startup = time.perf_counter() - started
-    url = f"http://127.0.0.1:{port}"
     try:
-        known_lua = ",".join(f'"{v}"' for v in known)
-        match_lua = MATCH_LUA % {"token": token, "known": known_lua}
-        run_wrk(url, match_lua, 3, args.connections, server.pid)  # warm-up
-        # Paced to 2,000 requests/s in all, first: latency at the target rate, not at saturation.
-        # (After a saturated run the audit writers may still be draining their queue: the
-        # saturated run's cost, not the paced one's.)
-        paced = run_wrk(
-            url,
-            PACED_LUA % {"token": token, "known": known_lua, "interval_ms": f"{WRK_THREADS / 2000 * 1000:.3f}"},
-            args.seconds,
-            args.connections,
-            server.pid,
-        )
-        match = run_wrk(url, match_lua, args.seconds, args.connections, server.pid)
-        settle(server.pid)
-        photos = upload_photos(home, args.quick)
-        listing = home / "uploads.txt"
-        listing.write_text("".join(f"{p}\n" for p in photos))
-        body = UPLOAD_LUA % {"token": token, "list": listing, "form": "false"}
-        # Without dihedral queries: the work closest to the hashing it is compared with.
-        upload = run_wrk(f"{url}/v1/match/upload?dihedral=false", body, args.seconds, args.connections, server.pid)
-        form = UPLOAD_LUA % {"token": token, "list": listing, "form": "true"}
-        upload_form = run_wrk(f"{url}/v1/match/upload?dihedral=false", form, args.seconds, args.connections, server.pid)
-        upload_dihedral = run_wrk(f"{url}/v1/match/upload", body, args.seconds, args.connections, server.pid)
+        token, known = seed(home, args.hashes, rng)
+        port = free_port()
+        started = time.perf_counter()
+        server = serve(home, port, args.workers, rate=1e6)
+        startup = time.perf_counter() - started
+        url = f"http://127.0.0.1:{port}"
+        try:
+            known_lua = ",".join(f'"{v}"' for v in known)
+            match_lua = MATCH_LUA % {"token": token, "known": known_lua}
+            run_wrk(url, match_lua, 3, args.connections, server.pid)  # warm-up
+            # Paced to 2,000 requests/s in all, first: latency at the target rate, not at saturation.
+            # (After a saturated run the audit writers may still be draining their queue: the
+            # saturated run's cost, not the paced one's.)
+            paced = run_wrk(
+                url,
+                PACED_LUA % {"token": token, "known": known_lua, "interval_ms": f"{WRK_THREADS / 2000 * 1000:.3f}"},
+                args.seconds,
+                args.connections,
+                server.pid,
+            )
+            match = run_wrk(url, match_lua, args.seconds, args.connections, server.pid)
+            settle(server.pid)
+            photos = upload_photos(home, args.quick)
+            listing = home / "uploads.txt"
+            listing.write_text("".join(f"{p}\n" for p in photos))
+            body = UPLOAD_LUA % {"token": token, "list": listing, "form": "false"}
+            # Without dihedral queries: the work closest to the hashing it is compared with.
+            plain = f"{url}/v1/match/upload?dihedral=false"
+            upload = run_wrk(plain, body, args.seconds, args.connections, server.pid)
+            form = UPLOAD_LUA % {"token": token, "list": listing, "form": "true"}
+            upload_form = run_wrk(plain, form, args.seconds, args.connections, server.pid)
+            upload_dihedral = run_wrk(f"{url}/v1/match/upload", body, args.seconds, args.connections, server.pid)
+        finally:
+            stop(server, home / "server.log")
+        # The ceiling: the same uploads to a server that only hashes them (bench/bare_upload.py).
+        bare_port = free_port()
+        bare_server = serve_bare(home, bare_port, args.workers)
+        try:
+            bare = run_wrk(f"http://127.0.0.1:{bare_port}/", body, args.seconds, args.connections, bare_server.pid)
+        finally:
+            stop(bare_server, home / "bare.log")
+        hash_rate = bench_hash_all_cores(photos, min(args.seconds, 10))
+        hash_cpu_ms = in_process_hash_cpu_ms(photos)
     finally:
-        stop(server, home / "server.log")
-    # The ceiling: the same uploads to a server that only hashes them (bench/bare_upload.py).
-    bare_port = free_port()
-    bare_server = serve_bare(home, bare_port, args.workers)
-    try:
-        bare = run_wrk(f"http://127.0.0.1:{bare_port}/", body, args.seconds, args.connections, bare_server.pid)
-    finally:
-        stop(bare_server, home / "bare.log")
-    hash_rate = bench_hash_all_cores(photos, min(args.seconds, 10))
-    hash_cpu_ms = in_process_hash_cpu_ms(photos)
-    if not args.keep:
-        shutil.rmtree(home)  # the store of 1M entries takes about 1 GB
+        if not args.keep:
+            shutil.rmtree(home, ignore_errors=True)  # the store of 1M entries takes about 1 GB
     upload_cpu_ratio = hash_cpu_ms / upload["server_cpu_ms_per_request"]
     results = {
         "hashes": args.hashes,

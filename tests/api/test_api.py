@@ -387,3 +387,27 @@ def test_a_node_whose_audit_writer_is_behind_answers_503_and_serves_again_once_i
     assert world.client.post("/v1/match", headers=h, json=query).status_code == 200
     assert world.client.post("/v1/match/upload", headers=h, content=world.photos[0].read_bytes()).status_code == 200
     assert len(hashed) == 1
+
+
+@pytest.mark.parametrize(
+    ("scopes", "path", "kwargs", "action"),
+    [
+        (["hash"], "/v1/match/upload", {"content": "photo"}, "match"),
+        (["hash"], "/v1/match", {"json": {"signals": [{"type": "md5", "value": "1" * 32}]}}, "match"),
+        (["match"], "/v1/hash", {"content": "photo"}, "hash"),
+    ],
+)
+def test_a_key_without_the_routes_scope_gets_404_and_the_refusal_is_audited(world: World, scopes, path, kwargs, action):
+    admin = world.headers(Role.ORG_ADMIN)
+    issued = world.client.post(
+        f"/v1/organisations/{world.own.id}/keys",
+        headers=admin,
+        json={"name": "narrow", "roles": ["platform"], "scopes": scopes},
+    ).json()
+    if kwargs.get("content") == "photo":
+        kwargs = {"content": world.photos[0].read_bytes()}
+    response = world.client.post(path, headers={"Authorization": f"Bearer {issued['token']}"}, **kwargs)
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    event = last_event(world)
+    assert (event.record.action, event.record.target, event.record.outcome) == (action, f"POST {path}", "refused")
+    assert event.record.actor.startswith(f"key:{issued['prefix']}")

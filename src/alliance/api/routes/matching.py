@@ -11,6 +11,7 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from alliance.api import uploads
 from alliance.api.deps import NodeDep, PrincipalDep, authenticate
@@ -28,9 +29,16 @@ MATCH_IN_SCHEMA = MatchIn.model_json_schema(ref_template="#/components/schemas/{
 MATCH_IN_SCHEMA.pop("$defs", None)  # SignalIn is in the components already (bank entries use it)
 
 
-def _require(principal: Principal, scope: Scope) -> None:
-    if not principal.may(scope):
-        raise NotFound("no such resource")
+async def _require(request: Request, principal: Principal, scope: Scope) -> None:
+    """A key without the route's scope is answered as if the route were not there, and the refusal
+    is audited like every other (the services audit theirs; this check is the route's own)."""
+    if principal.may(scope):
+        return
+    node: Node = request.app.state.node
+    target = f"{request.method} {request.url.path}"
+    details = {"reason": f"the key has no {scope.value} scope"}
+    await run_in_threadpool(node.audit.record, principal, scope.value, target, "refused", details=details)
+    raise NotFound("no such resource")
 
 
 def hash_upload(node: Node, data: bytes, *, views: bool = True, crops: bool = False) -> MediaHashes:
@@ -72,7 +80,7 @@ def _match_rows(matches: list[Match], queries: list[Signal]) -> list[MatchOut]:
 @router.post("/hash", response_model=HashOut, openapi_extra=uploads.REQUEST_BODY)
 async def hash_media(request: Request, node: NodeDep, principal: PrincipalDep) -> HashOut:
     """The signals of an image. Nothing is stored."""
-    _require(principal, Scope.HASH)
+    await _require(request, principal, Scope.HASH)
     data, _ = await uploads.upload_bytes(request)
     work = functools.partial(hash_upload, node, data, views=False)
     hashes = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
@@ -98,7 +106,7 @@ async def match_signals(request: Request) -> Response:
     # loop, since the index answers in well under a millisecond and only hits need the store.
     principal = await authenticate(request)
     node: Node = request.app.state.node
-    _require(principal, Scope.MATCH)
+    await _require(request, principal, Scope.MATCH)
     try:
         body = MatchIn.model_validate_json(await request.body())
     except ValidationError as exc:
@@ -150,8 +158,8 @@ async def match_upload(request: Request) -> Response:
     # validated here against `UploadMatchQuery`.
     principal = await authenticate(request)
     node: Node = request.app.state.node
-    _require(principal, Scope.MATCH)
-    query = _upload_query(request)
+    query = _upload_query(request)  # as before these routes solved nothing: a bad query is a 422 first
+    await _require(request, principal, Scope.MATCH)
     node.matching_for(principal).ensure_room()  # an overloaded node refuses before reading and hashing
     turn = node.settings.match_dihedral if query.dihedral is None else query.dihedral
     data, _ = await uploads.upload_bytes(request)
