@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alliance.api.schemas import ErrorOut
 from alliance.core.access import SYSTEM, Role
 from alliance.store.models import BankRow, EntryRow, SignalRow
 from tests.api.conftest import PASSWORD, World, build_world
@@ -301,6 +302,22 @@ def test_openapi_and_health(world: World):
     assert world.client.get("/openapi.json").json()["info"]["title"] == "Alliance node"
     assert world.client.get("/readyz").json()["status"] == "ready"
     assert world.client.get("/nowhere").json()["error"]["code"] == "not_found"
+
+
+def test_every_route_documents_the_one_error_body_it_sends(world: World):
+    document = world.client.get("/openapi.json").json()
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            refused = operation["responses"]["4XX"]["content"]["application/json"]["schema"]
+            assert refused == error, f"{method} {path}"
+            assert "422" not in operation["responses"], f"{method} {path}: FastAPI's own 422 body"
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    bad_query = world.client.post(
+        "/v1/match/upload", headers=world.headers(Role.PLATFORM), params={"dihedral": "x"}, content=b"x"
+    )
+    assert bad_query.status_code == 422
+    ErrorOut.model_validate(bad_query.json())
 
 
 def test_upload_match_names_the_variant_that_matched(world: World):

@@ -15,6 +15,7 @@ from alliance.api import errors
 from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, TokenBuckets
 from alliance.api.routes import admin, audit, banks, health, matching, session, trust
 from alliance.api.routes import alliance as alliance_routes
+from alliance.api.schemas import ErrorOut
 from alliance.node import Node
 from alliance.settings import Settings
 
@@ -47,6 +48,12 @@ def create_app(settings: Settings) -> FastAPI:
         description="Hash banks and matching for the Global Alliance against Child Sexual Abuse Online. "
         "Stores hashes, never media. Every read and write is authorised and audited.",
         lifespan=lifespan,
+        # One error body for every failure: documented once for all routes, in place of FastAPI's
+        # own 422 body (`HTTPValidationError`), which the node never sends.
+        responses={
+            "4XX": {"model": ErrorOut, "description": "Refused: the `error.code` says why."},
+            "5XX": {"model": ErrorOut, "description": "The node cannot answer now (503: retry later)."},
+        },
     )
     # Uploads are parsed in memory: above 1 MB Starlette would otherwise spill a file to a temporary
     # file on disk, and media must never reach the disk. (A class attribute: one value per process.)

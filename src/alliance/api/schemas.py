@@ -25,6 +25,18 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(description="A stable, machine-readable word: not_found, invalid_request, rate_limited, ...")
+    message: str = Field(description="What went wrong, for a person.")
+    details: Any = Field(None, description="More, where there is more: the invalid fields, a hashing failure's reason.")
+
+
+class ErrorOut(BaseModel):
+    """The body of every failure, whatever the route and status (`api.errors`)."""
+
+    error: ErrorDetail
+
+
 class SignalIn(Strict):
     type: str = Field(description="pdq, md5, sha1 or sha256", max_length=16)
     value: str = Field(description="the hash in hex", max_length=128)
