@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -225,6 +226,52 @@ def _quality_and_dct(
 
 
 @numba.njit(cache=True, nogil=True)
+def _across(
+    image: npt.NDArray[np.uint8] | npt.NDArray[np.float32],
+    col_starts: npt.NDArray[np.int64],
+    col_weights: npt.NDArray[np.float64],
+    mirrored: bool,
+) -> npt.NDArray[np.float64]:  # pragma: no cover - compiled
+    """The first pass, image . C^T (h x 64), of the image or of its left-right mirror image (read
+    from the same rows: the same products, summed in the same order as on a mirrored copy)."""
+    h, w = image.shape
+    out = np.empty((h, 64), dtype=np.float64)
+    cwidth = col_weights.shape[1]
+    origin, step = (w - 1, -1) if mirrored else (0, 1)
+    for y in range(h):
+        for k in range(64):
+            first = origin + step * col_starts[k]
+            s = 0.0
+            for t in range(cwidth):
+                s += col_weights[k, t] * image[y, first + step * t]
+            out[y, k] = s
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _down(
+    across: npt.NDArray[np.float64],
+    row_starts: npt.NDArray[np.int64],
+    row_weights: npt.NDArray[np.float64],
+    mirrored: bool,
+) -> npt.NDArray[np.float32]:  # pragma: no cover - compiled
+    """The second pass, R . across (64x64), of the first pass's rows or of them upside down: rows
+    are filtered one at a time, so a top-bottom mirror image only reads them in reverse."""
+    h = across.shape[0]
+    out = np.empty((64, 64), dtype=np.float32)
+    rwidth = row_weights.shape[1]
+    origin, step = (h - 1, -1) if mirrored else (0, 1)
+    for j in range(64):
+        first = origin + step * row_starts[j]
+        for k in range(64):
+            s = 0.0
+            for t in range(rwidth):
+                s += row_weights[j, t] * across[first + step * t, k]
+            out[j, k] = np.float32(s)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
 def _downsample_banded(
     image: npt.NDArray[np.uint8] | npt.NDArray[np.float32],
     row_starts: npt.NDArray[np.int64],
@@ -233,69 +280,7 @@ def _downsample_banded(
     col_weights: npt.NDArray[np.float64],
 ) -> npt.NDArray[np.float32]:  # pragma: no cover - compiled
     """64x64 = R . image . C^T with banded R (64 x h) and C (64 x w): see `reduced_kernel`."""
-    h = image.shape[0]
-    tmp = np.empty((h, 64), dtype=np.float64)
-    cwidth = col_weights.shape[1]
-    for y in range(h):
-        for k in range(64):
-            start = col_starts[k]
-            s = 0.0
-            for t in range(cwidth):
-                s += col_weights[k, t] * image[y, start + t]
-            tmp[y, k] = s
-    out = np.empty((64, 64), dtype=np.float32)
-    rwidth = row_weights.shape[1]
-    for j in range(64):
-        start = row_starts[j]
-        for k in range(64):
-            s = 0.0
-            for t in range(rwidth):
-                s += row_weights[j, t] * tmp[start + t, k]
-            out[j, k] = np.float32(s)
-    return out
-
-
-@numba.njit(cache=True, nogil=True)
-def _downsample_banded_flips(
-    image: npt.NDArray[np.uint8] | npt.NDArray[np.float32],
-    row_starts: npt.NDArray[np.int64],
-    row_weights: npt.NDArray[np.float64],
-    col_starts: npt.NDArray[np.int64],
-    col_weights: npt.NDArray[np.float64],
-) -> npt.NDArray[np.float32]:  # pragma: no cover - compiled
-    """`_downsample_banded` of the image as it is, with its columns reversed, with its rows
-    reversed, and with both: (4, 64, 64), each bit for bit what the flipped copy would give.
-
-    Rows are filtered one at a time, so reversing the rows only reverses what the second pass
-    reads: two first passes (as it is, columns reversed) serve all four, with the same products
-    summed in the same order."""
-    h, w = image.shape
-    tmp = np.empty((2, h, 64), dtype=np.float64)
-    cwidth = col_weights.shape[1]
-    for y in range(h):
-        for k in range(64):
-            start = col_starts[k]
-            s = 0.0
-            mirrored = 0.0
-            for t in range(cwidth):
-                s += col_weights[k, t] * image[y, start + t]
-                mirrored += col_weights[k, t] * image[y, w - 1 - (start + t)]
-            tmp[0, y, k] = s
-            tmp[1, y, k] = mirrored
-    out = np.empty((4, 64, 64), dtype=np.float32)
-    rwidth = row_weights.shape[1]
-    for flips in range(4):
-        first = tmp[flips & 1]
-        rows_reversed = flips >= 2
-        for j in range(64):
-            start = row_starts[j]
-            for k in range(64):
-                s = 0.0
-                for t in range(rwidth):
-                    row = h - 1 - (start + t) if rows_reversed else start + t
-                    s += row_weights[j, t] * first[row, k]
-                out[flips, j, k] = np.float32(s)
-    return out
+    return _down(_across(image, col_starts, col_weights, False), row_starts, row_weights, False)
 
 
 def _bits_to_bytes(block: npt.NDArray[np.float32]) -> bytes:
@@ -425,24 +410,32 @@ def samples_reduced(
     `pdq_float256_reduced`; the image must be large enough to hash): from the uint8 luma of a
     reduced decode, or, with both scales 1, from full-size float luma. The latter is the
     reference's linear map in float64, equal to its float32 box passes up to rounding."""
-    h, w = luma.shape
-    row_starts, row_weights = reduced_kernel(full_height, scale_y, h)
-    col_starts, col_weights = reduced_kernel(full_width, scale_x, w)
-    image = luma if luma.flags.c_contiguous else luma.copy()
-    return _downsample_banded(image, row_starts, row_weights, col_starts, col_weights)
+    image, rows, cols = _banded(luma, full_height, full_width, scale_y, scale_x)
+    return _downsample_banded(image, *rows, *cols)
 
 
 def samples_reduced_flips(
     luma: npt.NDArray[np.uint8] | npt.NDArray[np.float32], full_height: int, full_width: int, scale_y: int, scale_x: int
-) -> npt.NDArray[np.float32]:
-    """`samples_reduced` of the image as it is, mirrored left-right, mirrored top-bottom and both,
-    as a (4, 64, 64) array: bit for bit the four calls on flipped copies, at half their cost (two
-    blurs of the image instead of four; a dihedral query's turns come from these)."""
+) -> list[npt.NDArray[np.float32]]:
+    """`samples_reduced` of the image as it is, mirrored left-right, mirrored top-bottom and both:
+    bit for bit the four calls on flipped copies, from two first passes instead of four (a
+    dihedral query's turns come from these)."""
+    image, rows, cols = _banded(luma, full_height, full_width, scale_y, scale_x)
+    across = [_across(image, *cols, mirrored) for mirrored in (False, True)]
+    return [_down(across[flips & 1], *rows, flips >= 2) for flips in range(4)]
+
+
+def _banded(
+    luma: npt.NDArray[np.uint8] | npt.NDArray[np.float32], full_height: int, full_width: int, scale_y: int, scale_x: int
+) -> tuple[
+    npt.NDArray[Any],
+    tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]],
+    tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]],
+]:
+    """A contiguous image and its row and column kernels (`reduced_kernel`)."""
     h, w = luma.shape
-    row_starts, row_weights = reduced_kernel(full_height, scale_y, h)
-    col_starts, col_weights = reduced_kernel(full_width, scale_x, w)
     image = luma if luma.flags.c_contiguous else luma.copy()
-    return _downsample_banded_flips(image, row_starts, row_weights, col_starts, col_weights)
+    return image, reduced_kernel(full_height, scale_y, h), reduced_kernel(full_width, scale_x, w)
 
 
 def block_of_samples(a: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], int]:

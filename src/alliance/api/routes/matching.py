@@ -158,7 +158,7 @@ async def match_upload(request: Request) -> Response:
     # validated here against `UploadMatchQuery`.
     principal = await authenticate(request)
     node: Node = request.app.state.node
-    query = _upload_query(request)  # as before these routes solved nothing: a bad query is a 422 first
+    query = _upload_query(request)  # before the scope check, as FastAPI validated it: a bad query is a 422
     await _require(request, principal, Scope.MATCH)
     node.matching_for(principal).ensure_room()  # an overloaded node refuses before reading and hashing
     turn = node.settings.match_dihedral if query.dihedral is None else query.dihedral
