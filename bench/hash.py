@@ -52,7 +52,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 
 from alliance.core.hashing import MediaHashes, hash_image
-from alliance.services.hashing import FileResult, hash_file
+from alliance.services.hashing import FileResult, chunk_size, hash_file
 from datasets.photos import photo_set
 
 RESULTS = Path(__file__).parent / "results"
@@ -102,9 +102,8 @@ def rate_all_cores(pool: ProcessPoolExecutor, exact: bool, paths: list[Path], mi
     assert all(result.ok for result in pool.map(work, paths))  # a first guess at the rate, to size the stream
     rounds = max(1, math.ceil(min_seconds / (time.perf_counter() - started)))
     stream = paths * rounds
-    chunk = max(1, min(16, len(stream) // (jobs * 8)))
     started = time.perf_counter()
-    for result in pool.map(work, stream, chunksize=chunk):
+    for result in pool.map(work, stream, chunksize=chunk_size(len(stream), jobs)):
         assert result.ok, result.error
     return len(stream) / (time.perf_counter() - started)
 

@@ -93,6 +93,12 @@ def hash_file(
         del data
 
 
+def chunk_size(files: int, workers: int) -> int:
+    """Files per task when `workers` processes share `files`: small chunks keep every core busy to
+    the end; large ones cut the pickling per file."""
+    return max(1, min(16, files // (workers * 8)))
+
+
 def hash_files(
     paths: list[Path],
     limits: HashingLimits = HashingLimits(),
@@ -113,10 +119,8 @@ def hash_files(
         return
     work = functools.partial(hash_file, limits=limits, exact_reference=exact_reference, views=views, crops=crops)
     workers = min(jobs, len(paths))
-    # Small chunks keep every core busy to the end; large ones cut the pickling per file.
-    chunksize = max(1, min(16, len(paths) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for result in pool.map(work, paths, chunksize=chunksize):
+        for result in pool.map(work, paths, chunksize=chunk_size(len(paths), workers)):
             if on_done:
                 on_done(result)
             yield result
