@@ -118,7 +118,7 @@ def serve(home: Path, port: int, workers: int, rate: float) -> subprocess.Popen[
 def serve_bare(home: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     """bench/bare_upload.py under uvicorn as `alliance serve` runs the node (same workers, hashing
     slots, event loop and HTTP parser), for the ceiling row."""
-    slots = max(1, (os.cpu_count() or 1) // workers)
+    slots = Settings(home=home, workers=workers).hashing_slots  # the node's own rule
     env = {**os.environ, "BARE_HASHING_SLOTS": str(slots), "PYTHONPATH": str(ROOT / "src")}
     command = [sys.executable, "-m", "uvicorn", "bare_upload:app", "--app-dir", str(ROOT / "bench")]
     command += ["--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
