@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 import hash as hash_bench  # noqa: E402  (bench/hash.py: its photos, encoder and all-core measurement)
-from alliance.core.access import SYSTEM, Role, SharingPolicy  # noqa: E402
+from alliance.core.access import SYSTEM, OrgKind, Role, SharingPolicy  # noqa: E402
 from alliance.core.signals import Signal  # noqa: E402
 from alliance.node import Node  # noqa: E402
 from alliance.services.hashing import hash_file  # noqa: E402
@@ -55,7 +55,7 @@ def seed(home: Path, hashes: int, rng: np.random.Generator) -> tuple[str, list[s
     """A node with one bank of `hashes` entries (random PDQ, md5, sha1 and sha256 hashes), shared for
     matching with the platforms of one country; returns a key of a platform there and some PDQ hashes."""
     node = Node(Settings(home=home))
-    org = node.accounts.create_organisation(SYSTEM, "Bench Platform", "GB")
+    org = node.accounts.create_organisation(SYSTEM, "Bench Platform", "GB", OrgKind.PLATFORM)
     token = node.accounts.create_key(SYSTEM, org.id, "bench", frozenset({Role.PLATFORM})).token
     shared = SharingPolicy.from_json({"match": {"countries": ["GB"], "roles": ["platform"]}})
     bank = node.banks_for(SYSTEM).create_bank("bench", description="random hashes", policy=shared)

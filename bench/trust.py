@@ -26,7 +26,7 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from alliance.core.access import SYSTEM, BankAction, Principal, Role, ShareRule, SharingPolicy  # noqa: E402
+from alliance.core.access import SYSTEM, BankAction, OrgKind, Principal, Role, ShareRule, SharingPolicy  # noqa: E402
 from alliance.core.banks import BankPurpose, NewEntry  # noqa: E402
 from alliance.core.signals import Signal  # noqa: E402
 from alliance.node import Node  # noqa: E402
@@ -38,8 +38,8 @@ RESULTS = ROOT / "bench" / "results"
 
 
 def seed(node: Node, hashes: np.ndarray) -> Principal:
-    hotline = node.accounts.create_organisation(SYSTEM, "Hotline", "GB")
-    platform = node.accounts.create_organisation(SYSTEM, "Platform", "US")
+    hotline = node.accounts.create_organisation(SYSTEM, "Hotline", "GB", OrgKind.HOTLINE)
+    platform = node.accounts.create_organisation(SYSTEM, "Platform", "US", OrgKind.PLATFORM)
     analyst = Principal(hotline.id, hotline.name, "GB", frozenset({Role.ANALYST}), name="analyst")
     banks = node.banks_for(analyst)
     share = SharingPolicy({BankAction.MATCH: ShareRule(orgs=frozenset({platform.id}))})

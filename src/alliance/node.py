@@ -6,6 +6,7 @@ question "who is asking?" is answered once, where the request comes in, and neve
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
@@ -13,11 +14,12 @@ from sqlalchemy import Engine, text
 
 from alliance.core.access import SYSTEM, Principal
 from alliance.core.banks import KEY_REVOKED, Change
-from alliance.core.trust import FloodDetector, load_schemes
+from alliance.core.trust import load_schemes
 from alliance.services.accounts import AccountService
 from alliance.services.audit import AuditLog
 from alliance.services.banks import BankService
 from alliance.services.batching import BatchWriter
+from alliance.services.floods import FloodMonitor
 from alliance.services.matching import Matcher, MatchService, MatchTrust
 from alliance.services.trust import TrustService
 from alliance.settings import Settings
@@ -26,6 +28,9 @@ from alliance.store.audit_log import AuditStore
 from alliance.store.db import create_store_engine, upgrade
 from alliance.store.repository import Store
 from alliance.store.trust_store import TrustStore
+
+FLOOD_CHECK_SECONDS = 2.0
+"""How often a server runs the flood rule over the store's match events."""
 
 
 class Node:
@@ -37,6 +42,7 @@ class Node:
         self.settings = settings
         self.refresh_interval = refresh_interval
         self.key_cache_seconds = key_cache_seconds
+        self._stop_floods: threading.Event | None = None
 
     @cached_property
     def engine(self) -> Engine:
@@ -77,12 +83,18 @@ class Node:
 
     @cached_property
     def match_trust(self) -> MatchTrust:
-        """Shared by every request: the match-event writer, the flood detector, the category schemes."""
+        """Shared by every request: the match-event writer, the flood rule, the category schemes."""
+        floods = FloodMonitor(
+            self.trust_store,
+            self.settings.flood_rule,
+            quarantine=lambda decision: self.trust_for(SYSTEM).quarantine(decision),
+            report=lambda decision: self.trust_for(SYSTEM).report_flood(decision),
+            caller_rate_per_second=self.settings.flood_caller_rate_per_second,
+        )
         return MatchTrust(
             events=BatchWriter(self.trust_store.add_match_events, "match-events"),
-            flood=FloodDetector(self.settings.flood_rule),
+            floods=floods,
             schemes=load_schemes(self.settings.category_schemes),
-            on_flood=lambda entry_id, decision: self.trust_for(SYSTEM).quarantine(entry_id, decision),
             default_required=self.settings.default_required_grades,
         )
 
@@ -99,8 +111,12 @@ class Node:
         """A server batches audit and match events; the CLI writes them at once."""
         self.audit.start_background()
         self.match_trust.events.start()
+        self.match_trust.check_floods_inline = False
+        self._stop_floods = self.match_trust.floods.follow(FLOOD_CHECK_SECONDS)
 
     def stop_background(self) -> None:
+        if self._stop_floods is not None:
+            self._stop_floods.set()
         self.match_trust.events.stop()
         self.audit.stop()
 

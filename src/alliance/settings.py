@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         50, ge=1, description="Distinct queries in a window below which an entry is never quarantined."
     )
     flood_factor: float = Field(10.0, gt=1, description="Quarantine above this many times an entry's usual window.")
+    flood_min_orgs: int = Field(
+        2, ge=1, le=100, description="Organisations that must take part in a flood before it quarantines an entry."
+    )
+    flood_caller_rate_per_second: float = Field(
+        2.0, gt=0, description="Match requests per second left to an organisation that flooded an entry alone."
+    )
     match_event_retention_days: int = Field(365, ge=1, description="How long match events are kept.")
     category_schemes: Path | None = Field(
         None, description="A JSON file of category schemes replacing the shipped ones (same format)."
@@ -92,7 +98,9 @@ class Settings(BaseSettings):
 
     @property
     def flood_rule(self) -> FloodRule:
-        return FloodRule(self.flood_window_seconds, self.flood_min_matches, self.flood_factor)
+        return FloodRule(
+            self.flood_window_seconds, self.flood_min_matches, self.flood_factor, min_orgs=self.flood_min_orgs
+        )
 
     @property
     def hashing_limits(self) -> HashingLimits:

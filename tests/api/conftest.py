@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from alliance.api.app import create_app
-from alliance.core.access import SYSTEM, Principal, Role
+from alliance.core.access import SYSTEM, OrgKind, Principal, Role
 from alliance.core.banks import EntryStatus, NewEntry, Organisation
 from alliance.core.signals import Signal
 from alliance.node import Node
@@ -45,7 +45,7 @@ class World:
 
     def analyst(self) -> Principal:
         org = self.own
-        return Principal(org.id, org.name, org.country, frozenset({Role.ANALYST}), name="setup")
+        return Principal(org.id, org.name, org.country, frozenset({Role.ANALYST}), name="setup", person="setup")
 
     def fresh_entry(self, status: EntryStatus = EntryStatus.CONFIRMED, needs_review: bool = False) -> int:
         """A new entry in the own bank in `status`, so that a test that changes one leaves the others alone."""
@@ -102,17 +102,19 @@ def build_world(settings: Settings, photos: list[Path]) -> Iterator[World]:
     app = create_app(settings)
     with TestClient(app) as client:
         node: Node = app.state.node
-        own = node.accounts.create_organisation(SYSTEM, "UK Hotline", "GB")
-        foreign = node.accounts.create_organisation(SYSTEM, "DE Police", "DE")
+        # Both may hold every role, so that the matrix can try each role in each; the kinds'
+        # boundaries have their own tests (test_organisation_kinds.py).
+        own = node.accounts.create_organisation(SYSTEM, "UK Hotline", "GB", OrgKind.NODE_OPERATOR, frozenset(Role))
+        foreign = node.accounts.create_organisation(SYSTEM, "DE Police", "DE", OrgKind.NODE_OPERATOR, frozenset(Role))
         world = World(client, node, own, foreign, photos=photos)
         for org, is_own in ((own, True), (foreign, False)):
             for role in Role:
-                world.keys[(role, is_own)] = node.accounts.create_key(
-                    SYSTEM, org.id, role.value, frozenset({role})
-                ).token
                 username = f"{role.value}-{'own' if is_own else 'foreign'}"
                 node.accounts.create_user(SYSTEM, org.id, username, PASSWORD, frozenset({role}))
                 world.users[(role, is_own)] = username
+                world.keys[(role, is_own)] = node.accounts.create_key(
+                    SYSTEM, org.id, role.value, frozenset({role}), for_user=username
+                ).token
         banks = node.banks_for(world.analyst())
         banks.create_bank(world.bank)
         world.entry_id = banks.add_files(world.bank, list(hash_files(photos[:1]))).added[0].id

@@ -94,7 +94,7 @@ def test_entries_page_and_retire(world: World):
 
 
 def test_key_shown_once_then_revoked_and_refused(world: World):
-    admin = world.headers(Role.ORG_ADMIN)
+    admin = world.headers(Role.NODE_ADMIN)  # an org admin grants only roles it holds itself
     issued = world.client.post(
         f"/v1/organisations/{world.own.id}/keys",
         headers=admin,
@@ -415,7 +415,7 @@ def test_a_node_whose_audit_writer_is_behind_answers_503_and_serves_again_once_i
     ],
 )
 def test_a_key_without_the_routes_scope_gets_404_and_the_refusal_is_audited(world: World, scopes, path, kwargs, action):
-    admin = world.headers(Role.ORG_ADMIN)
+    admin = world.headers(Role.NODE_ADMIN)
     issued = world.client.post(
         f"/v1/organisations/{world.own.id}/keys",
         headers=admin,

@@ -197,8 +197,16 @@ TABLE = [
         NODE_ADMIN,
         lambda w: {
             "url": "/v1/organisations",
-            "json": {"name": f"Org {len(w.node.accounts.store.organisations())}", "country": "FR"},
+            "json": {"name": f"Org {len(w.node.accounts.store.organisations())}", "country": "FR", "kind": "ngo"},
         },
+    ),
+    Row(
+        "PATCH",
+        "/v1/organisations/{org_id}",
+        200,
+        NODE_ADMIN,
+        NODE_ADMIN,
+        lambda w: {"url": f"/v1/organisations/{w.own.id}", "json": {"allowed_roles": [r.value for r in Role]}},
     ),
     Row(
         "GET",
@@ -216,7 +224,11 @@ TABLE = [
         NODE_ADMIN,
         lambda w: {
             "url": f"/v1/organisations/{w.own.id}/users",
-            "json": {"username": f"u{len(w.node.accounts.store.users())}", "password": PASSWORD, "roles": ["analyst"]},
+            "json": {
+                "username": f"u{len(w.node.accounts.store.users())}",
+                "password": PASSWORD,
+                "roles": ["org_admin"],
+            },
         },
     ),
     Row(
@@ -233,7 +245,7 @@ TABLE = [
         201,
         ADMINS,
         NODE_ADMIN,
-        lambda w: {"url": f"/v1/organisations/{w.own.id}/keys", "json": {"name": "k", "roles": ["platform"]}},
+        lambda w: {"url": f"/v1/organisations/{w.own.id}/keys", "json": {"name": "k", "roles": ["org_admin"]}},
     ),
     Row(
         "POST",

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from alliance.core.access import SYSTEM, Role
+from alliance.core.access import SYSTEM, OrgKind, Role
 from alliance.node import Node
 from alliance.settings import Settings
 
@@ -48,7 +48,7 @@ def replicas(engine: Engine, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
         pytest.skip("replicas share a PostgreSQL store")
     url = engine.url.render_as_string(hide_password=False)
     node = Node(Settings(home=tmp_path / "setup", database_url=url))
-    org = node.accounts.create_organisation(SYSTEM, "UK Hotline", "GB")
+    org = node.accounts.create_organisation(SYSTEM, "UK Hotline", "GB", OrgKind.NODE_OPERATOR, frozenset(Role))
     token = node.accounts.create_key(SYSTEM, org.id, "replica test", frozenset({Role.ANALYST, Role.ORG_ADMIN})).token
     node.close()
     processes, urls = [], []
@@ -100,7 +100,7 @@ def test_a_key_revoked_on_one_replica_is_refused_by_the_other_within_2_seconds(r
     issued = httpx.post(
         f"{first}/v1/organisations/{me['organisation_id']}/keys",
         headers=headers,
-        json={"name": "short-lived", "roles": ["platform"], "scopes": ["match"]},
+        json={"name": "short-lived", "roles": ["analyst"], "scopes": ["match"]},
     ).json()
     other = {"Authorization": f"Bearer {issued['token']}"}
     query = {"signals": [{"type": "md5", "value": MD5}]}

@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from alliance.api.app import create_app
-from alliance.core.access import SYSTEM, Role
+from alliance.core.access import SYSTEM, OrgKind, Role
 from alliance.core.banks import NewEntry
 from alliance.core.signals import Signal
 from alliance.settings import Settings
@@ -23,7 +23,7 @@ app = create_app(
     Settings(home=_home, hash_jobs=1, rate_limit_per_second=1e6, rate_limit_burst=10**6, match_refresh_seconds=0)
 )
 _node = app.state.node
-_org = _node.accounts.create_organisation(SYSTEM, "Fuzz Org", "GB")
+_org = _node.accounts.create_organisation(SYSTEM, "Fuzz Org", "GB", OrgKind.NODE_OPERATOR, frozenset(Role))
 TOKEN = _node.accounts.create_key(SYSTEM, _org.id, "fuzz", frozenset({Role.NODE_ADMIN})).token
 _bank = _node.banks_for(SYSTEM).create_bank("fuzz-bank")
 _node.store.add_entries(_bank.id, [NewEntry((Signal("md5", "0" * 32),))])

@@ -202,24 +202,34 @@ def test_review_from_the_command_line(capsys, home, photos, monkeypatch):
         assert (
             run(capsys, "user", "create", name, "--org", "Local node", "--role", "analyst", "--password-stdin")[0] == 0
         )
-    code, out, _ = run(capsys, "review", "queue", "--as", "ana")
+
+    def as_user(name: str, password: str = "a long enough password") -> list[str]:
+        """Grades belong to people: acting as a user takes their password."""
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"{password}\n"))
+        return ["--as", name, "--password-stdin"]
+
+    code, out, _ = run(capsys, "review", "queue", *as_user("ana"))
     assert code == 0 and "file:" in out
     assert run(capsys, "match", str(photos[0]))[0] == 1  # proposed: not matched yet
     args = ["--illegal", "--age-band", "pubescent", "--severity", "2"]
-    code, out, _ = run(capsys, "review", "grade", "1", *args, "--as", "ana")
+    code, _, err = run(capsys, "review", "grade", "1", *args, *as_user("ben", "not ben's password"))
+    assert code == 4 and "wrong username or password" in err  # the operator cannot grade in ben's name
+    code, out, _ = run(capsys, "review", "grade", "1", *args, *as_user("ana"))
     assert code == 0 and "pending" in out
-    code, _, err = run(capsys, "review", "grade", "1", *args, "--as", "ana")
+    code, _, err = run(capsys, "review", "grade", "1", *args, *as_user("ana"))
     assert code == 5 and "once" in err
-    code, out, _ = run(capsys, "review", "grade", "1", *args, "--as", "ben")
+    code, out, _ = run(capsys, "review", "grade", "1", *args, *as_user("ben"))
     assert code == 0 and "confirmed" in out
     code, out, _ = run(capsys, "review", "history", "1")
     assert code == 0 and "confirmed" in out and "user:ben" in out.replace("\n", "")
     assert run(capsys, "match", str(photos[0]))[0] == 0
 
 
-def test_review_grade_with_an_unknown_user(capsys, home):
-    code, _, err = run(capsys, "review", "grade", "1", "--not-illegal", "--age-band", "none", "--as", "nobody")
-    assert code == 3 and "no user called 'nobody'" in err
+def test_review_grade_with_an_unknown_user(capsys, home, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("whatever it is\n"))
+    args = ["--not-illegal", "--age-band", "none", "--as", "nobody", "--password-stdin"]
+    code, _, err = run(capsys, "review", "grade", "1", *args)
+    assert code == 4 and "wrong username or password" in err  # as for a wrong password: no enumeration
 
 
 def test_a_flipped_copy_matches_with_dihedral_queries(capsys, home, photos, tmp_path):

@@ -4,13 +4,17 @@ import pytest
 
 from alliance.core.access import (
     ALL_SCOPES,
+    KIND_ROLES,
     BankAction,
+    OrgKind,
     Principal,
     Role,
     Scope,
     ShareRule,
     SharingPolicy,
+    allowed_roles_for,
     grantable_roles,
+    grantable_scopes,
     may_act_on_bank,
     may_administer_org,
     may_create_bank,
@@ -61,8 +65,23 @@ def test_bank_creation_administration_and_audit():
     assert may_administer_org(who(Role.ORG_ADMIN), OWNER) and not may_administer_org(who(Role.ORG_ADMIN), OTHER)
     assert may_administer_org(who(Role.NODE_ADMIN, org=OTHER), OWNER)
     assert may_read_audit(who(Role.AUDITOR)) and not may_read_audit(who(Role.ORG_ADMIN))
-    assert Role.NODE_ADMIN not in grantable_roles(who(Role.ORG_ADMIN))
-    assert grantable_roles(who(Role.ANALYST)) == frozenset()
+    hotline = KIND_ROLES[OrgKind.HOTLINE]
+    assert grantable_roles(who(Role.ANALYST), OWNER, hotline) == frozenset()
+
+
+def test_grants_stay_within_the_organisations_kind_and_the_granters_own_roles():
+    hotline = allowed_roles_for(OrgKind.HOTLINE)
+    assert Role.INVESTIGATOR not in hotline and Role.PLATFORM not in hotline and Role.NODE_ADMIN not in hotline
+    admin = who(Role.ORG_ADMIN, Role.ANALYST)
+    assert grantable_roles(admin, OWNER, hotline) == {Role.ORG_ADMIN, Role.ANALYST}  # not auditor: it holds none
+    assert grantable_roles(admin, OTHER, hotline) == frozenset()  # another organisation's
+    assert grantable_roles(who(Role.NODE_ADMIN, org=OTHER), OWNER, hotline) == hotline
+    everything = frozenset(Role)
+    assert Role.NODE_ADMIN not in grantable_roles(who(*everything - {Role.NODE_ADMIN}), OWNER, everything)
+    with pytest.raises(InvalidRequest, match="node_operator"):
+        allowed_roles_for(OrgKind.HOTLINE, [Role.NODE_ADMIN, Role.ANALYST])
+    assert allowed_roles_for(OrgKind.NODE_OPERATOR) >= {Role.NODE_ADMIN}
+    assert grantable_scopes(who(Role.ORG_ADMIN, scopes={Scope.ADMIN})) == {Scope.ADMIN}
 
 
 def test_policy_json_round_trip_and_validation():

@@ -8,8 +8,8 @@ import pytest
 from alliance.core.banks import EntryStatus
 from alliance.core.errors import InvalidRequest
 from alliance.core.trust import (
+    CallerCount,
     ConsensusRule,
-    FloodDetector,
     FloodRule,
     Grade,
     Verdict,
@@ -17,6 +17,7 @@ from alliance.core.trust import (
     check_transition,
     consensus,
     dispute_upheld,
+    judge_flood,
     load_schemes,
 )
 
@@ -102,23 +103,32 @@ def test_disputes_past_the_threshold_of_organisations():
     assert dispute_upheld([1, 2], threshold=2)
 
 
-def test_a_burst_trips_the_flood_rule_and_normal_traffic_does_not():
-    rule = FloodRule(window_seconds=60, min_matches=20, factor=5, history=4)
-    detector = FloodDetector(rule)
-    now = 0.0
-    for window in range(4):  # a steady 10 distinct queries a minute: normal
-        for q in range(10):
-            assert detector.observe(1, f"{window}-{q}", now + window * 60 + q) is None
-    decisions = [detector.observe(1, f"burst-{q}", 4 * 60 + q * 0.1) for q in range(200)]
-    tripped = [d for d in decisions if d is not None]
-    assert len(tripped) == 1  # once, not once per query
-    decision = tripped[0]
-    assert (decision.expected, decision.limit, decision.distinct_queries) == (10.0, 50.0, 51)
-    other = FloodDetector(rule)
-    assert all(other.observe(2, "same query", q) is None for q in range(1000))  # repeats are not distinct
+def test_a_burst_from_several_organisations_trips_the_flood_rule_and_normal_traffic_does_not():
+    rule = FloodRule(window_seconds=60, min_matches=20, factor=5, history=4, min_orgs=2)
+    steady = [10, 10, 10, 10]  # a steady 10 distinct queries a minute: normal
+    assert judge_flood(1, [CallerCount(1, 6), CallerCount(2, 5)], steady, rule) == []
+    [decision] = judge_flood(1, [CallerCount(1, 30), CallerCount(2, 30)], steady, rule)
+    assert decision.single_caller is None  # a quarantine
+    assert (decision.expected, decision.limit, decision.organisations) == (10.0, 50.0, 2)
+    assert decision.distinct_queries == 52  # each organisation counts for at most 50 // 2 + 1
+
+
+def test_one_organisation_alone_cannot_quarantine_however_many_queries_it_sends():
+    rule = FloodRule(window_seconds=60, min_matches=50, factor=10, min_orgs=2)
+    decisions = judge_flood(7, [CallerCount(3, 10_000, keys=4)], [], rule)
+    assert [(d.single_caller, d.distinct_queries) for d in decisions] == [(3, 10_000)]  # reported, not quarantined
+    # nor with a token match from a second organisation: its own share is capped
+    decisions = judge_flood(7, [CallerCount(3, 10_000), CallerCount(4, 1)], [], rule)
+    assert [d.single_caller for d in decisions] == [3]
 
 
 def test_a_new_entry_needs_the_minimum_before_quarantine():
-    detector = FloodDetector(FloodRule(window_seconds=60, min_matches=30, factor=10))
-    assert all(detector.observe(5, f"q{q}", q * 0.01) is None for q in range(30))
-    assert detector.observe(5, "q30", 0.5) is not None
+    rule = FloodRule(window_seconds=60, min_matches=30, factor=10, min_orgs=1)
+    assert judge_flood(5, [CallerCount(1, 30)], [], rule) == []
+    [quarantine, single] = judge_flood(5, [CallerCount(1, 31)], [], rule)
+    assert quarantine.single_caller is None and single.single_caller == 1  # min_orgs 1: the old rule
+
+
+def test_flood_windows_are_aligned_so_that_replicas_count_the_same_ones():
+    rule = FloodRule(window_seconds=600)
+    assert rule.window_start(1_000_000_123.5) == 999_999_600.0

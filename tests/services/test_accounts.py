@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, update
 
-from alliance.core.access import SYSTEM, Role, Scope
+from alliance.core.access import SYSTEM, OrgKind, Role, Scope
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
 from alliance.node import Node
 from alliance.services.accounts import AccountService, AuthenticationFailed
@@ -21,7 +21,10 @@ def accounts(engine: Engine, audit: AuditLog) -> AccountService:
 
 @pytest.fixture
 def org(accounts: AccountService):
-    return accounts.create_organisation(SYSTEM, "UK Hotline", "gb")
+    # A national centre that the node admin lets hold every role but node_admin.
+    return accounts.create_organisation(
+        SYSTEM, "UK Hotline", "gb", OrgKind.HOTLINE, frozenset(Role) - {Role.NODE_ADMIN}
+    )
 
 
 def test_key_is_shown_once_and_authenticates(accounts: AccountService, org, engine: Engine):
@@ -75,8 +78,10 @@ def test_login_session_and_logout(accounts: AccountService, org):
 
 
 def test_org_admins_manage_only_their_own_org(accounts: AccountService, org):
-    other = accounts.create_organisation(SYSTEM, "DE Police", "DE")
-    admin = accounts.create_user(SYSTEM, org.id, "boss", "a long enough password", frozenset({Role.ORG_ADMIN}))
+    other = accounts.create_organisation(SYSTEM, "DE Police", "DE", OrgKind.LAW_ENFORCEMENT)
+    admin = accounts.create_user(
+        SYSTEM, org.id, "boss", "a long enough password", frozenset({Role.ORG_ADMIN, Role.ANALYST})
+    )
     principal, _ = accounts.session(accounts.login("boss", "a long enough password").token)
     assert admin.org.id == org.id
     accounts.create_key(principal, org.id, "mine", frozenset({Role.ANALYST}))
@@ -85,7 +90,7 @@ def test_org_admins_manage_only_their_own_org(accounts: AccountService, org):
     with pytest.raises(InvalidRequest, match="may not grant the role node_admin"):
         accounts.create_user(principal, org.id, "root", "a long enough password", frozenset({Role.NODE_ADMIN}))
     with pytest.raises(NotFound):
-        accounts.create_organisation(principal, "Mine", "GB")
+        accounts.create_organisation(principal, "Mine", "GB", OrgKind.HOTLINE)
     assert [o.id for o in accounts.organisations(principal)] == [org.id]
 
 
@@ -93,9 +98,9 @@ def test_bad_input(accounts: AccountService, org):
     with pytest.raises(InvalidRequest, match="12 characters"):
         accounts.create_user(SYSTEM, org.id, "x", "short", frozenset({Role.ANALYST}))
     with pytest.raises(InvalidRequest, match="ISO 3166"):
-        accounts.create_organisation(SYSTEM, "Somewhere", "Germany")
+        accounts.create_organisation(SYSTEM, "Somewhere", "Germany", OrgKind.HOTLINE)
     with pytest.raises(Conflict):
-        accounts.create_organisation(SYSTEM, "UK Hotline", "GB")
+        accounts.create_organisation(SYSTEM, "UK Hotline", "GB", OrgKind.HOTLINE)
     with pytest.raises(InvalidRequest, match="at least one role"):
         accounts.create_key(SYSTEM, org.id, "none", frozenset())
     with pytest.raises(NotFound):
@@ -139,7 +144,7 @@ def test_a_key_revoked_on_another_replica_is_refused_after_the_next_replay(engin
         Node(Settings(home=tmp_path / name, database_url=url), refresh_interval=None, key_cache_seconds=60)
         for name in ("here", "there")
     )
-    org_ = here.accounts.create_organisation(SYSTEM, "Replica Org", "GB")
+    org_ = here.accounts.create_organisation(SYSTEM, "Replica Org", "GB", OrgKind.PLATFORM)
     token = here.accounts.create_key(SYSTEM, org_.id, "k", frozenset({Role.PLATFORM})).token
     assert there.matcher.status().size == 0  # its index and change log, as a server holds them
     assert there.accounts.authenticate_key(token).org_id == org_.id  # now cached there
@@ -157,7 +162,7 @@ def test_a_key_read_while_the_cache_is_being_forgotten_is_not_cached(engine: Eng
     """A lookup that began before a revocation was replayed must not put the old key back."""
     node = Node(Settings(home=tmp_path / "home", database_url=engine.url.render_as_string(hide_password=False)))
     accounts = AccountService(node.accounts.store, node.audit, key_cache_seconds=60)
-    org_ = accounts.create_organisation(SYSTEM, "Race Org", "GB")
+    org_ = accounts.create_organisation(SYSTEM, "Race Org", "GB", OrgKind.PLATFORM)
     token = accounts.create_key(SYSTEM, org_.id, "k", frozenset({Role.PLATFORM})).token
     lookups: list[str] = []
     real = accounts.store.key_by_prefix
@@ -175,3 +180,52 @@ def test_a_key_read_while_the_cache_is_being_forgotten_is_not_cached(engine: Eng
     accounts.authenticate_key(token)  # cached by the second
     assert len(lookups) == 2
     node.close()
+
+
+def test_an_organisation_cannot_give_itself_police_powers(accounts: AccountService):
+    hotline = accounts.create_organisation(SYSTEM, "Hotline", "GB", OrgKind.HOTLINE)
+    accounts.create_user(
+        SYSTEM, hotline.id, "head", "a long enough password", frozenset({Role.ORG_ADMIN, Role.ANALYST})
+    )
+    head, _ = accounts.session(accounts.login("head", "a long enough password").token)
+    for role in (Role.INVESTIGATOR, Role.SECRETARIAT, Role.PLATFORM, Role.NODE_ADMIN):
+        with pytest.raises(InvalidRequest, match=f"role {role.value}"):
+            accounts.create_key(head, hotline.id, "k", frozenset({role}))
+        with pytest.raises(InvalidRequest, match=f"role {role.value}"):
+            accounts.create_user(head, hotline.id, f"x-{role.value}", "a long enough password", frozenset({role}))
+    with pytest.raises(InvalidRequest, match="role auditor"):  # the kind allows it, but the head does not hold it
+        accounts.create_user(head, hotline.id, "aud", "a long enough password", frozenset({Role.AUDITOR}))
+    with pytest.raises(InvalidRequest, match="role investigator"):  # nor may the node admin, outside the kind
+        accounts.create_user(SYSTEM, hotline.id, "cop", "a long enough password", frozenset({Role.INVESTIGATOR}))
+    refusals = [e for e in accounts.audit.store.events() if e.record.outcome == "refused"]
+    assert len(refusals) == 10 and all("beyond" in e.record.details for e in refusals)
+    # the node admin may let it hold more (a national centre), and then it may grant it
+    accounts.update_organisation(
+        SYSTEM, hotline.id, allowed_roles=frozenset({Role.ORG_ADMIN, Role.ANALYST, Role.INVESTIGATOR})
+    )
+    accounts.create_user(SYSTEM, hotline.id, "cop", "a long enough password", frozenset({Role.INVESTIGATOR}))
+    with pytest.raises(InvalidRequest, match="hold the role investigator"):  # cannot take away what people hold
+        accounts.update_organisation(SYSTEM, hotline.id, kind=OrgKind.HOTLINE)
+
+
+def test_a_key_never_has_more_scopes_than_its_creator(accounts: AccountService, org):
+    admin_only = accounts.create_key(SYSTEM, org.id, "admin", frozenset({Role.ORG_ADMIN}), frozenset({Scope.ADMIN}))
+    creator = accounts.authenticate_key(admin_only.token)
+    with pytest.raises(InvalidRequest, match="scope"):
+        accounts.create_key(creator, org.id, "wider", frozenset({Role.ORG_ADMIN}))  # every scope by default
+    narrow = accounts.create_key(creator, org.id, "same", frozenset({Role.ORG_ADMIN}), frozenset({Scope.ADMIN}))
+    assert narrow.key.scopes == {Scope.ADMIN}
+
+
+def test_a_key_acts_for_the_person_who_made_it(accounts: AccountService, org):
+    accounts.create_user(SYSTEM, org.id, "ana", "a long enough password", frozenset({Role.ORG_ADMIN, Role.ANALYST}))
+    ana, _ = accounts.session(accounts.login("ana", "a long enough password").token)
+    issued = accounts.create_key(ana, org.id, "laptop", frozenset({Role.ANALYST}))
+    assert issued.key.user == "ana"
+    assert accounts.authenticate_key(issued.token).person == "ana"
+    with pytest.raises(InvalidRequest, match="acts for you"):
+        accounts.create_key(ana, org.id, "other", frozenset({Role.ANALYST}), for_user="someone")
+    machine = accounts.create_key(SYSTEM, org.id, "uploads", frozenset({Role.PLATFORM}))
+    assert machine.key.user is None and accounts.authenticate_key(machine.token).person is None
+    with pytest.raises(InvalidRequest, match="role platform"):  # a key for ana holds no more than ana
+        accounts.create_key(SYSTEM, org.id, "x", frozenset({Role.PLATFORM}), for_user="ana")

@@ -165,7 +165,7 @@ def test_a_match_is_refused_before_any_work_when_the_audit_writer_is_behind(tmp_
     node = Node(Settings(home=tmp_path / "home", hash_jobs=1))
     node.start_background()
     searched: list[object] = []
-    monkeypatch.setattr(node.matcher, "match_detailed", lambda *a, **k: searched.append(a) or ([], 0))
+    monkeypatch.setattr(node.matcher, "match_detailed", lambda *a, **k: searched.append(a) or ([], []))
     try:
         node.audit._deferred.max_pending = 0  # as if it were that far behind
         with pytest.raises(Overloaded):

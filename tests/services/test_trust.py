@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from alliance.core.access import ALL_SCOPES, SYSTEM, BankAction, Principal, Role, ShareRule, SharingPolicy
+from alliance.core.access import ALL_SCOPES, SYSTEM, BankAction, OrgKind, Principal, Role, ShareRule, SharingPolicy
 from alliance.core.banks import BankPurpose, EntryStatus, NewEntry
-from alliance.core.errors import Conflict, InvalidRequest, NotFound
+from alliance.core.errors import Conflict, InvalidRequest, NotFound, Throttled
 from alliance.core.signals import Signal
 from alliance.core.trust import FloodRule, Grade, Verdict
 from alliance.node import Node
@@ -22,7 +23,14 @@ MD5 = "5" * 32
 
 def who(org, *roles: Role, user: int = 1) -> Principal:
     return Principal(
-        org.id, org.name, org.country, frozenset(roles), ALL_SCOPES, user_id=user, name=f"{org.name}-{user}"
+        org.id,
+        org.name,
+        org.country,
+        frozenset(roles),
+        ALL_SCOPES,
+        user_id=user,
+        name=f"{org.name}-{user}",
+        person=f"{org.name}-{user}",
     )
 
 
@@ -43,7 +51,11 @@ def node(engine, tmp_path: Path) -> Node:
 @pytest.fixture
 def orgs(node: Node):
     make = node.accounts.create_organisation
-    return make(SYSTEM, "UK Hotline", "GB"), make(SYSTEM, "DE Police", "DE"), make(SYSTEM, "US Platform", "US")
+    return (
+        make(SYSTEM, "UK Hotline", "GB", OrgKind.HOTLINE),
+        make(SYSTEM, "DE Police", "DE", OrgKind.LAW_ENFORCEMENT),
+        make(SYSTEM, "US Platform", "US", OrgKind.PLATFORM),
+    )
 
 
 def shared_bank(node: Node, uk, de, us, **trust) -> int:
@@ -161,39 +173,126 @@ def test_disputes_past_the_threshold_stop_platform_matches_and_are_resolved(node
     assert resolved.status is EntryStatus.CONFIRMED and len(match_as(node, platform)) == 1
 
 
-def test_a_negative_bank_suppresses_the_match(node: Node, orgs):
+def test_a_negative_bank_suppresses_its_owners_matches_and_names_itself(node: Node, orgs):
     uk, de, us = orgs
-    shared_bank(node, uk, de, us, required_grades=0)
+    known_id = shared_bank(node, uk, de, us, required_grades=0)
     curator = node.banks_for(who(uk, Role.ANALYST))
     curator.create_bank("memes", purpose=BankPurpose.NEGATIVE, trust={"required_grades": 0})
     assert len(match_as(node, who(us, Role.PLATFORM))) == 1
-    curator.store.add_entries(curator.get_bank("memes").id, [NewEntry((Signal("md5", MD5),))])
+    [negative], _ = curator.store.add_entries(curator.get_bank("memes").id, [NewEntry((Signal("md5", MD5),))])
     node.matcher.refresh()
     assert match_as(node, who(us, Role.PLATFORM)) == []
     node.audit.flush()
     last = node.audit.store.events()[-1]
-    assert last.record.details["suppressed_by_negative_banks"] == 1
+    memes = curator.get_bank("memes").id
+    assert last.record.details["suppressed_by_negative_banks"] == [["known", known_id, memes, negative.id]]
+    events = node.trust_store.flood_history([known_id], datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC))
+    assert len(events) == 1  # only the match made before the negative entry counts towards a flood...
+    suppressed = [e for e in _match_events(node) if e.suppressed_by_entry_id is not None]
+    assert [(e.entry_id, e.suppressed_by_bank_id, e.suppressed_by_entry_id) for e in suppressed] == [
+        (known_id, memes, negative.id)
+    ]  # ...the suppressed one is recorded, naming what suppressed it
 
 
-def test_a_burst_quarantines_for_platforms_while_normal_traffic_does_not(node: Node, orgs):
+def test_a_negative_bank_cannot_silence_another_organisations_bank(node: Node, orgs):
+    """The attack: an organisation makes a negative bank of another's known hashes to switch them off."""
+    uk, de, us = orgs
+    shared_bank(node, uk, de, us, required_grades=0)
+    police = node.banks_for(who(de, Role.ANALYST))
+    police.create_bank("de-false-positives", purpose=BankPurpose.NEGATIVE, trust={"required_grades": 0})
+    police.store.add_entries(police.get_bank("de-false-positives").id, [NewEntry((Signal("md5", MD5),))])
+    node.matcher.refresh()
+    assert len(match_as(node, who(us, Role.PLATFORM))) == 1  # UK's bank still matches for everyone
+
+
+def test_only_confirmed_entries_of_a_negative_bank_suppress(node: Node, orgs):
+    """Creating a false positive is curated: an entry graded like any other before it silences matches."""
+    uk, de, us = orgs
+    shared_bank(node, uk, de, us, required_grades=0)
+    curator = node.banks_for(who(uk, Role.ANALYST))
+    curator.create_bank("memes", purpose=BankPurpose.NEGATIVE, trust={"required_grades": 2})
+    [proposed], _ = curator.store.add_entries(
+        curator.get_bank("memes").id, [NewEntry((Signal("md5", MD5),))], status=EntryStatus.PROPOSED
+    )
+    node.matcher.refresh()
+    assert len(match_as(node, who(us, Role.PLATFORM))) == 1
+    not_illegal = Grade(False, "none")
+    node.trust_for(who(uk, Role.ANALYST, user=1)).grade(proposed.id, not_illegal)
+    node.trust_for(who(uk, Role.ANALYST, user=2)).grade(proposed.id, not_illegal)
+    assert match_as(node, who(us, Role.PLATFORM)) == []
+
+
+def _match_events(node: Node):
+    from sqlalchemy import select
+
+    from alliance.store.trust_models import MatchEventRow
+
+    with node.trust_store._sessions() as session:
+        return [node.trust_store.match_event(i) for i in session.scalars(select(MatchEventRow.id))]
+
+
+def flooded_entry(node: Node, orgs):
     uk, de, us = orgs
     shared_bank(node, uk, de, us, required_grades=0)
     pdq = Signal("pdq", "ab" * 32, 90)
     banks = node.banks_for(who(uk, Role.ANALYST))
     [entry] = banks.store.add_entries(banks.get_bank("known").id, [NewEntry((pdq,))])[0]
     node.matcher.refresh()
+    flipped = [Signal("pdq", format(int(pdq.value, 16) ^ (1 << bit), "064x"), 90) for bit in range(60)]
+    return entry, pdq, flipped
+
+
+def test_a_burst_from_two_organisations_quarantines_for_platforms(node: Node, orgs):
+    uk, de, us = orgs
+    entry, pdq, flipped = flooded_entry(node, orgs)
     platform = node.matching_for(who(us, Role.PLATFORM))
-    flipped = [Signal("pdq", format(int(pdq.value, 16) ^ (1 << bit), "064x"), 90) for bit in range(40)]
-    for query in flipped[:5]:  # up to min_matches distinct queries: normal
+    police = node.matching_for(who(de, Role.INVESTIGATOR))
+    for query in flipped[:3]:  # each organisation counts for at most 5 // 2 + 1 = 3 distinct queries
         assert platform.match([query])
     assert node.store.get_entry(entry.id).status is EntryStatus.CONFIRMED
-    for query in flipped[5:]:
-        platform.match([query])
+    for query in flipped[3:6]:
+        police.match([query])
     assert node.store.get_entry(entry.id).status is EntryStatus.QUARANTINED
     assert platform.match([pdq]) == []
-    assert node.matching_for(who(de, Role.INVESTIGATOR)).match([pdq])  # police still see it
+    assert police.match([pdq])  # police still see it
     [quarantine] = node.trust_store.transitions(entry.id)
-    assert quarantine.details["distinct_queries"] == 6 and quarantine.details["limit"] == 5.0
+    assert quarantine.details["organisations"] == 2 and quarantine.details["distinct_queries"] == 6
     node.trust_for(who(uk, Role.ANALYST)).lift_quarantine(entry.id, "reviewed: a popular share, correct")
     assert platform.match([pdq])
     assert isinstance(node.settings.flood_rule, FloodRule)
+
+
+def test_one_caller_flooding_alone_is_reported_and_throttled_not_obeyed(node: Node, orgs):
+    """The attack: one platform sends many one-bit-flipped copies of a known hash to quarantine it."""
+    uk, de, us = orgs
+    entry, pdq, flipped = flooded_entry(node, orgs)
+    platform = node.matching_for(who(us, Role.PLATFORM))
+    refused = 0
+    for query in flipped:
+        try:
+            platform.match([query])
+        except Throttled as exc:
+            refused += 1
+            assert exc.retry_after > 0
+    assert node.store.get_entry(entry.id).status is EntryStatus.CONFIRMED  # still matching for everyone
+    assert refused > 0  # the flood was slowed
+    node.audit.flush()
+    [report] = [e for e in node.audit.store.events() if e.record.action == "match.flood"]
+    assert report.record.subject_org_id == uk.id  # the bank's owner is told
+    assert report.record.details["organisation"] == us.id
+    police = node.matching_for(who(de, Role.INVESTIGATOR))
+    assert police.match([pdq])  # another organisation is not throttled
+
+
+def test_flood_counts_are_shared_by_replicas(node: Node, orgs, engine, tmp_path: Path):
+    """Two nodes on one store (two replicas): matches made on either count towards one flood."""
+    _, de, us = orgs
+    entry, _, flipped = flooded_entry(node, orgs)
+    other = Node(node.settings)
+    node.matching_for(who(us, Role.PLATFORM)).match(flipped[0:3])
+    other.matching_for(who(de, Role.INVESTIGATOR)).match(flipped[3:6])
+    assert node.store.get_entry(entry.id).status is EntryStatus.QUARANTINED
+    # decided once: the verdict is one row, whichever replica checks again
+    assert node.match_trust.floods.check() == [] and other.match_trust.floods.check() == []
+    assert len(node.trust_store.transitions(entry.id)) == 1
+    other.close()

@@ -25,6 +25,7 @@ from alliance.core.errors import (
     InvalidSignal,
     NotFound,
     Overloaded,
+    Throttled,
 )
 from alliance.services.accounts import AuthenticationFailed
 from alliance.store.db import StoreUnavailable
@@ -57,6 +58,7 @@ STATUS: list[tuple[type[AllianceError], int]] = [
     (FormatError, 422),
     (HashingError, 422),
     (RateLimited, 429),
+    (Throttled, 429),
     (StoreUnavailable, 503),
     (IndexFileError, 503),
     (Overloaded, 503),
@@ -102,7 +104,7 @@ def install(app: FastAPI) -> None:
             details = {"reason": exc.reason}
         if isinstance(exc, FormatError):
             details = {"where": exc.where}
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, RateLimited | Throttled):
             headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.5)))
         if isinstance(exc, Overloaded):
             headers["Retry-After"] = "1"

@@ -9,7 +9,7 @@ from fastapi import Path as PathParam
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from alliance.core.access import Role, Scope
+from alliance.core.access import OrgKind, Role, Scope
 from alliance.core.banks import Bank, BankPurpose, Entry
 from alliance.core.signals import Signal
 
@@ -204,12 +204,23 @@ class RetireIn(Strict):
 class OrganisationIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     country: str = Field(min_length=2, max_length=2, description="ISO 3166 alpha-2")
+    kind: OrgKind = Field(description="Bounds the roles its users and keys may hold.")
+    allowed_roles: list[Role] | None = Field(
+        None, max_length=len(Role), description="The roles it may hold, if not its kind's."
+    )
+
+
+class OrganisationUpdate(Strict):
+    kind: OrgKind | None = None
+    allowed_roles: list[Role] | None = Field(None, max_length=len(Role))
 
 
 class OrganisationOut(BaseModel):
     id: int
     name: str
     country: str
+    kind: OrgKind
+    allowed_roles: list[Role]
 
 
 class UserIn(Strict):
@@ -231,6 +242,9 @@ class KeyIn(Strict):
     roles: list[Role] = Field(min_length=1)
     scopes: list[Scope] = Field(default_factory=lambda: list(Scope))
     expires_in_days: int | None = Field(None, ge=1, le=3650)
+    for_user: str | None = Field(
+        None, max_length=100, description="Node admins: the user the key acts for (others' keys act for them)."
+    )
 
 
 class KeyOut(BaseModel):
@@ -243,6 +257,7 @@ class KeyOut(BaseModel):
     expires_at: datetime | None
     revoked_at: datetime | None
     created_by: str
+    user: str | None = Field(description="The person the key acts for; null for a machine's key.")
 
 
 class IssuedKeyOut(KeyOut):

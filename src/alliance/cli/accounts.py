@@ -13,7 +13,7 @@ import typer
 
 from alliance.cli.context import Node, err, out
 from alliance.cli.output import OutputFormat, print_rows
-from alliance.core.access import SYSTEM, Scope, parse_roles
+from alliance.core.access import SYSTEM, OrgKind, Scope, parse_roles
 from alliance.core.errors import InvalidRequest
 
 org_app = typer.Typer(help="Organisations (members of the node, each in a country).", no_args_is_help=True)
@@ -31,18 +31,63 @@ RolesOpt = Annotated[
 ]
 
 
+KindOpt = Annotated[
+    OrgKind,
+    typer.Option(help="What it is; bounds the roles its people and keys may hold."),
+]
+AllowedRolesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--allow-role", help="A role it may hold (repeatable), instead of its kind's."),
+]
+
+
 @org_app.command("create")
-def org_create(ctx: typer.Context, name: str, country: Annotated[str, typer.Option(help="ISO 3166 code.")]) -> None:
+def org_create(
+    ctx: typer.Context,
+    name: str,
+    country: Annotated[str, typer.Option(help="ISO 3166 code.")],
+    kind: KindOpt,
+    allow_role: AllowedRolesOpt = None,
+) -> None:
     node: Node = ctx.obj
-    org = node.accounts.create_organisation(SYSTEM, name, country)
-    out.print(f"created organisation {org.name} (id {org.id}, {org.country})", markup=False)
+    roles = parse_roles(allow_role) if allow_role else None
+    org = node.accounts.create_organisation(SYSTEM, name, country, kind, roles)
+    out.print(
+        f"created organisation {org.name} (id {org.id}, {org.country}, {org.kind.value}: "
+        f"{', '.join(sorted(org.allowed_roles))})",
+        markup=False,
+    )
+
+
+@org_app.command("update")
+def org_update(
+    ctx: typer.Context,
+    name: str,
+    kind: Annotated[OrgKind | None, typer.Option(help="Classify it (its roles become the kind's).")] = None,
+    allow_role: AllowedRolesOpt = None,
+) -> None:
+    """Classify an organisation or set the roles it may hold."""
+    node: Node = ctx.obj
+    org = node.accounts.store.organisation_by_name(name)
+    roles = parse_roles(allow_role) if allow_role else None
+    org = node.accounts.update_organisation(SYSTEM, org.id, kind, roles)
+    out.print(f"{org.name}: {org.kind.value}, may hold {', '.join(sorted(org.allowed_roles))}", markup=False)
 
 
 @org_app.command("list")
 def org_list(ctx: typer.Context) -> None:
     node: Node = ctx.obj
-    rows = [{"id": o.id, "name": o.name, "country": o.country} for o in node.accounts.organisations(SYSTEM)]
-    print_rows(rows, ["id", "name", "country"], OutputFormat.TABLE)
+    rows = [
+        {
+            "id": o.id,
+            "name": o.name,
+            "country": o.country,
+            "kind": o.kind.value,
+            "roles": " ".join(sorted(o.allowed_roles)),
+        }
+        for o in node.accounts.organisations(SYSTEM)
+    ]
+    print_rows(rows, ["id", "name", "country", "kind", "roles"], OutputFormat.TABLE)
 
 
 @user_app.command("create")
@@ -76,6 +121,9 @@ def key_create(
         typer.Option("--scope", "-s", help="Limit the key (repeatable): hash, match, read, write, admin, audit."),
     ] = None,
     expires_in_days: Annotated[int | None, typer.Option(min=1, max=3650)] = None,
+    for_user: Annotated[
+        str | None, typer.Option("--for", help="The user it acts for (needed to grade); none: a machine's key.")
+    ] = None,
 ) -> None:
     """Issue an API key and print it: it is shown this once."""
     node: Node = ctx.obj
@@ -84,7 +132,9 @@ def key_create(
         scopes = frozenset(Scope(s) for s in scope) if scope else frozenset(Scope)
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from exc
-    issued = node.accounts.create_key(SYSTEM, organisation.id, name, parse_roles(role), scopes, expires_in_days)
+    issued = node.accounts.create_key(
+        SYSTEM, organisation.id, name, parse_roles(role), scopes, expires_in_days, for_user
+    )
     err.print(f"key {issued.key.prefix} for {organisation.name}; store it now, it is not shown again:", markup=False)
     out.print(issued.token, markup=False)
 

@@ -1,12 +1,14 @@
 """`alliance review ...`: the trust queues from the command line.
 
 The operator acts as the node (a node admin) by default; `--as USERNAME` acts as one of the
-node's users instead (graders must be analysts or investigators). The operator can read the store
-anyway, so this grants nothing new; every action is audited under the user's name.
+node's users instead, proven by that user's password (asked for, or read from standard input):
+grades belong to people, so the operator cannot grade in someone else's name. Every action is
+audited under the user's name.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -14,25 +16,26 @@ import typer
 from alliance.cli.context import Node, out
 from alliance.cli.output import OutputFormat, print_rows
 from alliance.core.access import SYSTEM, Principal
-from alliance.core.errors import NotFound
 from alliance.core.trust import Grade
-from alliance.services.accounts import user_principal
 from alliance.services.trust import DisputeOutcome, Queue
 
 app = typer.Typer(help="Grade entries, settle reviews and disputes, lift quarantines.", no_args_is_help=True)
 
-AsOpt = Annotated[str | None, typer.Option("--as", help="Act as this user of the node.")]
+AsOpt = Annotated[str | None, typer.Option("--as", help="Act as this user of the node (asks for their password).")]
+PasswordStdinOpt = Annotated[bool, typer.Option(help="Read the --as user's password from standard input.")]
 EntryArg = Annotated[int, typer.Argument(help="Entry id.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept with the entry's history).")]
 
 
-def _principal(node: Node, username: str | None) -> Principal:
+def _principal(node: Node, username: str | None, password_stdin: bool = False) -> Principal:
     if username is None:
         return SYSTEM
-    user = node.accounts.store.user_by_name(username)
-    if user is None:
-        raise NotFound(f"no user called {username!r}")
-    return user_principal(user)
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt(f"password of {username}", hide_input=True, err=True)
+    )
+    return node.accounts.verify_user(username, password)
 
 
 def _grade(illegal: bool, age_band: str, severity: int | None, baseline: bool) -> Grade:
@@ -54,10 +57,11 @@ def queue(
     ctx: typer.Context,
     kind: Annotated[Queue, typer.Option(help="grading, review, disputes or quarantine.")] = Queue.GRADING,
     as_user: AsOpt = None,
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Entries waiting: to grade, or to settle."""
     node: Node = ctx.obj
-    entries = node.trust_for(_principal(node, as_user)).queue(kind)
+    entries = node.trust_for(_principal(node, as_user, password_stdin)).queue(kind)
     rows = [{"entry": e.id, "bank": e.bank_id, "status": e.status.value, "source": e.source} for e in entries]
     print_rows(rows, ["entry", "bank", "status", "source"], OutputFormat.TABLE)
 
@@ -68,13 +72,14 @@ def grade(
     entry_id: EntryArg,
     illegal: IllegalOpt,
     age_band: AgeOpt,
-    as_user: Annotated[str, typer.Option("--as", help="The grader: a user of the node.")],
+    as_user: Annotated[str, typer.Option("--as", help="The grader: a user of the node (asks for their password).")],
+    password_stdin: PasswordStdinOpt = False,
     severity: SeverityOpt = None,
     baseline: BaselineOpt = False,
 ) -> None:
     """Grade a proposed entry (once per grader)."""
     node: Node = ctx.obj
-    entry, verdict = node.trust_for(_principal(node, as_user)).grade(
+    entry, verdict = node.trust_for(_principal(node, as_user, password_stdin)).grade(
         entry_id, _grade(illegal, age_band, severity, baseline)
     )
     out.print(f"entry {entry.id}: {verdict.value} ({entry.status.value})", markup=False)
@@ -90,10 +95,11 @@ def settle(
     severity: SeverityOpt = None,
     baseline: BaselineOpt = False,
     as_user: AsOpt = None,
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Settle graders' disagreement with the grade that stands."""
     node: Node = ctx.obj
-    entry = node.trust_for(_principal(node, as_user)).resolve_review(
+    entry = node.trust_for(_principal(node, as_user, password_stdin)).resolve_review(
         entry_id, _grade(illegal, age_band, severity, baseline), reason
     )
     out.print(f"entry {entry.id}: {entry.status.value}", markup=False)
@@ -106,22 +112,31 @@ def resolve_dispute(
     outcome: Annotated[DisputeOutcome, typer.Option(help="entry_stands or false_positive.")],
     reason: ReasonOpt,
     as_user: AsOpt = None,
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
     node: Node = ctx.obj
-    entry = node.trust_for(_principal(node, as_user)).resolve_dispute(entry_id, outcome, reason)
+    entry = node.trust_for(_principal(node, as_user, password_stdin)).resolve_dispute(entry_id, outcome, reason)
     out.print(f"entry {entry.id}: {entry.status.value}", markup=False)
 
 
 @app.command("lift")
-def lift(ctx: typer.Context, entry_id: EntryArg, reason: ReasonOpt, as_user: AsOpt = None) -> None:
+def lift(
+    ctx: typer.Context,
+    entry_id: EntryArg,
+    reason: ReasonOpt,
+    as_user: AsOpt = None,
+    password_stdin: PasswordStdinOpt = False,
+) -> None:
     """Lift a flood quarantine after review."""
     node: Node = ctx.obj
-    entry = node.trust_for(_principal(node, as_user)).lift_quarantine(entry_id, reason)
+    entry = node.trust_for(_principal(node, as_user, password_stdin)).lift_quarantine(entry_id, reason)
     out.print(f"entry {entry.id}: {entry.status.value}", markup=False)
 
 
 @app.command("history")
-def history(ctx: typer.Context, entry_id: EntryArg, as_user: AsOpt = None) -> None:
+def history(
+    ctx: typer.Context, entry_id: EntryArg, as_user: AsOpt = None, password_stdin: PasswordStdinOpt = False
+) -> None:
     """Every status change of an entry: who, why, and the numbers."""
     node: Node = ctx.obj
     rows = [
@@ -133,6 +148,6 @@ def history(ctx: typer.Context, entry_id: EntryArg, as_user: AsOpt = None) -> No
             "reason": t.reason,
             "details": t.details,
         }
-        for t in node.trust_for(_principal(node, as_user)).history(entry_id)
+        for t in node.trust_for(_principal(node, as_user, password_stdin)).history(entry_id)
     ]
     print_rows(rows, ["at", "from", "to", "by", "reason", "details"], OutputFormat.TABLE)

@@ -30,6 +30,43 @@ class Role(StrEnum):
     AUDITOR = "auditor"  # reads the audit log
 
 
+class OrgKind(StrEnum):
+    """What kind of body an organisation is; it bounds the roles its people and keys may hold."""
+
+    NODE_OPERATOR = "node_operator"  # runs the node
+    HOTLINE = "hotline"
+    LAW_ENFORCEMENT = "law_enforcement"
+    PLATFORM = "platform"  # industry: an online service that checks uploads
+    SECRETARIAT = "secretariat"  # may hold the Alliance's secretariat
+    GOVERNMENT = "government"  # a ministry: speaks for its country in the Alliance's record
+    NGO = "ngo"  # awareness and child-protection work
+    UNCLASSIFIED = "unclassified"  # from before kinds: keeps the roles it held until the node admin decides
+
+
+KIND_ROLES: dict[OrgKind, frozenset[Role]] = {
+    OrgKind.NODE_OPERATOR: frozenset({Role.NODE_ADMIN, Role.ORG_ADMIN, Role.AUDITOR}),
+    OrgKind.HOTLINE: frozenset({Role.ORG_ADMIN, Role.ANALYST, Role.AUDITOR}),
+    OrgKind.LAW_ENFORCEMENT: frozenset({Role.ORG_ADMIN, Role.INVESTIGATOR, Role.ANALYST, Role.AUDITOR}),
+    OrgKind.PLATFORM: frozenset({Role.ORG_ADMIN, Role.PLATFORM, Role.AUDITOR}),
+    OrgKind.SECRETARIAT: frozenset({Role.ORG_ADMIN, Role.SECRETARIAT, Role.AUDITOR}),
+    OrgKind.GOVERNMENT: frozenset({Role.ORG_ADMIN, Role.AUDITOR}),
+    OrgKind.NGO: frozenset({Role.ORG_ADMIN, Role.AUDITOR}),
+    OrgKind.UNCLASSIFIED: frozenset(),
+}
+"""The roles an organisation of each kind holds unless the node admin sets its own list."""
+
+
+def allowed_roles_for(kind: OrgKind, requested: Iterable[Role] | None = None) -> frozenset[Role]:
+    """The roles an organisation of `kind` may hold: its kind's, or the node admin's own list.
+
+    Only the node operator's organisation may hold `node_admin`: whoever holds it holds the node.
+    """
+    roles = KIND_ROLES[kind] if requested is None else frozenset(requested)
+    if Role.NODE_ADMIN in roles and kind is not OrgKind.NODE_OPERATOR:
+        raise InvalidRequest("only a node_operator organisation may hold the role node_admin")
+    return roles
+
+
 class BankAction(StrEnum):
     MATCH = "match"  # learn whether media match the bank (the widest right)
     READ = "read"  # read the bank's entries, hashes included
@@ -77,6 +114,9 @@ class Principal:
     user_id: int | None = None
     key_id: int | None = None
     name: str = ""
+    person: str | None = None
+    """The username of the person acting: the session's user, or the user a key acts for. Grades
+    belong to people, so a principal without one (a machine's key, the CLI) cannot grade."""
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
@@ -178,13 +218,23 @@ def may_read_audit(principal: Principal) -> bool:
     return principal.may(Scope.AUDIT) and principal.has(Role.AUDITOR, Role.NODE_ADMIN)
 
 
-def grantable_roles(principal: Principal) -> frozenset[Role]:
-    """Roles a principal may give to users and keys: never more than it holds, node_admin only by a node admin."""
+def grantable_roles(principal: Principal, org_id: int, org_allows: frozenset[Role]) -> frozenset[Role]:
+    """Roles `principal` may give a user or key of organisation `org_id`, which may hold `org_allows`.
+
+    Never a role outside what the organisation may hold (the node admin sets that), and never one
+    the granter does not hold itself: an org admin delegates its own powers, it cannot mint others.
+    The node admin is the exception, since it decides what organisations hold.
+    """
     if principal.is_node_admin:
-        return frozenset(Role)
-    if principal.has(Role.ORG_ADMIN):
-        return frozenset(Role) - {Role.NODE_ADMIN}
+        return org_allows
+    if principal.org_id == org_id and principal.has(Role.ORG_ADMIN):
+        return org_allows & principal.roles
     return frozenset()
+
+
+def grantable_scopes(principal: Principal) -> frozenset[Scope]:
+    """A key never carries a scope its creator's credential lacks."""
+    return principal.scopes
 
 
 def parse_roles(values: Iterable[str]) -> frozenset[Role]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from alliance.core.access import SharingPolicy
+from alliance.core.access import OrgKind, Role, SharingPolicy
 from alliance.core.errors import InvalidRequest
 from alliance.core.signals import Signal, ViewSignal, signal_type
 
@@ -42,6 +42,8 @@ class Organisation:
     id: int
     name: str
     country: str
+    kind: OrgKind = OrgKind.UNCLASSIFIED
+    allowed_roles: frozenset[Role] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ AllianceError
  ├── NotFound             an unknown bank, entry or organisation
  ├── Conflict             a duplicate (bank name, entry already in a bank)
  ├── InvalidRequest       arguments that make no sense together (bad threshold, ...)
- └── IndexFileError       a saved index that is corrupt, truncated, stale or too new
+ ├── IndexFileError       a saved index that is corrupt, truncated, stale or too new
+ ├── Overloaded           the node cannot record requests as fast as they come
+ └── Throttled            a caller slowed down on purpose (a single-caller flood)
 """
 
 from __future__ import annotations
@@ -63,3 +65,11 @@ class IndexFileError(AllianceError):
 class Overloaded(AllianceError):
     """The node records requests more slowly than they come: it refuses new ones for a moment
     rather than serve them unrecorded or queue their records without end."""
+
+
+class Throttled(AllianceError):
+    """A caller slowed down on purpose (it flooded an entry alone); `retry_after` in seconds."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -11,9 +11,8 @@ category each jurisdiction's law uses. All of it is pure: the services store and
 from __future__ import annotations
 
 import json
-from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -218,58 +217,72 @@ def dispute_upheld(disputing_orgs: Iterable[int], threshold: int) -> bool:
 @dataclass(frozen=True, slots=True)
 class FloodRule:
     """Quarantine an entry whose distinct matching queries in a window exceed
-    max(`min_matches`, `factor` x the mean of its previous `history` windows)."""
+    max(`min_matches`, `factor` x the mean of its previous `history` windows), counted so that no
+    single organisation can do it: each organisation counts for at most limit // `min_orgs` + 1
+    queries, so at least `min_orgs` organisations must each bring a large share. One organisation
+    alone past the limit is a *single-caller flood*: reported to the bank's owner and throttled."""
 
     window_seconds: float = 600.0
     min_matches: int = 50
     factor: float = 10.0
     history: int = 6
+    min_orgs: int = 2
+
+    def window_start(self, epoch_seconds: float) -> float:
+        """Windows are aligned to the epoch, so every replica counts the same ones."""
+        return epoch_seconds - epoch_seconds % self.window_seconds
+
+
+@dataclass(frozen=True, slots=True)
+class CallerCount:
+    """One organisation's matches of one entry in a window: distinct queries, and by how many keys."""
+
+    org_id: int
+    queries: int
+    keys: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class FloodDecision:
     entry_id: int
-    distinct_queries: int
+    distinct_queries: int  # counted as the rule counts them (each organisation capped)
     expected: float
     limit: float
     window_seconds: float
+    organisations: int = 1
+    single_caller: int | None = None  # the organisation that flooded alone; None: quarantine
+
+    def numbers(self) -> dict[str, Any]:
+        return {
+            "distinct_queries": self.distinct_queries,
+            "organisations": self.organisations,
+            "expected": round(self.expected, 2),
+            "limit": self.limit,
+            "window_seconds": self.window_seconds,
+        }
 
 
-@dataclass
-class _Window:
-    start: float
-    queries: set[str] = field(default_factory=set)
-    past: deque[int] = field(default_factory=deque)
-    tripped: bool = False
+def judge_flood(
+    entry_id: int, callers: Iterable[CallerCount], past: Iterable[int], rule: FloodRule
+) -> list[FloodDecision]:
+    """What the flood rule says of an entry's current window: a quarantine, single-caller floods, or nothing.
 
-
-class FloodDetector:
-    """Counts distinct queries per entry per window and says when one floods. In memory, per process."""
-
-    def __init__(self, rule: FloodRule) -> None:
-        self.rule = rule
-        self._windows: dict[int, _Window] = {}
-
-    def observe(self, entry_id: int, query: str, now: float) -> FloodDecision | None:
-        rule = self.rule
-        window = self._windows.get(entry_id)
-        if window is None:
-            window = self._windows[entry_id] = _Window(now, past=deque(maxlen=rule.history))
-        elapsed = int((now - window.start) // rule.window_seconds)
-        if elapsed > 0:  # roll over: the window just ended, then any empty ones after it
-            window.past.append(len(window.queries))
-            window.past.extend([0] * min(elapsed - 1, rule.history))
-            window.queries, window.tripped = set(), False
-            window.start += elapsed * rule.window_seconds
-        if window.tripped or len(window.queries) > 100_000:
-            return None
-        window.queries.add(query)
-        expected = sum(window.past) / len(window.past) if window.past else 0.0
-        limit = max(float(rule.min_matches), rule.factor * expected)
-        if len(window.queries) > limit:
-            window.tripped = True
-            return FloodDecision(entry_id, len(window.queries), expected, limit, rule.window_seconds)
-        return None
+    `past` holds the distinct queries of each of the entry's previous windows (up to `history`).
+    """
+    callers = [c for c in callers if c.queries > 0]
+    history = list(past)[-rule.history :]
+    expected = sum(history) / len(history) if history else 0.0
+    limit = max(float(rule.min_matches), rule.factor * expected)
+    cap = int(limit) // rule.min_orgs + 1
+    counted = sum(min(c.queries, cap) for c in callers)
+    decisions = [
+        FloodDecision(entry_id, c.queries, expected, limit, rule.window_seconds, 1, single_caller=c.org_id)
+        for c in callers
+        if c.queries > limit
+    ]
+    if counted > limit and len(callers) >= rule.min_orgs:
+        decisions.insert(0, FloodDecision(entry_id, counted, expected, limit, rule.window_seconds, len(callers)))
+    return decisions
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,10 +19,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from alliance.core.access import (
     ALL_SCOPES,
+    OrgKind,
     Principal,
     Role,
     Scope,
+    allowed_roles_for,
     grantable_roles,
+    grantable_scopes,
     may_administer_org,
 )
 from alliance.core.banks import Organisation
@@ -72,12 +75,21 @@ def _checked(key: ApiKey | None, secret: str) -> Principal:
         raise AuthenticationFailed("this API key was revoked")
     if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
         raise AuthenticationFailed("this API key has expired")
+    if key.user_disabled:
+        raise AuthenticationFailed("the user this API key acts for is disabled")
     return key_principal(key)
 
 
 def user_principal(user: User) -> Principal:
     return Principal(
-        user.org.id, user.org.name, user.org.country, user.roles, ALL_SCOPES, user_id=user.id, name=user.username
+        user.org.id,
+        user.org.name,
+        user.org.country,
+        user.roles,
+        ALL_SCOPES,
+        user_id=user.id,
+        name=user.username,
+        person=user.username,
     )
 
 
@@ -90,6 +102,7 @@ def key_principal(key: ApiKey) -> Principal:
         key.scopes,
         key_id=key.id,
         name=f"{key.prefix} ({key.name})",
+        person=key.user,
     )
 
 
@@ -109,7 +122,15 @@ class AccountService:
 
     # --- administration, by a principal --------------------------------------------------------
 
-    def create_organisation(self, actor: Principal, name: str, country: str) -> Organisation:
+    def create_organisation(
+        self,
+        actor: Principal,
+        name: str,
+        country: str,
+        kind: OrgKind,
+        allowed_roles: frozenset[Role] | None = None,
+    ) -> Organisation:
+        """A new member organisation; its kind bounds the roles its people and keys may ever hold."""
         if not actor.is_node_admin:
             self.audit.record(actor, "org.create", f"org:{name}", "refused")
             raise NotFound("no such resource")
@@ -118,9 +139,50 @@ class AccountService:
             raise InvalidRequest(f"{country!r} is not an ISO 3166 alpha-2 country code")
         if not name.strip():
             raise InvalidRequest("an organisation needs a name")
-        org = self.store.create_organisation(name.strip(), code)
-        self.audit.record(actor, "org.create", f"org:{org.id}", subject_org_id=org.id, details={"name": org.name})
+        if kind is OrgKind.UNCLASSIFIED:
+            raise InvalidRequest("say what kind of organisation it is (unclassified is only for older ones)")
+        roles = allowed_roles_for(kind, allowed_roles)
+        org = self.store.create_organisation(name.strip(), code, kind, roles)
+        self.audit.record(
+            actor,
+            "org.create",
+            f"org:{org.id}",
+            subject_org_id=org.id,
+            details={"name": org.name, "kind": kind.value, "allowed_roles": sorted(roles)},
+        )
         return org
+
+    def update_organisation(
+        self, actor: Principal, org_id: int, kind: OrgKind | None = None, allowed_roles: frozenset[Role] | None = None
+    ) -> Organisation:
+        """Classify an organisation or change the roles it may hold (node admins only). Roles its
+        people or live keys hold already cannot be taken away here: disable or revoke them first."""
+        if not actor.is_node_admin:
+            self.audit.record(actor, "org.update", f"org:{org_id}", "refused", subject_org_id=org_id)
+            raise NotFound("no such resource")
+        org = self.store.organisation(org_id)
+        new_kind = kind or org.kind
+        if new_kind is OrgKind.UNCLASSIFIED and org.kind is not OrgKind.UNCLASSIFIED:
+            raise InvalidRequest("an organisation cannot become unclassified again")
+        if allowed_roles is None and kind is not None:
+            roles = allowed_roles_for(new_kind)
+        else:
+            roles = allowed_roles_for(new_kind, org.allowed_roles if allowed_roles is None else allowed_roles)
+        held = self.store.roles_held(org_id) - roles
+        if held:
+            raise InvalidRequest(
+                f"people or keys of {org.name} hold the role {sorted(held)[0]}: "
+                "disable those users or revoke those keys first"
+            )
+        updated = self.store.update_organisation(org_id, new_kind, roles)
+        self.audit.record(
+            actor,
+            "org.update",
+            f"org:{org_id}",
+            subject_org_id=org_id,
+            details={"kind": new_kind.value, "allowed_roles": sorted(roles)},
+        )
+        return updated
 
     def organisations(self, actor: Principal) -> list[Organisation]:
         """Every organisation for a node admin; its own for anyone else."""
@@ -129,8 +191,10 @@ class AccountService:
         return [self.store.organisation(actor.org_id)]
 
     def create_user(self, actor: Principal, org_id: int, username: str, password: str, roles: frozenset[Role]) -> User:
-        self._check_admin(actor, org_id, "user.create", f"user:{username}")
-        self._check_grant(actor, roles)
+        org = self._check_admin(actor, org_id, "user.create", f"user:{username}")
+        if not roles:
+            raise InvalidRequest("a user needs at least one role")
+        self._check_grant(actor, org, roles, "user.create", f"user:{username}")
         if len(password) < 12:
             raise InvalidRequest("a password needs at least 12 characters")
         if not username.strip() or len(username) > 100:
@@ -157,27 +221,47 @@ class AccountService:
         roles: frozenset[Role],
         scopes: frozenset[Scope] = ALL_SCOPES,
         expires_in_days: int | None = None,
+        for_user: str | None = None,
     ) -> IssuedKey:
-        self._check_admin(actor, org_id, "key.create", f"org:{org_id}")
-        self._check_grant(actor, roles)
+        """Issue a key. A key made by a person acts for that person, so that what it does (grades
+        above all) is theirs; a node admin may name the user (`for_user`) or make a machine's key."""
+        org = self._check_admin(actor, org_id, "key.create", f"org:{org_id}")
         if not roles:
             raise InvalidRequest("a key needs at least one role")
         if not scopes:
             raise InvalidRequest("a key needs at least one scope")
+        person = self._key_person(actor, org, for_user)
+        self._check_grant(actor, org, roles, "key.create", f"org:{org_id}", person)
+        beyond_scopes = scopes - grantable_scopes(actor)
+        if beyond_scopes:
+            self._refuse_grant(actor, org, "key.create", f"org:{org_id}", f"scope {sorted(beyond_scopes)[0]}")
         if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
             raise InvalidRequest("expires_in_days must be between 1 and 3650")
         prefix = secrets.token_hex(4)
         secret = secrets.token_urlsafe(32)
         expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
         key = self.store.create_key(
-            org_id, name.strip() or "unnamed", prefix, _sha256(secret), roles, scopes, expires_at, actor.name
+            org_id,
+            name.strip() or "unnamed",
+            prefix,
+            _sha256(secret),
+            roles,
+            scopes,
+            expires_at,
+            actor.name,
+            person.id if person else None,
         )
         self.audit.record(
             actor,
             "key.create",
             f"key:{key.id}",
             subject_org_id=org_id,
-            details={"prefix": prefix, "roles": sorted(roles), "scopes": sorted(scopes)},
+            details={
+                "prefix": prefix,
+                "roles": sorted(roles),
+                "scopes": sorted(scopes),
+                "for_user": person.username if person else None,
+            },
         )
         return IssuedKey(key, f"{KEY_PREFIX}_{prefix}_{secret}")
 
@@ -197,20 +281,55 @@ class AccountService:
         self.audit.record(actor, "key.revoke", f"key:{key_id}", subject_org_id=key.org.id)
         return revoked
 
-    def _check_admin(self, actor: Principal, org_id: int, action: str, target: str) -> None:
+    def _check_admin(self, actor: Principal, org_id: int, action: str, target: str) -> Organisation:
         if not may_administer_org(actor, org_id):
             self.audit.record(actor, action, target, "refused", subject_org_id=org_id)
             raise NotFound("no such resource")
         try:
-            self.store.organisation(org_id)
+            return self.store.organisation(org_id)
         except NotFound:
             self.audit.record(actor, action, target, "not_found")
             raise
 
-    def _check_grant(self, actor: Principal, roles: frozenset[Role]) -> None:
-        beyond = roles - grantable_roles(actor)
+    def _key_person(self, actor: Principal, org: Organisation, for_user: str | None) -> User | None:
+        """The user a new key acts for: its creator when a person creates it; for a node admin, the
+        user it names, or nobody (a machine's key)."""
+        if actor.person is not None and not actor.is_node_admin:
+            if for_user is not None and for_user != actor.person:
+                raise InvalidRequest("a key you create acts for you; only a node admin names another user")
+            for_user = actor.person
+        if for_user is None:
+            return None
+        user = self.store.user_by_name(for_user)
+        if user is None or user.org.id != org.id:
+            raise InvalidRequest(f"{org.name} has no user called {for_user!r}")
+        if user.disabled:
+            raise InvalidRequest(f"the user {for_user!r} is disabled")
+        return user
+
+    def _check_grant(
+        self,
+        actor: Principal,
+        org: Organisation,
+        roles: frozenset[Role],
+        action: str,
+        target: str,
+        person: User | None = None,
+    ) -> None:
+        """Roles within what the organisation may hold and the granter holds (and, for a key, its person)."""
+        allowed = grantable_roles(actor, org.id, org.allowed_roles)
+        if person is not None:
+            allowed &= person.roles
+        beyond = roles - allowed
         if beyond:
-            raise InvalidRequest(f"you may not grant the role {sorted(beyond)[0]}")
+            self._refuse_grant(actor, org, action, target, f"role {sorted(beyond)[0]}")
+
+    def _refuse_grant(self, actor: Principal, org: Organisation, action: str, target: str, what: str) -> None:
+        self.audit.record(actor, action, target, "refused", subject_org_id=org.id, details={"beyond": what})
+        raise InvalidRequest(
+            f"you may not grant the {what}: a grant stays within what {org.name} may hold "
+            f"({', '.join(sorted(org.allowed_roles)) or 'nothing yet'}) and what you hold yourself"
+        )
 
     # --- authentication -------------------------------------------------------------------------
 
@@ -265,6 +384,17 @@ class AccountService:
         principal = user_principal(user)
         self.audit.record(principal, "session.login", f"user:{user.id}", subject_org_id=user.org.id)
         return IssuedSession(token, csrf, principal, expires_at)
+
+    def verify_user(self, username: str, password: str) -> Principal:
+        """A user proven by their password, with no session (the CLI acting for a person)."""
+        user = self.store.user_by_name(username)
+        try:
+            _passwords.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            user = None
+        if user is None or user.disabled:
+            raise AuthenticationFailed("wrong username or password")
+        return user_principal(user)
 
     def session(self, token: str) -> tuple[Principal, str]:
         """The principal and CSRF token of a live session."""

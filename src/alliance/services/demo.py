@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from alliance.core.access import SYSTEM, BankAction, Principal, Role, ShareRule, SharingPolicy
+from alliance.core.access import SYSTEM, BankAction, OrgKind, Principal, Role, ShareRule, SharingPolicy
 from alliance.core.alterations import DEMO_ALTERATIONS
 from alliance.core.errors import NotFound
 from alliance.core.hashing import hash_image
@@ -80,16 +80,18 @@ def run_demo(banks: BankService, matcher: MatchService) -> list[DemoRow]:
 # --- the demo node served by `make run` ---------------------------------------------------------
 
 DEMO_ORGANISATIONS = [
-    # (name, country, [(username, roles)])
-    ("Node operator", "GB", [("admin", [Role.NODE_ADMIN])]),
+    # (name, country, kind, [(username, roles)])
+    ("Node operator", "GB", OrgKind.NODE_OPERATOR, [("admin", [Role.NODE_ADMIN])]),
     (
         "UK Hotline",
         "GB",
-        [("uk-admin", [Role.ORG_ADMIN]), ("uk-analyst", [Role.ANALYST]), ("uk-auditor", [Role.AUDITOR])],
+        OrgKind.HOTLINE,
+        # The hotline's administrator is its lead analyst too: an org admin grants only roles it holds.
+        [("uk-admin", [Role.ORG_ADMIN, Role.ANALYST]), ("uk-analyst", [Role.ANALYST]), ("uk-auditor", [Role.AUDITOR])],
     ),
-    ("DE Federal Police", "DE", [("de-investigator", [Role.INVESTIGATOR])]),
-    ("US Platform", "US", [("us-platform", [Role.PLATFORM])]),
-    ("Alliance Secretariat", "US", [("secretariat", [Role.SECRETARIAT])]),
+    ("DE Federal Police", "DE", OrgKind.LAW_ENFORCEMENT, [("de-investigator", [Role.INVESTIGATOR])]),
+    ("US Platform", "US", OrgKind.PLATFORM, [("us-platform", [Role.PLATFORM])]),
+    ("Alliance Secretariat", "US", OrgKind.SECRETARIAT, [("secretariat", [Role.SECRETARIAT])]),
 ]
 SHARED_BANK = "uk-hotline-known"
 REVIEW_BANK = "uk-hotline-review"
@@ -114,16 +116,20 @@ def seed_demo_node(node: Node, credentials_file: Path) -> list[DemoLogin]:
         return [DemoLogin(**row) for row in json.loads(credentials_file.read_text())]
     logins = []
     orgs = {}
-    for name, country, users in DEMO_ORGANISATIONS:
-        org = node.accounts.create_organisation(SYSTEM, name, country)
+    for name, country, kind, users in DEMO_ORGANISATIONS:
+        org = node.accounts.create_organisation(SYSTEM, name, country, kind)
         orgs[name] = org
         for username, roles in users:
             password = secrets.token_urlsafe(12)
             node.accounts.create_user(SYSTEM, org.id, username, password, frozenset(roles))
-            key = node.accounts.create_key(SYSTEM, org.id, f"demo key for {username}", frozenset(roles))
+            key = node.accounts.create_key(
+                SYSTEM, org.id, f"demo key for {username}", frozenset(roles), for_user=username
+            )
             logins.append(DemoLogin(org.name, username, [r.value for r in roles], password, key.token))
     hotline = orgs["UK Hotline"]
-    analyst = Principal(hotline.id, hotline.name, hotline.country, frozenset({Role.ANALYST}), name="uk-analyst")
+    analyst = Principal(
+        hotline.id, hotline.name, hotline.country, frozenset({Role.ANALYST}), name="uk-analyst", person="uk-analyst"
+    )
     banks = node.banks_for(analyst)
     policy = SharingPolicy(
         {

@@ -43,13 +43,12 @@ from alliance.core.trust import (
     ANALYST_VISIBLE,
     PLATFORM_VISIBLE,
     BankTrust,
-    FloodDecision,
-    FloodDetector,
     Grade,
     SchemeBook,
 )
 from alliance.services.audit import AuditLog
 from alliance.services.batching import BatchWriter
+from alliance.services.floods import FloodMonitor, query_digest
 from alliance.store.repository import Store
 from alliance.store.trust_store import MatchEvent
 
@@ -81,6 +80,15 @@ class Match:
 
 
 EntryFilter = Callable[[StoredSignal, Bank], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A match that a negative bank's entry suppressed: never shown to the caller, but recorded."""
+
+    match: Match
+    by_bank_id: int
+    by_entry_id: int
 
 
 def confirmed_only(stored: StoredSignal, bank: Bank) -> bool:
@@ -231,16 +239,17 @@ class Matcher:
         variants: Sequence[str] | None = None,
         bank_filter: Callable[[Bank], bool] | None = None,
         entry_filter: EntryFilter = confirmed_only,
-    ) -> tuple[list[Match], int]:
-        """Every match of `signals` in the enabled banks (restricted to `banks` when given), and how
-        many were suppressed by negative banks.
+    ) -> tuple[list[Match], list[Suppression]]:
+        """Every match of `signals` in the enabled banks (restricted to `banks` when given), and the
+        matches that negative banks suppressed.
 
         `bank_filter` says which banks the caller may match against; a named bank it rejects is
         reported as not found. `entry_filter` says which entries count (by status, for the caller).
 
-        A query signal that matches an entry of an enabled negative bank (a known false positive)
-        has all its other matches suppressed, whoever asks: negative banks protect people from
-        false accusations, and reveal nothing. They share the index, so this costs one dict lookup.
+        A query signal that matches a confirmed entry of an enabled negative bank (a known false
+        positive) has its matches in banks *of the same owner* suppressed, whoever asks: an
+        organisation vouches for its own lists, never for another's. They share the index, so this
+        costs one dict lookup.
 
         `variants`, when given, names each signal's transform (for dihedral queries); a stored
         entry matched by several variants is reported once, at its smallest distance.
@@ -251,15 +260,33 @@ class Matcher:
         if banks is not None:  # a negative bank named on purpose is searched, not used to suppress
             negative = {i: b for i, b in negative.items() if i not in selected}
         searched = {**selected, **negative}
+
+        def counts(stored: StoredSignal, bank: Bank) -> bool:  # only graded false positives suppress
+            return stored.entry_status is EntryStatus.CONFIRMED if bank.id in negative else entry_filter(stored, bank)
+
         names = list(variants) if variants is not None else ["original"] * len(signals)
-        matches = self._match_pdq(signals, names, searched, entry_filter)
-        matches.extend(self._match_exact([s for s in signals if s.type != "pdq"], searched, entry_filter))
-        false_positives = {id(m.query) for m in matches if m.bank_id in negative}
-        kept = [m for m in matches if id(m.query) not in false_positives and m.bank_id in selected]
-        suppressed = sum(1 for m in matches if id(m.query) in false_positives and m.bank_id not in negative)
-        if variants is not None and false_positives:  # one image seen eight ways: a negative hit covers all
-            kept = [m for m in kept if m.signal_type != "pdq"]
-        matches = kept
+        found = self._match_pdq(signals, names, searched, counts)
+        found.extend(self._match_exact([s for s in signals if s.type != "pdq"], searched, counts))
+
+        # An image query (`variants` given) is one piece of media seen several ways: a negative hit
+        # on any of its signals covers all of them. Otherwise each query signal stands alone.
+        def query_of(m: Match) -> int:
+            return -1 if variants is not None else id(m.query)
+
+        # (query, owner) -> the negative entry vouching that the query is no match in that owner's banks
+        vouched: dict[tuple[int, int], Match] = {}
+        for m in found:
+            if m.bank_id in negative:
+                vouched.setdefault((query_of(m), negative[m.bank_id].owner.id), m)
+        matches, suppressed = [], []
+        for m in found:
+            if m.bank_id not in selected or m.bank_id in negative:
+                continue
+            by = vouched.get((query_of(m), selected[m.bank_id].owner.id))
+            if by is None:
+                matches.append(m)
+            else:
+                suppressed.append(Suppression(m, by.bank_id, by.entry_id))
         best: dict[tuple[int, str, str], Match] = {}
         # At equal distance the plainest explanation wins: the query as it is, the entry's own signal.
         for m in sorted(matches, key=lambda m: (m.distance, "@" in m.variant, m.variant != "original")):
@@ -390,6 +417,8 @@ class MatchService:
         self, signals: Sequence[Signal], banks: Sequence[str] | None = None, variants: Sequence[str] | None = None
     ) -> list[Match]:
         self.ensure_room()
+        if self.trust is not None:
+            self.trust.floods.admit(self.actor.org_id)
         try:
             matches, suppressed = self.matcher.match_detailed(
                 signals, banks, variants, bank_filter=self.may_match, entry_filter=self.counts
@@ -398,7 +427,7 @@ class MatchService:
             self.audit.record(self.actor, "match", f"banks:{','.join(banks or [])}", "not_found")
             raise
         if self.trust is not None:
-            matches = self.trust.record(self.actor, matches, self.matcher)
+            matches = self.trust.record(self.actor, matches, self.matcher, suppressed)
         self.audit.record(
             self.actor,
             "match",
@@ -407,7 +436,9 @@ class MatchService:
                 "queries": len(signals),
                 "matches": [[m.bank, m.entry_id, m.signal_type, m.distance, m.match_id] for m in matches[:200]],
                 "match_count": len(matches),
-                "suppressed_by_negative_banks": suppressed,
+                "suppressed_by_negative_banks": [
+                    [s.match.bank, s.match.entry_id, s.by_bank_id, s.by_entry_id] for s in suppressed[:200]
+                ],
             },
             defer=True,  # the hot path: batched by the server's audit writer
         )
@@ -417,19 +448,22 @@ class MatchService:
 @dataclass
 class MatchTrust:
     """What the node keeps about matches, shared by every request: match events, the flood rule,
-    category schemes, and what to do when an entry floods."""
+    category schemes."""
 
     events: BatchWriter[MatchEvent]
-    flood: FloodDetector
+    floods: FloodMonitor
     schemes: SchemeBook
-    on_flood: Callable[[int, FloodDecision], object]
     default_required: int = 3
+    check_floods_inline: bool = True  # a server checks in the background instead (`FloodMonitor.follow`)
 
-    def record(self, actor: Principal, matches: list[Match], matcher: Matcher) -> list[Match]:
-        if not matches:
+    def record(
+        self, actor: Principal, matches: list[Match], matcher: Matcher, suppressed: Sequence[Suppression] = ()
+    ) -> list[Match]:
+        """Record every match as a match event (and each suppressed one, naming the negative entry);
+        return the matches with their ids, and categories for those who may read the bank."""
+        if not matches and not suppressed:
             return matches
         now = datetime.now(UTC)
-        clock = time.monotonic()
         recorded = []
         readable: dict[int, bool] = {}
         for m in matches:
@@ -443,24 +477,30 @@ class MatchTrust:
                 grade = Grade.from_json({k: v for k, v in m.grade.items() if v is not None})
                 category = self.schemes.category(grade, actor.country)
             match_id = uuid.uuid4().hex
-            self.events.put(
-                MatchEvent(
-                    match_id,
-                    now,
-                    actor.org_id,
-                    actor.key_id,
-                    m.bank_id,
-                    m.entry_id,
-                    m.signal_type,
-                    m.distance,
-                    m.variant,
-                )
-            )
-            decision = self.flood.observe(m.entry_id, m.query.value, clock)
-            if decision is not None:
-                self.on_flood(m.entry_id, decision)
+            self.events.put(_event(match_id, now, actor, m))
             recorded.append(replace(m, match_id=match_id, category=category))
+        for s in suppressed:
+            self.events.put(_event(uuid.uuid4().hex, now, actor, s.match, s))
+        if self.check_floods_inline and matches:
+            self.floods.check()
         return recorded
+
+
+def _event(match_id: str, at: datetime, actor: Principal, m: Match, by: Suppression | None = None) -> MatchEvent:
+    return MatchEvent(
+        match_id,
+        at,
+        actor.org_id,
+        actor.key_id,
+        m.bank_id,
+        m.entry_id,
+        m.signal_type,
+        m.distance,
+        m.variant,
+        query_digest(m.query.type, m.query.value),
+        by.by_bank_id if by else None,
+        by.by_entry_id if by else None,
+    )
 
 
 def _live(stored: StoredSignal, bank: Bank, entry_filter: EntryFilter) -> bool:

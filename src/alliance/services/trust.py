@@ -23,6 +23,12 @@ from alliance.store.trust_store import Transition, TrustStore
 GRADER_ROLES = frozenset({Role.ANALYST, Role.INVESTIGATOR})
 
 
+def grader_of(principal: Principal) -> str | None:
+    """Who a grade belongs to: a person, never a credential. An analyst's login and the keys that act
+    for them are one grader; a key that acts for nobody cannot grade."""
+    return f"user:{principal.person}" if principal.person else None
+
+
 class Queue(StrEnum):
     GRADING = "grading"  # proposed entries you have not graded yet
     REVIEW = "review"  # graders disagreed
@@ -88,9 +94,20 @@ class TrustService:
     def grade(self, entry_id: int, grade: Grade) -> tuple[Entry, Verdict]:
         """Grade an entry once; the bank's consensus rule may confirm it or send it to review."""
         entry, bank = self._entry(entry_id, "entry.grade", "grade")
+        grader = grader_of(self.actor)
+        if grader is None:
+            self.audit.record(
+                self.actor,
+                "entry.grade",
+                f"entry:{entry_id}",
+                "refused",
+                subject_org_id=bank.owner.id,
+                details={"why": "a key that acts for no person"},
+            )
+            raise InvalidRequest("grades belong to people: log in, or use a key that acts for a user")
         if entry.status != EntryStatus.PROPOSED:
             raise InvalidRequest(f"entry {entry_id} is {entry.status.value}; only proposed entries are graded")
-        vote = Vote(actor_name(self.actor), self.actor.org_id, grade)
+        vote = Vote(grader, self.actor.org_id, grade)
         try:
             votes = self.trust.add_grade(entry_id, vote)
         except Conflict:
@@ -141,7 +158,9 @@ class TrustService:
         """An entry's grades. With blind grading, a grader sees them only after grading it."""
         _, bank = self._entry(entry_id, "entry.grades", "read")
         blind = self._settings(bank).blind_grading
-        if blind and not self.banks.may_curate(bank) and not self.trust.has_graded(entry_id, actor_name(self.actor)):
+        grader = grader_of(self.actor)
+        graded = grader is not None and self.trust.has_graded(entry_id, grader)
+        if blind and not self.banks.may_curate(bank) and not graded:
             self.audit.record(
                 self.actor,
                 "entry.grades",
@@ -169,14 +188,15 @@ class TrustService:
         """Entries waiting for the actor: to grade (banks it may read), or to settle (banks it curates)."""
         banks = self.store.list_banks()
         if kind is Queue.GRADING:
-            if not self.actor.has(*GRADER_ROLES):
+            grader = grader_of(self.actor)
+            if not self.actor.has(*GRADER_ROLES) or grader is None:
                 return []
             readable = [b.id for b in banks if may_act_on_bank(self.actor, BankAction.READ, b.owner.id, b.policy)]
             entries = self.trust.entries_waiting(
                 readable,
                 status=EntryStatus.PROPOSED,
                 needs_review=False,
-                not_graded_by=actor_name(self.actor),
+                not_graded_by=grader,
                 limit=limit,
             )
         else:
@@ -245,20 +265,33 @@ class TrustService:
 
     # --- quarantine ----------------------------------------------------------------------------
 
-    def quarantine(self, entry_id: int, decision: FloodDecision) -> Entry | None:
-        """Quarantine a flooding entry for platforms (called by the matcher, as the node)."""
-        entry = self.store.get_entry(entry_id)
+    def quarantine(self, decision: FloodDecision) -> Entry | None:
+        """Quarantine a flooding entry for platforms (called by the flood rule, as the node)."""
+        entry = self.store.get_entry(decision.entry_id)
         if entry.status != EntryStatus.CONFIRMED:
             return None
         bank = self.store.bank_by_id(entry.bank_id)
-        numbers = {
-            "distinct_queries": decision.distinct_queries,
-            "expected": round(decision.expected, 2),
-            "limit": decision.limit,
-            "window_seconds": decision.window_seconds,
-        }
         return self._move(
-            entry, bank, EntryStatus.QUARANTINED, "matched a flood of queries", numbers, action="entry.quarantine"
+            entry,
+            bank,
+            EntryStatus.QUARANTINED,
+            "matched a flood of queries",
+            decision.numbers(),
+            action="entry.quarantine",
+        )
+
+    def report_flood(self, decision: FloodDecision) -> None:
+        """One organisation flooded an entry alone: it cannot quarantine it, but the bank's owner is
+        told (the audit log, under its organisation) and the caller is throttled by the flood rule."""
+        entry = self.store.get_entry(decision.entry_id)
+        bank = self.store.bank_by_id(entry.bank_id)
+        self.audit.record(
+            self.actor,
+            "match.flood",
+            f"entry:{entry.id}",
+            "reported",
+            subject_org_id=bank.owner.id,
+            details={"organisation": decision.single_caller, **decision.numbers()},
         )
 
     def lift_quarantine(self, entry_id: int, reason: str) -> Entry:

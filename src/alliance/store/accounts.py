@@ -12,11 +12,12 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from alliance.core.access import Role, Scope
+from alliance.core.access import OrgKind, Role, Scope
 from alliance.core.banks import KEY_REVOKED, NO_BANK, Organisation
 from alliance.core.errors import Conflict, NotFound
 from alliance.store.db import is_row_id, lock_change_log, session_factory
 from alliance.store.models import ApiKeyRow, ChangeRow, OrganisationRow, SessionRow, UserRow, utcnow
+from alliance.store.repository import organisation_from_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,8 @@ class ApiKey:
     revoked_at: datetime | None
     created_by: str
     created_at: datetime
+    user: str | None = None  # the username of the person it acts for; None for a machine's key
+    user_disabled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,33 +60,57 @@ class AccountStore:
 
     # --- organisations -------------------------------------------------------------------------
 
-    def create_organisation(self, name: str, country: str) -> Organisation:
+    def create_organisation(
+        self,
+        name: str,
+        country: str,
+        kind: OrgKind = OrgKind.UNCLASSIFIED,
+        allowed_roles: frozenset[Role] = frozenset(),
+    ) -> Organisation:
         with self._sessions.begin() as session:
             if session.scalar(select(OrganisationRow.id).where(OrganisationRow.name == name)) is not None:
                 raise Conflict(f"an organisation called {name!r} already exists")
-            row = OrganisationRow(name=name, country=country)
+            row = OrganisationRow(name=name, country=country, kind=kind.value, allowed_roles=sorted(allowed_roles))
             session.add(row)
             session.flush()
-            return Organisation(row.id, row.name, row.country)
+            return organisation_from_row(row)
+
+    def update_organisation(self, org_id: int, kind: OrgKind, allowed_roles: frozenset[Role]) -> Organisation:
+        with self._sessions.begin() as session:
+            row = session.get(OrganisationRow, org_id) if is_row_id(org_id) else None
+            if row is None:
+                raise NotFound(f"no organisation with id {org_id}")
+            row.kind, row.allowed_roles = kind.value, sorted(allowed_roles)
+            session.flush()
+            return organisation_from_row(row)
+
+    def roles_held(self, org_id: int) -> frozenset[Role]:
+        """Every role a user or live key of the organisation holds."""
+        with self._sessions() as session:
+            users = session.scalars(select(UserRow.roles).where(UserRow.org_id == org_id))
+            keys = session.scalars(
+                select(ApiKeyRow.roles).where(ApiKeyRow.org_id == org_id, ApiKeyRow.revoked_at.is_(None))
+            )
+            return frozenset(Role(r) for roles in [*users, *keys] for r in roles)
 
     def organisation(self, org_id: int) -> Organisation:
         with self._sessions() as session:
             row = session.get(OrganisationRow, org_id) if is_row_id(org_id) else None
             if row is None:
                 raise NotFound(f"no organisation with id {org_id}")
-            return Organisation(row.id, row.name, row.country)
+            return organisation_from_row(row)
 
     def organisation_by_name(self, name: str) -> Organisation:
         with self._sessions() as session:
             row = session.scalar(select(OrganisationRow).where(OrganisationRow.name == name))
             if row is None:
                 raise NotFound(f"no organisation called {name!r}")
-            return Organisation(row.id, row.name, row.country)
+            return organisation_from_row(row)
 
     def organisations(self) -> list[Organisation]:
         with self._sessions() as session:
             rows = session.scalars(select(OrganisationRow).order_by(OrganisationRow.id))
-            return [Organisation(r.id, r.name, r.country) for r in rows]
+            return [organisation_from_row(r) for r in rows]
 
     # --- users ---------------------------------------------------------------------------------
 
@@ -98,6 +125,13 @@ class AccountStore:
             except IntegrityError as exc:
                 raise Conflict(f"a user called {username!r} already exists") from exc
             session.refresh(row)
+            return _user(row)
+
+    def user(self, user_id: int) -> User:
+        with self._sessions() as session:
+            row = session.get(UserRow, user_id) if is_row_id(user_id) else None
+            if row is None:
+                raise NotFound(f"no user with id {user_id}")
             return _user(row)
 
     def user_by_name(self, username: str) -> User | None:
@@ -124,6 +158,7 @@ class AccountStore:
         scopes: frozenset[Scope],
         expires_at: datetime | None,
         created_by: str,
+        user_id: int | None = None,
     ) -> ApiKey:
         with self._sessions.begin() as session:
             row = ApiKeyRow(
@@ -135,6 +170,7 @@ class AccountStore:
                 scopes=sorted(scopes),
                 expires_at=expires_at,
                 created_by=created_by,
+                user_id=user_id,
             )
             session.add(row)
             session.flush()
@@ -204,20 +240,21 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _org(row: OrganisationRow) -> Organisation:
-    return Organisation(row.id, row.name, row.country)
-
-
 def _user(row: UserRow) -> User:
     return User(
-        row.id, _org(row.org), row.username, frozenset(Role(r) for r in row.roles), row.disabled, row.password_hash
+        row.id,
+        organisation_from_row(row.org),
+        row.username,
+        frozenset(Role(r) for r in row.roles),
+        row.disabled,
+        row.password_hash,
     )
 
 
 def _key(row: ApiKeyRow) -> ApiKey:
     return ApiKey(
         id=row.id,
-        org=_org(row.org),
+        org=organisation_from_row(row.org),
         name=row.name,
         prefix=row.prefix,
         secret_hash=row.secret_hash,
@@ -227,4 +264,6 @@ def _key(row: ApiKeyRow) -> ApiKey:
         revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
         created_by=row.created_by,
         created_at=_aware(row.created_at),
+        user=row.user.username if row.user else None,
+        user_disabled=bool(row.user and row.user.disabled),
     )

@@ -42,6 +42,9 @@ class OrganisationRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     country: Mapped[str] = mapped_column(String(2))
+    kind: Mapped[str] = mapped_column(String(32), server_default="unclassified")
+    allowed_roles: Mapped[list[str] | None] = mapped_column(JSON)
+    """The roles its users and keys may hold (`core.access.OrgKind`); set by the node admin."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -148,8 +151,13 @@ class ApiKeyRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    """The person the key acts for (grades belong to people); None for a machine's key."""
 
     org: Mapped[OrganisationRow] = relationship(lazy="joined")
+    user: Mapped[UserRow | None] = relationship(
+        primaryjoin="foreign(ApiKeyRow.user_id) == UserRow.id", lazy="joined", viewonly=True
+    )
 
 
 class SessionRow(Base):

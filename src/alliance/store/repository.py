@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement
 
-from alliance.core.access import SharingPolicy
+from alliance.core.access import OrgKind, Role, SharingPolicy
 from alliance.core.banks import (
     Bank,
     BankPurpose,
@@ -52,14 +52,17 @@ class Store:
     # --- organisations -------------------------------------------------------------------------
 
     def ensure_organisation(self, name: str, country: str) -> Organisation:
-        """The organisation called `name`, created if it does not exist yet."""
+        """The organisation called `name`, created if it does not exist yet: the node operator's
+        own, which may hold every role (a node run by one body does all its work)."""
         with self._sessions.begin() as session:
             row = session.scalar(select(OrganisationRow).where(OrganisationRow.name == name))
             if row is None:
-                row = OrganisationRow(name=name, country=country.upper())
+                row = OrganisationRow(
+                    name=name, country=country.upper(), kind=OrgKind.NODE_OPERATOR.value, allowed_roles=sorted(Role)
+                )
                 session.add(row)
                 session.flush()
-            return _organisation(row)
+            return organisation_from_row(row)
 
     # --- banks ---------------------------------------------------------------------------------
 
@@ -515,15 +518,17 @@ def _view_rows(entry_id: int, entry: NewEntry) -> list[SignalRow]:
     return rows
 
 
-def _organisation(row: OrganisationRow) -> Organisation:
-    return Organisation(row.id, row.name, row.country)
+def organisation_from_row(row: OrganisationRow) -> Organisation:
+    return Organisation(
+        row.id, row.name, row.country, OrgKind(row.kind), frozenset(Role(r) for r in row.allowed_roles or [])
+    )
 
 
 def _bank(row: BankRow, entry_count: int) -> Bank:
     return Bank(
         id=row.id,
         name=row.name,
-        owner=_organisation(row.owner),
+        owner=organisation_from_row(row.owner),
         purpose=BankPurpose(row.purpose),
         description=row.description,
         enabled=row.enabled,

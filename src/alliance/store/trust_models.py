@@ -65,6 +65,7 @@ class MatchEventRow(Base):
     __table_args__ = (
         Index("ix_match_events_entry_at", "entry_id", "at"),
         Index("ix_match_events_org_at", "org_id", "at"),
+        Index("ix_match_events_at", "at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -76,3 +77,26 @@ class MatchEventRow(Base):
     signal_type: Mapped[str] = mapped_column(String(16))
     distance: Mapped[int] = mapped_column(Integer)
     variant: Mapped[str] = mapped_column(String(64))  # the query's view, "@" the entry's when not its own
+    query_digest: Mapped[str | None] = mapped_column(String(16))
+    """64 bits of a SHA-256 of the query signal: the flood rule counts distinct queries by it."""
+    suppressed_by_bank_id: Mapped[int | None] = mapped_column(BigInteger)
+    suppressed_by_entry_id: Mapped[int | None] = mapped_column(BigInteger)
+    """Set when a negative bank's entry suppressed this match: the caller never saw it."""
+
+
+class FloodVerdictRow(Base):
+    """What the flood rule decided about an entry in one window: `quarantine` (org_id 0) or a
+    `single_caller` flood by one organisation. Unique per window, so replicas decide once."""
+
+    __tablename__ = "flood_verdicts"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "org_id", "window_start", name="uq_flood_verdicts_entry_org_window"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigInteger)
+    org_id: Mapped[int] = mapped_column(BigInteger)
+    window_start: Mapped[datetime] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column()
+    at: Mapped[datetime] = mapped_column(default=utcnow)

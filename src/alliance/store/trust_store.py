@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select
@@ -12,11 +12,11 @@ from sqlalchemy.exc import IntegrityError
 
 from alliance.core.banks import Entry, EntryStatus
 from alliance.core.errors import Conflict, NotFound
-from alliance.core.trust import Grade, Vote
+from alliance.core.trust import CallerCount, Grade, Vote
 from alliance.store.db import session_factory
 from alliance.store.models import EntryRow, utcnow
 from alliance.store.repository import entry_from_row
-from alliance.store.trust_models import DisputeRow, GradeRow, MatchEventRow, TransitionRow
+from alliance.store.trust_models import DisputeRow, FloodVerdictRow, GradeRow, MatchEventRow, TransitionRow
 
 _MATCH_EVENTS = MatchEventRow.metadata.tables[MatchEventRow.__tablename__]
 
@@ -32,6 +32,9 @@ class MatchEvent:
     signal_type: str
     distance: int
     variant: str
+    query_digest: str | None = None  # what the flood rule counts distinct queries by
+    suppressed_by_bank_id: int | None = None  # a negative bank's entry suppressed it: never shown
+    suppressed_by_entry_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,9 @@ class TrustStore:
                 row.signal_type,
                 row.distance,
                 row.variant,
+                row.query_digest,
+                row.suppressed_by_bank_id,
+                row.suppressed_by_entry_id,
             )
 
     def match_counts(self, entry_id: int, since: datetime) -> int:
@@ -181,12 +187,85 @@ class TrustStore:
             query = select(func.count()).where(MatchEventRow.entry_id == entry_id, MatchEventRow.at >= since)
             return session.scalar(query) or 0
 
+    # --- the flood rule, counted over every replica's match events ---------------------------------
+
+    def flood_callers(self, since: datetime, min_total: int) -> dict[int, list[CallerCount]]:
+        """Per entry matched since `since` by more than `min_total` distinct queries: each
+        organisation's distinct queries and keys. Suppressed matches were never seen: not counted."""
+        query = (
+            select(
+                MatchEventRow.entry_id,
+                MatchEventRow.org_id,
+                func.count(MatchEventRow.query_digest.distinct()),
+                func.count(MatchEventRow.key_id.distinct()),
+            )
+            .where(
+                MatchEventRow.at >= since,
+                MatchEventRow.suppressed_by_entry_id.is_(None),
+                MatchEventRow.query_digest.is_not(None),
+            )
+            .group_by(MatchEventRow.entry_id, MatchEventRow.org_id)
+        )
+        callers: dict[int, list[CallerCount]] = {}
+        with self._sessions() as session:
+            for entry_id, org_id, queries, keys in session.execute(query):
+                callers.setdefault(entry_id, []).append(CallerCount(org_id, queries, keys))
+        return {e: c for e, c in callers.items() if sum(x.queries for x in c) > min_total}
+
+    def flood_history(
+        self, entry_ids: Sequence[int], since: datetime, until: datetime
+    ) -> list[tuple[int, datetime, str]]:
+        """(entry, time, organisation:query) of the entries' matches in [since, until): their past windows."""
+        if not entry_ids:
+            return []
+        query = select(
+            MatchEventRow.entry_id, MatchEventRow.at, MatchEventRow.org_id, MatchEventRow.query_digest
+        ).where(
+            MatchEventRow.entry_id.in_(list(entry_ids)),
+            MatchEventRow.at >= since,
+            MatchEventRow.at < until,
+            MatchEventRow.suppressed_by_entry_id.is_(None),
+            MatchEventRow.query_digest.is_not(None),
+        )
+        with self._sessions() as session:
+            return [(e, _aware(at), f"{org}:{digest}") for e, at, org, digest in session.execute(query)]
+
+    def add_flood_verdict(
+        self, entry_id: int, org_id: int, window_start: datetime, kind: str, details: dict[str, Any]
+    ) -> bool:
+        """Record a verdict once per entry, organisation (0: all) and window; False if one exists
+        already (another replica, or an earlier check, decided it)."""
+        try:
+            with self._sessions.begin() as session:
+                session.add(
+                    FloodVerdictRow(
+                        entry_id=entry_id, org_id=org_id, window_start=window_start, kind=kind, details=details
+                    )
+                )
+            return True
+        except IntegrityError:
+            return False
+
+    def flooding_callers(self, window_start: datetime) -> set[int]:
+        """Organisations with a single-caller flood in the window starting at `window_start`."""
+        query = select(FloodVerdictRow.org_id).where(
+            FloodVerdictRow.window_start == window_start, FloodVerdictRow.kind == "single_caller"
+        )
+        with self._sessions() as session:
+            return set(session.scalars(query))
+
     def purge_match_events(self, before: datetime) -> int:
         """Delete match events older than the retention period; returns how many."""
         with self._sessions.begin() as session:
             result = session.execute(delete(MatchEventRow).where(MatchEventRow.at < before))
+            session.execute(delete(FloodVerdictRow).where(FloodVerdictRow.window_start < before))
             return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _event_row(event: MatchEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in MatchEvent.__slots__}
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
