@@ -19,6 +19,7 @@ from alliance.services.accounts import AccountService
 from alliance.services.audit import AuditLog
 from alliance.services.banks import BankService
 from alliance.services.batching import BatchWriter
+from alliance.services.checkpoints import load_key, node_identity
 from alliance.services.floods import FloodMonitor
 from alliance.services.matching import Matcher, MatchService, MatchTrust
 from alliance.services.trust import TrustService
@@ -57,6 +58,15 @@ class Node:
     @cached_property
     def audit(self) -> AuditLog:
         return AuditLog(AuditStore(self.engine))
+
+    @cached_property
+    def audit_key(self) -> bytes:
+        """The HMAC key of audit checkpoints, from its file outside the store (made on first need)."""
+        return load_key(self.settings.audit_key_path, create=True)
+
+    @property
+    def identity(self) -> str:
+        return node_identity(self.settings)
 
     @cached_property
     def accounts(self) -> AccountService:

@@ -83,6 +83,19 @@ class Settings(BaseSettings):
     category_schemes: Path | None = Field(
         None, description="A JSON file of category schemes replacing the shipped ones (same format)."
     )
+    audit_key_file: Path | None = Field(
+        None,
+        description="HMAC key of the audit checkpoints, kept outside the database (mode 0600); "
+        "default HOME/audit.key, made on first need.",
+    )
+    audit_checkpoint_seconds: float = Field(
+        3600.0, ge=0, description="How often `alliance serve` writes an audit checkpoint; 0: never."
+    )
+    audit_checkpoint_dir: Path | None = Field(
+        None,
+        description="Where `alliance serve` writes audit checkpoints (ship them off the machine); "
+        "default HOME/audit-checkpoints.",
+    )
     secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
 
     @property
@@ -95,6 +108,14 @@ class Settings(BaseSettings):
     def index_path(self) -> Path:
         """Where the PDQ index is saved, so a start loads it instead of rebuilding."""
         return self.home / "index" / "pdq.idx"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.home / "audit.key"
+
+    @property
+    def audit_checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_dir or self.home / "audit-checkpoints"
 
     @property
     def flood_rule(self) -> FloodRule:
@@ -127,6 +148,9 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if name == "database_url" and value is None:
                 value, source = self.resolved_database_url, "default (from home)"
+            if name in ("audit_key_file", "audit_checkpoint_dir") and value is None:
+                value = self.audit_key_path if name == "audit_key_file" else self.audit_checkpoint_path
+                source = "default (from home)"
             rows.append((name, _redact(name, str(value)), source, info.description or ""))
         return rows
 

@@ -257,6 +257,7 @@ TABLE = [
     ),
     Row("GET", "/v1/audit", 200, AUDITORS, AUDITORS, lambda w: {"url": "/v1/audit"}),
     Row("GET", "/v1/audit/export", 200, AUDITORS, AUDITORS, lambda w: {"url": "/v1/audit/export"}),
+    Row("GET", "/v1/audit/checkpoint", 200, AUDITORS, AUDITORS, lambda w: {"url": "/v1/audit/checkpoint"}),
     Row("GET", "/v1/me", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/me"}),
     Row("DELETE", "/v1/session", 204, EVERYONE, EVERYONE, lambda w: {"url": "/v1/session"}),
     # Logging in needs no credential; each role logs in as its own user.

@@ -305,6 +305,18 @@ class AuditEventsOut(BaseModel):
     next_after: int | None
 
 
+class AuditCheckpointOut(BaseModel):
+    """The file `alliance audit checkpoint` writes: save the body as is, `audit verify --against` it."""
+
+    alliance_audit_checkpoint: int = Field(description="The checkpoint format's version.")
+    seq: int = Field(description="The newest event's sequence number (0: an empty log).")
+    head: str = Field(description="Its hash.")
+    at: str = Field(description="When the checkpoint was made (ISO 8601, UTC).")
+    node: str = Field(description="The node (organisation and host) that made it.")
+    key_id: str = Field(description="Names the node's audit key, without revealing it.")
+    hmac: str = Field(description="HMAC-SHA256 of the rest, with a key the database never holds.")
+
+
 class Health(BaseModel):
     status: str
     index_size: int | None = None

@@ -15,6 +15,7 @@ from alliance.cli.context import Node, err, out
 from alliance.cli.output import OutputFormat, print_rows
 from alliance.core.access import SYSTEM, OrgKind, Scope, parse_roles
 from alliance.core.errors import InvalidRequest
+from alliance.services.checkpoints import load_key, read_checkpoints, verify_against, write_checkpoint
 
 org_app = typer.Typer(help="Organisations (members of the node, each in a country).", no_args_is_help=True)
 user_app = typer.Typer(help="Users (people who log in).", no_args_is_help=True)
@@ -147,15 +148,60 @@ def key_revoke(ctx: typer.Context, key_id: int) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
-    """Walk the chain: exit 6 if any event was edited, deleted or reordered. Prints the head hash."""
+def audit_verify(
+    ctx: typer.Context,
+    against: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--against",
+            exists=True,
+            help="A checkpoint file, or a directory of them (repeatable): each must be signed with this "
+            "node's key, and the chain must still reach its head.",
+        ),
+    ] = None,
+) -> None:
+    """Walk the chain: exit 6 if any event was edited, deleted or reordered. Prints the head hash.
+
+    Against checkpoints, also exit 6 if one's HMAC does not check, or the chain was re-computed or
+    cut short before it: what a plain walk cannot see.
+    """
     node: Node = ctx.obj
-    count, head, problems = node.audit.verify()
+    if against:
+        files = [entry for path in against for entry in read_checkpoints(path)]
+        key = load_key(node.settings.audit_key_path, create=False)
+        count, head, problems = verify_against(node.audit, key, files)
+    else:
+        count, head, problems = node.audit.verify()
     for problem in problems:
         err.print(f"problem: {problem}", markup=False)
     if problems:
         raise typer.Exit(6)
-    out.print(f"audit log intact: {count} events, head {head or '(empty)'}", markup=False)
+    checked = f"; matches {len(files)} checkpoint(s)" if against else ""
+    out.print(f"audit log intact: {count} events, head {head or '(empty)'}{checked}", markup=False)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="A file, or a directory to hold one file per checkpoint named by sequence "
+            "(default: ALLIANCE_AUDIT_CHECKPOINT_DIR).",
+        ),
+    ] = None,
+) -> None:
+    """Sign the chain's head with the audit key (outside the database) and write it: keep it off
+    the machine, and `audit verify --against` it later."""
+    node: Node = ctx.obj
+    if output is None:
+        output = node.settings.audit_checkpoint_path
+        output.mkdir(parents=True, exist_ok=True)
+    checkpoint = node.audit.checkpoint(node.audit_key, node.identity)
+    path = write_checkpoint(checkpoint, output)
+    out.print(f"checkpoint at event {checkpoint.seq}, head {checkpoint.head}: {path}", markup=False)
 
 
 @audit_app.command("export")

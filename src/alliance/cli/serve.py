@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ import uvicorn
 from alliance.cli.context import Node, out
 from alliance.core.errors import NotFound
 from alliance.services.alliance_demo import load_alliance_demo
+from alliance.services.checkpoints import checkpoint_every
 from alliance.services.demo import SHARED_BANK, DemoLogin, seed_demo_node
 
 
@@ -41,6 +43,7 @@ def register(app: typer.Typer) -> None:
             _print_demo(f"http://{host}:{port}", logins)
         node.matcher.save()  # one index file for every worker to load, instead of each rebuilding
         node.close()
+        checkpoints = _start_checkpoints(node)
         out.print(f"Alliance node on http://{host}:{port} (API docs: /docs) with {workers} worker(s); Ctrl-C stops")
         uvicorn.run(
             "alliance.api.app:app_from_env",
@@ -51,6 +54,20 @@ def register(app: typer.Typer) -> None:
             log_level="warning",
             access_log=False,  # the audit log says who asked; uvicorn would build a line per request to drop it
         )
+        if checkpoints is not None:
+            checkpoints.set()
+
+
+def _start_checkpoints(node: Node) -> threading.Event | None:
+    """Audit checkpoints from this process, not from each worker: one per interval, whatever the workers.
+
+    The key is loaded now, so that an unsafe key file stops the start with its error."""
+    settings = node.settings
+    if settings.audit_checkpoint_seconds == 0:
+        return None
+    return checkpoint_every(
+        settings.audit_checkpoint_seconds, node.audit, node.audit_key, node.identity, settings.audit_checkpoint_path
+    )
 
 
 def register_credentials(app: typer.Typer) -> None:

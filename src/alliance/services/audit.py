@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from alliance.core.access import Principal, may_read_audit
-from alliance.core.audit import AuditEvent, AuditRecord, verify_chain
+from alliance.core.audit import AuditEvent, AuditRecord, Checkpoint, sign_checkpoint, verify_against
 from alliance.core.errors import NotFound
 from alliance.services.batching import BatchWriter
 from alliance.store.audit_log import AuditStore
@@ -85,8 +86,24 @@ class AuditLog:
         self.record(principal, "audit.read", "audit", details={"after": after, "count": len(events)})
         return events
 
-    def verify(self) -> tuple[int, str, list[str]]:
-        """(events checked, head hash, problems) for the whole chain."""
+    def checkpoint(self, key: bytes, node: str) -> Checkpoint:
+        """The head as the store holds it now, signed. It vouches for nothing before it: a chain
+        re-computed before this call is signed as it is, so verify against every kept checkpoint."""
+        seq, head = self.store.head()
+        return sign_checkpoint(key, seq, head, datetime.now(UTC), node)
+
+    def checkpoint_for(self, principal: Principal, key: bytes, node: str) -> Checkpoint:
+        """A checkpoint for whoever may read the log (a monitor keeping them off the machine)."""
+        if not may_read_audit(principal):
+            self.record(principal, "audit.checkpoint", "audit", "refused")
+            raise NotFound("no such resource")
+        checkpoint = self.checkpoint(key, node)
+        self.record(principal, "audit.checkpoint", "audit", details={"seq": checkpoint.seq})
+        return checkpoint
+
+    def verify(self, checkpoints: Sequence[Checkpoint] = ()) -> tuple[int, str, list[str]]:
+        """(events checked, head hash, problems) for the whole chain, and at each checkpoint
+        (whose HMAC the caller has checked) whether the chain still reaches its head."""
         count, last = 0, None
 
         def walk() -> Iterator[AuditEvent]:  # streams: the log may be far larger than memory
@@ -95,7 +112,7 @@ class AuditLog:
                 count, last = count + 1, event
                 yield event
 
-        problems = verify_chain(walk())
+        problems = verify_against(walk(), checkpoints)
         return count, last.hash if last else "", problems
 
     def export_lines(self) -> Iterator[str]:

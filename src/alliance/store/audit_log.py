@@ -67,6 +67,14 @@ class AuditStore:
         with self._sessions() as session:
             return [_event(r) for r in session.scalars(query)]
 
+    def head(self) -> tuple[int, str]:
+        """(sequence, hash) of the newest event; (0, GENESIS) for an empty log."""
+        with self._sessions() as session:
+            row = session.execute(
+                select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
+            ).first()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
     def iter_all(self, batch: int = 5000) -> Iterator[AuditEvent]:
         after = 0
         while True:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from alliance.api.deps import NodeDep, PrincipalDep
-from alliance.api.schemas import After, AuditEventOut, AuditEventsOut
+from alliance.api.schemas import After, AuditCheckpointOut, AuditEventOut, AuditEventsOut
 from alliance.core.audit import AuditEvent
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -29,6 +29,16 @@ def audit_events(
 ) -> AuditEventsOut:
     events = node.audit.events(principal, after=after, limit=limit, action=action)
     return AuditEventsOut(events=[_out(e) for e in events], next_after=events[-1].seq if len(events) == limit else None)
+
+
+@router.get("/audit/checkpoint", response_model=AuditCheckpointOut)
+def audit_checkpoint(node: NodeDep, principal: PrincipalDep) -> AuditCheckpointOut:
+    """The chain's head now, signed with the node's audit key: for a monitor to keep off the machine.
+
+    It covers the whole node's chain, also for an organisation's auditor: it tells how many events
+    the node holds, never what they are."""
+    checkpoint = node.audit.checkpoint_for(principal, node.audit_key, node.identity)
+    return AuditCheckpointOut.model_validate(checkpoint.to_json())
 
 
 @router.get("/audit/export", response_class=StreamingResponse)
