@@ -72,3 +72,36 @@ def test_banks_and_signals_from_before_views_keep_matching(engine: Engine):
     assert store.get_bank("old-bank").crop_matching is False
     assert store.get_entry(1).signals == (Signal("pdq", "ab" * 32, 90),)
     assert [(s.id, s.view) for s in store.iter_live_signals("pdq")] == [(1, None)]
+
+
+def test_organisations_from_before_kinds_keep_the_roles_their_people_and_keys_hold(engine: Engine):
+    """0006 on a store with data: nothing stops working; the node admin classifies them later."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from alliance.core.access import OrgKind, Role
+    from alliance.store.accounts import AccountStore
+    from alliance.store.db import alembic_config
+
+    command.downgrade(alembic_config(engine), "0005")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    statements = [
+        "INSERT INTO organisations (id, name, country, created_at) VALUES (1, 'Old', 'GB', :now)",
+        "INSERT INTO organisations (id, name, country, created_at) VALUES (2, 'Empty', 'DE', :now)",
+        "INSERT INTO users (id, org_id, username, password_hash, roles, disabled, created_at) "
+        "VALUES (1, 1, 'ana', 'x', '[\"analyst\"]', :no, :now)",
+        "INSERT INTO api_keys (id, org_id, created_by, name, prefix, secret_hash, roles, scopes, created_at) "
+        "VALUES (1, 1, 'cli', 'k', 'abcd', 'x', '[\"platform\", \"org_admin\"]', '[\"match\"]', :now)",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), {"now": now, "no": False})
+    upgrade(engine)
+    accounts = AccountStore(engine)
+    old, empty = accounts.organisations()
+    assert old.kind is OrgKind.UNCLASSIFIED and old.allowed_roles == {Role.ANALYST, Role.PLATFORM, Role.ORG_ADMIN}
+    assert empty.allowed_roles == frozenset()
+    key = accounts.key_by_prefix("abcd")
+    assert key is not None and key.user is None  # keys from before act for nobody: they cannot grade
