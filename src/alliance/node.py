@@ -30,7 +30,7 @@ from alliance.store.db import create_store_engine, upgrade
 from alliance.store.repository import Store
 from alliance.store.trust_store import TrustStore
 
-FLOOD_CHECK_SECONDS = 2.0
+FLOOD_CHECK_SECONDS = 5.0
 """How often a server runs the flood rule over the store's match events."""
 
 

@@ -48,6 +48,8 @@ class FloodMonitor:
         self._throttled: set[int] = set()
         self._throttled_window = -1.0
         self._allowance: dict[int, tuple[float, float]] = {}  # org -> (tokens, at)
+        self._decided: set[tuple[int, int]] = set()  # (entry, organisation) judged in `_decided_window`
+        self._decided_window = -1.0
         self._lock = threading.Lock()
 
     def check(self, now: float | None = None) -> list[FloodDecision]:
@@ -56,12 +58,17 @@ class FloodMonitor:
         start = self.rule.window_start(now)
         window = datetime.fromtimestamp(start, UTC)
         callers = self.store.flood_callers(window, self.rule.min_matches)
+        if start != self._decided_window:
+            self._decided, self._decided_window = set(), start
         past = self._past_windows(sorted(callers), start)
         acted = []
         for entry_id, counts in callers.items():
             for decision in judge_flood(entry_id, counts, past.get(entry_id, []), self.rule):
                 kind = QUARANTINE if decision.single_caller is None else SINGLE_CALLER
                 org = decision.single_caller or 0
+                if (entry_id, org) in self._decided:
+                    continue  # this process wrote or met its verdict already: no second round trip
+                self._decided.add((entry_id, org))
                 if self.store.add_flood_verdict(entry_id, org, window, kind, decision.numbers()):
                     (self._quarantine if kind == QUARANTINE else self._report)(decision)
                     acted.append(decision)

@@ -65,7 +65,7 @@ class MatchEventRow(Base):
     __table_args__ = (
         Index("ix_match_events_entry_at", "entry_id", "at"),
         Index("ix_match_events_org_at", "org_id", "at"),
-        Index("ix_match_events_at", "at"),
+        Index("ix_match_events_at_entry", "at", "entry_id"),  # the flood rule's scan of a window
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -191,7 +191,20 @@ class TrustStore:
 
     def flood_callers(self, since: datetime, min_total: int) -> dict[int, list[CallerCount]]:
         """Per entry matched since `since` by more than `min_total` distinct queries: each
-        organisation's distinct queries and keys. Suppressed matches were never seen: not counted."""
+        organisation's distinct queries and keys. Suppressed matches were never seen: not counted.
+
+        Two steps: entries with more than `min_total` matches at all (an index-only scan of the
+        window), then the distinct counts of those few."""
+        busy = (
+            select(MatchEventRow.entry_id)
+            .where(MatchEventRow.at >= since)
+            .group_by(MatchEventRow.entry_id)
+            .having(func.count() > min_total)
+        )
+        with self._sessions() as session:
+            candidates = list(session.scalars(busy))
+        if not candidates:
+            return {}
         query = (
             select(
                 MatchEventRow.entry_id,
@@ -200,6 +213,7 @@ class TrustStore:
                 func.count(MatchEventRow.key_id.distinct()),
             )
             .where(
+                MatchEventRow.entry_id.in_(candidates),
                 MatchEventRow.at >= since,
                 MatchEventRow.suppressed_by_entry_id.is_(None),
                 MatchEventRow.query_digest.is_not(None),

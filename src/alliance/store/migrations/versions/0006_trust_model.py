@@ -44,7 +44,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("query_digest", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("suppressed_by_bank_id", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("suppressed_by_entry_id", sa.BigInteger(), nullable=True))
-        batch_op.create_index("ix_match_events_at", ["at"], unique=False)
+        batch_op.create_index("ix_match_events_at_entry", ["at", "entry_id"], unique=False)
 
     op.create_table(
         "flood_verdicts",
@@ -65,7 +65,7 @@ def downgrade() -> None:
     op.drop_index("ix_flood_verdicts_window_start", table_name="flood_verdicts")
     op.drop_table("flood_verdicts")
     with op.batch_alter_table("match_events", schema=None) as batch_op:
-        batch_op.drop_index("ix_match_events_at")
+        batch_op.drop_index("ix_match_events_at_entry")
         batch_op.drop_column("suppressed_by_entry_id")
         batch_op.drop_column("suppressed_by_bank_id")
         batch_op.drop_column("query_digest")
