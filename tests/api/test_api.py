@@ -428,3 +428,29 @@ def test_a_key_without_the_routes_scope_gets_404_and_the_refusal_is_audited(worl
     event = last_event(world)
     assert (event.record.action, event.record.target, event.record.outcome) == (action, f"POST {path}", "refused")
     assert event.record.actor.startswith(f"key:{issued['prefix']}")
+
+
+def test_control_characters_are_refused_before_the_store_sees_them(world: World):
+    """NUL made PostgreSQL fail (a 500, unaudited), even before authentication; now a 422, audited."""
+    analyst = world.headers(Role.ANALYST)
+    cases = [
+        ("POST", "/v1/banks", analyst, {"json": {"name": "nul\u0000bank"}}, "name"),
+        ("POST", f"/v1/banks/{world.bank}/entries", analyst, {"json": {"entries": [ENTRY_WITH_NUL]}}, "metadata"),
+        ("GET", "/v1/banks/nul%00bank", analyst, {}, "path"),
+        ("GET", "/v1/banks", analyst, {"params": {"q": "a\u001bb"}}, "query"),
+        ("GET", "/v1/banks/nul%00bank", {}, {}, "path"),  # unauthenticated
+        ("POST", "/v1/session", {}, {"json": {"username": "admin\u0000", "password": "x"}}, "username"),
+    ]
+    for method, url, headers, request, where in cases:
+        response = world.client.request(method, url, headers=headers, **request)
+        assert response.status_code == 422, (url, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "invalid_request" and where in error["message"], error
+        event = last_event(world).record
+        assert (event.action, event.outcome) == ("request", "invalid")
+        assert "\u0000" not in str(event.details)
+    note = {"entries": [{"signals": [{"type": "md5", "value": "1" * 32}], "note": "line one\nline two\tend"}]}
+    assert world.client.post(f"/v1/banks/{world.bank}/entries", headers=analyst, json=note).status_code == 201
+
+
+ENTRY_WITH_NUL = {"signals": [{"type": "md5", "value": "2" * 32}], "metadata": {"case": ["ok", "x\u0000"]}}

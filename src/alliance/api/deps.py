@@ -15,7 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from alliance.api.errors import CsrfFailed, RateLimited
 from alliance.api.limits import TokenBuckets
+from alliance.api.schemas import control_character
 from alliance.core.access import Principal
+from alliance.core.errors import InvalidRequest
 from alliance.node import Node
 from alliance.services.accounts import AuthenticationFailed
 
@@ -31,6 +33,15 @@ async def get_node(request: Request) -> Node:
 
 
 NodeDep = Annotated[Node, Depends(get_node)]
+
+
+async def plain_request(request: Request) -> None:
+    """Refuse control characters in the path and query before anything reads them (authentication
+    included): NUL breaks PostgreSQL text (a 500), and none belongs in a name or a parameter."""
+    texts = [request.scope.get("path", ""), *request.query_params.keys(), *request.query_params.values()]
+    found = control_character(texts)
+    if found:
+        raise InvalidRequest(f"the request's path or query contains a control character ({found})")
 
 
 def _credential(request: Request) -> str | None:
