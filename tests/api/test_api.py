@@ -454,3 +454,16 @@ def test_control_characters_are_refused_before_the_store_sees_them(world: World)
 
 
 ENTRY_WITH_NUL = {"signals": [{"type": "md5", "value": "2" * 32}], "metadata": {"case": ["ok", "x\u0000"]}}
+
+
+def test_usernames_and_key_names_that_spoof_the_audit_actor_are_refused(world: World):
+    admin, url = world.headers(Role.ORG_ADMIN), f"/v1/organisations/{world.own.id}"
+    user = {"password": PASSWORD, "roles": ["analyst"]}
+    for username in ("admin\u202enimda", "\u0430dmin", "x\x1b[2J"):
+        response = world.client.post(f"{url}/users", headers=admin, json={**user, "username": username})
+        assert response.status_code == 422 and "username" in response.json()["error"]["message"]
+        assert last_event(world).record.outcome == "invalid"
+    response = world.client.post(f"{url}/keys", headers=admin, json={"name": "ci\u202e", "roles": ["platform"]})
+    assert response.status_code == 422 and "key name" in response.json()["error"]["message"]
+    created = world.client.post(f"{url}/users", headers=admin, json={**user, "username": "Ｊｏｅ"})
+    assert created.status_code == 201 and created.json()["username"] == "Joe"

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,7 @@ from alliance.core.access import (
 )
 from alliance.core.banks import Organisation
 from alliance.core.errors import AllianceError, InvalidRequest, NotFound
+from alliance.core.names import check_key_name, check_username
 from alliance.services.audit import AuditLog
 from alliance.store.accounts import AccountStore, ApiKey, User
 
@@ -133,9 +135,7 @@ class AccountService:
         self._check_grant(actor, roles)
         if len(password) < 12:
             raise InvalidRequest("a password needs at least 12 characters")
-        if not username.strip() or len(username) > 100:
-            raise InvalidRequest("a username needs 1 to 100 characters")
-        user = self.store.create_user(org_id, username.strip(), _passwords.hash(password), roles)
+        user = self.store.create_user(org_id, check_username(username), _passwords.hash(password), roles)
         self.audit.record(
             actor,
             "user.create",
@@ -170,7 +170,7 @@ class AccountService:
         secret = secrets.token_urlsafe(32)
         expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
         key = self.store.create_key(
-            org_id, name.strip() or "unnamed", prefix, _sha256(secret), roles, scopes, expires_at, actor.name
+            org_id, check_key_name(name) or "unnamed", prefix, _sha256(secret), roles, scopes, expires_at, actor.name
         )
         self.audit.record(
             actor,
@@ -251,7 +251,7 @@ class AccountService:
         return key
 
     def login(self, username: str, password: str) -> IssuedSession:
-        user = self.store.user_by_name(username)
+        user = self.store.user_by_name(unicodedata.normalize("NFKC", username).strip())
         try:
             # Hash even for an unknown user, so timing does not tell which usernames exist.
             _passwords.verify(user.password_hash if user else _DUMMY_HASH, password)
