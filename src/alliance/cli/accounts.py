@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from alliance.cli.context import Node, err, out
-from alliance.cli.output import OutputFormat, print_rows
+from alliance.cli.output import OutputFormat, print_rows, shown
 from alliance.core.access import SYSTEM, Scope, parse_roles
 from alliance.core.errors import InvalidRequest
 
@@ -35,7 +35,7 @@ RolesOpt = Annotated[
 def org_create(ctx: typer.Context, name: str, country: Annotated[str, typer.Option(help="ISO 3166 code.")]) -> None:
     node: Node = ctx.obj
     org = node.accounts.create_organisation(SYSTEM, name, country)
-    out.print(f"created organisation {org.name} (id {org.id}, {org.country})", markup=False)
+    out.print(f"created organisation {shown(org.name)} (id {org.id}, {shown(org.country)})")
 
 
 @org_app.command("list")
@@ -62,7 +62,7 @@ def user_create(
         else typer.prompt("password", hide_input=True, confirmation_prompt=True)
     )
     user = node.accounts.create_user(SYSTEM, organisation.id, username, password, parse_roles(role))
-    out.print(f"created user {user.username} (id {user.id}) in {organisation.name}", markup=False)
+    out.print(f"created user {shown(user.username)} (id {user.id}) in {shown(organisation.name)}")
 
 
 @key_app.command("create")
@@ -85,7 +85,7 @@ def key_create(
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from exc
     issued = node.accounts.create_key(SYSTEM, organisation.id, name, parse_roles(role), scopes, expires_in_days)
-    err.print(f"key {issued.key.prefix} for {organisation.name}; store it now, it is not shown again:", markup=False)
+    err.print(f"key {issued.key.prefix} for {shown(organisation.name)}; store it now, it is not shown again:")
     out.print(issued.token, markup=False)
 
 
@@ -93,7 +93,7 @@ def key_create(
 def key_revoke(ctx: typer.Context, key_id: int) -> None:
     node: Node = ctx.obj
     key = node.accounts.revoke_key(SYSTEM, key_id)
-    out.print(f"revoked key {key.prefix} ({key.name})", markup=False)
+    out.print(f"revoked key {key.prefix} ({shown(key.name)})")
 
 
 @audit_app.command("verify")
@@ -102,7 +102,7 @@ def audit_verify(ctx: typer.Context) -> None:
     node: Node = ctx.obj
     count, head, problems = node.audit.verify()
     for problem in problems:
-        err.print(f"problem: {problem}", markup=False)
+        err.print(f"problem: {shown(problem)}")
     if problems:
         raise typer.Exit(6)
     out.print(f"audit log intact: {count} events, head {head or '(empty)'}", markup=False)
