@@ -467,3 +467,11 @@ def test_usernames_and_key_names_that_spoof_the_audit_actor_are_refused(world: W
     assert response.status_code == 422 and "key name" in response.json()["error"]["message"]
     created = world.client.post(f"{url}/users", headers=admin, json={**user, "username": "Ｊｏｅ"})
     assert created.status_code == 201 and created.json()["username"] == "Joe"
+
+
+def test_no_redirect_reflects_the_host_header(world: World):
+    response = world.client.get(
+        "/v1/banks/", headers={**world.headers(Role.ANALYST), "Host": "evil.example"}, follow_redirects=False
+    )
+    assert response.status_code == 404 and "location" not in response.headers
+    assert "evil.example" not in response.text

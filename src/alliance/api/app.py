@@ -50,6 +50,9 @@ def create_app(settings: Settings) -> FastAPI:
         "Stores hashes, never media. Every read and write is authorised and audited.",
         lifespan=lifespan,
         dependencies=[Depends(plain_request)],  # runs before every route's own, authentication included
+        # Starlette answered `/v1/banks/` with a redirect to an absolute URL built from the Host
+        # header, which anyone sets: no redirects, the one spelling of each path.
+        redirect_slashes=False,
         # One error body for every failure: documented once for all routes, in place of FastAPI's
         # own 422 body (`HTTPValidationError`), which the node never sends.
         responses={
