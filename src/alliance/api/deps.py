@@ -7,7 +7,6 @@ token in `X-CSRF-Token`. Each caller then spends a token of its rate-limit bucke
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -110,11 +109,10 @@ def _authenticate(request: Request, node: Node) -> Principal:
         return node.accounts.authenticate_key(token)
     session = request.cookies.get(SESSION_COOKIE)
     if session:
-        principal, csrf = node.accounts.session(session)
-        if request.method not in SAFE_METHODS:
-            sent = request.headers.get("x-csrf-token", "")
-            if not hmac.compare_digest(sent.encode(), csrf.encode()):
-                raise CsrfFailed("this request needs the session's CSRF token in the X-CSRF-Token header")
+        principal, csrf_hash = node.accounts.session(session)
+        sent = request.headers.get("x-csrf-token", "")
+        if request.method not in SAFE_METHODS and not node.accounts.csrf_matches(csrf_hash, sent):
+            raise CsrfFailed("this request needs the session's CSRF token in the X-CSRF-Token header")
         return principal
     raise AuthenticationFailed("authentication required: send an API key (Authorization: Bearer ...) or log in")
 

@@ -2,7 +2,8 @@
 
 API keys look like `alk_<prefix>_<secret>`: the prefix finds the key, a SHA-256 of the secret
 checks it (keys are long and random, so a fast hash is safe and keeps every request cheap).
-Passwords are hashed with argon2. Keys and session tokens are shown once and never stored.
+Passwords are hashed with argon2. Keys, session tokens and CSRF tokens are shown once and never
+stored, only their SHA-256.
 """
 
 from __future__ import annotations
@@ -260,18 +261,24 @@ class AccountService:
         if user is None or user.disabled:
             raise AuthenticationFailed("wrong username or password")
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-        expires_at = datetime.now(UTC) + SESSION_LIFETIME
-        self.store.create_session(user.id, _sha256(token), csrf, expires_at)
+        now = datetime.now(UTC)
+        self.store.purge_sessions(now)  # logins are rare enough, and every expired session goes
+        self.store.create_session(user.id, _sha256(token), _sha256(csrf), now + SESSION_LIFETIME)
         principal = user_principal(user)
         self.audit.record(principal, "session.login", f"user:{user.id}", subject_org_id=user.org.id)
-        return IssuedSession(token, csrf, principal, expires_at)
+        return IssuedSession(token, csrf, principal, now + SESSION_LIFETIME)
 
     def session(self, token: str) -> tuple[Principal, str]:
-        """The principal and CSRF token of a live session."""
+        """The principal of a live session, and a SHA-256 of its CSRF token (the token itself is
+        only shown at login; `csrf_matches` checks one sent back)."""
         found = self.store.session_by_token(_sha256(token))
         if found is None or found.expires_at <= datetime.now(UTC) or found.user.disabled:
             raise AuthenticationFailed("no valid session; log in again")
         return user_principal(found.user), found.csrf_token
+
+    @staticmethod
+    def csrf_matches(csrf_hash: str, sent: str) -> bool:
+        return hmac.compare_digest(_sha256(sent), csrf_hash)
 
     def logout(self, token: str) -> None:
         self.store.delete_session(_sha256(token))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from alliance.core.access import Role, Scope
@@ -47,7 +47,7 @@ class ApiKey:
 @dataclass(frozen=True, slots=True)
 class Session:
     user: User
-    csrf_token: str
+    csrf_token: str  # its SHA-256
     expires_at: datetime
 
 
@@ -174,11 +174,16 @@ class AccountStore:
 
     # --- sessions ------------------------------------------------------------------------------
 
-    def create_session(self, user_id: int, token_hash: str, csrf_token: str, expires_at: datetime) -> None:
+    def create_session(self, user_id: int, token_hash: str, csrf_hash: str, expires_at: datetime) -> None:
+        """`csrf_hash` goes in the `csrf_token` column: a digest, like `token_hash`."""
         with self._sessions.begin() as session:
-            session.add(
-                SessionRow(user_id=user_id, token_hash=token_hash, csrf_token=csrf_token, expires_at=expires_at)
-            )
+            session.add(SessionRow(user_id=user_id, token_hash=token_hash, csrf_token=csrf_hash, expires_at=expires_at))
+
+    def purge_sessions(self, now: datetime) -> int:
+        """Delete the sessions expired by `now`; returns how many."""
+        with self._sessions.begin() as session:
+            result = session.execute(delete(SessionRow).where(SessionRow.expires_at <= now))
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def session_by_token(self, token_hash: str) -> Session | None:
         with self._sessions() as session:
