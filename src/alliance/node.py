@@ -112,7 +112,9 @@ class Node:
         return BankService(self.store, self.settings, self.audit, principal)
 
     def trust_for(self, principal: Principal) -> TrustService:
-        return TrustService(self.store, self.trust_store, self.banks_for(principal), self.audit)
+        return TrustService(
+            self.store, self.trust_store, self.banks_for(principal), self.audit, lambda: self.match_trust.events.flush()
+        )
 
     def matching_for(self, principal: Principal) -> MatchService:
         return MatchService(self.matcher, self.audit, principal, self.match_trust)

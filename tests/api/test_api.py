@@ -428,3 +428,50 @@ def test_a_key_without_the_routes_scope_gets_404_and_the_refusal_is_audited(worl
     event = last_event(world)
     assert (event.record.action, event.record.target, event.record.outcome) == (action, f"POST {path}", "refused")
     assert event.record.actor.startswith(f"key:{issued['prefix']}")
+
+
+def test_control_characters_are_refused_before_the_store_sees_them(world: World):
+    """NUL made PostgreSQL fail (a 500, unaudited), even before authentication; now a 422, audited."""
+    analyst = world.headers(Role.ANALYST)
+    cases = [
+        ("POST", "/v1/banks", analyst, {"json": {"name": "nul\u0000bank"}}, "name"),
+        ("POST", f"/v1/banks/{world.bank}/entries", analyst, {"json": {"entries": [ENTRY_WITH_NUL]}}, "metadata"),
+        ("GET", "/v1/banks/nul%00bank", analyst, {}, "path"),
+        ("GET", "/v1/banks", analyst, {"params": {"q": "a\u001bb"}}, "query"),
+        ("GET", "/v1/banks/nul%00bank", {}, {}, "path"),  # unauthenticated
+        ("POST", "/v1/session", {}, {"json": {"username": "admin\u0000", "password": "x"}}, "username"),
+    ]
+    for method, url, headers, request, where in cases:
+        response = world.client.request(method, url, headers=headers, **request)
+        assert response.status_code == 422, (url, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "invalid_request" and where in error["message"], error
+        event = last_event(world).record
+        assert (event.action, event.outcome) == ("request", "invalid")
+        assert "\u0000" not in str(event.details)
+    note = {"entries": [{"signals": [{"type": "md5", "value": "1" * 32}], "note": "line one\nline two\tend"}]}
+    assert world.client.post(f"/v1/banks/{world.bank}/entries", headers=analyst, json=note).status_code == 201
+
+
+ENTRY_WITH_NUL = {"signals": [{"type": "md5", "value": "2" * 32}], "metadata": {"case": ["ok", "x\u0000"]}}
+
+
+def test_usernames_and_key_names_that_spoof_the_audit_actor_are_refused(world: World):
+    admin, url = world.headers(Role.NODE_ADMIN), f"/v1/organisations/{world.own.id}"
+    user = {"password": PASSWORD, "roles": ["analyst"]}
+    for username in ("admin\u202enimda", "\u0430dmin", "x\x1b[2J"):
+        response = world.client.post(f"{url}/users", headers=admin, json={**user, "username": username})
+        assert response.status_code == 422 and "username" in response.json()["error"]["message"]
+        assert last_event(world).record.outcome == "invalid"
+    response = world.client.post(f"{url}/keys", headers=admin, json={"name": "ci\u202e", "roles": ["platform"]})
+    assert response.status_code == 422 and "key name" in response.json()["error"]["message"]
+    created = world.client.post(f"{url}/users", headers=admin, json={**user, "username": "Ｊｏｅ"})
+    assert created.status_code == 201 and created.json()["username"] == "Joe"
+
+
+def test_no_redirect_reflects_the_host_header(world: World):
+    response = world.client.get(
+        "/v1/banks/", headers={**world.headers(Role.ANALYST), "Host": "evil.example"}, follow_redirects=False
+    )
+    assert response.status_code == 404 and "location" not in response.headers
+    assert "evil.example" not in response.text

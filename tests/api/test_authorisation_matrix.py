@@ -158,6 +158,8 @@ TABLE = [
         NODE_ADMIN,
         lambda w: {"url": f"/v1/matches/{w.fresh_match()}/dispute", "json": {"reason": "a meme"}},
     ),
+    # Each organisation reads its own disputes (possibly none).
+    Row("GET", "/v1/disputes", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/disputes"}),
     Row(
         "POST",
         "/v1/entries/{entry_id}/dispute-resolution",

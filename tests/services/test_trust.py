@@ -13,7 +13,7 @@ from alliance.core.errors import Conflict, InvalidRequest, NotFound, Throttled
 from alliance.core.signals import Signal
 from alliance.core.trust import FloodRule, Grade, Verdict
 from alliance.node import Node
-from alliance.services.trust import DisputeOutcome, Queue
+from alliance.services.trust import DisputeOutcome, DisputeState, Queue
 from alliance.settings import Settings
 
 A = Grade(True, "prepubescent", 1, True)
@@ -161,16 +161,27 @@ def test_disputes_past_the_threshold_stop_platform_matches_and_are_resolved(node
         node.trust_for(platform).dispute(second.match_id, "not ours")
     with pytest.raises(NotFound):  # a match that never happened
         node.trust_for(platform).dispute("0" * 32, "never matched")
-    assert node.trust_for(platform).dispute(first.match_id, "a meme").status is EntryStatus.CONFIRMED
+    receipt = node.trust_for(platform).dispute(first.match_id, "a meme")
+    assert (receipt.match_id, receipt.entry_id, receipt.state) == (first.match_id, entry_id, DisputeState.OPEN)
     with pytest.raises(Conflict):
         node.trust_for(platform).dispute(first.match_id, "again")
-    assert node.trust_for(police).dispute(second.match_id, "wrong").status is EntryStatus.DISPUTED
+    assert node.trust_for(police).dispute(second.match_id, "wrong").state is DisputeState.UPHELD
+    assert node.store.get_entry(entry_id).status is EntryStatus.DISPUTED
     assert match_as(node, platform) == []  # disputed: platforms no longer match it
     assert len(match_as(node, police)) == 1  # police still see it
     curator = node.trust_for(who(uk, Role.ANALYST))
     assert [e.id for e in curator.queue(Queue.DISPUTES)] == [entry_id]
+    [(queued, reasons)] = curator.disputes_queue()
+    assert queued.id == entry_id
+    assert [(d.organisation, d.reason) for d in reasons] == [("US Platform", "a meme"), ("DE Police", "wrong")]
+    assert node.trust_for(who(de, Role.INVESTIGATOR)).disputes_queue() == []  # not a curator of the bank
+    [(_, mine)] = node.trust_for(platform).my_disputes()
+    assert mine.state is DisputeState.UPHELD and mine.resolved_at is None
     resolved = curator.resolve_dispute(entry_id, DisputeOutcome.ENTRY_STANDS, "checked: it is the material")
     assert resolved.status is EntryStatus.CONFIRMED and len(match_as(node, platform)) == 1
+    [(_, mine)] = node.trust_for(platform).my_disputes()
+    assert mine.state is DisputeState.ENTRY_STANDS and mine.resolved_at is not None
+    assert [r.match_id for _, r in node.trust_for(police).my_disputes()] == [second.match_id]  # its own only
 
 
 def test_a_negative_bank_suppresses_its_owners_matches_and_names_itself(node: Node, orgs):

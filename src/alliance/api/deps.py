@@ -7,7 +7,6 @@ token in `X-CSRF-Token`. Each caller then spends a token of its rate-limit bucke
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,7 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 from alliance.api.errors import CsrfFailed, RateLimited
 from alliance.api.limits import TokenBuckets
+from alliance.api.schemas import control_character
 from alliance.core.access import Principal
+from alliance.core.errors import InvalidRequest
 from alliance.node import Node
 from alliance.services.accounts import AuthenticationFailed
 
@@ -31,6 +32,15 @@ async def get_node(request: Request) -> Node:
 
 
 NodeDep = Annotated[Node, Depends(get_node)]
+
+
+async def plain_request(request: Request) -> None:
+    """Refuse control characters in the path and query before anything reads them (authentication
+    included): NUL breaks PostgreSQL text (a 500), and none belongs in a name or a parameter."""
+    texts = [request.scope.get("path", ""), *request.query_params.keys(), *request.query_params.values()]
+    found = control_character(texts)
+    if found:
+        raise InvalidRequest(f"the request's path or query contains a control character ({found})")
 
 
 def _credential(request: Request) -> str | None:
@@ -99,11 +109,10 @@ def _authenticate(request: Request, node: Node) -> Principal:
         return node.accounts.authenticate_key(token)
     session = request.cookies.get(SESSION_COOKIE)
     if session:
-        principal, csrf = node.accounts.session(session)
-        if request.method not in SAFE_METHODS:
-            sent = request.headers.get("x-csrf-token", "")
-            if not hmac.compare_digest(sent.encode(), csrf.encode()):
-                raise CsrfFailed("this request needs the session's CSRF token in the X-CSRF-Token header")
+        principal, csrf_hash = node.accounts.session(session)
+        sent = request.headers.get("x-csrf-token", "")
+        if request.method not in SAFE_METHODS and not node.accounts.csrf_matches(csrf_hash, sent):
+            raise CsrfFailed("this request needs the session's CSRF token in the X-CSRF-Token header")
         return principal
     raise AuthenticationFailed("authentication required: send an API key (Authorization: Bearer ...) or log in")
 

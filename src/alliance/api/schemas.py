@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from fastapi import Path as PathParam
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alliance.core.access import OrgKind, Role, Scope
 from alliance.core.banks import Bank, BankPurpose, Entry
@@ -21,8 +22,35 @@ RowId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="An id.")]
 After = Annotated[int, Query(ge=0, le=MAX_ID, description="Last id of the previous page.")]
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""C0 control characters but tab and line breaks: no text the node keeps needs them, NUL breaks
+PostgreSQL text, and the others spoof what a terminal shows."""
+
+
+def control_character(value: Any) -> str | None:
+    """The first control character in `value` (strings inside dicts and lists too), as U+XXXX; else None."""
+    if isinstance(value, str):
+        found = CONTROL_CHARACTERS.search(value)
+        return f"U+{ord(found.group()):04X}" if found else None
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list | tuple):
+        return next((c for c in map(control_character, value) if c), None)
+    return None
+
+
 class Strict(BaseModel):
+    """A request body: unknown fields and control characters in text are refused (422)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _no_control_characters(self) -> Self:
+        for name in type(self).model_fields:
+            found = control_character(getattr(self, name))
+            if found:
+                raise ValueError(f"{name} contains a control character ({found})")
+        return self
 
 
 class ErrorDetail(BaseModel):

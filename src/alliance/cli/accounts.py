@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from alliance.cli.context import Node, err, out
-from alliance.cli.output import OutputFormat, print_rows
+from alliance.cli.output import OutputFormat, print_rows, shown
 from alliance.core.access import SYSTEM, OrgKind, Scope, parse_roles
 from alliance.core.errors import InvalidRequest
 from alliance.services.checkpoints import load_key, read_checkpoints, verify_against, write_checkpoint
@@ -54,9 +54,8 @@ def org_create(
     roles = parse_roles(allow_role) if allow_role else None
     org = node.accounts.create_organisation(SYSTEM, name, country, kind, roles)
     out.print(
-        f"created organisation {org.name} (id {org.id}, {org.country}, {org.kind.value}: "
-        f"{', '.join(sorted(org.allowed_roles))})",
-        markup=False,
+        f"created organisation {shown(org.name)} (id {org.id}, {shown(org.country)}, {org.kind.value}: "
+        f"{', '.join(sorted(org.allowed_roles))})"
     )
 
 
@@ -72,7 +71,7 @@ def org_update(
     org = node.accounts.store.organisation_by_name(name)
     roles = parse_roles(allow_role) if allow_role else None
     org = node.accounts.update_organisation(SYSTEM, org.id, kind, roles)
-    out.print(f"{org.name}: {org.kind.value}, may hold {', '.join(sorted(org.allowed_roles))}", markup=False)
+    out.print(f"{shown(org.name)}: {org.kind.value}, may hold {', '.join(sorted(org.allowed_roles))}")
 
 
 @org_app.command("list")
@@ -108,7 +107,7 @@ def user_create(
         else typer.prompt("password", hide_input=True, confirmation_prompt=True)
     )
     user = node.accounts.create_user(SYSTEM, organisation.id, username, password, parse_roles(role))
-    out.print(f"created user {user.username} (id {user.id}) in {organisation.name}", markup=False)
+    out.print(f"created user {shown(user.username)} (id {user.id}) in {shown(organisation.name)}")
 
 
 @key_app.command("create")
@@ -136,7 +135,7 @@ def key_create(
     issued = node.accounts.create_key(
         SYSTEM, organisation.id, name, parse_roles(role), scopes, expires_in_days, for_user
     )
-    err.print(f"key {issued.key.prefix} for {organisation.name}; store it now, it is not shown again:", markup=False)
+    err.print(f"key {issued.key.prefix} for {shown(organisation.name)}; store it now, it is not shown again:")
     out.print(issued.token, markup=False)
 
 
@@ -144,7 +143,7 @@ def key_create(
 def key_revoke(ctx: typer.Context, key_id: int) -> None:
     node: Node = ctx.obj
     key = node.accounts.revoke_key(SYSTEM, key_id)
-    out.print(f"revoked key {key.prefix} ({key.name})", markup=False)
+    out.print(f"revoked key {key.prefix} ({shown(key.name)})")
 
 
 @audit_app.command("verify")
@@ -173,7 +172,7 @@ def audit_verify(
     else:
         count, head, problems = node.audit.verify()
     for problem in problems:
-        err.print(f"problem: {problem}", markup=False)
+        err.print(f"problem: {shown(problem)}")
     if problems:
         raise typer.Exit(6)
     checked = f"; matches {len(files)} checkpoint(s)" if against else ""

@@ -14,7 +14,7 @@ import typer
 
 from alliance.alliance_data import load_facts
 from alliance.cli.context import Node, err, out
-from alliance.cli.output import OutputFormat, print_rows
+from alliance.cli.output import OutputFormat, print_rows, shown
 from alliance.core.access import SYSTEM
 from alliance.core.alliance_awareness import Audience
 from alliance.core.alliance_members import Body, current_term
@@ -101,7 +101,7 @@ def handover(
     node: Node = ctx.obj
     org = node.accounts.store.organisation_by_name(to_org)
     term = _alliance(ctx).handover(org.id, chair, date.fromisoformat(since) if since else None)
-    out.print(f"the secretariat is held by {term.holder} from {term.since}", markup=False)
+    out.print(f"the secretariat is held by {shown(term.holder)} from {term.since}")
 
 
 @alliance_app.command("commitments")
@@ -125,7 +125,7 @@ def commit(
 ) -> None:
     """Record a country's commitment under a target."""
     c = _alliance(ctx).add_commitment(country, target, title, pledge, baseline, goal, status)
-    out.print(f"commitment {c.id}: {c.country} target {c.target}: {c.title}", markup=False)
+    out.print(f"commitment {c.id}: {c.country} target {c.target}: {shown(c.title)}")
 
 
 @alliance_app.command("reports")
@@ -192,7 +192,7 @@ def indicator_set(
     note: str = "",
 ) -> None:
     entered = _figures(ctx).enter(country, year, name, value, source, note)
-    out.print(f"{entered.country} {entered.year} {entered.name} = {entered.value:g} ({entered.source})", markup=False)
+    out.print(f"{entered.country} {entered.year} {entered.name} = {entered.value:g} ({shown(entered.source)})")
 
 
 @alliance_app.command("campaigns")
@@ -231,7 +231,7 @@ def campaign_add(
         evaluation,
         practice,
     )
-    out.print(f"campaign {c.id}: {c.country} {c.title}", markup=False)
+    out.print(f"campaign {c.id}: {c.country} {shown(c.title)}")
 
 
 @report_app.command("alliance")

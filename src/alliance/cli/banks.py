@@ -10,7 +10,7 @@ import typer
 
 from alliance.cli.context import Node, err, out
 from alliance.cli.hashing import ExactOpt, JobsOpt, PathsArg, hash_with_progress
-from alliance.cli.output import OutputFormat, print_rows
+from alliance.cli.output import OutputFormat, print_rows, shown
 from alliance.core.banks import BankPurpose
 from alliance.core.errors import InvalidRequest
 from alliance.formats.registry import FORMATS, get_format
@@ -58,7 +58,9 @@ def create(
     trust = {"required_grades": required_grades, "min_orgs": min_orgs} if required_grades is not None else None
     bank = node.banks.create_bank(name, purpose, description, thresholds, trust=trust, crop_matching=crop_matching)
     crops = ", crop matching" if bank.crop_matching else ""
-    out.print(f"created bank {bank.name} (id {bank.id}, {bank.purpose}, pdq threshold {bank.threshold('pdq')}{crops})")
+    out.print(
+        f"created bank {shown(bank.name)} (id {bank.id}, {bank.purpose}, pdq threshold {bank.threshold('pdq')}{crops})"
+    )
 
 
 @app.command("update")
@@ -80,7 +82,7 @@ def update(
     thresholds = {"pdq": pdq_threshold} if pdq_threshold is not None else None
     bank = node.banks.update_bank(name, description=description, thresholds=thresholds, crop_matching=crop_matching)
     out.print(
-        f"updated bank {bank.name}: pdq threshold {bank.threshold('pdq')}, "
+        f"updated bank {shown(bank.name)}: pdq threshold {bank.threshold('pdq')}, "
         f"crop matching {'on' if bank.crop_matching else 'off'}"
     )
 
@@ -117,12 +119,12 @@ def show(
     node: Node = ctx.obj
     bank = node.banks.get_bank(name)
     out.print(
-        f"{bank.name} (id {bank.id}): {bank.purpose.value}, {'enabled' if bank.enabled else 'DISABLED'}, "
+        f"{shown(bank.name)} (id {bank.id}): {bank.purpose.value}, {'enabled' if bank.enabled else 'DISABLED'}, "
         f"{bank.entry_count} entries, pdq threshold {bank.threshold('pdq')}, "
-        f"crop matching {'on' if bank.crop_matching else 'off'}, owner {bank.owner.name}"
+        f"crop matching {'on' if bank.crop_matching else 'off'}, owner {shown(bank.owner.name)}"
     )
     if bank.description:
-        out.print(bank.description, markup=False)
+        out.print(shown(bank.description))
     rows = [
         {
             "entry": e.id,
@@ -141,7 +143,7 @@ def disable(ctx: typer.Context, name: BankArg) -> None:
     """Stop matching against a bank (its entries are kept)."""
     node: Node = ctx.obj
     node.banks.set_enabled(name, False)
-    out.print(f"bank {name} disabled: it no longer matches")
+    out.print(f"bank {shown(name)} disabled: it no longer matches")
 
 
 @app.command("enable")
@@ -149,7 +151,7 @@ def enable(ctx: typer.Context, name: BankArg) -> None:
     """Match against a disabled bank again."""
     node: Node = ctx.obj
     node.banks.set_enabled(name, True)
-    out.print(f"bank {name} enabled")
+    out.print(f"bank {shown(name)} enabled")
 
 
 @app.command("add")
@@ -171,7 +173,7 @@ def add(
     if not results:
         raise InvalidRequest("no image files found")
     for failed in (r for r in results if not r.ok):
-        err.print(f"{failed.path}: {failed.error}", markup=False)
+        err.print(f"{shown(failed.path)}: {shown(failed.error)}")
     report = node.banks.add_files(name, results, skip_duplicates=skip_duplicates, skip_failed=skip_failed)
     _print_report(name, report)
 
@@ -236,7 +238,7 @@ def _read_text(path: Path) -> str:
 
 
 def _print_report(name: str, report: AddReport) -> None:
-    out.print(f"added {len(report.added)} entries to {name}")
+    out.print(f"added {len(report.added)} entries to {shown(name)}")
     if report.duplicates:
         out.print(f"skipped {len(report.duplicates)} duplicates")
     if report.failed:

@@ -20,6 +20,7 @@ import typer
 
 from alliance.cli import accounts, admin, alliance, banks, hashing, matching, review, serve
 from alliance.cli.context import Node, err
+from alliance.cli.output import shown
 from alliance.core.errors import (
     AllianceError,
     Conflict,
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except AllianceError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {shown(exc)}")
         return exit_code(exc)
     except Exception:  # a bug: keep the traceback, it is what a report needs
         traceback.print_exc()

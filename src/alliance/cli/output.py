@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -11,12 +12,29 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from alliance.cli.context import out
 from alliance.formats.spreadsheet import defuse
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")]
+
+
+TERMINAL_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI sequences: colours, cursor moves, clearing the screen
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC sequences: window titles, hyperlinks
+    r"|\x1b.?"  # any other escape
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # C0 and C1 control characters but tab and newline
+    r"|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"  # bidi controls: text shown in another order
+)
+
+
+def shown(value: object) -> str:
+    """Text from the store, which other organisations wrote, as the terminal may show it: escape
+    sequences and control characters removed and Rich markup escaped, so that `[/bold]` in a title
+    neither crashes the command nor restyles it. Print it with markup on (Rich's default)."""
+    return escape(TERMINAL_CONTROL.sub("", "" if value is None else str(value)))
 
 
 class OutputFormat(StrEnum):
@@ -33,9 +51,9 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: Outp
         writer.writeheader()
         writer.writerows({k: defuse(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows)
     else:
-        table = Table(title=title or None)
+        table = Table(title=shown(title) or None)
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(shown(column), overflow="fold")
         for row in rows:
-            table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+            table.add_row(*(shown(row.get(c)) for c in columns))
         out.print(table)

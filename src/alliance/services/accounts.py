@@ -2,7 +2,8 @@
 
 API keys look like `alk_<prefix>_<secret>`: the prefix finds the key, a SHA-256 of the secret
 checks it (keys are long and random, so a fast hash is safe and keeps every request cheap).
-Passwords are hashed with argon2. Keys and session tokens are shown once and never stored.
+Passwords are hashed with argon2. Keys, session tokens and CSRF tokens are shown once and never
+stored, only their SHA-256.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +32,7 @@ from alliance.core.access import (
 )
 from alliance.core.banks import Organisation
 from alliance.core.errors import AllianceError, InvalidRequest, NotFound
+from alliance.core.names import check_key_name, check_username
 from alliance.services.audit import AuditLog
 from alliance.store.accounts import AccountStore, ApiKey, User
 
@@ -197,9 +200,7 @@ class AccountService:
         self._check_grant(actor, org, roles, "user.create", f"user:{username}")
         if len(password) < 12:
             raise InvalidRequest("a password needs at least 12 characters")
-        if not username.strip() or len(username) > 100:
-            raise InvalidRequest("a username needs 1 to 100 characters")
-        user = self.store.create_user(org_id, username.strip(), _passwords.hash(password), roles)
+        user = self.store.create_user(org_id, check_username(username), _passwords.hash(password), roles)
         self.audit.record(
             actor,
             "user.create",
@@ -242,7 +243,7 @@ class AccountService:
         expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days else None
         key = self.store.create_key(
             org_id,
-            name.strip() or "unnamed",
+            check_key_name(name) or "unnamed",
             prefix,
             _sha256(secret),
             roles,
@@ -370,7 +371,21 @@ class AccountService:
         return key
 
     def login(self, username: str, password: str) -> IssuedSession:
-        user = self.store.user_by_name(username)
+        user = self._verified(username, password)
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        now = datetime.now(UTC)
+        self.store.purge_sessions(now)  # logins are rare enough, and every expired session goes
+        self.store.create_session(user.id, _sha256(token), _sha256(csrf), now + SESSION_LIFETIME)
+        principal = user_principal(user)
+        self.audit.record(principal, "session.login", f"user:{user.id}", subject_org_id=user.org.id)
+        return IssuedSession(token, csrf, principal, now + SESSION_LIFETIME)
+
+    def verify_user(self, username: str, password: str) -> Principal:
+        """A user proven by their password, with no session (the CLI acting for a person)."""
+        return user_principal(self._verified(username, password))
+
+    def _verified(self, username: str, password: str) -> User:
+        user = self.store.user_by_name(unicodedata.normalize("NFKC", username).strip())
         try:
             # Hash even for an unknown user, so timing does not tell which usernames exist.
             _passwords.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -378,30 +393,19 @@ class AccountService:
             raise AuthenticationFailed("wrong username or password") from None
         if user is None or user.disabled:
             raise AuthenticationFailed("wrong username or password")
-        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-        expires_at = datetime.now(UTC) + SESSION_LIFETIME
-        self.store.create_session(user.id, _sha256(token), csrf, expires_at)
-        principal = user_principal(user)
-        self.audit.record(principal, "session.login", f"user:{user.id}", subject_org_id=user.org.id)
-        return IssuedSession(token, csrf, principal, expires_at)
-
-    def verify_user(self, username: str, password: str) -> Principal:
-        """A user proven by their password, with no session (the CLI acting for a person)."""
-        user = self.store.user_by_name(username)
-        try:
-            _passwords.verify(user.password_hash if user else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            user = None
-        if user is None or user.disabled:
-            raise AuthenticationFailed("wrong username or password")
-        return user_principal(user)
+        return user
 
     def session(self, token: str) -> tuple[Principal, str]:
-        """The principal and CSRF token of a live session."""
+        """The principal of a live session, and a SHA-256 of its CSRF token (the token itself is
+        only shown at login; `csrf_matches` checks one sent back)."""
         found = self.store.session_by_token(_sha256(token))
         if found is None or found.expires_at <= datetime.now(UTC) or found.user.disabled:
             raise AuthenticationFailed("no valid session; log in again")
         return user_principal(found.user), found.csrf_token
+
+    @staticmethod
+    def csrf_matches(csrf_hash: str, sent: str) -> bool:
+        return hmac.compare_digest(_sha256(sent), csrf_hash)
 
     def logout(self, token: str) -> None:
         self.store.delete_session(_sha256(token))

@@ -38,7 +38,7 @@ from alliance.core.alliance_workflow import (
     next_status,
 )
 from alliance.core.errors import InvalidRequest, NotFound
-from alliance.services.audit import AuditLog, actor_name
+from alliance.services.audit import AuditLog
 from alliance.store.alliance_store import AllianceStore, SeedResult
 
 if TYPE_CHECKING:
@@ -308,7 +308,9 @@ class AllianceService:
         raise NotFound(message)
 
     def actor_label(self) -> str:
-        return actor_name(self.actor)
+        """Who wrote a record, as the record keeps it: the organisation, never the account (the
+        published record names organisations; the audit log keeps which account it was)."""
+        return self.actor.org_name
 
     @staticmethod
     def known_country(facts: AllianceFacts, code: str) -> str:

@@ -8,9 +8,11 @@ the figure comes from elsewhere (INTERPOL's count of identified victims, say). T
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from dataclasses import fields as dc_fields
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alliance.core.access import Principal
 from alliance.core.alliance_access import may_draft, may_enter_figures
@@ -35,6 +37,7 @@ from alliance.core.alliance_report import FIRST_YEAR, AllianceReportView, build_
 from alliance.core.alliance_workflow import ReportStatus, check_text
 from alliance.core.errors import InvalidRequest, NotFound
 from alliance.services.alliance import AllianceService, alliance_for
+from alliance.store.accounts import AccountStore
 from alliance.store.alliance_figures import FiguresStore
 
 if TYPE_CHECKING:
@@ -160,8 +163,14 @@ class FiguresService:
         years = range(FIRST_YEAR, year + 1)
         published = self.alliance.store.reports(status=ReportStatus.PUBLISHED)
         values = self.store.entered_values(years=years) + self.store.computed_values(years)
+        by = self._organisation_of()
         view = build_view(
-            facts, year, self.alliance.store.commitments(), published, values, self.store.search_campaigns()
+            facts,
+            year,
+            [_named(c, by) for c in self.alliance.store.commitments()],
+            [_named(r, by) for r in published],
+            [_named(v, by) for v in values],
+            [_named(c, by) for c in self.store.search_campaigns()],
         )
         self.audit.record(self.actor, "alliance.report.build", f"alliance-report:{year}")
         return view
@@ -200,8 +209,39 @@ class FiguresService:
             row |= {"label": BY_NAME[t.value.name].label, "previous": t.previous, "change": t.change}
             row |= {"goal": t.goal, "goal_met": t.goal_met}
             tables["indicators"].append(row)
+        by = self._organisation_of()
+        for rows in tables.values():
+            for row in rows:
+                row.update({k: by(v) for k, v in row.items() if k.endswith("_by")})
         self.audit.record(self.actor, "alliance.export", "alliance", details={k: len(v) for k, v in tables.items()})
         return tables
+
+    def _organisation_of(self) -> Callable[[Any], Any]:
+        """Who wrote a record, as the published record names it: an organisation, never an account.
+        Records written before they were labelled by organisation name an account ("user:..",
+        "key:<prefix> (..)"): those become the account's organisation, or nothing if it is gone."""
+        accounts = AccountStore(self.alliance.store.engine)
+        orgs = {f"user:{u.username}": u.org.name for u in accounts.users()}
+        orgs |= {f"key:{k.prefix}": k.org.name for k in accounts.keys(None)}
+
+        def organisation(by: Any) -> Any:
+            if not isinstance(by, str) or not by.startswith(ACCOUNT_LABELS):
+                return by
+            return orgs.get(by) or orgs.get(by.split(" ", 1)[0], "")
+
+        return organisation
+
+
+ACCOUNT_LABELS = ("user:", "key:")
+"""How the audit log names accounts (`services.audit.actor_name`)."""
+
+R = TypeVar("R")
+
+
+def _named(record: R, organisation: Callable[[Any], Any]) -> R:
+    """`record` with its `*_by` fields naming organisations."""
+    fields = {f.name: organisation(getattr(record, f.name)) for f in dc_fields(record) if f.name.endswith("_by")}  # type: ignore[arg-type]
+    return replace(record, **fields) if fields else record  # type: ignore[type-var]
 
 
 def _plain(row: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,9 @@ audited; what the principal may not see answers `NotFound`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from alliance.core.access import ROLE_BANK_ACTIONS, BankAction, Principal, Role, Scope, may_act_on_bank
@@ -18,7 +20,7 @@ from alliance.core.trust import BankTrust, FloodDecision, Grade, Verdict, Vote, 
 from alliance.services.audit import AuditLog, actor_name
 from alliance.services.banks import BankService
 from alliance.store.repository import Store
-from alliance.store.trust_store import Transition, TrustStore
+from alliance.store.trust_store import Dispute, Transition, TrustStore
 
 GRADER_ROLES = frozenset({Role.ANALYST, Role.INVESTIGATOR})
 
@@ -41,9 +43,50 @@ class DisputeOutcome(StrEnum):
     FALSE_POSITIVE = "false_positive"  # the entry is retired
 
 
+class DisputeState(StrEnum):
+    OPEN = "open"  # recorded; too few organisations dispute the entry yet
+    UPHELD = "upheld"  # enough organisations agree: the entry is disputed until its curators decide
+    ENTRY_STANDS = DisputeOutcome.ENTRY_STANDS.value
+    FALSE_POSITIVE = DisputeOutcome.FALSE_POSITIVE.value
+
+
+def dispute_state(dispute: Dispute, entry_status: EntryStatus) -> DisputeState:
+    """Derived from what is stored: the curators' resolution, else whether the entry is disputed now."""
+    if dispute.resolution is not None:
+        return DisputeState(dispute.resolution)
+    return DisputeState.UPHELD if entry_status is EntryStatus.DISPUTED else DisputeState.OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeReceipt:
+    """What a disputer may know of its dispute: never the entry's hashes or grade (it may not read the bank)."""
+
+    match_id: str
+    entry_id: int
+    state: DisputeState
+    reason: str
+    disputed_at: datetime
+    resolved_at: datetime | None
+
+    @classmethod
+    def of(cls, dispute: Dispute, entry_status: EntryStatus) -> DisputeReceipt:
+        state = dispute_state(dispute, entry_status)
+        return cls(dispute.match_id, dispute.entry_id, state, dispute.reason, dispute.created_at, dispute.resolved_at)
+
+
 class TrustService:
-    def __init__(self, store: Store, trust: TrustStore, banks: BankService, audit: AuditLog) -> None:
+    def __init__(
+        self,
+        store: Store,
+        trust: TrustStore,
+        banks: BankService,
+        audit: AuditLog,
+        flush_match_events: Callable[[], object] = lambda: None,
+    ) -> None:
+        """`flush_match_events` writes the matches a server still holds in memory, so that a match
+        disputed the moment it was made is found."""
         self.store, self.trust, self.banks, self.audit = store, trust, banks, audit
+        self.flush_match_events = flush_match_events
         self.actor: Principal = banks.actor
         self.default_required = banks.settings.default_required_grades
 
@@ -212,13 +255,17 @@ class TrustService:
 
     # --- disputes ------------------------------------------------------------------------------
 
-    def dispute(self, match_id: str, reason: str) -> Entry:
-        """Dispute one of your organisation's matches as a false positive."""
+    def dispute(self, match_id: str, reason: str) -> DisputeReceipt:
+        """Dispute one of your organisation's matches as a false positive; the receipt says what became of it."""
         try:
             event = self.trust.match_event(match_id)
         except NotFound:
-            self.audit.record(self.actor, "match.dispute", f"match:{match_id}", "not_found")
-            raise
+            self.flush_match_events()  # made a moment ago, and not written yet?
+            try:
+                event = self.trust.match_event(match_id)
+            except NotFound:
+                self.audit.record(self.actor, "match.dispute", f"match:{match_id}", "not_found")
+                raise
         matcher = any(BankAction.MATCH in ROLE_BANK_ACTIONS[r] for r in self.actor.roles)
         own = event.org_id == self.actor.org_id or self.actor.is_node_admin
         if not (own and matcher and self.actor.may(Scope.MATCH)):
@@ -246,7 +293,19 @@ class TrustService:
                 "disputed as a false positive",
                 {"organisations": len({d.org_id for d in disputes}), "threshold": threshold},
             )
-        return entry
+        mine = next(d for d in disputes if d.match_id == match_id)
+        return DisputeReceipt.of(mine, entry.status)
+
+    def my_disputes(self, after: int = 0, limit: int = 100) -> list[tuple[int, DisputeReceipt]]:
+        """The disputes of the actor's organisation and what became of them, with their ids (for paging)."""
+        found = self.trust.org_disputes(self.actor.org_id, after, limit) if self.actor.org_id else []
+        self.audit.record(self.actor, "dispute.list", f"org:{self.actor.org_id}", details={"count": len(found)})
+        return [(d.id, DisputeReceipt.of(d, status)) for d, status in found]
+
+    def disputes_queue(self, limit: int = 100) -> list[tuple[Entry, list[Dispute]]]:
+        """Disputed entries of the banks the actor curates, each with its open disputes (organisation,
+        reason, when) so that curators know what to check."""
+        return [(e, self.trust.disputes(e.id, open_only=True)) for e in self.queue(Queue.DISPUTES, limit)]
 
     def resolve_dispute(self, entry_id: int, outcome: DisputeOutcome, reason: str) -> Entry:
         entry, bank = self._entry(entry_id, "entry.dispute_resolution", "curate")

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from alliance.core.access import OrgKind, Role, Scope
 from alliance.core.banks import KEY_REVOKED, NO_BANK, Organisation
 from alliance.core.errors import Conflict, NotFound
-from alliance.store.db import is_row_id, lock_change_log, session_factory
+from alliance.store.db import aware, is_row_id, lock_change_log, session_factory
 from alliance.store.models import ApiKeyRow, ChangeRow, OrganisationRow, SessionRow, UserRow, utcnow
 from alliance.store.repository import organisation_from_row
 
@@ -50,7 +50,7 @@ class ApiKey:
 @dataclass(frozen=True, slots=True)
 class Session:
     user: User
-    csrf_token: str
+    csrf_token: str  # its SHA-256
     expires_at: datetime
 
 
@@ -210,11 +210,16 @@ class AccountStore:
 
     # --- sessions ------------------------------------------------------------------------------
 
-    def create_session(self, user_id: int, token_hash: str, csrf_token: str, expires_at: datetime) -> None:
+    def create_session(self, user_id: int, token_hash: str, csrf_hash: str, expires_at: datetime) -> None:
+        """`csrf_hash` goes in the `csrf_token` column: a digest, like `token_hash`."""
         with self._sessions.begin() as session:
-            session.add(
-                SessionRow(user_id=user_id, token_hash=token_hash, csrf_token=csrf_token, expires_at=expires_at)
-            )
+            session.add(SessionRow(user_id=user_id, token_hash=token_hash, csrf_token=csrf_hash, expires_at=expires_at))
+
+    def purge_sessions(self, now: datetime) -> int:
+        """Delete the sessions expired by `now`; returns how many."""
+        with self._sessions.begin() as session:
+            result = session.execute(delete(SessionRow).where(SessionRow.expires_at <= now))
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def session_by_token(self, token_hash: str) -> Session | None:
         with self._sessions() as session:
@@ -224,20 +229,13 @@ class AccountStore:
             user = session.get(UserRow, row.user_id)
             if user is None:
                 return None
-            return Session(_user(user), row.csrf_token, _aware(row.expires_at))
+            return Session(_user(user), row.csrf_token, aware(row.expires_at))
 
     def delete_session(self, token_hash: str) -> None:
         with self._sessions.begin() as session:
             row = session.scalar(select(SessionRow).where(SessionRow.token_hash == token_hash))
             if row is not None:
                 session.delete(row)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _user(row: UserRow) -> User:
@@ -260,10 +258,10 @@ def _key(row: ApiKeyRow) -> ApiKey:
         secret_hash=row.secret_hash,
         roles=frozenset(Role(r) for r in row.roles),
         scopes=frozenset(Scope(s) for s in row.scopes),
-        expires_at=_aware(row.expires_at) if row.expires_at else None,
-        revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
+        expires_at=aware(row.expires_at) if row.expires_at else None,
+        revoked_at=aware(row.revoked_at) if row.revoked_at else None,
         created_by=row.created_by,
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
         user=row.user.username if row.user else None,
         user_disabled=bool(row.user and row.user.disabled),
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +39,21 @@ def create_store_engine(url: str) -> Engine:
         raise StoreUnavailable(f"invalid database URL {url!r}: {exc}") from exc
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(parsed.database))
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
+
+
+def _private_file(path: Path) -> None:
+    """The store holds hashes, accounts and the audit log: its folder (if created here) is 0700 and
+    its file 0600, whatever the umask. SQLite gives the -wal and -shm files the database file's mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if file.exists() and file.stat().st_mode & 0o077:
+            file.chmod(0o600)  # one made before, readable by others
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -76,6 +88,11 @@ def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
 
 
 MAX_ROW_ID = 2**63 - 1
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything the store holds is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def is_row_id(value: int) -> bool:

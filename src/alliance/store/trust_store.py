@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import ColumnElement, Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from alliance.core.banks import Entry, EntryStatus
 from alliance.core.errors import Conflict, NotFound
 from alliance.core.trust import CallerCount, Grade, Vote
-from alliance.store.db import session_factory
-from alliance.store.models import EntryRow, utcnow
+from alliance.store.db import aware, session_factory
+from alliance.store.models import EntryRow, OrganisationRow, utcnow
 from alliance.store.repository import entry_from_row
 from alliance.store.trust_models import DisputeRow, FloodVerdictRow, GradeRow, MatchEventRow, TransitionRow
 
@@ -47,6 +47,8 @@ class Dispute:
     reason: str
     created_at: datetime
     resolution: str | None
+    resolved_at: datetime | None = None
+    organisation: str = ""  # the disputing organisation's name
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,13 +130,43 @@ class TrustStore:
         return self.disputes(entry_id, open_only=True)
 
     def disputes(self, entry_id: int, open_only: bool = False) -> list[Dispute]:
-        query = select(DisputeRow).where(DisputeRow.entry_id == entry_id).order_by(DisputeRow.id)
+        return [d for d, _ in self._disputes(DisputeRow.entry_id == entry_id, open_only=open_only)]
+
+    def org_disputes(self, org_id: int, after: int = 0, limit: int = 100) -> list[tuple[Dispute, EntryStatus]]:
+        """An organisation's disputes, oldest first, each with its entry's status now."""
+        return self._disputes(DisputeRow.org_id == org_id, DisputeRow.id > after, limit=limit)
+
+    def _disputes(
+        self, *where: ColumnElement[bool], open_only: bool = False, limit: int | None = None
+    ) -> list[tuple[Dispute, EntryStatus]]:
+        query = (
+            select(DisputeRow, OrganisationRow.name, EntryRow.status)
+            .join(EntryRow, EntryRow.id == DisputeRow.entry_id)
+            .outerjoin(OrganisationRow, OrganisationRow.id == DisputeRow.org_id)
+            .where(*where)
+            .order_by(DisputeRow.id)
+            .limit(limit)
+        )
         if open_only:
             query = query.where(DisputeRow.resolution.is_(None))
         with self._sessions() as session:
             return [
-                Dispute(r.id, r.entry_id, r.match_id, r.org_id, r.actor, r.reason, r.created_at, r.resolution)
-                for r in session.scalars(query)
+                (
+                    Dispute(
+                        r.id,
+                        r.entry_id,
+                        r.match_id,
+                        r.org_id,
+                        r.actor,
+                        r.reason,
+                        aware(r.created_at),
+                        r.resolution,
+                        aware(r.resolved_at) if r.resolved_at else None,
+                        org or "",
+                    ),
+                    EntryStatus(status),
+                )
+                for r, org, status in session.execute(query)
             ]
 
     def resolve_disputes(self, entry_id: int, resolution: str, actor: str) -> int:
@@ -242,7 +274,7 @@ class TrustStore:
             MatchEventRow.query_digest.is_not(None),
         )
         with self._sessions() as session:
-            return [(e, _aware(at), f"{org}:{digest}") for e, at, org, digest in session.execute(query)]
+            return [(e, aware(at), f"{org}:{digest}") for e, at, org, digest in session.execute(query)]
 
     def add_flood_verdict(
         self, entry_id: int, org_id: int, window_start: datetime, kind: str, details: dict[str, Any]
@@ -278,8 +310,3 @@ class TrustStore:
 
 def _event_row(event: MatchEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in MatchEvent.__slots__}
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

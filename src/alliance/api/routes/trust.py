@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -10,9 +11,9 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from alliance.api.deps import NodeDep, PrincipalDep
-from alliance.api.schemas import EntryOut, RowId, Strict
+from alliance.api.schemas import After, EntryOut, RowId, Strict
 from alliance.core.trust import Grade, Verdict
-from alliance.services.trust import DisputeOutcome, Queue
+from alliance.services.trust import DisputeOutcome, DisputeState, Queue
 
 router = APIRouter(prefix="/v1", tags=["trust"])
 
@@ -65,19 +66,63 @@ class TransitionOut(BaseModel):
     at: Any
 
 
+class DisputeOut(BaseModel):
+    """A dispute as its organisation may know it: never the entry's hashes or grade."""
+
+    id: int = Field(description="Pass as `after` for the next page.")
+    match_id: str
+    entry: int
+    state: DisputeState = Field(
+        description="open (too few organisations yet), upheld (the entry is disputed and platforms no longer "
+        "match it, until its curators decide), entry_stands or false_positive (decided)."
+    )
+    reason: str
+    disputed_at: datetime
+    resolved_at: datetime | None
+
+
+class DisputeReceiptOut(BaseModel):
+    match_id: str
+    entry: int
+    state: DisputeState
+    disputed_at: datetime
+
+
+class DisputeReasonOut(BaseModel):
+    organisation: str
+    reason: str
+    at: datetime
+
+
+class QueuedEntryOut(EntryOut):
+    disputes: list[DisputeReasonOut] | None = Field(
+        None, description="In the disputes queue: the open disputes, who disputes the entry and why."
+    )
+
+
 def _entry_out(node: NodeDep, entry: Any) -> EntryOut:
     return EntryOut.of(entry, node.store.bank_by_id(entry.bank_id).name)
 
 
-@router.get("/review", response_model=list[EntryOut])
+@router.get("/review", response_model=list[QueuedEntryOut])
 def review_queue(
     node: NodeDep,
     principal: PrincipalDep,
     kind: Annotated[Queue, Query(description="grading, review, disputes or quarantine")] = Queue.GRADING,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[EntryOut]:
-    """Entries waiting for you: to grade, or (for a bank's curators) to settle."""
-    return [_entry_out(node, e) for e in node.trust_for(principal).queue(kind, limit)]
+) -> list[QueuedEntryOut]:
+    """Entries waiting for you: to grade, or (for a bank's curators) to settle. Disputed entries come
+    with their open disputes: the organisation, its reason, and when."""
+    trust = node.trust_for(principal)
+    if kind is Queue.DISPUTES:
+        return [
+            QueuedEntryOut(
+                **_entry_out(node, e).model_dump(),
+                disputes=[DisputeReasonOut(organisation=d.organisation, reason=d.reason, at=d.created_at) for d in ds],
+            )
+            for e, ds in trust.disputes_queue(limit)
+        ]
+    return [QueuedEntryOut(**_entry_out(node, e).model_dump()) for e in trust.queue(kind, limit)]
 
 
 @router.post("/entries/{entry_id}/grades", response_model=GradedOut, status_code=201)
@@ -100,15 +145,36 @@ def resolve_review(node: NodeDep, principal: PrincipalDep, entry_id: RowId, body
     return _entry_out(node, node.trust_for(principal).resolve_review(entry_id, body.grade.grade(), body.reason))
 
 
-@router.post("/matches/{match_id}/dispute", response_model=EntryOut)
+@router.post("/matches/{match_id}/dispute", response_model=DisputeReceiptOut)
 def dispute_match(
     node: NodeDep,
     principal: PrincipalDep,
     match_id: Annotated[str, PathParam(min_length=1, max_length=64, description="From a match result.")],
     body: DisputeIn,
-) -> EntryOut:
-    """Dispute one of your organisation's matches as a false positive."""
-    return _entry_out(node, node.trust_for(principal).dispute(match_id, body.reason))
+) -> DisputeReceiptOut:
+    """Dispute one of your organisation's matches as a false positive. The receipt says what became
+    of it; `GET /v1/disputes` follows it until the bank's curators decide."""
+    r = node.trust_for(principal).dispute(match_id, body.reason)
+    return DisputeReceiptOut(match_id=r.match_id, entry=r.entry_id, state=r.state, disputed_at=r.disputed_at)
+
+
+@router.get("/disputes", response_model=list[DisputeOut])
+def list_disputes(
+    node: NodeDep, principal: PrincipalDep, after: After = 0, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[DisputeOut]:
+    """Your organisation's disputes, oldest first, and what became of each."""
+    return [
+        DisputeOut(
+            id=i,
+            match_id=r.match_id,
+            entry=r.entry_id,
+            state=r.state,
+            reason=r.reason,
+            disputed_at=r.disputed_at,
+            resolved_at=r.resolved_at,
+        )
+        for i, r in node.trust_for(principal).my_disputes(after, limit)
+    ]
 
 
 @router.post("/entries/{entry_id}/dispute-resolution", response_model=EntryOut)
