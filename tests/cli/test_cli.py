@@ -304,5 +304,5 @@ def test_text_from_the_store_neither_crashes_nor_drives_the_terminal(capsys, hom
     node.store.transition(entry.id, EntryStatus.RETIRED, f"user:old{EVIL}", f"why {EVIL}")
     history = printed("review", "history", str(entry.id))
     assert "user:old[/bold]" in history and "why [/bold]" in history
-    code, _, err = run(capsys, "review", "queue", "--as", f"nobody{EVIL}")  # an error quoting it
-    assert code == 3 and "nobody[/bold]" in err and "\x1b" not in err
+    code, _, err = run(capsys, "review", "queue", "--as", f"nobody{EVIL}")  # no terminal to type a password
+    assert code == 4 and "--password-stdin" in err and "\x1b" not in err

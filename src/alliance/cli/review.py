@@ -11,11 +11,13 @@ from __future__ import annotations
 import sys
 from typing import Annotated
 
+import click
 import typer
 
 from alliance.cli.context import Node, out
 from alliance.cli.output import OutputFormat, print_rows
 from alliance.core.access import SYSTEM, Principal
+from alliance.core.errors import InvalidRequest
 from alliance.core.trust import Grade
 from alliance.services.trust import DisputeOutcome, Queue
 
@@ -30,11 +32,13 @@ ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept with the ent
 def _principal(node: Node, username: str | None, password_stdin: bool = False) -> Principal:
     if username is None:
         return SYSTEM
-    password = (
-        sys.stdin.readline().rstrip("\n")
-        if password_stdin
-        else typer.prompt(f"password of {username}", hide_input=True, err=True)
-    )
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        try:
+            password = typer.prompt("password", hide_input=True, err=True)
+        except (click.exceptions.Abort, EOFError, OSError):  # no terminal to type it on
+            raise InvalidRequest("no password given: type it, or pipe it in with --password-stdin") from None
     return node.accounts.verify_user(username, password)
 
 
