@@ -78,7 +78,7 @@ async def _authenticate_or_refuse(request: Request, node: Node, token: str | Non
     client = client_of(request.scope)
     failures: TokenBuckets = request.app.state.anonymous_buckets
     wait = failures.wait(client)
-    if wait > 0:
+    if wait > 0 and not (token and node.accounts.known_key(token)):  # a known key behind the same address passes
         _note_refusal(request, f"client:{client}", ANONYMOUS, "rate_limit", {"client": client})
         raise RateLimited(wait)
     try:
