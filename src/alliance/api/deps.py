@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from alliance.api.errors import CsrfFailed, RateLimited, error_response
-from alliance.api.limits import ASGIApp, Receive, Scope, Send, TokenBuckets, UploadSlots, client_of
+from alliance.api.limits import ASGIApp, LoginThrottle, Receive, Scope, Send, TokenBuckets, UploadSlots, client_of
 from alliance.core.access import Principal
 from alliance.core.errors import AllianceError
 from alliance.node import Node
@@ -125,13 +125,30 @@ class AuthenticateFirst:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/") and not _is_login(scope):
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/"):
             try:
-                await authenticate(Request(scope))
+                if _is_login(scope):
+                    _check_login_address(Request(scope))
+                else:
+                    await authenticate(Request(scope))
             except AllianceError as exc:
                 await error_response(exc)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def _check_login_address(request: Request) -> None:
+    """A login from an address locked out for failures is refused before its body is read and
+    parsed: under a flood from one address, the refusal is most of the work."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = client_of(request.scope)
+    wait = throttle.client_retry_after(client)
+    if wait > 0:
+        bursts: BurstLog = request.app.state.bursts
+        bursts.note(
+            f"login:throttled:{client}", ANONYMOUS, "session.login", f"client:{client}", "throttled", {"client": client}
+        )
+        raise RateLimited(wait)
 
 
 def _is_login(scope: Scope) -> bool:

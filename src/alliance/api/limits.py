@@ -103,6 +103,12 @@ class LoginThrottle:
             locks = (self._failures.get(key) for key in self._keys(username, client))
             return max((f.locked_until - now for f in locks if f is not None), default=0.0)
 
+    def client_retry_after(self, client: str) -> float:
+        """Seconds until this address may try any username again: known before the body is read."""
+        with self._lock:
+            failures = self._failures.get(self._keys("", client)[1])
+            return 0.0 if failures is None else max(0.0, failures.locked_until - self.clock())
+
     def failed(self, username: str, client: str) -> None:
         with self._lock:
             now = self.clock()
