@@ -46,14 +46,16 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(
         5,
         ge=1,
-        description="Failed logins per username (4x that per client address) before each further one locks "
+        description="Failed logins per username (twice that per client address) before each further one locks "
         "it out, for 1 s, then twice as long each time.",
     )
     login_lockout_max_seconds: float = Field(
         900.0, gt=0, description="Longest login lockout; failures older than that are forgotten."
     )
     login_concurrency: int = Field(
-        2, ge=1, description="Passwords each server process checks at once (argon2 takes 64 MB and ~50 ms each)."
+        1,
+        ge=1,
+        description="Passwords each server process checks at once (argon2: 64 MB and a core for ~0.2 s each).",
     )
     anonymous_rate_per_second: float = Field(
         2.0, gt=0, description="Failed authentications per second each client address may make before 429."

@@ -32,8 +32,9 @@ LOGIN_BODY_LIMIT = 4096
 TRACKED = 100_000
 """Usernames, client addresses and callers each limit remembers; the least recent are forgotten."""
 
-CLIENT_FACTOR = 4
-"""A client address may fail this many times as often as a username (offices share addresses)."""
+CLIENT_FACTOR = 2
+"""A client address may fail this many times as often as a username (offices share addresses;
+each of its failures costs argon2, so not many more)."""
 
 
 def client_of(scope: Scope) -> str:
