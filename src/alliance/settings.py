@@ -43,6 +43,36 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, description="Server processes of `alliance serve` (each holds the index).")
     rate_limit_per_second: float = Field(200.0, gt=0, description="Requests per second each API key or user may make.")
     rate_limit_burst: int = Field(400, ge=1, description="Requests a key may make at once before the rate applies.")
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Failed logins per username (twice that per client address) before each further one locks "
+        "it out, for 1 s, then twice as long each time.",
+    )
+    login_lockout_max_seconds: float = Field(
+        900.0, gt=0, description="Longest login lockout; failures older than that are forgotten."
+    )
+    login_concurrency: int = Field(
+        1,
+        ge=1,
+        description="Passwords each server process checks at once (argon2: 64 MB and a core for ~0.2 s each).",
+    )
+    anonymous_rate_per_second: float = Field(
+        2.0, gt=0, description="Failed authentications per second each client address may make before 429."
+    )
+    anonymous_burst: int = Field(50, ge=1, description="Failed authentications a client address may make at once.")
+    max_uploads_per_key: int = Field(
+        0, ge=0, description="Uploads one key or user may have in progress per process; 0: half the hashing slots."
+    )
+    http_keep_alive_seconds: int = Field(5, ge=1, description="How long `alliance serve` keeps an idle connection.")
+    http_header_timeout_seconds: float = Field(
+        10.0, gt=0, description="How long a client may take to send a request's headers before it is dropped."
+    )
+    http_max_header_bytes: int = Field(32 * 1024, ge=1024, description="Largest request head (line and headers).")
+    http_max_connections: int = Field(
+        1000, ge=1, description="Connections and requests each server process takes at once; beyond: 503."
+    )
+    http_backlog: int = Field(1024, ge=1, description="Connections waiting to be accepted by the listening socket.")
     max_request_bytes: int = Field(
         16 * 1024 * 1024, gt=0, description="Largest JSON request body; uploads may be up to MAX_FILE_BYTES."
     )
@@ -132,6 +162,12 @@ class Settings(BaseSettings):
         """Uploads one server process hashes at once: more than the cores, summed over the
         processes, only makes the hashing threads of one process take turns at the GIL."""
         return self.max_concurrent_hashing or max(1, self.jobs // self.workers)
+
+    @property
+    def uploads_per_key(self) -> int:
+        """Uploads one caller may have in progress per process: fewer than the hashing slots, so
+        that one key cannot hold them all."""
+        return self.max_uploads_per_key or max(1, -(-self.hashing_slots // 2))
 
     @property
     def jobs(self) -> int:

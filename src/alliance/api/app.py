@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,12 +13,13 @@ from starlette.formparsers import MultiPartParser
 
 from alliance import __version__
 from alliance.api import errors
-from alliance.api.deps import plain_request
-from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, TokenBuckets
+from alliance.api.deps import AuthenticateFirst, plain_request
+from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, LoginSlots, LoginThrottle, TokenBuckets, UploadSlots
 from alliance.api.routes import admin, audit, banks, health, matching, session, trust
 from alliance.api.routes import alliance as alliance_routes
 from alliance.api.schemas import ErrorOut
 from alliance.node import Node
+from alliance.services.audit import BurstLog
 from alliance.settings import Settings
 
 
@@ -37,7 +39,10 @@ def create_app(settings: Settings) -> FastAPI:
         # milliseconds in the middle of requests (p99 of match requests 243 -> 52 ms in one run).
         gc.collect()
         gc.freeze()
+        sweeping = asyncio.create_task(_sweep(bursts))
         yield
+        sweeping.cancel()
+        bursts.sweep(everything=True)  # the counts of bursts still going, before the writer stops
         if following is not None:
             following.set()
         node.stop_background()
@@ -63,8 +68,15 @@ def create_app(settings: Settings) -> FastAPI:
     # Uploads are parsed in memory: above 1 MB Starlette would otherwise spill a file to a temporary
     # file on disk, and media must never reach the disk. (A class attribute: one value per process.)
     MultiPartParser.spool_max_size = max(MultiPartParser.spool_max_size, settings.max_file_bytes + UPLOAD_OVERHEAD)
+    bursts = BurstLog(node.audit)
     app.state.node = node
+    app.state.bursts = bursts
     app.state.buckets = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+    # Per client address: failed authentications, and failed logins (each replica on its own).
+    app.state.anonymous_buckets = TokenBuckets(settings.anonymous_rate_per_second, settings.anonymous_burst)
+    app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_max_seconds)
+    app.state.login_slots = LoginSlots(settings.login_concurrency)
+    app.state.upload_slots = UploadSlots(settings.uploads_per_key)
     # Every route that hashes runs its hashing on a thread under this limiter: at most
     # `hashing_slots` uploads are hashed at once, and the others wait in the event loop.
     app.state.hashing_limiter = anyio.CapacityLimiter(settings.hashing_slots)
@@ -75,7 +87,15 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(
         BodyLimit, json_limit=settings.max_request_bytes, upload_limit=settings.max_file_bytes + UPLOAD_OVERHEAD
     )
+    app.add_middleware(AuthenticateFirst)  # the outermost: no credential, no body read, no 413 to record
     return app
+
+
+async def _sweep(bursts: BurstLog, every: float = 1.0) -> None:
+    """Record the counts of refusal bursts that have gone quiet (`BurstLog.sweep`)."""
+    while True:
+        await asyncio.sleep(every)
+        bursts.sweep()
 
 
 def app_from_env() -> FastAPI:

@@ -7,18 +7,21 @@ token in `X-CSRF-Token`. Each caller then spends a token of its rate-limit bucke
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Annotated
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from alliance.api.errors import CsrfFailed, RateLimited
-from alliance.api.limits import TokenBuckets
+from alliance.api.errors import CsrfFailed, RateLimited, error_response
+from alliance.api.limits import ASGIApp, LoginThrottle, Receive, Scope, Send, TokenBuckets, UploadSlots, client_of
 from alliance.api.schemas import control_character
 from alliance.core.access import Principal
-from alliance.core.errors import InvalidRequest
+from alliance.core.errors import AllianceError, InvalidRequest
 from alliance.node import Node
 from alliance.services.accounts import AuthenticationFailed
+from alliance.services.audit import BurstLog
 
 SESSION_COOKIE = "alliance_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -52,38 +55,113 @@ def _credential(request: Request) -> str | None:
 
 async def authenticate(request: Request) -> Principal:
     """Async so that a request whose key is cached costs no thread hop; anything with I/O goes to a thread.
-    (The node comes from the app, not from `NodeDep`: a sub-dependency costs every request.)"""
+    (The node comes from the app, not from `NodeDep`: a sub-dependency costs every request.) Once
+    per request: `AuthenticateFirst` calls it before the route, which then gets the same principal."""
+    principal: Principal | None = request.scope.get("state", {}).get("principal")
+    if principal is not None:
+        return principal
     node: Node = request.app.state.node
     token = _credential(request)
     principal = node.accounts.authenticate_key_cached(token) if token else None
     if principal is None:
-        principal = await run_in_threadpool(_authenticate_or_audit, request, node)
+        principal = await _authenticate_or_refuse(request, node, token)
     request.state.principal = principal
     buckets: TokenBuckets = request.app.state.buckets
-    caller = f"key:{principal.key_id}" if principal.key_id is not None else f"user:{principal.user_id}"
+    caller = caller_of(principal)
     try:
         buckets.take(caller)
     except RateLimited:
-        if buckets.first_refusal_in_a_while(caller):  # one audit event per burst, not one per request
-            target = f"{request.method} {request.url.path}"
-            await run_in_threadpool(node.audit.record, principal, "rate_limit", target, "refused")
+        _note_refusal(request, caller, principal, "rate_limit", {})
         raise
     return principal
 
 
-def _authenticate_or_audit(request: Request, node: Node) -> Principal:
+def caller_of(principal: Principal) -> str:
+    """Whose rate limit and upload slots a request uses: its key's, or its user's."""
+    return f"key:{principal.key_id}" if principal.key_id is not None else f"user:{principal.user_id}"
+
+
+async def _authenticate_or_refuse(request: Request, node: Node, token: str | None) -> Principal:
+    """The store's answer for a credential not in the cache. An address that keeps failing is
+    refused before the store is asked, and its failures are recorded once per burst."""
+    client = client_of(request.scope)
+    failures: TokenBuckets = request.app.state.anonymous_buckets
+    wait = failures.wait(client)
+    if wait > 0 and not (token and node.accounts.known_key(token)):  # a known key behind the same address passes
+        _note_refusal(request, f"client:{client}", ANONYMOUS, "rate_limit", {"client": client})
+        raise RateLimited(wait)
     try:
-        return _authenticate(request, node)
+        if token is None and SESSION_COOKIE not in request.cookies:  # nothing to look up: no thread
+            raise AuthenticationFailed("authentication required: send an API key (Authorization: Bearer ...) or log in")
+        return await run_in_threadpool(_authenticate, request, node)
     except (AuthenticationFailed, CsrfFailed) as exc:
-        token = _credential(request) or ""
-        node.audit.record(
-            ANONYMOUS,
-            "auth",
-            f"{request.method} {request.url.path}",
-            "refused",
-            details={"reason": str(exc), "key_prefix": token.split("_")[1][:16] if token.count("_") >= 2 else None},
-        )
+        with suppress(RateLimited):  # once empty, the next request from there is refused before the store is asked
+            failures.take(client)
+        prefix = token.split("_")[1][:16] if token and token.count("_") >= 2 else None
+        details = {"reason": str(exc), "key_prefix": prefix, "client": client}
+        _note_refusal(request, f"client:{client}", ANONYMOUS, "auth", details)
         raise
+
+
+def _note_refusal(
+    request: Request, source: str, principal: Principal, action: str, details: dict[str, str | None]
+) -> None:
+    """A refusal that floods may repeat: one audit event per source and burst, with a count."""
+    bursts: BurstLog = request.app.state.bursts
+    bursts.note(f"{action}:{source}", principal, action, f"{request.method} {request.url.path}", "refused", details)
+
+
+@contextmanager
+def upload_turn(request: Request, principal: Principal) -> Iterator[None]:
+    """One of the caller's upload slots while an upload is read and hashed, or 429 (`UploadSlots`)."""
+    slots: UploadSlots = request.app.state.upload_slots
+    caller = caller_of(principal)
+    if not slots.free(caller):
+        _note_refusal(request, caller, principal, "rate_limit", {"reason": "too many uploads at once"})
+        raise RateLimited(1.0)
+    with slots.hold(caller):
+        yield
+
+
+class AuthenticateFirst:
+    """Authenticate every /v1 request but a login before the route reads its body.
+
+    FastAPI reads and parses a JSON body before it solves a route's dependencies, so without this
+    a caller with no credential could make the node parse 16 MB for nothing. The request here has
+    no `receive`: its body cannot be read. Errors are answered as the exception handlers would."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/"):
+            try:
+                if _is_login(scope):
+                    _check_login_address(Request(scope))
+                else:
+                    await authenticate(Request(scope))
+            except AllianceError as exc:
+                await error_response(exc)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _check_login_address(request: Request) -> None:
+    """A login from an address locked out for failures is refused before its body is read and
+    parsed: under a flood from one address, the refusal is most of the work."""
+    throttle: LoginThrottle = request.app.state.login_throttle
+    client = client_of(request.scope)
+    wait = throttle.client_retry_after(client)
+    if wait > 0:
+        bursts: BurstLog = request.app.state.bursts
+        bursts.note(
+            f"login:throttled:{client}", ANONYMOUS, "session.login", f"client:{client}", "throttled", {"client": client}
+        )
+        raise RateLimited(wait)
+
+
+def _is_login(scope: Scope) -> bool:
+    return scope.get("path") == "/v1/session" and scope.get("method") == "POST"
 
 
 def identify(request: Request, node: Node) -> Principal:

@@ -95,24 +95,29 @@ def audit_refusal(request: Request, outcome: str, details: dict[str, Any]) -> No
         log.exception("could not audit a refused request")
 
 
+def error_response(exc: AllianceError) -> JSONResponse:
+    """The response to an error, for the handler below and for middleware that answers before it."""
+    details: dict[str, Any] | None = None
+    headers = {}
+    if isinstance(exc, HashingError):
+        details = {"reason": exc.reason}
+    if isinstance(exc, FormatError):
+        details = {"where": exc.where}
+    if isinstance(exc, RateLimited | Throttled):
+        headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.5)))
+    if isinstance(exc, Overloaded):
+        headers["Retry-After"] = "1"
+    if isinstance(exc, AuthenticationFailed):
+        headers["WWW-Authenticate"] = "Bearer"
+    return JSONResponse(error_body(code_of(exc), str(exc), details), status_of(exc), headers)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AllianceError)
     async def alliance_error(request: Request, exc: AllianceError) -> JSONResponse:
-        details: dict[str, Any] | None = None
-        headers = {}
-        if isinstance(exc, HashingError):
-            details = {"reason": exc.reason}
-        if isinstance(exc, FormatError):
-            details = {"where": exc.where}
-        if isinstance(exc, RateLimited | Throttled):
-            headers["Retry-After"] = str(max(1, round(exc.retry_after + 0.5)))
-        if isinstance(exc, Overloaded):
-            headers["Retry-After"] = "1"
-        if isinstance(exc, AuthenticationFailed):
-            headers["WWW-Authenticate"] = "Bearer"
         if isinstance(exc, AUDITED_HERE):
             await run_in_threadpool(audit_refusal, request, "invalid", {"code": code_of(exc), "message": str(exc)})
-        return JSONResponse(error_body(code_of(exc), str(exc), details), status_of(exc), headers)
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

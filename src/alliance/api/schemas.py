@@ -15,6 +15,11 @@ from alliance.core.banks import Bank, BankPurpose, Entry
 from alliance.core.signals import Signal
 
 MAX_BATCH = 1000
+MAX_BANKS = 100
+"""Banks one request may name: every list a caller sends is bounded, not only by the body's size."""
+BANK_NAME = 64
+MAX_KEYS = 64
+"""Keys of a free-form mapping (metadata, policy, trust, thresholds)."""
 MAX_ID = 2**63 - 1
 """Ids are 64-bit in the store; a bigger number can name nothing and must not reach the database."""
 
@@ -91,7 +96,9 @@ class HashOut(BaseModel):
 
 class MatchIn(Strict):
     signals: list[SignalIn] = Field(min_length=1, max_length=MAX_BATCH)
-    banks: list[str] | None = Field(None, description="Only these banks (default: every bank you may match).")
+    banks: list[Annotated[str, Field(max_length=BANK_NAME)]] | None = Field(
+        None, max_length=MAX_BANKS, description="Only these banks (default: every bank you may match)."
+    )
 
 
 class MatchOut(BaseModel):
@@ -123,23 +130,27 @@ CROP_MATCHING = (
 
 
 class BankIn(Strict):
-    name: str = Field(max_length=64)
+    name: str = Field(max_length=BANK_NAME)
     purpose: BankPurpose = BankPurpose.KNOWN
     description: str = Field("", max_length=2000)
-    thresholds: dict[str, int] | None = None
-    policy: dict[str, Any] | None = Field(None, description="Who besides the owner may match, read, contribute.")
+    thresholds: dict[str, int] | None = Field(None, max_length=MAX_KEYS)
+    policy: dict[str, Any] | None = Field(
+        None, max_length=MAX_KEYS, description="Who besides the owner may match, read, contribute."
+    )
     trust: dict[str, Any] | None = Field(
-        None, description="required_grades, min_orgs, dispute_threshold, match_proposed, blind_grading."
+        None,
+        max_length=MAX_KEYS,
+        description="required_grades, min_orgs, dispute_threshold, match_proposed, blind_grading.",
     )
     crop_matching: bool = Field(False, description=CROP_MATCHING)
 
 
 class BankUpdate(Strict):
     description: str | None = Field(None, max_length=2000)
-    thresholds: dict[str, int] | None = None
-    policy: dict[str, Any] | None = None
+    thresholds: dict[str, int] | None = Field(None, max_length=MAX_KEYS)
+    policy: dict[str, Any] | None = Field(None, max_length=MAX_KEYS)
     enabled: bool | None = None
-    trust: dict[str, Any] | None = None
+    trust: dict[str, Any] | None = Field(None, max_length=MAX_KEYS)
     crop_matching: bool | None = Field(
         None, description=CROP_MATCHING + " Turning it on applies to entries added from then on."
     )
@@ -178,7 +189,7 @@ class BankOut(BaseModel):
 class EntryIn(Strict):
     signals: list[SignalIn] = Field(min_length=1, max_length=16)
     note: str | None = Field(None, max_length=2000)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict, max_length=MAX_KEYS)
 
 
 class EntriesIn(Strict):
@@ -254,7 +265,7 @@ class OrganisationOut(BaseModel):
 class UserIn(Strict):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=12, max_length=1000)
-    roles: list[Role] = Field(min_length=1)
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
 
 
 class UserOut(BaseModel):
@@ -267,8 +278,8 @@ class UserOut(BaseModel):
 
 class KeyIn(Strict):
     name: str = Field(min_length=1, max_length=120)
-    roles: list[Role] = Field(min_length=1)
-    scopes: list[Scope] = Field(default_factory=lambda: list(Scope))
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    scopes: list[Scope] = Field(default_factory=lambda: list(Scope), max_length=len(Scope))
     expires_in_days: int | None = Field(None, ge=1, le=3650)
     for_user: str | None = Field(
         None, max_length=100, description="Node admins: the user the key acts for (others' keys act for them)."

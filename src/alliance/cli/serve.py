@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from alliance.api.server import HeadLimitedProtocol
 from alliance.cli.context import Node, out
 from alliance.core.errors import NotFound
 from alliance.services.alliance_demo import load_alliance_demo
@@ -53,6 +54,13 @@ def register(app: typer.Typer) -> None:
             workers=workers,
             log_level="warning",
             access_log=False,  # the audit log says who asked; uvicorn would build a line per request to drop it
+            # Bounds a client without a credential could otherwise push: idle and half-sent requests,
+            # the size of a request's head, connections at once (503 beyond), and the accept queue.
+            http=HeadLimitedProtocol,
+            timeout_keep_alive=settings.http_keep_alive_seconds,
+            h11_max_incomplete_event_size=settings.http_max_header_bytes,
+            limit_concurrency=settings.http_max_connections,
+            backlog=settings.http_backlog,
         )
         if checkpoints is not None:
             checkpoints.set()

@@ -353,6 +353,17 @@ class AccountService:
         except AuthenticationFailed:
             return None  # the slow path says why, and audits it
 
+    def known_key(self, token: str) -> bool:
+        """The key was looked up before and the secret is its own, however long ago (no I/O): a
+        caller whose address is refused for failures may still be let through to the store."""
+        try:
+            prefix, secret = _split_key(token)
+        except AuthenticationFailed:
+            return False
+        cached = self._keys.get(prefix)
+        key = cached[0] if cached else None
+        return key is not None and hmac.compare_digest(key.secret_hash, _sha256(secret))
+
     def _key(self, prefix: str) -> ApiKey | None:
         if self.key_cache_seconds <= 0:
             return self.store.key_by_prefix(prefix)

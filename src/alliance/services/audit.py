@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +15,24 @@ from alliance.core.audit import AuditEvent, AuditRecord, Checkpoint, sign_checkp
 from alliance.core.errors import NotFound
 from alliance.services.batching import BatchWriter
 from alliance.store.audit_log import AuditStore
+
+MAX_TARGET = 200
+"""Characters of a target kept: a caller chooses the path it asks for, and may make it 64 KB long."""
+MAX_TEXT, MAX_ITEMS, MAX_DEPTH = 500, 50, 4
+"""Bounds on an event's details: each string, each list or mapping, and how deep they nest."""
+
+
+def bounded(value: Any, depth: int = 0) -> Any:
+    """Details cut down to a size an event may have (what a caller sent may be in them)."""
+    if isinstance(value, str):
+        return value if len(value) <= MAX_TEXT else value[:MAX_TEXT] + "..."
+    if depth >= MAX_DEPTH and isinstance(value, dict | list | tuple):
+        return "..."
+    if isinstance(value, dict):
+        return {str(k)[:MAX_TEXT]: bounded(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}
+    if isinstance(value, list | tuple):
+        return [bounded(v, depth + 1) for v in value[:MAX_ITEMS]]
+    return value
 
 
 def actor_name(principal: Principal) -> str:
@@ -62,12 +83,12 @@ class AuditLog:
         record = AuditRecord(
             actor=actor_name(principal),
             action=action,
-            target=target,
+            target=target[:MAX_TARGET],
             outcome=outcome,
             org_id=principal.org_id or None,
             subject_org_id=subject_org_id,
             key_id=principal.key_id,
-            details=details or {},
+            details=bounded(details or {}),
         )
         if defer and self._deferred.running:
             self._deferred.put(record)
@@ -118,3 +139,67 @@ class AuditLog:
     def export_lines(self) -> Iterator[str]:
         for event in self.store.iter_all():
             yield json.dumps(event.to_json(), sort_keys=True) + "\n"
+
+
+class BurstLog:
+    """Refusals that come in floods (failed logins, bad credentials, rate limits), recorded as one
+    event per source and burst with a `count`, instead of a row per request.
+
+    The first refusal from a source is recorded at once with count 1; later ones are counted, and
+    `sweep` records each count once `quiet` seconds have passed since that source's last event. A
+    flood thus writes one event per source every `quiet` seconds however fast it comes, and the
+    counts add up to every refusal. At most `cap` sources are tracked (an attacker chooses how
+    many there are): past it, the longest-reported one's count is recorded early and it is dropped.
+    Events go through the audit log's background writer when it runs.
+    """
+
+    def __init__(
+        self, audit: AuditLog, quiet: float = 10.0, cap: int = 100_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.audit, self.quiet, self.cap, self.clock = audit, quiet, cap, clock
+        self._reported: OrderedDict[str, float] = OrderedDict()  # source -> last event, oldest first
+        self._pending: dict[str, tuple[int, Principal, str, str, str, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def note(
+        self, source: str, principal: Principal, action: str, target: str, outcome: str, details: dict[str, Any]
+    ) -> None:
+        due: list[tuple[int, Principal, str, str, str, dict[str, Any]]] = []
+        with self._lock:
+            now = self.clock()
+            last = self._reported.get(source)
+            if last is None or now - last >= self.quiet:
+                count = self._pending.pop(source, (0,))[0] + 1
+                due.append((count, principal, action, target, outcome, details))
+                self._reported[source] = now
+                self._reported.move_to_end(source)
+                while len(self._reported) > self.cap:
+                    oldest, _ = self._reported.popitem(last=False)
+                    if oldest in self._pending:
+                        due.append(self._pending.pop(oldest))
+            else:
+                count = self._pending.get(source, (0,))[0] + 1
+                self._pending[source] = (count, principal, action, target, outcome, details)
+        self._record(due)
+
+    def sweep(self, everything: bool = False) -> None:
+        """Record the counts of bursts quiet for `quiet` seconds (all of them with `everything`,
+        on shutdown), and forget sources that have been quiet that long."""
+        due = []
+        with self._lock:
+            now = self.clock()
+            while self._reported:
+                source, last = next(iter(self._reported.items()))
+                if now - last < self.quiet and not everything:
+                    break
+                del self._reported[source]
+                pending = self._pending.pop(source, None)
+                if pending is not None:
+                    due.append(pending)
+                    if not everything:  # still a burst: its next refusals count from now
+                        self._reported[source] = now
+        self._record(due)
+
+    def _record(self, due: list[tuple[int, Principal, str, str, str, dict[str, Any]]]) -> None:
+        for count, principal, action, target, outcome, details in due:
+            self.audit.record(principal, action, target, outcome, details={**details, "count": count}, defer=True)

@@ -10,7 +10,7 @@ import anyio
 from fastapi import APIRouter, Query, Request
 
 from alliance.api import uploads
-from alliance.api.deps import NodeDep, PrincipalDep
+from alliance.api.deps import NodeDep, PrincipalDep, upload_turn
 from alliance.api.routes.matching import hash_upload
 from alliance.api.schemas import (
     AddedOut,
@@ -133,15 +133,16 @@ async def upload_entries(
     when the bank matches crops)."""
     service = node.banks_for(principal)
     bank = await anyio.to_thread.run_sync(service.get_bank, name)  # unknown or invisible: 404 before reading
-    data, filename = await uploads.upload_bytes(request)
+    with upload_turn(request, principal):
+        data, filename = await uploads.upload_bytes(request)
 
-    def hashed() -> FileResult:
-        try:
-            return FileResult(Path(filename), hashes=hash_upload(node, data, crops=bank.crop_matching))
-        except HashingError as exc:
-            return FileResult(Path(filename), error=exc)
+        def hashed() -> FileResult:
+            try:
+                return FileResult(Path(filename), hashes=hash_upload(node, data, crops=bank.crop_matching))
+            except HashingError as exc:
+                return FileResult(Path(filename), error=exc)
 
-    result = await anyio.to_thread.run_sync(hashed, limiter=request.app.state.hashing_limiter)
+        result = await anyio.to_thread.run_sync(hashed, limiter=request.app.state.hashing_limiter)
     # The write waits for the store outside the hashing slots, which uploads to match also need.
     add = functools.partial(service.add_files, name, [result], skip_duplicates=skip_duplicates)
     return _added(await anyio.to_thread.run_sync(add))

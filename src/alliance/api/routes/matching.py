@@ -6,6 +6,7 @@ The declared content type of an upload is ignored: the bytes themselves say what
 from __future__ import annotations
 
 import functools
+from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Request, Response
@@ -14,8 +15,8 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from alliance.api import uploads
-from alliance.api.deps import NodeDep, PrincipalDep, authenticate
-from alliance.api.schemas import HashOut, MatchesOut, MatchIn, MatchOut, SignalOut, UploadMatchOut
+from alliance.api.deps import NodeDep, PrincipalDep, authenticate, upload_turn
+from alliance.api.schemas import BANK_NAME, MAX_BANKS, HashOut, MatchesOut, MatchIn, MatchOut, SignalOut, UploadMatchOut
 from alliance.core.access import Principal, Scope
 from alliance.core.errors import InvalidSignal, NotFound
 from alliance.core.hashing import MediaHashes, hash_image, query_signals
@@ -81,9 +82,10 @@ def _match_rows(matches: list[Match], queries: list[Signal]) -> list[MatchOut]:
 async def hash_media(request: Request, node: NodeDep, principal: PrincipalDep) -> HashOut:
     """The signals of an image. Nothing is stored."""
     await _require(request, principal, Scope.HASH)
-    data, _ = await uploads.upload_bytes(request)
-    work = functools.partial(hash_upload, node, data, views=False)
-    hashes = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
+    with upload_turn(request, principal):
+        data, _ = await uploads.upload_bytes(request)
+        work = functools.partial(hash_upload, node, data, views=False)
+        hashes = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
     return HashOut(
         signals=[SignalOut.of(s) for s in hashes.signals],
         width=hashes.width,
@@ -125,7 +127,9 @@ async def match_signals(request: Request) -> Response:
 class UploadMatchQuery(BaseModel):
     """The query parameters of /v1/match/upload, validated by the route itself (see `match_upload`)."""
 
-    bank: list[str] | None = Field(None, description="Only these banks (repeatable).")
+    bank: list[Annotated[str, Field(max_length=BANK_NAME)]] | None = Field(
+        None, max_length=MAX_BANKS, description="Only these banks (repeatable)."
+    )
     dihedral: bool | None = Field(
         None, description="Also match the image rotated and flipped (default: the node's setting)."
     )
@@ -162,11 +166,12 @@ async def match_upload(request: Request) -> Response:
     await _require(request, principal, Scope.MATCH)
     node.matching_for(principal).ensure_room()  # an overloaded node refuses before reading and hashing
     turn = node.settings.match_dihedral if query.dihedral is None else query.dihedral
-    data, _ = await uploads.upload_bytes(request)
-    # Waiting uploads queue on the limiter in the event loop, not as threads blocked on a lock;
-    # hashing and matching then share one thread hop.
-    work = functools.partial(_hash_and_match, node, principal, data, query.bank, turn)
-    result = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
+    with upload_turn(request, principal):  # one key may not hold every hashing slot
+        data, _ = await uploads.upload_bytes(request)
+        # Waiting uploads queue on the limiter in the event loop, not as threads blocked on a lock;
+        # hashing and matching then share one thread hop.
+        work = functools.partial(_hash_and_match, node, principal, data, query.bank, turn)
+        result = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
     return Response(result.model_dump_json(), media_type="application/json")
 
 

@@ -1,19 +1,70 @@
-"""Logging in and out (cookie sessions for the web pages), and `me` for any credential."""
+"""Logging in and out (cookie sessions for the web pages), and `me` for any credential.
+
+A login is the one request that costs the node real work before it knows who sent it (argon2:
+64 MB and tens of milliseconds). So failures lock a username and a client address out for longer
+and longer (`LoginThrottle`, answered 429 without hashing), at most `login_concurrency` passwords
+are checked at once (`LoginSlots`, 503 beyond), and failures are audited once per burst.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from alliance.api.deps import SESSION_COOKIE, NodeDep, PrincipalDep
+from alliance.api.deps import ANONYMOUS, SESSION_COOKIE, NodeDep, PrincipalDep
+from alliance.api.errors import RateLimited
+from alliance.api.limits import LoginSlots, LoginThrottle, client_of
 from alliance.api.schemas import LoginIn, SessionOut, WhoAmI
+from alliance.core.errors import Overloaded
+from alliance.node import Node
+from alliance.services.accounts import AuthenticationFailed, IssuedSession
+from alliance.services.audit import BurstLog
 
 router = APIRouter(prefix="/v1", tags=["session"])
 
 
+async def _login(request: Request, node: Node, username: str, password: str) -> IssuedSession:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    slots: LoginSlots = request.app.state.login_slots
+    client = client_of(request.scope)
+
+    def refused(outcome: str) -> None:
+        bursts: BurstLog = request.app.state.bursts
+        target = f"user:{username.strip().lower()}"
+        # Failures that reached argon2 per name and address; refusals before it per address alone,
+        # so that guessing at many names from one address still writes one event per burst.
+        source = f"login:{outcome}:{client}" + (f":{target}" if outcome == "failed" else "")
+        bursts.note(source, ANONYMOUS, "session.login", target, outcome, {"client": client})
+
+    def check() -> None:
+        wait = throttle.retry_after(username, client)
+        if wait > 0:
+            refused("throttled")
+            raise RateLimited(wait)
+
+    check()  # before waiting for a slot: a locked-out name costs no argon2
+    try:
+        async with slots.hold():
+            check()  # again: failures while this one waited may have locked it out
+            try:
+                issued = await run_in_threadpool(node.accounts.login, username, password)
+            except AuthenticationFailed:
+                throttle.failed(username, client)
+                refused("failed")
+                raise
+    except Overloaded:
+        refused("busy")
+        raise
+    throttle.succeeded(username)
+    return issued
+
+
 @router.post("/session", response_model=SessionOut)
-def login(node: NodeDep, body: LoginIn, response: Response) -> SessionOut:
-    """Log in with a username and password; sets a session cookie and returns the CSRF token."""
-    issued = node.accounts.login(body.username, body.password)
+async def login(request: Request, node: NodeDep, body: LoginIn, response: Response) -> SessionOut:
+    """Log in with a username and password; sets a session cookie and returns the CSRF token.
+
+    Repeated failures for a username, or from an address, are answered 429 with Retry-After."""
+    issued = await _login(request, node, body.username, body.password)
     response.set_cookie(
         SESSION_COOKIE,
         issued.token,
