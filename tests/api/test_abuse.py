@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from alliance.core.access import SYSTEM, Role
+from alliance.core.access import SYSTEM, OrgKind, Role
 from alliance.core.audit import AuditRecord
 from alliance.node import Node
 from alliance.settings import Settings
@@ -79,7 +79,7 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("abuse")
     node = Node(Settings(home=home))
-    org = node.accounts.create_organisation(SYSTEM, "Abuse Test", "GB")
+    org = node.accounts.create_organisation(SYSTEM, "Abuse Test", "GB", OrgKind.NODE_OPERATOR, frozenset(Role))
     token = node.accounts.create_key(SYSTEM, org.id, "platform", frozenset({Role.PLATFORM})).token
     node.accounts.create_user(SYSTEM, org.id, "alice", "correct horse battery staple", frozenset({Role.ANALYST}))
     node.close()

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from starlette.formparsers import MultiPartParser
 
 from alliance import __version__
 from alliance.api import errors
-from alliance.api.deps import AuthenticateFirst, plain_request
+from alliance.api.deps import AuthenticateFirst
 from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, LoginSlots, LoginThrottle, TokenBuckets, UploadSlots
 from alliance.api.routes import admin, audit, banks, health, matching, session, trust
 from alliance.api.routes import alliance as alliance_routes
@@ -54,7 +54,6 @@ def create_app(settings: Settings) -> FastAPI:
         description="Hash banks and matching for the Global Alliance against Child Sexual Abuse Online. "
         "Stores hashes, never media. Every read and write is authorised and audited.",
         lifespan=lifespan,
-        dependencies=[Depends(plain_request)],  # runs before every route's own, authentication included
         # Starlette answered `/v1/banks/` with a redirect to an absolute URL built from the Host
         # header, which anyone sets: no redirects, the one spelling of each path.
         redirect_slashes=False,

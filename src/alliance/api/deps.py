@@ -37,13 +37,19 @@ async def get_node(request: Request) -> Node:
 NodeDep = Annotated[Node, Depends(get_node)]
 
 
-async def plain_request(request: Request) -> None:
+def plain_request(request: Request) -> None:
     """Refuse control characters in the path and query before anything reads them (authentication
-    included): NUL breaks PostgreSQL text (a 500), and none belongs in a name or a parameter."""
+    included): NUL breaks PostgreSQL text (a 500), and none belongs in a name or a parameter.
+    Audited once per client and burst, since no credential is needed to send one."""
     texts = [request.scope.get("path", ""), *request.query_params.keys(), *request.query_params.values()]
     found = control_character(texts)
     if found:
-        raise InvalidRequest(f"the request's path or query contains a control character ({found})")
+        message = f"the request's path or query contains a control character ({found})"
+        client = client_of(request.scope)
+        bursts: BurstLog = request.app.state.bursts
+        details = {"code": "invalid_request", "message": message, "client": client}
+        bursts.note(f"control:{client}", ANONYMOUS, "request", f"{request.method} (path withheld)", "invalid", details)
+        raise InvalidRequest(message)
 
 
 def _credential(request: Request) -> str | None:
@@ -134,6 +140,12 @@ class AuthenticateFirst:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            try:
+                plain_request(Request(scope))
+            except AllianceError as exc:
+                await error_response(exc)(scope, receive, send)
+                return
         if scope["type"] == "http" and str(scope.get("path", "")).startswith("/v1/"):
             try:
                 if _is_login(scope):

@@ -34,10 +34,12 @@ def _principal(node: Node, username: str | None, password_stdin: bool = False) -
         return SYSTEM
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
+    elif not sys.stdin.isatty():  # nowhere to type it without echoing it
+        raise InvalidRequest("no terminal to type the password on: pipe it in with --password-stdin")
     else:
         try:
             password = typer.prompt("password", hide_input=True, err=True)
-        except (click.exceptions.Abort, EOFError, OSError):  # no terminal to type it on
+        except click.exceptions.Abort:
             raise InvalidRequest("no password given: type it, or pipe it in with --password-stdin") from None
     return node.accounts.verify_user(username, password)
 
