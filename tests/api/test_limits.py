@@ -153,6 +153,31 @@ def test_failed_authentications_are_limited_per_client_and_audited_once_per_burs
     assert len(events(world, "auth")) + len(events(world, "rate_limit")) == 4
 
 
+def test_refusals_of_a_failing_source_are_held_and_a_keys_rate_limit_is_not(
+    engine, settings_for, photos, monkeypatch: pytest.MonkeyPatch
+):
+    """A flood waits for its refusals on its own connections; a known caller over its rate does not."""
+    import alliance.api.deps as deps
+
+    held: list[float] = []
+
+    async def record(seconds: float) -> None:
+        held.append(seconds)
+
+    monkeypatch.setattr(deps, "hold", record)
+    settings = settings_for(
+        engine, anonymous_burst=2, anonymous_rate_per_second=0.01, rate_limit_burst=2, rate_limit_per_second=0.01
+    )
+    world = next(build_world(settings, photos))
+    platform = world.headers(Role.PLATFORM)
+    assert world.client.get("/v1/me", headers=platform).status_code == 200  # a key this node knows
+    bad = [{"Authorization": f"Bearer alk_{n:08x}_nope"} for n in range(5)]
+    assert [world.client.get("/v1/me", headers=h).status_code for h in bad] == [401] * 2 + [429] * 3
+    assert held == [deps.HOLD_SECONDS] * 3  # the refusals before the store was asked, none of the 401s
+    statuses = [world.client.get("/v1/me", headers=platform).status_code for _ in range(3)]
+    assert 429 in statuses and len(held) == 3  # a key over its own rate is answered at once
+
+
 def test_audit_targets_and_details_are_bounded(world: World):
     assert world.client.get("/v1/" + "a" * 60_000).status_code == 401
     (event,) = events(world, "auth")
