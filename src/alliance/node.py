@@ -1,7 +1,9 @@
-"""The node: one object that opens the store and hands out services, for the CLI and the API alike.
+"""The node: one object that opens the store and builds every service, for the CLI and the API alike.
 
-Services that act for someone are built per principal (`banks_for`, `matching_for`), so the
-question "who is asking?" is answered once, where the request comes in, and never forgotten.
+This is the one place services are put together: each service's constructor takes only the stores,
+settings and collaborators it uses, never the node, and the API and the CLI ask the node for them.
+Services that act for someone are built per principal (`banks_for`, `matching_for`, `alliance_for`),
+so the question "who is asking?" is answered once, where the request comes in, and never forgotten.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from alliance.core.access import SYSTEM, Principal
 from alliance.core.banks import KEY_REVOKED, Change
 from alliance.core.trust import load_schemes
 from alliance.services.accounts import AccountService
+from alliance.services.alliance import AllianceService
+from alliance.services.alliance_figures import FiguresService
 from alliance.services.audit import AuditLog
 from alliance.services.banks import BankService
 from alliance.services.batching import BatchWriter
@@ -25,6 +29,8 @@ from alliance.services.matching import Matcher, MatchService, MatchTrust
 from alliance.services.trust import TrustService
 from alliance.settings import Settings
 from alliance.store.accounts import AccountStore
+from alliance.store.alliance_figures import FiguresStore
+from alliance.store.alliance_store import AllianceStore
 from alliance.store.audit_log import AuditStore
 from alliance.store.db import create_store_engine, upgrade
 from alliance.store.repository import Store
@@ -69,8 +75,12 @@ class Node:
         return node_identity(self.settings)
 
     @cached_property
+    def account_store(self) -> AccountStore:
+        return AccountStore(self.engine)
+
+    @cached_property
     def accounts(self) -> AccountService:
-        return AccountService(AccountStore(self.engine), self.audit, self.key_cache_seconds)
+        return AccountService(self.account_store, self.audit, self.key_cache_seconds)
 
     @cached_property
     def matcher(self) -> Matcher:
@@ -90,6 +100,14 @@ class Node:
     @cached_property
     def trust_store(self) -> TrustStore:
         return TrustStore(self.engine)
+
+    @cached_property
+    def alliance_store(self) -> AllianceStore:
+        return AllianceStore(self.engine)
+
+    @cached_property
+    def figures_store(self) -> FiguresStore:
+        return FiguresStore(self.engine)
 
     @cached_property
     def match_trust(self) -> MatchTrust:
@@ -118,6 +136,14 @@ class Node:
 
     def matching_for(self, principal: Principal) -> MatchService:
         return MatchService(self.matcher, self.audit, principal, self.match_trust)
+
+    def alliance_for(self, principal: Principal) -> AllianceService:
+        """The Alliance's facts, commitments and progress reports, as `principal` may see and change them."""
+        return AllianceService(self.alliance_store, self.audit, principal)
+
+    def figures_for(self, principal: Principal) -> FiguresService:
+        """Indicators, campaigns and the published record, for `principal`."""
+        return FiguresService(self.alliance_for(principal), self.figures_store, self.account_store)
 
     def start_background(self) -> None:
         """A server batches audit and match events; the CLI writes them at once."""

@@ -10,8 +10,7 @@ from typing import Any
 from alliance.alliance_data import load_facts
 from alliance.core.access import SYSTEM, Role
 from alliance.core.alliance_workflow import ReportMove, ReportStatus
-from alliance.services.alliance import AllianceService, alliance_for
-from alliance.services.alliance_figures import figures_for
+from alliance.services.alliance import AllianceService
 from tests.api.conftest import World
 
 DRAFTING = frozenset({Role.NODE_ADMIN, Role.ORG_ADMIN, Role.ANALYST, Role.INVESTIGATOR})
@@ -29,7 +28,7 @@ STEPS = {
 
 
 def seeded(w: World) -> AllianceService:
-    service = alliance_for(w.node, SYSTEM)
+    service = w.node.alliance_for(SYSTEM)
     if not w.__dict__.get("alliance_seeded"):
         service.seed(load_facts())
         w.__dict__["alliance_seeded"] = True
@@ -83,7 +82,7 @@ def gb_commitment(w: World) -> int:
 def gb_campaign(w: World) -> int:
     if "alliance_campaign" not in w.__dict__:
         seeded(w)
-        campaign = figures_for(w.node, SYSTEM).add_campaign(
+        campaign = w.node.figures_for(SYSTEM).add_campaign(
             "GB", "Think before you share", ["children"], "schools", date(2014, 2, 1)
         )
         w.__dict__["alliance_campaign"] = campaign.id

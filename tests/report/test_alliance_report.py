@@ -18,12 +18,13 @@ from alliance.core.access import SYSTEM
 from alliance.core.alliance_workflow import CommitmentStatus, ReportMove
 from alliance.node import Node
 from alliance.report import write_open_data, write_report
-from alliance.services.alliance import AllianceService, alliance_for
+from alliance.services.alliance import AllianceService
 from alliance.services.alliance_demo import load_alliance_demo
-from alliance.services.alliance_figures import FiguresService, figures_for
+from alliance.services.alliance_figures import FiguresService
 from alliance.services.audit import AuditLog
 from alliance.services.demo import seed_demo_node
 from alliance.settings import Settings
+from alliance.store.accounts import AccountStore
 from alliance.store.alliance_figures import FiguresStore
 from alliance.store.alliance_models import CampaignRow, IndicatorValueRow
 from alliance.store.alliance_store import AllianceStore
@@ -64,7 +65,7 @@ class Page(HTMLParser):
 def figures(engine: Engine) -> FiguresService:
     alliance = AllianceService(AllianceStore(engine), AuditLog(AuditStore(engine)), SYSTEM, today=lambda: TODAY)
     alliance.seed(load_facts())
-    service = FiguresService(alliance, FiguresStore(engine))
+    service = FiguresService(alliance, FiguresStore(engine), AccountStore(engine))
     alliance.add_commitment(
         "GB", 4, "Shared hash list", "share hashes", "national list", "4.2", CommitmentStatus.ACHIEVED
     )
@@ -189,19 +190,22 @@ def test_the_published_record_names_organisations_never_accounts(tmp_path: Path,
 
     monkeypatch.setattr(accounts, "_passwords", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     node = Node(Settings(home=tmp_path / "home", hash_jobs=1))
-    logins = {login.username: login for login in seed_demo_node(node, tmp_path / "home" / "demo.json")}
-    load_alliance_demo(node, {"United States authorities": "Alliance Secretariat"})
+    seeded = seed_demo_node(node.accounts, node.banks_for, tmp_path / "home" / "demo.json")
+    logins = {login.username: login for login in seeded}
+    load_alliance_demo(
+        node.alliance_for(SYSTEM), node.figures_for(SYSTEM), {"United States authorities": "Alliance Secretariat"}
+    )
     uk = node.accounts.login("uk-admin", logins["uk-admin"].password).principal
     secretariat = node.accounts.authenticate_key(logins["secretariat"].api_key)
-    drafter, publisher = alliance_for(node, uk), alliance_for(node, secretariat)
+    drafter, publisher = node.alliance_for(uk), node.alliance_for(secretariat)
     report = drafter.create_report("GB", 2012)
     drafter.write_section(report.id, 1, actions="Joined ICSE")
     drafter.move(report.id, ReportMove.SUBMIT)
     for move in (ReportMove.REVIEW, ReportMove.PUBLISH):
         publisher.move(report.id, move)
-    figures = figures_for(node, uk)
+    figures = node.figures_for(uk)
     figures.add_campaign("GB", "Ask first", ["parents"], "radio", date(2014, 5, 1))
-    figures_for(node, secretariat).enter("GB", 2012, "victims_identified", 100, "INTERPOL ICSE (test)")
+    node.figures_for(secretariat).enter("GB", 2012, "victims_identified", 100, "INTERPOL ICSE (test)")
     old = figures.campaign(figures.add_campaign("GB", "Old", ["parents"], "radio", date(2013, 5, 1)).id)
     uk_key = node.accounts.store.keys(uk.org_id)[0]
     with node.engine.begin() as connection:  # as written before labels named organisations

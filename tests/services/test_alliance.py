@@ -42,7 +42,7 @@ class Members:
         return AllianceService(AllianceStore(self.engine), self.audit, principal, today=lambda: today)
 
     def figures(self, principal: Principal, today: date = TODAY) -> FiguresService:
-        return FiguresService(self.alliance(principal, today), FiguresStore(self.engine))
+        return FiguresService(self.alliance(principal, today), FiguresStore(self.engine), AccountStore(self.engine))
 
     def refusals(self) -> list[str]:
         return [e.record.action for e in self.audit.store.events() if e.record.outcome == "refused"]

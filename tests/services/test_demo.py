@@ -24,7 +24,7 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_demo_seed_gives_every_role_a_working_login_once(tmp_path: Path):
     node = Node(Settings(home=tmp_path / "home", hash_jobs=1))
     credentials = tmp_path / "home" / "demo-credentials.json"
-    logins = seed_demo_node(node, credentials)
+    logins = seed_demo_node(node.accounts, node.banks_for, credentials)
     assert {role for login in logins for role in login.roles} == {r.value for r in Role}
     assert len({o.country for o in node.accounts.store.organisations()}) >= 3
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
@@ -35,5 +35,5 @@ def test_demo_seed_gives_every_role_a_working_login_once(tmp_path: Path):
     platform = next(login for login in logins if login.username == "us-platform")
     banks = node.banks_for(node.accounts.authenticate_key(platform.api_key)).list_banks()
     assert [b.name for b in banks] == [SHARED_BANK] and banks[0].entry_count == 7
-    assert seed_demo_node(node, credentials) == logins  # a second start reuses the first
+    assert seed_demo_node(node.accounts, node.banks_for, credentials) == logins  # a second start reuses the first
     assert json.loads(credentials.read_text())[0]["username"] == "admin"

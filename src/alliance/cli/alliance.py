@@ -15,14 +15,13 @@ import typer
 from alliance.alliance_data import load_facts
 from alliance.cli.context import Node, err, out
 from alliance.cli.output import OutputFormat, print_rows, shown
-from alliance.core.access import SYSTEM
 from alliance.core.alliance_awareness import Audience
 from alliance.core.alliance_members import Body, current_term
 from alliance.core.alliance_workflow import CommitmentStatus, ReportMove
 from alliance.report import write_open_data, write_report
-from alliance.services.alliance import AllianceService, alliance_for
+from alliance.services.alliance import AllianceService
 from alliance.services.alliance_demo import load_alliance_demo
-from alliance.services.alliance_figures import FiguresService, figures_for
+from alliance.services.alliance_figures import FiguresService
 
 alliance_app = typer.Typer(help="The Global Alliance: members, commitments, progress reports, indicators.")
 report_app = typer.Typer(help="The Alliance report (HTML) and the published record as open data.")
@@ -33,12 +32,12 @@ CountryOpt = Annotated[str | None, typer.Option(help="ISO 3166 code, e.g. GB (Ko
 
 def _alliance(ctx: typer.Context) -> AllianceService:
     node: Node = ctx.obj
-    return alliance_for(node, SYSTEM)
+    return node.alliance
 
 
 def _figures(ctx: typer.Context) -> FiguresService:
     node: Node = ctx.obj
-    return figures_for(node, SYSTEM)
+    return node.figures
 
 
 @alliance_app.command("seed")
@@ -60,7 +59,7 @@ def seed(
 def demo(ctx: typer.Context) -> None:
     """Seed, then add illustrative commitments, reports, figures and campaigns (once)."""
     node: Node = ctx.obj
-    loaded = load_alliance_demo(node)
+    loaded = load_alliance_demo(node.alliance, node.figures)
     out.print("demo records loaded" if loaded else "the node already has commitments; nothing added", markup=False)
 
 

@@ -8,6 +8,8 @@ from rich.console import Console
 
 from alliance.core.access import SYSTEM
 from alliance.node import Node as BaseNode
+from alliance.services.alliance import AllianceService
+from alliance.services.alliance_figures import FiguresService
 from alliance.services.banks import BankService
 from alliance.services.matching import MatchService
 
@@ -25,3 +27,11 @@ class Node(BaseNode):
     @cached_property
     def matching(self) -> MatchService:
         return self.matching_for(SYSTEM)
+
+    @cached_property
+    def alliance(self) -> AllianceService:
+        return self.alliance_for(SYSTEM)
+
+    @cached_property
+    def figures(self) -> FiguresService:
+        return self.figures_for(SYSTEM)

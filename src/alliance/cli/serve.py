@@ -37,10 +37,10 @@ def register(app: typer.Typer) -> None:
         os.environ["ALLIANCE_HOME"] = str(settings.home.resolve())
         host, port, workers = host or settings.host, port or settings.port, workers or settings.workers
         if demo:
-            logins = seed_demo_node(node, settings.home / "demo-credentials.json")
+            logins = seed_demo_node(node.accounts, node.banks_for, settings.home / "demo-credentials.json")
             # The Alliance's facts, and illustrative commitments, reports and figures; the demo
             # secretariat organisation holds the secretariat.
-            load_alliance_demo(node, {"United States authorities": "Alliance Secretariat"})
+            load_alliance_demo(node.alliance, node.figures, {"United States authorities": "Alliance Secretariat"})
             _print_demo(f"http://{host}:{port}", logins)
         node.matcher.save()  # one index file for every worker to load, instead of each rebuilding
         node.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, NoReturn
+from typing import NoReturn
 
 from alliance.core.access import SYSTEM, Principal
 from alliance.core.alliance_access import may_draft, may_review, may_see_unpublished, may_seed
@@ -40,9 +40,6 @@ from alliance.core.alliance_workflow import (
 from alliance.core.errors import InvalidRequest, NotFound
 from alliance.services.audit import AuditLog
 from alliance.store.alliance_store import AllianceStore, SeedResult
-
-if TYPE_CHECKING:
-    from alliance.node import Node
 
 NOT_SEEDED = "the Alliance's facts are not loaded on this node; run `alliance alliance seed`"
 
@@ -337,8 +334,3 @@ class AllianceService:
             raise InvalidRequest(str(exc)) from exc
         if found.target != target:
             raise InvalidRequest(f"goal {goal} serves target {found.target}, not target {target}")
-
-
-def alliance_for(node: Node, principal: Principal) -> AllianceService:
-    """The service for `principal` on `node` (the Node stays unaware of the Alliance's modules)."""
-    return AllianceService(AllianceStore(node.engine), node.audit, principal)

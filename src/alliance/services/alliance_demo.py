@@ -7,16 +7,11 @@ says so in its source. Loaded once: a node that already holds commitments is lef
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from alliance.alliance_data import load_facts
-from alliance.core.access import SYSTEM
 from alliance.core.alliance_workflow import CommitmentStatus, ReportMove
-from alliance.services.alliance import alliance_for
-from alliance.services.alliance_figures import figures_for
-
-if TYPE_CHECKING:
-    from alliance.node import Node
+from alliance.services.alliance import AllianceService
+from alliance.services.alliance_figures import FiguresService
 
 DEMO_SOURCE = "demo figure (illustrative, not a real statistic)"
 S = CommitmentStatus
@@ -72,15 +67,18 @@ VICTIMS = {"GB": (120, 138, 160), "DE": (90, 97, 101), "US": (400, 452, 505), "A
 TAKEDOWN_DAYS = {"GB": (2.0, 1.5, 1.2), "DE": (3.5, 3.0, 3.2)}
 
 
-def load_alliance_demo(node: Node, holder_orgs: dict[str, str] | None = None) -> bool:
-    """Seed the facts and add the demo records; False if the node already had commitments."""
-    alliance = alliance_for(node, SYSTEM)
+def load_alliance_demo(
+    alliance: AllianceService, figures: FiguresService, holder_orgs: dict[str, str] | None = None
+) -> bool:
+    """Seed the facts and add the demo records; False if the node already had commitments.
+
+    Both services must act as someone who may seed and write every country's records (the node's
+    operator, `SYSTEM`)."""
     alliance.seed(load_facts(), holder_orgs)
     if alliance.store.commitments():
         return False
     for country, target, goal, title, pledge, baseline, status in COMMITMENTS:
         alliance.add_commitment(country, target, title, pledge, baseline, goal, status)
-    figures = figures_for(node, SYSTEM)
     for name, table in (("victims_identified", VICTIMS), ("takedown_median_days", TAKEDOWN_DAYS)):
         for country, values in table.items():
             for year, value in zip((2012, 2013, 2014), values, strict=True):

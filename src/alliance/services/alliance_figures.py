@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from dataclasses import fields as dc_fields
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
-from alliance.core.access import Principal
 from alliance.core.alliance_access import may_draft, may_enter_figures
 from alliance.core.alliance_awareness import (
     Audience,
@@ -36,18 +35,16 @@ from alliance.core.alliance_members import member_in_year
 from alliance.core.alliance_report import FIRST_YEAR, AllianceReportView, build_view, latest_published
 from alliance.core.alliance_workflow import ReportStatus, check_text
 from alliance.core.errors import InvalidRequest, NotFound
-from alliance.services.alliance import AllianceService, alliance_for
+from alliance.services.alliance import AllianceService
 from alliance.store.accounts import AccountStore
 from alliance.store.alliance_figures import FiguresStore
 
-if TYPE_CHECKING:
-    from alliance.node import Node
-
 
 class FiguresService:
-    def __init__(self, alliance: AllianceService, store: FiguresStore) -> None:
+    def __init__(self, alliance: AllianceService, store: FiguresStore, accounts: AccountStore) -> None:
         self.alliance = alliance
         self.store = store
+        self.accounts = accounts  # to name the organisation behind an account in the published record
         self.actor = alliance.actor
         self.audit = alliance.audit
 
@@ -220,9 +217,8 @@ class FiguresService:
         """Who wrote a record, as the published record names it: an organisation, never an account.
         Records written before they were labelled by organisation name an account ("user:..",
         "key:<prefix> (..)"): those become the account's organisation, or nothing if it is gone."""
-        accounts = AccountStore(self.alliance.store.engine)
-        orgs = {f"user:{u.username}": u.org.name for u in accounts.users()}
-        orgs |= {f"key:{k.prefix}": k.org.name for k in accounts.keys(None)}
+        orgs = {f"user:{u.username}": u.org.name for u in self.accounts.users()}
+        orgs |= {f"key:{k.prefix}": k.org.name for k in self.accounts.keys(None)}
 
         def organisation(by: Any) -> Any:
             if not isinstance(by, str) or not by.startswith(ACCOUNT_LABELS):
@@ -254,7 +250,3 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
             value = [getattr(v, "value", v) for v in value]
         out[key] = value
     return out
-
-
-def figures_for(node: Node, principal: Principal) -> FiguresService:
-    return FiguresService(alliance_for(node, principal), FiguresStore(node.engine))

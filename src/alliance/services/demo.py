@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from alliance.core.access import SYSTEM, BankAction, OrgKind, Principal, Role, ShareRule, SharingPolicy
 from alliance.core.alterations import DEMO_ALTERATIONS
 from alliance.core.errors import NotFound
 from alliance.core.hashing import hash_image
+from alliance.services.accounts import AccountService
 from alliance.services.banks import BankService
 from alliance.services.hashing import collect_files, hash_files
 from alliance.services.matching import MatchService
-
-if TYPE_CHECKING:
-    from alliance.node import Node
 
 DEMO_BANK = "demo-photos"
 
@@ -106,8 +104,13 @@ class DemoLogin:
     api_key: str
 
 
-def seed_demo_node(node: Node, credentials_file: Path) -> list[DemoLogin]:
+def seed_demo_node(
+    accounts: AccountService, banks_for: Callable[[Principal], BankService], credentials_file: Path
+) -> list[DemoLogin]:
     """Organisations in several member countries, a user and an API key per role, a shared bank.
+
+    `banks_for` builds the bank service for a principal (`Node.banks_for`): the banks are created
+    by the hotline's analyst, who exists only once the accounts are made.
 
     Runs once: the logins are written to `credentials_file` (readable by its owner only), because
     the store keeps only hashes of passwords and keys. Later starts read them back from there.
@@ -117,27 +120,25 @@ def seed_demo_node(node: Node, credentials_file: Path) -> list[DemoLogin]:
     logins = []
     orgs = {}
     for name, country, kind, users in DEMO_ORGANISATIONS:
-        org = node.accounts.create_organisation(SYSTEM, name, country, kind)
+        org = accounts.create_organisation(SYSTEM, name, country, kind)
         orgs[name] = org
         for username, roles in users:
             password = secrets.token_urlsafe(12)
-            node.accounts.create_user(SYSTEM, org.id, username, password, frozenset(roles))
-            key = node.accounts.create_key(
-                SYSTEM, org.id, f"demo key for {username}", frozenset(roles), for_user=username
-            )
+            accounts.create_user(SYSTEM, org.id, username, password, frozenset(roles))
+            key = accounts.create_key(SYSTEM, org.id, f"demo key for {username}", frozenset(roles), for_user=username)
             logins.append(DemoLogin(org.name, username, [r.value for r in roles], password, key.token))
     hotline = orgs["UK Hotline"]
     analyst = Principal(
         hotline.id, hotline.name, hotline.country, frozenset({Role.ANALYST}), name="uk-analyst", person="uk-analyst"
     )
-    banks = node.banks_for(analyst)
+    banks = banks_for(analyst)
     policy = SharingPolicy(
         {
             BankAction.MATCH: ShareRule(countries=frozenset({"DE", "US"})),
             BankAction.READ: ShareRule(orgs=frozenset({orgs["DE Federal Police"].id})),
         }
     )
-    photos = list(hash_files(demo_photos(), node.settings.hashing_limits))
+    photos = list(hash_files(demo_photos(), banks.settings.hashing_limits))
     banks.create_bank(
         SHARED_BANK,
         description="Demo photos standing in for material graded elsewhere",

@@ -36,8 +36,6 @@ from alliance.api.schemas import After, RowId
 from alliance.core.alliance_awareness import Audience
 from alliance.core.alliance_members import Body, current_term
 from alliance.core.alliance_workflow import ReportMove
-from alliance.services.alliance import alliance_for
-from alliance.services.alliance_figures import figures_for
 
 router = APIRouter(prefix="/v1/alliance", tags=["alliance"])
 
@@ -55,7 +53,7 @@ def members(
     node: NodeDep, principal: PrincipalDep, on: Annotated[date | None, Query(description="Default: today.")] = None
 ) -> MembersOut:
     """The Alliance's members on a day, and which of them were in the EU."""
-    facts = alliance_for(node, principal).facts()
+    facts = node.alliance_for(principal).facts()
     day = on or date.today()
     eu = {c.code for c in facts.members_on(day, Body.EU)}
     listed = [CountryOut(code=c.code, name=c.name, eu=c.code in eu) for c in facts.members_on(day)]
@@ -64,7 +62,7 @@ def members(
 
 @router.get("/countries/{code}", response_model=CountryDetailOut)
 def country(node: NodeDep, principal: PrincipalDep, code: CountryPath) -> CountryDetailOut:
-    facts = alliance_for(node, principal).facts()
+    facts = node.alliance_for(principal).facts()
     found = facts.country(code)
     periods = [p for p in facts.periods if p.country == found.code]
     today = date.today()
@@ -74,12 +72,12 @@ def country(node: NodeDep, principal: PrincipalDep, code: CountryPath) -> Countr
 @router.get("/targets", response_model=list[TargetOut])
 def targets(node: NodeDep, principal: PrincipalDep) -> list[TargetOut]:
     """The four policy targets and their operational goals."""
-    return [TargetOut.of(t) for t in alliance_for(node, principal).facts().targets]
+    return [TargetOut.of(t) for t in node.alliance_for(principal).facts().targets]
 
 
 @router.get("/secretariat", response_model=SecretariatOut)
 def secretariat(node: NodeDep, principal: PrincipalDep) -> SecretariatOut:
-    terms = alliance_for(node, principal).facts().secretariat
+    terms = node.alliance_for(principal).facts().secretariat
     current = current_term(terms)
     return SecretariatOut(current=TermOut.of(current) if current else None, terms=[TermOut.of(t) for t in terms])
 
@@ -87,7 +85,7 @@ def secretariat(node: NodeDep, principal: PrincipalDep) -> SecretariatOut:
 @router.post("/secretariat/handover", response_model=TermOut, status_code=201)
 def handover(node: NodeDep, principal: PrincipalDep, body: HandoverIn) -> TermOut:
     """The secretariat hands itself over: its publishing rights pass to the new holder's secretariat users."""
-    term = alliance_for(node, principal).handover(body.org_id, body.chair, body.since, body.source)
+    term = node.alliance_for(principal).handover(body.org_id, body.chair, body.since, body.source)
     return TermOut.of(term)
 
 
@@ -101,13 +99,13 @@ def commitments(
     country: CountryQuery = None,
     target: Annotated[int | None, Query(ge=1, le=99)] = None,
 ) -> list[CommitmentOut]:
-    return [CommitmentOut.of(c) for c in alliance_for(node, principal).commitments(country, target)]
+    return [CommitmentOut.of(c) for c in node.alliance_for(principal).commitments(country, target)]
 
 
 @router.post("/commitments", response_model=CommitmentOut, status_code=201)
 def add_commitment(node: NodeDep, principal: PrincipalDep, body: CommitmentIn) -> CommitmentOut:
     """A country's pledge under a target (its own country's drafters only)."""
-    c = alliance_for(node, principal).add_commitment(
+    c = node.alliance_for(principal).add_commitment(
         body.country, body.target, body.title, body.pledge, body.baseline, body.goal, body.status
     )
     return CommitmentOut.of(c)
@@ -117,7 +115,7 @@ def add_commitment(node: NodeDep, principal: PrincipalDep, body: CommitmentIn) -
 def update_commitment(
     node: NodeDep, principal: PrincipalDep, commitment_id: RowId, body: CommitmentUpdate
 ) -> CommitmentOut:
-    c = alliance_for(node, principal).update_commitment(
+    c = node.alliance_for(principal).update_commitment(
         commitment_id,
         title=body.title,
         pledge=body.pledge,
@@ -136,17 +134,17 @@ def reports(
     node: NodeDep, principal: PrincipalDep, country: CountryQuery = None, year: YearQuery = None
 ) -> list[ReportOut]:
     """Published reports, and the drafts you may see."""
-    return [ReportOut.of(r) for r in alliance_for(node, principal).reports(country, year)]
+    return [ReportOut.of(r) for r in node.alliance_for(principal).reports(country, year)]
 
 
 @router.post("/reports", response_model=ReportOut, status_code=201)
 def create_report(node: NodeDep, principal: PrincipalDep, body: ReportIn) -> ReportOut:
-    return ReportOut.of(alliance_for(node, principal).create_report(body.country, body.year))
+    return ReportOut.of(node.alliance_for(principal).create_report(body.country, body.year))
 
 
 @router.get("/reports/{report_id}", response_model=ReportOut)
 def report(node: NodeDep, principal: PrincipalDep, report_id: RowId) -> ReportOut:
-    return ReportOut.of(alliance_for(node, principal).report(report_id))
+    return ReportOut.of(node.alliance_for(principal).report(report_id))
 
 
 @router.put("/reports/{report_id}/sections/{target}", response_model=ReportOut)
@@ -154,37 +152,37 @@ def write_section(
     node: NodeDep, principal: PrincipalDep, report_id: RowId, target: TargetPath, body: SectionIn
 ) -> ReportOut:
     """Write one target's section of a draft."""
-    service = alliance_for(node, principal)
+    service = node.alliance_for(principal)
     return ReportOut.of(service.write_section(report_id, target, body.actions, body.results, body.next_steps))
 
 
 @router.post("/reports/{report_id}/submit", response_model=ReportOut)
 def submit(node: NodeDep, principal: PrincipalDep, report_id: RowId) -> ReportOut:
-    return ReportOut.of(alliance_for(node, principal).move(report_id, ReportMove.SUBMIT))
+    return ReportOut.of(node.alliance_for(principal).move(report_id, ReportMove.SUBMIT))
 
 
 @router.post("/reports/{report_id}/review", response_model=ReportOut)
 def review(node: NodeDep, principal: PrincipalDep, report_id: RowId, body: NoteIn) -> ReportOut:
     """The secretariat accepts a submitted report for publication."""
-    return ReportOut.of(alliance_for(node, principal).move(report_id, ReportMove.REVIEW, body.note or None))
+    return ReportOut.of(node.alliance_for(principal).move(report_id, ReportMove.REVIEW, body.note or None))
 
 
 @router.post("/reports/{report_id}/return", response_model=ReportOut)
 def send_back(node: NodeDep, principal: PrincipalDep, report_id: RowId, body: NoteIn) -> ReportOut:
     """The secretariat sends a report back to its country as a draft, with a note."""
-    return ReportOut.of(alliance_for(node, principal).move(report_id, ReportMove.RETURN, body.note))
+    return ReportOut.of(node.alliance_for(principal).move(report_id, ReportMove.RETURN, body.note))
 
 
 @router.post("/reports/{report_id}/publish", response_model=ReportOut)
 def publish(node: NodeDep, principal: PrincipalDep, report_id: RowId) -> ReportOut:
     """The secretariat publishes a reviewed report; it never changes again."""
-    return ReportOut.of(alliance_for(node, principal).move(report_id, ReportMove.PUBLISH))
+    return ReportOut.of(node.alliance_for(principal).move(report_id, ReportMove.PUBLISH))
 
 
 @router.post("/reports/{report_id}/correction", response_model=ReportOut, status_code=201)
 def correct(node: NodeDep, principal: PrincipalDep, report_id: RowId) -> ReportOut:
     """Start a correction of a published report: a new draft version holding its text."""
-    return ReportOut.of(alliance_for(node, principal).correct(report_id))
+    return ReportOut.of(node.alliance_for(principal).correct(report_id))
 
 
 # --- indicators, campaigns, the published record ---------------------------------------------------
@@ -195,7 +193,7 @@ def indicators(
     node: NodeDep, principal: PrincipalDep, country: CountryQuery = None, year: YearQuery = None
 ) -> list[IndicatorOut]:
     """Yearly figures, computed from this node or entered with their source; change and goal met."""
-    return [IndicatorOut.of(t) for t in figures_for(node, principal).indicators(country, year)]
+    return [IndicatorOut.of(t) for t in node.figures_for(principal).indicators(country, year)]
 
 
 @router.put("/indicators/{country}/{year}/{name}", response_model=IndicatorOut)
@@ -208,7 +206,7 @@ def enter_indicator(
     body: IndicatorIn,
 ) -> IndicatorOut:
     """Enter a figure this node cannot compute (victims identified in ICSE, say), with its source."""
-    service = figures_for(node, principal)
+    service = node.figures_for(principal)
     entered = service.enter(country, year, name, body.value, body.source, body.note)
     found = [t for t in service.indicators(entered.country, year) if t.value.name == name]
     return IndicatorOut.of(found[0])
@@ -225,7 +223,7 @@ def campaigns(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> CampaignsOut:
     """Awareness campaigns of every member, to learn from."""
-    found = figures_for(node, principal).campaigns(q, country, audience, after, limit)
+    found = node.figures_for(principal).campaigns(q, country, audience, after, limit)
     return CampaignsOut(
         campaigns=[CampaignOut.of(c) for c in found], next_after=found[-1].id if len(found) == limit else None
     )
@@ -233,7 +231,7 @@ def campaigns(
 
 @router.post("/campaigns", response_model=CampaignOut, status_code=201)
 def add_campaign(node: NodeDep, principal: PrincipalDep, body: CampaignIn) -> CampaignOut:
-    c = figures_for(node, principal).add_campaign(
+    c = node.figures_for(principal).add_campaign(
         body.country,
         body.title,
         [a.value for a in body.audiences],
@@ -249,10 +247,10 @@ def add_campaign(node: NodeDep, principal: PrincipalDep, body: CampaignIn) -> Ca
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut)
 def campaign(node: NodeDep, principal: PrincipalDep, campaign_id: RowId) -> CampaignOut:
-    return CampaignOut.of(figures_for(node, principal).campaign(campaign_id))
+    return CampaignOut.of(node.figures_for(principal).campaign(campaign_id))
 
 
 @router.get("/open-data")
 def open_data(node: NodeDep, principal: PrincipalDep) -> dict[str, list[dict[str, Any]]]:
     """Everything published, as tables (the same as `alliance report export`)."""
-    return figures_for(node, principal).open_data()
+    return node.figures_for(principal).open_data()
