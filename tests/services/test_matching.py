@@ -10,7 +10,8 @@ from alliance.core.mih_index import MIHPDQIndex
 from alliance.core.signals import Signal
 from alliance.services.banks import BankService
 from alliance.services.hashing import hash_files
-from alliance.services.matching import Matcher, verify_index_file
+from alliance.services.matcher_index import verify_index_file
+from alliance.services.matching import Matcher
 
 
 @pytest.fixture

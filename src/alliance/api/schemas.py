@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from alliance.core.access import OrgKind, Role, Scope
 from alliance.core.banks import Bank, BankPurpose, Entry
-from alliance.core.signals import Signal
+from alliance.core.signals import Signal, hamming_types, signal_type_names
 
 MAX_BATCH = 1000
 MAX_BANKS = 100
@@ -71,7 +71,7 @@ class ErrorOut(BaseModel):
 
 
 class SignalIn(Strict):
-    type: str = Field(description="pdq, md5, sha1 or sha256", max_length=16)
+    type: str = Field(description=f"a signal type: {', '.join(signal_type_names())}", max_length=16)
     value: str = Field(description="the hash in hex", max_length=128)
     quality: int | None = Field(None, description="PDQ quality 0-100, if known")
 
@@ -178,7 +178,7 @@ class BankOut(BaseModel):
             purpose=bank.purpose,
             description=bank.description,
             enabled=bank.enabled,
-            thresholds={"pdq": bank.threshold("pdq"), **bank.thresholds},
+            thresholds={**{kind.name: bank.threshold(kind.name) for kind in hamming_types()}, **bank.thresholds},
             entries=bank.entry_count,
             policy=bank.policy.to_json() if show_policy else None,
             trust=bank.trust,

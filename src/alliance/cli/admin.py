@@ -12,7 +12,7 @@ from rich.table import Table
 from alliance.cli.context import Node, err, out
 from alliance.core.errors import IndexFileError
 from alliance.services.demo import DEMO_BANK, load_demo_bank, run_demo
-from alliance.services.matching import verify_index_file
+from alliance.services.matcher_index import verify_index_file
 from alliance.store.db import schema_revision
 
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)

@@ -16,9 +16,9 @@ from typing import Any
 
 from alliance.core.access import OrgKind, Role, SharingPolicy
 from alliance.core.errors import InvalidRequest
-from alliance.core.signals import Signal, ViewSignal, signal_type
+from alliance.core.signals import PDQ, Signal, ViewSignal, signal_type
 
-DEFAULT_PDQ_THRESHOLD = 31
+DEFAULT_PDQ_THRESHOLD = PDQ.default_threshold
 _BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -65,10 +65,12 @@ class Bank:
     hashes per entry; docs/decisions/0002-hashing-path.md)."""
 
     def threshold(self, signal_type_name: str) -> int:
-        """The match threshold for a perceptual type (exact types always need distance 0)."""
-        if not signal_type(signal_type_name).perceptual:
+        """The match threshold for a perceptual type: the bank's, else the type's default (exact
+        types always need distance 0)."""
+        kind = signal_type(signal_type_name)
+        if not kind.perceptual:
             return 0
-        return self.thresholds.get(signal_type_name, DEFAULT_PDQ_THRESHOLD)
+        return self.thresholds.get(kind.name, kind.default_threshold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +103,8 @@ def check_thresholds(thresholds: dict[str, int]) -> dict[str, int]:
         kind = signal_type(name)
         if not kind.perceptual:
             raise InvalidRequest(f"{kind.name} is an exact hash; it has no threshold")
-        if not 0 <= value <= 64:
-            raise InvalidRequest(f"{kind.name} threshold must be between 0 and 64, got {value}")
+        if not 0 <= value <= kind.max_threshold:
+            raise InvalidRequest(f"{kind.name} threshold must be between 0 and {kind.max_threshold}, got {value}")
         checked[kind.name] = value
     return checked
 

@@ -1,4 +1,4 @@
-"""The PDQ index: exact range search over 256-bit hashes, behind one narrow interface.
+"""Hamming indexes: exact range search over fixed-width hashes (PDQ's 256 bits), behind one narrow interface.
 
 Every index answers the same question: which stored hashes lie within Hamming distance `threshold`
 of each query? It must return *every* one (recall 1.0): a missed match is known material shared
@@ -6,7 +6,8 @@ again. Stored items are keyed by integer ids (the store's signal ids); the match
 them back to entries and banks.
 
 `LinearPDQIndex` compares each query with every stored hash. It is exact, simple and the reference
-the faster engines are tested against.
+the faster engines are tested against, and the index of any Hamming signal type that names no faster
+one (`linear_engine` sizes it to the type's hashes).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Self
+from typing import ClassVar, Protocol, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -47,8 +48,11 @@ class Hits:
         return len(self.ids)
 
 
-class PDQIndex(Protocol):
-    """What the matching service needs from an index engine."""
+class HammingIndex(Protocol):
+    """What the matching service needs from an index engine of one signal type."""
+
+    signal_type: ClassVar[str]
+    hash_bytes: ClassVar[int]
 
     @classmethod
     def build(cls, ids: IdArray, hashes: HashArray) -> Self: ...
@@ -59,6 +63,20 @@ class PDQIndex(Protocol):
     def save(self, path: Path, sequence: int) -> None: ...
     @classmethod
     def load(cls, path: Path) -> tuple[Self, int]: ...
+
+
+PDQIndex = HammingIndex
+"""The engines PDQ uses; every engine so far is one of them."""
+
+
+def hex_to_bytes(values: list[str], hash_bytes: int) -> HashArray:
+    """Canonical hex strings of `hash_bytes`-byte hashes to an (n, hash_bytes) byte array."""
+    if not values:
+        return np.zeros((0, hash_bytes), dtype=np.uint8)
+    raw = bytes.fromhex("".join(values))
+    if len(raw) != hash_bytes * len(values):
+        raise InvalidSignal(f"every hash must be {2 * hash_bytes} hex characters")
+    return np.frombuffer(raw, dtype=np.uint8).reshape(len(values), hash_bytes).copy()
 
 
 def pdq_hex_to_bytes(values: list[str]) -> HashArray:
@@ -76,17 +94,17 @@ def check_threshold(threshold: int) -> None:
         raise InvalidRequest(f"PDQ threshold must be between 0 and {MAX_THRESHOLD}, got {threshold}")
 
 
-def as_hash_array(hashes: npt.ArrayLike) -> HashArray:
+def as_hash_array(hashes: npt.ArrayLike, hash_bytes: int = HASH_BYTES) -> HashArray:
     array = np.ascontiguousarray(hashes, dtype=np.uint8)
-    if array.ndim != 2 or array.shape[1] != HASH_BYTES:
-        raise InvalidRequest(f"hashes must be an (n, {HASH_BYTES}) byte array, got shape {array.shape}")
+    if array.ndim != 2 or array.shape[1] != hash_bytes:
+        raise InvalidRequest(f"hashes must be an (n, {hash_bytes}) byte array, got shape {array.shape}")
     return array
 
 
-def checked_batch(ids: npt.ArrayLike, hashes: npt.ArrayLike) -> tuple[IdArray, HashArray]:
+def checked_batch(ids: npt.ArrayLike, hashes: npt.ArrayLike, hash_bytes: int = HASH_BYTES) -> tuple[IdArray, HashArray]:
     """A batch to add, validated; an id twice in it keeps its last hash, as two adds in a row would."""
     ids = np.asarray(ids, dtype=np.int64).reshape(-1)
-    hashes = as_hash_array(hashes)
+    hashes = as_hash_array(hashes, hash_bytes)
     if len(ids) != len(hashes):
         raise InvalidRequest(f"{len(ids)} ids for {len(hashes)} hashes")
     if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
@@ -105,11 +123,12 @@ class LinearPDQIndex:
     half-applied change and never wait.
     """
 
-    signal_type = "pdq"
+    signal_type: ClassVar[str] = "pdq"
+    hash_bytes: ClassVar[int] = HASH_BYTES
 
     def __init__(self) -> None:
         self._ids: IdArray = np.zeros(0, dtype=np.int64)
-        self._hashes: HashArray = np.zeros((0, HASH_BYTES), dtype=np.uint8)
+        self._hashes: HashArray = np.zeros((0, self.hash_bytes), dtype=np.uint8)
         self._write_lock = threading.Lock()
 
     @classmethod
@@ -119,7 +138,7 @@ class LinearPDQIndex:
         return index
 
     def add(self, ids: IdArray, hashes: HashArray) -> None:
-        ids, hashes = checked_batch(ids, hashes)
+        ids, hashes = checked_batch(ids, hashes, self.hash_bytes)
         with self._write_lock:
             kept = ~np.isin(self._ids, ids)  # re-adding an id replaces its hash
             self._ids, self._hashes = (
@@ -134,11 +153,12 @@ class LinearPDQIndex:
 
     def query(self, hashes: HashArray, threshold: int) -> Hits:
         check_threshold(threshold)
-        queries = as_hash_array(hashes)
+        queries = as_hash_array(hashes, self.hash_bytes)
         ids, stored = self._ids, self._hashes  # one consistent snapshot
-        words = stored.view(np.uint64)
+        word = np.uint64 if self.hash_bytes % 8 == 0 else np.uint8
+        words = stored.view(word)
         q_parts, id_parts, d_parts = [], [], []
-        for q, query in enumerate(queries.view(np.uint64)):
+        for q, query in enumerate(queries.view(word)):
             distances = np.bitwise_count(words ^ query).sum(axis=1, dtype=np.int32)
             (found,) = np.nonzero(distances <= threshold)
             order = found[np.argsort(distances[found], kind="stable")]
@@ -154,9 +174,25 @@ class LinearPDQIndex:
 
     def save(self, path: Path, sequence: int) -> None:
         ids, hashes = self._ids, self._hashes
-        write_index_file(path, IndexFile(self.signal_type, sequence, ids, hashes))
+        write_index_file(path, IndexFile(self.signal_type, sequence, ids, hashes), self.hash_bytes)
 
     @classmethod
     def load(cls, path: Path) -> tuple[Self, int]:
-        saved = read_index_file(path, expected_signal_type=cls.signal_type)
+        saved = read_index_file(path, expected_signal_type=cls.signal_type, hash_bytes=cls.hash_bytes)
         return cls.build(saved.ids, saved.hashes), saved.sequence
+
+
+LinearHammingIndex = LinearPDQIndex
+"""The linear scan is not PDQ's alone: `linear_engine` makes it for any width."""
+
+_LINEAR_ENGINES: dict[tuple[str, int], type[LinearPDQIndex]] = {("pdq", HASH_BYTES): LinearPDQIndex}
+
+
+def linear_engine(signal_type: str, hash_bytes: int) -> type[LinearPDQIndex]:
+    """The linear-scan engine for `signal_type`'s `hash_bytes`-byte hashes (one class per type, so
+    its saved files name their type)."""
+    key = (signal_type, hash_bytes)
+    if key not in _LINEAR_ENGINES:
+        name = f"Linear{signal_type.title().replace('_', '')}Index"
+        _LINEAR_ENGINES[key] = type(name, (LinearPDQIndex,), {"signal_type": signal_type, "hash_bytes": hash_bytes})
+    return _LINEAR_ENGINES[key]

@@ -9,7 +9,7 @@ Layout (little-endian)::
     36  8   store change sequence this file reflects (int64)
     44  32  BLAKE2b-256 of everything after the header
     76  52  reserved (zero)
-    128     ids: count x int64, then hashes: count x 32 bytes
+    128     ids: count x int64, then hashes: count x 32 bytes (PDQ; another type's own width)
 
 Never pickle: a file we control can be checked before it is trusted, and read by other tools. A
 file that is truncated, corrupt, of another signal type or from a newer format raises
@@ -52,9 +52,10 @@ def _bytes_of(array: npt.NDArray[np.generic]) -> memoryview:
     return array.reshape(-1).view(np.uint8).data
 
 
-def write_index_file(path: Path, content: IndexFile) -> None:
+def write_index_file(path: Path, content: IndexFile, hash_bytes: int = _HASH_BYTES) -> None:
+    """Write `content`, whose hashes are `hash_bytes` wide (the signal type's width)."""
     ids = np.ascontiguousarray(content.ids, dtype="<i8")
-    hashes = np.ascontiguousarray(content.hashes, dtype=np.uint8).reshape(-1, _HASH_BYTES)
+    hashes = np.ascontiguousarray(content.hashes, dtype=np.uint8).reshape(-1, hash_bytes)
     if len(ids) != len(hashes):
         raise ValueError("ids and hashes differ in length")
     digest = hashlib.blake2b(digest_size=32)
@@ -74,8 +75,8 @@ def write_index_file(path: Path, content: IndexFile) -> None:
     os.replace(tmp, path)
 
 
-def read_index_file(path: Path, expected_signal_type: str) -> IndexFile:
-    """Read and verify a saved index; the arrays are memory-mapped, not copied."""
+def read_index_file(path: Path, expected_signal_type: str, hash_bytes: int = _HASH_BYTES) -> IndexFile:
+    """Read and verify a saved index of `hash_bytes`-wide hashes; the arrays are memory-mapped, not copied."""
     try:
         size = path.stat().st_size
         with open(path, "rb") as f:
@@ -92,13 +93,13 @@ def read_index_file(path: Path, expected_signal_type: str) -> IndexFile:
     signal_type = kind.rstrip(b"\0").decode("ascii", "replace")
     if signal_type != expected_signal_type:
         raise IndexFileError(f"{path} holds {signal_type!r} hashes, expected {expected_signal_type!r}")
-    expected_size = HEADER_SIZE + count * (8 + _HASH_BYTES)
+    expected_size = HEADER_SIZE + count * (8 + hash_bytes)
     if size != expected_size:
         raise IndexFileError(f"{path} is truncated or padded: {size} bytes, header says {expected_size}")
     if count == 0:
-        return IndexFile(signal_type, sequence, np.zeros(0, np.int64), np.zeros((0, _HASH_BYTES), np.uint8))
+        return IndexFile(signal_type, sequence, np.zeros(0, np.int64), np.zeros((0, hash_bytes), np.uint8))
     ids = np.memmap(path, dtype="<i8", mode="r", offset=HEADER_SIZE, shape=(count,))
-    hashes = np.memmap(path, dtype=np.uint8, mode="r", offset=HEADER_SIZE + 8 * count, shape=(count, _HASH_BYTES))
+    hashes = np.memmap(path, dtype=np.uint8, mode="r", offset=HEADER_SIZE + 8 * count, shape=(count, hash_bytes))
     digest = hashlib.blake2b(digest_size=32)
     digest.update(_bytes_of(ids))
     digest.update(_bytes_of(hashes))

@@ -28,7 +28,7 @@ import threading
 from functools import lru_cache
 from itertools import combinations
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -276,7 +276,8 @@ def _empty_hits() -> Hits:
 class MIHPDQIndex:
     """Exact PDQ range search by multi-index hashing (see the module docstring)."""
 
-    signal_type = "pdq"
+    signal_type: ClassVar[str] = "pdq"
+    hash_bytes: ClassVar[int] = HASH_BYTES
 
     def __init__(self) -> None:
         self._segments: tuple[_Segment, ...] = ()

@@ -2,15 +2,23 @@
 
 A *signal* is one hash of one piece of media. Exact types (md5, sha1, sha256) match only when equal;
 perceptual types (pdq, later video types) match when their distance is within a bank's threshold.
-Callers look types up in the registry by name, so a new type (vpdq) is one `register` call and no
-caller changes.
+Callers look types up in the registry by name, so a new type (vpdq) is one module with its class
+and one `register` call; matching, storage, the formats and the API ask the registry and do not change.
+
+A type says which kind of index finds it (`IndexKind`): exact types are looked up by value, Hamming
+types go through an in-memory index of their own (`index_engine`), as python-threatexchange binds
+each signal type to its index.
 """
 
 from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from typing import ClassVar
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from alliance.core.index import HammingIndex
 
 from alliance.core.errors import InvalidSignal
 
@@ -39,15 +47,50 @@ class ViewSignal:
     signal: Signal
 
 
-class SignalType:
-    """How one kind of hash is written, validated and compared.
+class IndexKind(StrEnum):
+    """How matching finds a type's signals."""
 
-    Subclasses set `name`, `hex_length` and `perceptual`; perceptual types also define `distance`.
+    EXACT = "exact"
+    """Equal or not: looked up by value in the store."""
+    HAMMING = "hamming"
+    """Near or not: a range search by Hamming distance in an in-memory index."""
+
+
+class SignalType:
+    """How one kind of hash is written, validated, compared and found.
+
+    Subclasses set `name` and `hex_length`; Hamming types also set `index_kind`, their thresholds
+    and `distance`. `exchange_name` is what python-threatexchange and HMA call the type (te-csv), and
+    `vics_name` its name in VICS JSON.
     """
 
     name: ClassVar[str]
     hex_length: ClassVar[int]
-    perceptual: ClassVar[bool] = False
+    index_kind: ClassVar[IndexKind] = IndexKind.EXACT
+    default_threshold: ClassVar[int] = 0
+    """The match threshold of a bank that sets none for this type (exact types: always 0)."""
+    max_threshold: ClassVar[int] = 0
+    """The largest threshold a bank may set (exact types take none)."""
+    exchange_name: ClassVar[str]
+    """Defaults to `name`."""
+    vics_name: ClassVar[str]
+    """Defaults to `name` in capitals."""
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        name = cls.__dict__.get("name")
+        if name is not None:
+            cls.exchange_name = cls.__dict__.get("exchange_name", name)
+            cls.vics_name = cls.__dict__.get("vics_name", name.upper())
+
+    @property
+    def perceptual(self) -> bool:
+        """Whether near hashes match too (a Hamming index), not only equal ones."""
+        return self.index_kind is IndexKind.HAMMING
+
+    @property
+    def hash_bytes(self) -> int:
+        return self.hex_length // 2
 
     def canonical(self, text: str) -> str:
         """Return the canonical (lowercase hex) form of `text`, or raise `InvalidSignal` saying why."""
@@ -73,6 +116,27 @@ class SignalType:
         """Exact types: 0 when equal, otherwise 1 (they have no notion of 'close')."""
         return 0 if a == b else 1
 
+    def index_engine(self) -> type[HammingIndex]:
+        """The index class that finds this type's near hashes (Hamming types only)."""
+        raise TypeError(f"{self.name} is looked up by value; it has no index")
+
+
+class HammingType(SignalType):
+    """A perceptual hash compared bit by bit: near copies differ in a few bits.
+
+    Its index is, unless the subclass names a faster one, the exact linear scan sized to its hashes.
+    """
+
+    index_kind = IndexKind.HAMMING
+
+    def distance(self, a: str, b: str) -> int:
+        return (int(a, 16) ^ int(b, 16)).bit_count()
+
+    def index_engine(self) -> type[HammingIndex]:
+        from alliance.core.index import linear_engine  # numpy is loaded only where an index is built
+
+        return linear_engine(self.name, self.hash_bytes)
+
 
 class ExactHashType(SignalType):
     """A cryptographic digest of the file bytes: equal bytes, equal hash; one changed byte, no match."""
@@ -81,19 +145,25 @@ class ExactHashType(SignalType):
 class MD5(ExactHashType):
     name = "md5"
     hex_length = 32
+    exchange_name = "md5"
+    vics_name = "MD5"
 
 
 class SHA1(ExactHashType):
     name = "sha1"
     hex_length = 40
+    exchange_name = "sha1"
+    vics_name = "SHA1"
 
 
 class SHA256(ExactHashType):
     name = "sha256"
     hex_length = 64
+    exchange_name = "sha256"
+    vics_name = "SHA256"
 
 
-class PDQ(SignalType):
+class PDQ(HammingType):
     """Meta's PDQ perceptual image hash: 256 bits, compared by Hamming distance.
 
     Distance 31 or less out of 256 is the usual match threshold. Quality (0-100) says how much
@@ -103,8 +173,11 @@ class PDQ(SignalType):
 
     name = "pdq"
     hex_length = 64
-    perceptual = True
     bits: ClassVar[int] = 256
+    default_threshold = 31
+    max_threshold = 64
+    exchange_name = "pdq"
+    vics_name = "PDQ"
 
     def check_quality(self, quality: int | None) -> int | None:
         if quality is None:
@@ -113,8 +186,10 @@ class PDQ(SignalType):
             raise InvalidSignal(f"pdq quality must be an integer from 0 to 100, got {quality!r}")
         return quality
 
-    def distance(self, a: str, b: str) -> int:
-        return (int(a, 16) ^ int(b, 16)).bit_count()
+    def index_engine(self) -> type[HammingIndex]:
+        from alliance.core.mih_index import MIHPDQIndex
+
+        return MIHPDQIndex
 
 
 PDQ_MIN_QUALITY = 50
@@ -128,6 +203,11 @@ def register(signal_type: SignalType) -> None:
     _REGISTRY[signal_type.name] = signal_type
 
 
+def unregister(name: str) -> None:
+    """Forget a type (tests that register one of their own put things back this way)."""
+    _REGISTRY.pop(name, None)
+
+
 def signal_type(name: str) -> SignalType:
     """The registered type called `name`; `InvalidSignal` lists the known ones otherwise."""
     try:
@@ -138,6 +218,22 @@ def signal_type(name: str) -> SignalType:
 
 def signal_type_names() -> list[str]:
     return sorted(_REGISTRY)
+
+
+def signal_types() -> list[SignalType]:
+    """Every registered type, in the order they were registered (PDQ, then the digests)."""
+    return list(_REGISTRY.values())
+
+
+def hamming_types() -> list[SignalType]:
+    """The registered types matched by distance, each through an index of its own."""
+    return [kind for kind in _REGISTRY.values() if kind.perceptual]
+
+
+def exchange_type(name: str) -> SignalType | None:
+    """The type python-threatexchange or HMA calls `name` (case-insensitive), if any is registered."""
+    wanted = name.strip().lower()
+    return next((kind for kind in _REGISTRY.values() if kind.exchange_name == wanted), None)
 
 
 def parse_signal(type_name: str, text: str, quality: int | None = None) -> Signal:

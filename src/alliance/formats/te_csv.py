@@ -22,7 +22,8 @@ Columns (names matched case-insensitively, surrounding whitespace ignored; order
 
 Signal type names: lowercased, then a leading `hash_` (ThreatExchange indicator types such as
 `HASH_PDQ`) and then a leading `photo_`, `video_` or `image_` (python-threatexchange's `video_md5`,
-`photo_md5`) are dropped, and what remains must be an Alliance type: `pdq`, `md5`, `sha1`, `sha256`.
+`photo_md5`) are dropped, and what remains must be an Alliance type: `pdq`, `md5`, `sha1`, `sha256`,
+or another registered type (a type whose `exchange_name` differs from its own name is written so).
 So `video_md5`, `photo_md5` and `HASH_MD5` all read as md5, `HASH_VIDEO_SHA256` as sha256. When the
 name was mapped, the original spelling is kept in `metadata["signal_type"]` and written back.
 Types Alliance does not know (`raw_text`, `url`, `tmk_pdqf`, ...) are an error: filter them out
@@ -49,7 +50,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from alliance.core.errors import FormatError, InvalidSignal
-from alliance.core.signals import Signal, parse_signal, signal_type, signal_type_names
+from alliance.core.signals import Signal, exchange_type, parse_signal, signal_type, signal_type_names
 from alliance.formats.records import MediaRecord
 from alliance.formats.spreadsheet import defuse, restore
 
@@ -102,6 +103,9 @@ def canonical_type_name(name: str) -> str:
     stripped = name.strip().lower()
     for prefix in _TYPE_PREFIXES:
         stripped = stripped.removeprefix(prefix)
+    named = exchange_type(name) or exchange_type(stripped)
+    if named is not None:
+        return named.name
     try:
         return signal_type(stripped).name
     except InvalidSignal:
@@ -209,7 +213,7 @@ def _column_for(key: str) -> str:
 
 
 def _row(signal: Signal, original_type: Any, shared: dict[str, str]) -> dict[str, str]:
-    type_name = signal.type
+    type_name = signal_type(signal.type).exchange_name
     if isinstance(original_type, str) and _maps_to(original_type, signal.type):
         type_name = original_type
     quality = "" if signal.quality is None else str(signal.quality)

@@ -16,7 +16,8 @@ Signals: a Media record's `MD5`, `SHA1` and `SHA256` fields become md5, sha1 and
 (hex in either case; stored lowercase, written uppercase as VICS sets are distributed). VICS has no
 documented PDQ field, so Alliance writes PDQ hashes into the record's `AlternativeHashes` list, the
 model's place for further hash types, as `{"HashName": "PDQ", "HashValue": hex, "Quality": n}`, and
-reads them from there (HashName matched case-insensitively). A hash field that is `null` or `""`
+reads them from there (HashName matched case-insensitively); so too any other registered signal type,
+under its `vics_name`. A hash field that is `null` or `""`
 counts as absent (some tools write `"SHA1": ""`) and is kept as it was. A Media record needs at least
 one of these hashes: VICS makes MD5 mandatory, and a record with none (say, PhotoDNA only) cannot be
 matched by Alliance, so it is an error naming the record ("record 3 (MediaID 17)").
@@ -44,7 +45,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from alliance.core.errors import FormatError, InvalidRequest, InvalidSignal
-from alliance.core.signals import Signal, parse_signal
+from alliance.core.signals import Signal, SignalType, parse_signal, signal_type, signal_types
 from alliance.formats.records import MediaRecord
 
 HEADER_V2 = "@odata.context"
@@ -52,10 +53,10 @@ HEADER_V1 = "odata.metadata"
 DEFAULT_CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media"
 DOCUMENT_KEY = "vics_document"
 CASE_KEY = "vics_case"
-HASH_FIELDS = {"MD5": "md5", "SHA1": "sha1", "SHA256": "sha256"}
+MEDIA_HASH_FIELDS = ("MD5", "SHA1", "SHA256")
+"""The hashes the VICS model gives a field of the Media record; any other registered type travels in
+`AlternativeHashes` under its `vics_name`."""
 ALTERNATIVE_HASHES = "AlternativeHashes"
-PDQ_NAME = "PDQ"
-_FIELD_OF_TYPE = {type_name: field for field, type_name in HASH_FIELDS.items()}
 
 Json = dict[str, Any]
 
@@ -134,50 +135,63 @@ def _record(media: Any, number: int) -> MediaRecord:
         raise FormatError(f"record {number}", f"a Media record must be a JSON object, got {_kind(media)}")
     where = _where(media, number)
     metadata = dict(media)
+    fields, alternatives = _vics_types()
     signals = []
     try:
-        for field, type_name in HASH_FIELDS.items():
+        for field, kind in fields.items():
             if (value := media.get(field)) not in (None, ""):
                 if not isinstance(value, str):
                     raise InvalidSignal(f"{field} must be a string, got {_kind(value)}")
-                signals.append(parse_signal(type_name, value))
+                signals.append(parse_signal(kind.name, value))
                 del metadata[field]
-        signals += _pdq_signals(metadata)
+        signals += _alternative_signals(metadata, alternatives)
     except InvalidSignal as error:
         raise FormatError(where, str(error)) from None
     if not signals:
-        raise FormatError(where, "no MD5, SHA1, SHA256 or PDQ hash; Alliance cannot match this record")
+        names = [*fields, *alternatives]
+        listed = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else "".join(names)
+        raise FormatError(where, f"no {listed} hash; Alliance cannot match this record")
     return MediaRecord(signals=tuple(signals), metadata=metadata, where=where)
 
 
-def _pdq_signals(metadata: Json) -> list[Signal]:
-    """Take the PDQ entries out of `AlternativeHashes` (dropping the list if nothing else was in it)."""
+def _vics_types() -> tuple[dict[str, SignalType], dict[str, SignalType]]:
+    """The registered types by VICS name: those with a Media field, and those in `AlternativeHashes`."""
+    kinds = {kind.vics_name.upper(): kind for kind in signal_types()}
+    fields = {name: kinds[name] for name in MEDIA_HASH_FIELDS if name in kinds}
+    return fields, {name: kind for name, kind in kinds.items() if name not in fields}
+
+
+def _alternative_signals(metadata: Json, alternatives: dict[str, SignalType]) -> list[Signal]:
+    """Take the entries of known types out of `AlternativeHashes` (dropping the list if nothing else
+    was in it)."""
     entries = metadata.get(ALTERNATIVE_HASHES)
     if not isinstance(entries, list):
         return []
-    pdq = [entry for entry in entries if isinstance(entry, dict) and _is_pdq(entry)]
-    if not pdq:
+    known = [entry for entry in entries if _alternative_type(entry, alternatives)]
+    if not known:
         return []
-    rest = [entry for entry in entries if not (isinstance(entry, dict) and _is_pdq(entry))]
+    rest = [entry for entry in entries if not _alternative_type(entry, alternatives)]
     if rest:
         metadata[ALTERNATIVE_HASHES] = rest
     else:
         del metadata[ALTERNATIVE_HASHES]
-    return [_pdq_signal(entry) for entry in pdq]
+    return [_alternative_signal(entry, alternatives) for entry in known]
 
 
-def _is_pdq(entry: Json) -> bool:
-    name = entry.get("HashName")
-    return isinstance(name, str) and name.strip().upper() == PDQ_NAME
+def _alternative_type(entry: Any, alternatives: dict[str, SignalType]) -> SignalType | None:
+    name = entry.get("HashName") if isinstance(entry, dict) else None
+    return alternatives.get(name.strip().upper()) if isinstance(name, str) else None
 
 
-def _pdq_signal(entry: Json) -> Signal:
+def _alternative_signal(entry: Json, alternatives: dict[str, SignalType]) -> Signal:
+    kind = _alternative_type(entry, alternatives)
+    assert kind is not None
     value, quality = entry.get("HashValue"), entry.get("Quality")
     if not isinstance(value, str):
-        raise InvalidSignal(f"PDQ HashValue must be a string, got {_kind(value)}")
+        raise InvalidSignal(f"{kind.vics_name} HashValue must be a string, got {_kind(value)}")
     if quality is not None and (isinstance(quality, bool) or not isinstance(quality, int)):
-        raise InvalidSignal(f"pdq quality must be an integer from 0 to 100, got {quality!r}")
-    return parse_signal("pdq", value, quality)
+        raise InvalidSignal(f"{kind.name} quality must be an integer from 0 to 100, got {quality!r}")
+    return parse_signal(kind.name, value, quality)
 
 
 def _where(media: Json, number: int) -> str:
@@ -225,18 +239,19 @@ def _media(record: MediaRecord) -> Json:
     """The Media record: MediaID and hashes first, then the kept fields as they were."""
     fields = {key: value for key, value in record.metadata.items() if key not in (DOCUMENT_KEY, CASE_KEY)}
     hashes: Json = {}
-    pdq = []
+    alternative = []
     for signal in record.signals:
-        field = _FIELD_OF_TYPE.get(signal.type)
-        if signal.type == "pdq":
-            pdq.append(_pdq_entry(signal))
-        elif field is None or field in hashes:
+        kind = signal_type(signal.type)
+        field = kind.vics_name.upper()
+        if field not in MEDIA_HASH_FIELDS:
+            alternative.append(_alternative_entry(kind, signal))
+        elif field in hashes:
             raise InvalidRequest(f"{record.where or 'a record'}: VICS Media cannot hold {_describe(record, signal)}")
         else:
             hashes[field] = signal.value.upper()
-    if pdq:
+    if alternative:
         others = fields.get(ALTERNATIVE_HASHES)
-        fields[ALTERNATIVE_HASHES] = (others if isinstance(others, list) else []) + pdq
+        fields[ALTERNATIVE_HASHES] = (others if isinstance(others, list) else []) + alternative
     first = {"MediaID": fields["MediaID"]} if "MediaID" in fields else {}
     return {**first, **hashes, **{key: value for key, value in fields.items() if key not in hashes}}
 
@@ -246,8 +261,8 @@ def _describe(record: MediaRecord, signal: Signal) -> str:
     return f"{count} {signal.type} hashes" if count > 1 else f"a {signal.type} hash"
 
 
-def _pdq_entry(signal: Signal) -> Json:
-    entry: Json = {"HashName": PDQ_NAME, "HashValue": signal.value}
+def _alternative_entry(kind: SignalType, signal: Signal) -> Json:
+    entry: Json = {"HashName": kind.vics_name, "HashValue": signal.value}
     if signal.quality is not None:
         entry["Quality"] = signal.quality
     return entry

@@ -1,14 +1,12 @@
 """Matching: which bank entries does a piece of media, or a hash, correspond to?
 
-Perceptual signals (PDQ) go through one in-memory index across all banks, keyed by the store's
-signal ids; exact signals (md5, sha1, sha256) are looked up in the store, when an in-memory
-filter of their 64-bit prefixes (`core.exact_filter`) says it may hold them. The index only answers
-"which stored hashes are near"; everything that can change in an instant (an entry retired, a
-bank disabled) is read from the store for the hits alone, so it takes effect at once and costs
-nothing when nothing matches. New entries reach the index by replaying the store's change log.
-
-On start the index is loaded from its saved file and the changes since the file's sequence are
-replayed; a missing, corrupt, stale or newer-format file is rebuilt from the store.
+Signals of a perceptual type (PDQ) go through that type's in-memory index across all banks, keyed
+by the store's signal ids, each bank with its own threshold for the type; exact signals (md5, sha1,
+sha256) are looked up in the store, when an in-memory filter of their 64-bit prefixes
+(`core.exact_filter`) says it may hold them. The index only answers "which stored hashes are near";
+everything that can change in an instant (an entry retired, a bank disabled) is read from the store
+for the hits alone, so it takes effect at once and costs nothing when nothing matches. The indexes'
+life (load, rebuild, save, replaying the change log) is `services.matcher_index`.
 
 Entries added from media also store views of their picture (`core.pdq_views`: the untrimmed
 image, a normalised small copy, and in banks with crop matching on, crops); they are signals in the
@@ -18,9 +16,7 @@ count only in banks with crop matching on, so turning it off acts at once.
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -28,15 +24,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from alliance.core.access import BankAction, Principal, Role, may_act_on_bank
-from alliance.core.banks import KEY_REVOKED, Bank, BankPurpose, Change, EntryStatus, StoredSignal
-from alliance.core.errors import IndexFileError, NotFound
-from alliance.core.exact_filter import ExactFilter
-from alliance.core.index import HashArray, IdArray, PDQIndex, pdq_hex_to_bytes
-from alliance.core.index_file import read_index_file
-from alliance.core.mih_index import MIHPDQIndex
+from alliance.core.banks import Bank, BankPurpose, Change, EntryStatus, StoredSignal
+from alliance.core.errors import NotFound
+from alliance.core.index import HammingIndex, hex_to_bytes
 from alliance.core.pdq_views import CROP_VIEWS
 from alliance.core.signals import PDQ_MIN_QUALITY, Signal, is_matchable
 from alliance.core.trust import (
@@ -49,13 +40,9 @@ from alliance.core.trust import (
 from alliance.services.audit import AuditLog
 from alliance.services.batching import BatchWriter
 from alliance.services.floods import FloodMonitor, query_digest
+from alliance.services.matcher_index import IndexStatus, MatcherIndex
 from alliance.store.repository import Store
 from alliance.store.trust_store import MatchEvent
-
-log = logging.getLogger(__name__)
-
-SAVE_AFTER_REPLAYED = 1000
-"""Save the index after replaying at least this many changes, so the next start replays fewer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,130 +82,56 @@ def confirmed_only(stored: StoredSignal, bank: Bank) -> bool:
     return stored.entry_status in PLATFORM_VISIBLE
 
 
-@dataclass(frozen=True, slots=True)
-class IndexStatus:
-    engine: str
-    size: int
-    sequence: int
-    store_sequence: int
-    path: Path | None
-    loaded_from: str
-
-
 class Matcher:
-    """Matches signals against every enabled bank (or the ones named)."""
+    """Matches signals against every enabled bank (or the ones named).
+
+    What it reads in memory, and keeping that in step with the store, is `MatcherIndex`'s job;
+    the index's life is reachable from here too (`refresh`, `status`, ...), so a caller holds one object.
+    """
 
     def __init__(
         self,
         store: Store,
         index_path: Path | None = None,
-        engine: type[PDQIndex] = MIHPDQIndex,
+        engine: type[HammingIndex] | None = None,
         min_quality: int = PDQ_MIN_QUALITY,
         refresh_interval: float | None = 0.0,
     ) -> None:
-        """`refresh_interval`: seconds between change-log reads before a match (0: before every match;
-        None: never, for a server whose `follow` thread keeps the index current instead)."""
+        """`engine`: PDQ's engine when not its own; `refresh_interval`: see `MatcherIndex`."""
         self.store = store
-        self.refresh_interval = refresh_interval
-        self._refreshed_at = 0.0
-        self.index_path = index_path
-        self.engine = engine
         self.min_quality = min_quality
-        self.sequence = 0
-        self.loaded_from = "store"
-        self._index: PDQIndex = engine()
-        self._exact = ExactFilter()
-        self._banks: dict[int, Bank] = {}
-        self._listeners: list[Callable[[list[Change]], object]] = []
-        self._open()
+        self.index = MatcherIndex(store, index_path, engine, min_quality, refresh_interval)
 
-    # --- the index's life ----------------------------------------------------------------------
+    # --- the index's life, in `MatcherIndex` -----------------------------------------------------
 
-    def _open(self) -> None:
-        if self.index_path is not None and self.index_path.exists():
-            try:
-                index, sequence = self.engine.load(self.index_path)
-                if sequence > self.store.current_sequence():
-                    raise IndexFileError(f"{self.index_path} is ahead of the store (restored from a backup?)")
-                self._index, self.sequence, self.loaded_from = index, sequence, "file"
-                self._exact = ExactFilter.of(self.store.iter_exact_prefixes())  # changes replayed next add theirs
-                self._banks = self.store.banks_by_id()
-                if self.refresh() >= SAVE_AFTER_REPLAYED:
-                    self.save()
-                return
-            except IndexFileError as exc:
-                log.warning("rebuilding the PDQ index from the store: %s", exc)
-        self.rebuild()
-        self.save()
+    @property
+    def sequence(self) -> int:
+        return self.index.sequence
+
+    @property
+    def loaded_from(self) -> str:
+        return self.index.loaded_from
 
     def rebuild(self) -> None:
-        """Build the PDQ index and the exact filter from the store's signals."""
-        sequence = self.store.current_sequence()
-        self._index = self.engine.build(*self.store.pdq_index_arrays(self.min_quality))
-        self._exact = ExactFilter.of(self.store.iter_exact_prefixes())
-        self._banks = self.store.banks_by_id()
-        self.sequence, self.loaded_from = sequence, "store"
+        self.index.rebuild()
 
     def save(self) -> None:
-        if self.index_path is not None:
-            self._index.save(self.index_path, self.sequence)
+        self.index.save()
 
     def refresh(self) -> int:
-        """Replay changes committed since the index's sequence; returns how many there were."""
-        self._refreshed_at = time.monotonic()
-        changes = self.store.changes_since(self.sequence)
-        if not changes:
-            return 0
-        touched = sorted({c.entry_id for c in changes if c.entry_id is not None})
-        if touched:
-            stale = self.store.signal_ids_of_entries("pdq", touched)
-            self._index.remove(np.array(stale, dtype=np.int64))
-            live = [s for s in self.store.iter_live_signals("pdq", touched) if is_matchable(s.signal, self.min_quality)]
-            if live:
-                self._index.add(*_arrays(live))
-            self._exact.add(self.store.iter_exact_values(touched))
-        if any(c.entry_id is None and c.kind != KEY_REVOKED for c in changes):
-            self._banks = self.store.banks_by_id()
-        self.sequence = changes[-1].seq
-        for listener in self._listeners:
-            listener(changes)
-        return len(changes)
+        return self.index.refresh()
 
     def on_changes(self, listener: Callable[[list[Change]], object]) -> None:
-        """Call `listener` with every batch of changes replayed (the change log carries a few things
-        other than entries and banks, such as key revocations)."""
-        self._listeners.append(listener)
+        self.index.on_changes(listener)
 
     def follow(self, interval: float) -> threading.Event:
-        """Replay the change log every `interval` seconds in a background thread; set the event to stop.
-
-        A server does this so that no request waits on the change log: new entries match on this
-        replica within `interval` (plus the replay itself) of their commit.
-        """
-        stop = threading.Event()
-
-        def run() -> None:
-            while not stop.wait(interval):
-                try:
-                    self.refresh()
-                except Exception:  # a store hiccup must not stop the thread; the next round retries
-                    log.exception("could not follow the change log")
-
-        threading.Thread(target=run, name="change-log", daemon=True).start()
-        return stop
+        return self.index.follow(interval)
 
     def bank(self, bank_id: int) -> Bank | None:
-        return self._banks.get(bank_id)
+        return self.index.bank(bank_id)
 
     def status(self) -> IndexStatus:
-        return IndexStatus(
-            self.engine.__name__,
-            len(self._index),
-            self.sequence,
-            self.store.current_sequence(),
-            self.index_path,
-            self.loaded_from,
-        )
+        return self.index.status()
 
     # --- matching ------------------------------------------------------------------------------
 
@@ -254,9 +167,9 @@ class Matcher:
         `variants`, when given, names each signal's transform (for dihedral queries); a stored
         entry matched by several variants is reported once, at its smallest distance.
         """
-        self._refresh_if_due()
+        self.index.refresh_if_due()
         selected = self._select_banks(banks, bank_filter)
-        negative = {i: b for i, b in self._banks.items() if b.purpose is BankPurpose.NEGATIVE and b.enabled}
+        negative = {i: b for i, b in self.index.banks.items() if b.purpose is BankPurpose.NEGATIVE and b.enabled}
         if banks is not None:  # a negative bank named on purpose is searched, not used to suppress
             negative = {i: b for i, b in negative.items() if i not in selected}
         searched = {**selected, **negative}
@@ -265,8 +178,11 @@ class Matcher:
             return stored.entry_status is EntryStatus.CONFIRMED if bank.id in negative else entry_filter(stored, bank)
 
         names = list(variants) if variants is not None else ["original"] * len(signals)
-        found = self._match_pdq(signals, names, searched, counts)
-        found.extend(self._match_exact([s for s in signals if s.type != "pdq"], searched, counts))
+        indexes = self.index.indexes
+        found = []
+        for type_name, index in indexes.items():
+            found.extend(self._match_near(type_name, index, signals, names, searched, counts))
+        found.extend(self._match_exact([s for s in signals if s.type not in indexes], searched, counts))
 
         # An image query (`variants` given) is one piece of media seen several ways: a negative hit
         # on any of its signals covers all of them. Otherwise each query signal stands alone.
@@ -295,15 +211,11 @@ class Matcher:
             best.setdefault((m.entry_id, m.signal_type, query_key), m)
         return sorted(best.values(), key=lambda m: (m.distance, m.bank, m.entry_id, m.signal_type)), suppressed
 
-    def _refresh_if_due(self) -> None:
-        if self.refresh_interval is not None and time.monotonic() - self._refreshed_at >= self.refresh_interval:
-            self.refresh()
-
     def _select_banks(self, names: Sequence[str] | None, bank_filter: Callable[[Bank], bool] | None) -> dict[int, Bank]:
         allowed = bank_filter or (lambda _bank: True)
         if names is None:
-            return {i: b for i, b in self._banks.items() if allowed(b)}
-        by_name = {b.name: b for b in self._banks.values()}
+            return {i: b for i, b in self.index.banks.items() if allowed(b)}
+        by_name = {b.name: b for b in self.index.banks.values()}
         if any(n not in by_name for n in names):  # perhaps created since the last refresh
             by_name = {b.name: b for b in self.store.banks_by_id().values()}
         missing = [n for n in names if n not in by_name or not allowed(by_name[n])]
@@ -311,15 +223,22 @@ class Matcher:
             raise NotFound(f"no bank called {missing[0]!r}")
         return {by_name[n].id: by_name[n] for n in names}
 
-    def _match_pdq(
-        self, signals: Sequence[Signal], variants: list[str], banks: dict[int, Bank], entry_filter: EntryFilter
+    def _match_near(
+        self,
+        type_name: str,
+        index: HammingIndex,
+        signals: Sequence[Signal],
+        variants: list[str],
+        banks: dict[int, Bank],
+        entry_filter: EntryFilter,
     ) -> list[Match]:
-        queries = [(s, v) for s, v in zip(signals, variants, strict=True) if s.type == "pdq"]
+        """Matches of the query signals of one Hamming type, through that type's index."""
+        queries = [(s, v) for s, v in zip(signals, variants, strict=True) if s.type == type_name]
         queries = [(s, v) for s, v in queries if is_matchable(s, self.min_quality)]
         if not queries or not banks:
             return []
-        threshold = max(bank.threshold("pdq") for bank in banks.values())
-        hits = self._index.query(pdq_hex_to_bytes([s.value for s, _ in queries]), threshold)
+        thresholds = {bank_id: bank.threshold(type_name) for bank_id, bank in banks.items()}
+        hits = index.query(hex_to_bytes([s.value for s, _ in queries], index.hash_bytes), max(thresholds.values()))
         if not len(hits):
             return []
         owners = self.store.signals_by_id(hits.ids.tolist())
@@ -327,13 +246,15 @@ class Matcher:
         for q, signal_id, distance in zip(hits.query.tolist(), hits.ids.tolist(), hits.distances.tolist(), strict=True):
             owner = owners.get(signal_id)
             bank = banks.get(owner.bank_id) if owner else None
-            if owner and bank and _live(owner, bank, entry_filter) and distance <= bank.threshold("pdq"):
+            if owner and bank and _live(owner, bank, entry_filter) and distance <= thresholds[bank.id]:
                 query, variant = queries[q]
                 if not bank.crop_matching and (variant in CROP_VIEWS or owner.view in CROP_VIEWS):
                     continue
                 if owner.view is not None:
                     variant = f"{variant}@{owner.view}"
-                matches.append(Match(query, bank.name, bank.id, owner.entry_id, "pdq", distance, variant, owner.grade))
+                matches.append(
+                    Match(query, bank.name, bank.id, owner.entry_id, type_name, distance, variant, owner.grade)
+                )
         return matches
 
     def crop_matching(
@@ -342,18 +263,18 @@ class Matcher:
         """Whether any enabled bank that a query would search (`banks`, or all that `bank_filter`
         allows) matches crops, so that an image query is worth cropping. Unknown names are left to
         `match` to report."""
-        self._refresh_if_due()
+        self.index.refresh_if_due()
         allowed = bank_filter or (lambda _bank: True)
         names = set(banks) if banks is not None else None
         return any(
             b.crop_matching and b.enabled and allowed(b) and (names is None or b.name in names)
-            for b in self._banks.values()
+            for b in self.index.banks.values()
         )
 
     def _match_exact(self, queries: list[Signal], banks: dict[int, Bank], entry_filter: EntryFilter) -> list[Match]:
         """All exact types in one store query: an upload's md5, sha1 and sha256 cost one round trip,
         and none when the exact filter says the store holds none of them (nearly every upload)."""
-        queries = [q for q in queries if self._exact.might_hold(q.value)]
+        queries = [q for q in queries if self.index.exact.might_hold(q.value)]
         if not queries or not banks:
             return []
         by_key = {(q.type, q.value): q for q in queries}
@@ -506,44 +427,3 @@ def _event(match_id: str, at: datetime, actor: Principal, m: Match, by: Suppress
 def _live(stored: StoredSignal, bank: Bank, entry_filter: EntryFilter) -> bool:
     """Read from the store at match time, so retiring an entry or disabling a bank acts at once."""
     return stored.bank_enabled and entry_filter(stored, bank)
-
-
-def _arrays(stored: list[StoredSignal]) -> tuple[IdArray, HashArray]:
-    ids = np.array([s.id for s in stored], dtype=np.int64)
-    return ids, pdq_hex_to_bytes([s.signal.value for s in stored])
-
-
-def verify_index_file(store: Store, path: Path, min_quality: int = PDQ_MIN_QUALITY) -> list[str]:
-    """Problems with a saved index: integrity, and contents against the store. Empty means sound.
-
-    Entries changed since the file's sequence are left out of the comparison: replaying the
-    change log brings them up to date on load.
-    """
-    try:
-        saved = read_index_file(path, expected_signal_type="pdq")
-    except IndexFileError as exc:
-        return [str(exc)]
-    problems = []
-    store_sequence = store.current_sequence()
-    if saved.sequence > store_sequence:
-        return [f"the file reflects change {saved.sequence}, but the store has only {store_sequence}"]
-    touched = {c.entry_id for c in store.changes_since(saved.sequence) if c.entry_id is not None}
-    expected = {
-        s.id: s.signal.value
-        for s in store.iter_live_signals("pdq")
-        if is_matchable(s.signal, min_quality) and s.entry_id not in touched
-    }
-    touched_ids = set(store.signal_ids_of_entries("pdq", sorted(touched))) if touched else set()
-    in_file = {
-        int(i): bytes(h).hex() for i, h in zip(saved.ids, saved.hashes, strict=True) if int(i) not in touched_ids
-    }
-    missing = expected.keys() - in_file.keys()
-    extra = in_file.keys() - expected.keys()
-    wrong = [i for i in expected.keys() & in_file.keys() if expected[i] != in_file[i]]
-    if missing:
-        problems.append(f"{len(missing)} signals of the store are missing from the file (e.g. id {min(missing)})")
-    if extra:
-        problems.append(f"{len(extra)} signals in the file are not live in the store (e.g. id {min(extra)})")
-    if wrong:
-        problems.append(f"{len(wrong)} signals differ between the file and the store (e.g. id {min(wrong)})")
-    return problems

@@ -31,8 +31,8 @@ from alliance.core.banks import (
 )
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
 from alliance.core.exact_filter import PREFIX_HEX
-from alliance.core.index import pdq_hex_to_bytes
-from alliance.core.signals import Signal, signal_type, signal_type_names
+from alliance.core.index import hex_to_bytes
+from alliance.core.signals import PDQ, Signal, signal_type, signal_type_names
 from alliance.core.trust import check_transition
 from alliance.store.db import StoreUnavailable, is_row_id, lock_change_log, session_factory
 from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
@@ -388,13 +388,20 @@ class Store:
                 yield from session.scalars(query.where(SignalRow.entry_id.in_(chunk)))
 
     def pdq_index_arrays(self, min_quality: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
-        """Ids and hashes of the PDQ signals an index holds: on entries not retired, with a quality
-        of at least `min_quality` (or none given), in id order."""
+        """`index_arrays` of PDQ."""
+        return self.index_arrays(PDQ.name, min_quality)
+
+    def index_arrays(
+        self, signal_type_name: str, min_quality: int
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint8]]:
+        """Ids and hashes of the signals of a Hamming type that its index holds: on entries not
+        retired, with a quality of at least `min_quality` (or none given), in id order."""
+        width = signal_type(signal_type_name).hash_bytes
         query = (
             select(SignalRow.id, SignalRow.value)
             .join(EntryRow, SignalRow.entry_id == EntryRow.id)
             .where(
-                SignalRow.type == "pdq",
+                SignalRow.type == signal_type_name,
                 EntryRow.status != EntryStatus.RETIRED.value,
                 or_(SignalRow.quality.is_(None), SignalRow.quality >= int(min_quality)),
             )
@@ -403,9 +410,9 @@ class Store:
         ids, hashes = [], []
         for rows in self._bulk_rows(query):
             ids.append(np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows)))
-            hashes.append(pdq_hex_to_bytes([row[1] for row in rows]))
+            hashes.append(hex_to_bytes([row[1] for row in rows], width))
         if not ids:
-            return np.zeros(0, np.int64), np.zeros((0, 32), np.uint8)
+            return np.zeros(0, np.int64), np.zeros((0, width), np.uint8)
         return np.concatenate(ids), np.concatenate(hashes)
 
     def _bulk_rows(self, query: ClauseElement, batch: int = 100_000) -> Iterator[Sequence[Any]]:
