@@ -10,12 +10,16 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from alliance.api.server import HeadLimitedProtocol
 from alliance.cli.context import Node, out
 from alliance.core.errors import NotFound
 from alliance.services.alliance_demo import load_alliance_demo
 from alliance.services.checkpoints import checkpoint_every
 from alliance.services.demo import SHARED_BANK, DemoLogin, seed_demo_node
+
+API_APP = "alliance.api.app:app_from_env"
+API_PROTOCOL = "alliance.api.server:HeadLimitedProtocol"
+"""The API by name: uvicorn imports it in each worker process. The CLI starts the server and never
+imports the API itself (adapters do not import each other; `make lint` checks it)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -47,7 +51,7 @@ def register(app: typer.Typer) -> None:
         checkpoints = _start_checkpoints(node)
         out.print(f"Alliance node on http://{host}:{port} (API docs: /docs) with {workers} worker(s); Ctrl-C stops")
         uvicorn.run(
-            "alliance.api.app:app_from_env",
+            API_APP,
             factory=True,
             host=host,
             port=port,
@@ -56,7 +60,7 @@ def register(app: typer.Typer) -> None:
             access_log=False,  # the audit log says who asked; uvicorn would build a line per request to drop it
             # Bounds a client without a credential could otherwise push: idle and half-sent requests,
             # the size of a request's head, connections at once (503 beyond), and the accept queue.
-            http=HeadLimitedProtocol,
+            http=API_PROTOCOL,
             timeout_keep_alive=settings.http_keep_alive_seconds,
             h11_max_incomplete_event_size=settings.http_max_header_bytes,
             limit_concurrency=settings.http_max_connections,
