@@ -19,10 +19,9 @@ import traceback
 import typer
 
 from alliance.cli import accounts, admin, alliance, banks, hashing, matching, review, serve
-from alliance.cli.context import Node, err
+from alliance.cli.context import err
 from alliance.cli.output import shown
 from alliance.core.errors import AllianceError
-from alliance.settings import Settings
 
 EXIT_NO_MATCH = 1
 
@@ -53,8 +52,11 @@ serve.register_credentials(app)
 
 
 @app.callback()
-def _node(ctx: typer.Context) -> None:
-    ctx.obj = Node(Settings())
+def _settings(ctx: typer.Context) -> None:
+    """Read the settings; the node is built by the first command that needs it (`context.node_of`)."""
+    from alliance.settings import Settings
+
+    ctx.obj = Settings()
 
 
 def main(argv: list[str] | None = None) -> int:
