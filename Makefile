@@ -27,6 +27,7 @@ test: $(VENV)/.test-extras  ## set up with test extras and run the whole suite
 lint: $(VENV)/.test-extras
 	$(BIN)/ruff check src tests $(wildcard bench)
 	$(BIN)/ruff format --check src tests $(wildcard bench)
+	$(BIN)/lint-imports  # the layers' contracts, in pyproject.toml
 
 typecheck: $(VENV)/.test-extras
 	$(BIN)/mypy

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from alliance.core.hashing import HashingLimits
 from alliance.core.trust import FloodRule
+
+if TYPE_CHECKING:
+    from alliance.core.hashing import HashingLimits  # brings numpy, numba and PIL: not for `config show`
 
 ENV_PREFIX = "ALLIANCE_"
 
@@ -155,6 +158,8 @@ class Settings(BaseSettings):
 
     @property
     def hashing_limits(self) -> HashingLimits:
+        from alliance.core.hashing import HashingLimits
+
         return HashingLimits(self.max_file_bytes, self.max_pixels, self.pdq_min_quality)
 
     @property

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alliance.cli.context import Node
+from alliance.cli.node import Node
 from alliance.cli.serve import _start_checkpoints
 from alliance.settings import Settings
 from alliance.store.db import create_store_engine

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from alliance.core.access import SYSTEM, OrgKind, Role, Scope
-from alliance.core.errors import Conflict, InvalidRequest, NotFound
+from alliance.core.errors import AuthenticationFailed, Conflict, InvalidRequest, NotFound
 from alliance.node import Node
-from alliance.services.accounts import AccountService, AuthenticationFailed
+from alliance.services.accounts import AccountService
 from alliance.services.audit import AuditLog
 from alliance.settings import Settings
 from alliance.store.accounts import AccountStore

@@ -11,9 +11,8 @@ from alliance.core.access import ALL_SCOPES, SYSTEM, BankAction, OrgKind, Princi
 from alliance.core.banks import BankPurpose, EntryStatus, NewEntry
 from alliance.core.errors import Conflict, InvalidRequest, NotFound, Throttled
 from alliance.core.signals import Signal
-from alliance.core.trust import FloodRule, Grade, Verdict
+from alliance.core.trust import DisputeOutcome, DisputeState, FloodRule, Grade, Queue, Verdict
 from alliance.node import Node
-from alliance.services.trust import DisputeOutcome, DisputeState, Queue
 from alliance.settings import Settings
 
 A = Grade(True, "prepubescent", 1, True)

@@ -12,8 +12,9 @@ from fastapi import FastAPI
 from starlette.formparsers import MultiPartParser
 
 from alliance import __version__
-from alliance.api import errors
+from alliance.api import handlers
 from alliance.api.deps import AuthenticateFirst
+from alliance.api.errors import documented_errors
 from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, LoginSlots, LoginThrottle, TokenBuckets, UploadSlots
 from alliance.api.routes import admin, audit, banks, health, matching, session, trust
 from alliance.api.routes import alliance as alliance_routes
@@ -60,8 +61,11 @@ def create_app(settings: Settings) -> FastAPI:
         # One error body for every failure: documented once for all routes, in place of FastAPI's
         # own 422 body (`HTTPValidationError`), which the node never sends.
         responses={
-            "4XX": {"model": ErrorOut, "description": "Refused: the `error.code` says why."},
-            "5XX": {"model": ErrorOut, "description": "The node cannot answer now (503: retry later)."},
+            "4XX": {"model": ErrorOut, "description": f"Refused: the `error.code` says why: {documented_errors(4)}."},
+            "5XX": {
+                "model": ErrorOut,
+                "description": f"The node cannot answer now (503: retry later): {documented_errors(5)}.",
+            },
         },
     )
     # Uploads are parsed in memory: above 1 MB Starlette would otherwise spill a file to a temporary
@@ -79,7 +83,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Every route that hashes runs its hashing on a thread under this limiter: at most
     # `hashing_slots` uploads are hashed at once, and the others wait in the event loop.
     app.state.hashing_limiter = anyio.CapacityLimiter(settings.hashing_slots)
-    errors.install(app)
+    handlers.install(app)
     for module in (health, matching, banks, trust, admin, audit, session):
         app.include_router(module.router)
     app.include_router(alliance_routes.router)

@@ -15,18 +15,16 @@ import anyio
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from alliance.api.errors import CsrfFailed, RateLimited, error_response
+from alliance.api.errors import error_response
 from alliance.api.limits import ASGIApp, LoginThrottle, Receive, Scope, Send, TokenBuckets, UploadSlots, client_of
 from alliance.api.schemas import control_character
-from alliance.core.access import Principal
-from alliance.core.errors import AllianceError, InvalidRequest
+from alliance.core.access import ANONYMOUS, Principal
+from alliance.core.errors import AllianceError, AuthenticationFailed, CsrfFailed, InvalidRequest, RateLimited
 from alliance.node import Node
-from alliance.services.accounts import AuthenticationFailed
 from alliance.services.audit import BurstLog
 
 SESSION_COOKIE = "alliance_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-ANONYMOUS = Principal(0, "anonymous", "ZZ", frozenset(), frozenset(), name="anonymous")
 
 
 async def get_node(request: Request) -> Node:

@@ -1,102 +1,39 @@
-"""One error body for every failure, `{"error": {"code", "message", "details"}}`, and one status table.
+"""What an error looks like on the wire: `{"error": {"code", "message", "details"}}`, with the status
+the error's class carries (`core.errors`). The handlers that send it are in `api.handlers`.
 
 Anything a caller may not see is a 404, never a 403, so that its existence does not leak.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from alliance.core.errors import (
     AllianceError,
-    Conflict,
+    AuthenticationFailed,
     FormatError,
     HashingError,
-    IndexFileError,
-    InvalidRequest,
-    InvalidSignal,
-    NotFound,
     Overloaded,
+    RateLimited,
     Throttled,
 )
-from alliance.services.accounts import AuthenticationFailed
-from alliance.store.db import StoreUnavailable
-
-log = logging.getLogger(__name__)
 
 
-class RateLimited(AllianceError):
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"too many requests; retry in {retry_after:.1f} s")
-        self.retry_after = retry_after
-
-
-class PayloadTooLarge(AllianceError):
-    """A request body above the limit."""
-
-
-class CsrfFailed(AllianceError):
-    """A session request that changes something without the session's CSRF token."""
-
-
-STATUS: list[tuple[type[AllianceError], int]] = [
-    (NotFound, 404),
-    (AuthenticationFailed, 401),
-    (CsrfFailed, 403),
-    (Conflict, 409),
-    (PayloadTooLarge, 413),
-    (InvalidSignal, 422),
-    (InvalidRequest, 422),
-    (FormatError, 422),
-    (HashingError, 422),
-    (RateLimited, 429),
-    (Throttled, 429),
-    (StoreUnavailable, 503),
-    (IndexFileError, 503),
-    (Overloaded, 503),
-]
-
-
-def status_of(exc: AllianceError) -> int:
-    return next((status for kind, status in STATUS if isinstance(exc, kind)), 400)
-
-
-def code_of(exc: Exception) -> str:
+def code_of(exc: Exception | type[Exception]) -> str:
     """`NotFound` -> `not_found`: a stable, machine-readable word."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
+    kind = exc if isinstance(exc, type) else type(exc)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind.__name__).lower()
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
-AUDITED_HERE = (InvalidSignal, InvalidRequest, FormatError, HashingError, Conflict)
-"""Refusals the services do not record themselves (they record not-found and not-allowed)."""
-
-
-def audit_refusal(request: Request, outcome: str, details: dict[str, Any]) -> None:
-    """Put a refused request in the audit log, as whoever the request authenticated as (if anyone)."""
-    from alliance.api.deps import identify  # deps imports this module
-
-    node = request.app.state.node
-    route = request.scope.get("route")
-    target = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    try:
-        node.audit.record(identify(request, node), "request", target, outcome, details=details)
-    except Exception:  # the refusal must still reach the caller if the store is down
-        log.exception("could not audit a refused request")
-
-
 def error_response(exc: AllianceError) -> JSONResponse:
-    """The response to an error, for the handler below and for middleware that answers before it."""
+    """The response to an error, for the handlers and for middleware that answers before them."""
     details: dict[str, Any] | None = None
     headers = {}
     if isinstance(exc, HashingError):
@@ -109,32 +46,19 @@ def error_response(exc: AllianceError) -> JSONResponse:
         headers["Retry-After"] = "1"
     if isinstance(exc, AuthenticationFailed):
         headers["WWW-Authenticate"] = "Bearer"
-    return JSONResponse(error_body(code_of(exc), str(exc), details), status_of(exc), headers)
+    return JSONResponse(error_body(code_of(exc), str(exc), details), exc.status, headers)
 
 
-def install(app: FastAPI) -> None:
-    @app.exception_handler(AllianceError)
-    async def alliance_error(request: Request, exc: AllianceError) -> JSONResponse:
-        if isinstance(exc, AUDITED_HERE):
-            await run_in_threadpool(audit_refusal, request, "invalid", {"code": code_of(exc), "message": str(exc)})
-        return error_response(exc)
+def error_tree() -> list[type[AllianceError]]:
+    """Every class of the tree, base first: what the API may answer with, for its documentation."""
+    found: list[type[AllianceError]] = [AllianceError]
+    for kind in found:
+        found.extend(kind.__subclasses__())
+    return found
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = [
-            {"where": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()
-        ]
-        first = problems[0] if problems else {"where": "", "problem": "invalid request"}
-        message = f"{first['where']}: {first['problem']}" if first["where"] else first["problem"]
-        await run_in_threadpool(audit_refusal, request, "invalid", {"code": "invalid_request", "message": message})
-        return JSONResponse(error_body("invalid_request", message, problems), 422)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def bug(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body("internal_error", "internal error; the node operator has the details"), 500)
+def documented_errors(first_digit: int) -> str:
+    """The `error.code`s a route may answer with whose status starts with `first_digit`, for OpenAPI
+    (the base class is never raised itself)."""
+    statuses = sorted({(kind.status, code_of(kind)) for kind in error_tree()[1:] if kind.status // 100 == first_digit})
+    return ", ".join(f"`{code}` ({status})" for status, code in statuses)

@@ -14,8 +14,9 @@ from typing import Any
 import anyio
 from starlette.concurrency import run_in_threadpool
 
-from alliance.api.errors import RateLimited, error_body
-from alliance.core.errors import Overloaded
+from alliance.api.errors import code_of, error_body
+from alliance.core.access import ANONYMOUS
+from alliance.core.errors import Overloaded, PayloadTooLarge, RateLimited
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -244,8 +245,6 @@ def _is_upload(scope: Scope) -> bool:
 async def _refuse(scope: Scope, send: Send, limit: int) -> None:
     """Answer 413 and record the refusal: as the caller, who authenticated before any body was read
     (`deps.AuthenticateFirst`), or, for a login, once per client address and burst."""
-    from alliance.api.deps import ANONYMOUS
-
     app_state = scope["app"].state
     target = f"{scope.get('method')} {scope.get('path')}"
     details: dict[str, Any] = {"limit": limit}
@@ -260,11 +259,11 @@ async def _refuse(scope: Scope, send: Send, limit: int) -> None:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(error_body("payload_too_large", f"the request body is larger than {limit:,} bytes")).encode()
+    body = json.dumps(error_body(code_of(PayloadTooLarge), f"the request body is larger than {limit:,} bytes")).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": PayloadTooLarge.status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )

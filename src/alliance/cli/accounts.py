@@ -11,11 +11,10 @@ from typing import Annotated
 
 import typer
 
-from alliance.cli.context import Node, err, out
+from alliance.cli.context import err, node_of, out
 from alliance.cli.output import OutputFormat, print_rows, shown
 from alliance.core.access import SYSTEM, OrgKind, Scope, parse_roles
 from alliance.core.errors import InvalidRequest
-from alliance.services.checkpoints import load_key, read_checkpoints, verify_against, write_checkpoint
 
 org_app = typer.Typer(help="Organisations (members of the node, each in a country).", no_args_is_help=True)
 user_app = typer.Typer(help="Users (people who log in).", no_args_is_help=True)
@@ -50,7 +49,7 @@ def org_create(
     kind: KindOpt,
     allow_role: AllowedRolesOpt = None,
 ) -> None:
-    node: Node = ctx.obj
+    node = node_of(ctx)
     roles = parse_roles(allow_role) if allow_role else None
     org = node.accounts.create_organisation(SYSTEM, name, country, kind, roles)
     out.print(
@@ -67,7 +66,7 @@ def org_update(
     allow_role: AllowedRolesOpt = None,
 ) -> None:
     """Classify an organisation or set the roles it may hold."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     org = node.accounts.store.organisation_by_name(name)
     roles = parse_roles(allow_role) if allow_role else None
     org = node.accounts.update_organisation(SYSTEM, org.id, kind, roles)
@@ -76,7 +75,7 @@ def org_update(
 
 @org_app.command("list")
 def org_list(ctx: typer.Context) -> None:
-    node: Node = ctx.obj
+    node = node_of(ctx)
     rows = [
         {
             "id": o.id,
@@ -99,7 +98,7 @@ def user_create(
     password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input.")] = False,
 ) -> None:
     """Create a user; the password is asked for (or read from stdin), never passed as an argument."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     organisation = node.accounts.store.organisation_by_name(org)
     password = (
         sys.stdin.readline().rstrip("\n")
@@ -126,7 +125,7 @@ def key_create(
     ] = None,
 ) -> None:
     """Issue an API key and print it: it is shown this once."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     organisation = node.accounts.store.organisation_by_name(org)
     try:
         scopes = frozenset(Scope(s) for s in scope) if scope else frozenset(Scope)
@@ -141,7 +140,7 @@ def key_create(
 
 @key_app.command("revoke")
 def key_revoke(ctx: typer.Context, key_id: int) -> None:
-    node: Node = ctx.obj
+    node = node_of(ctx)
     key = node.accounts.revoke_key(SYSTEM, key_id)
     out.print(f"revoked key {key.prefix} ({shown(key.name)})")
 
@@ -164,7 +163,9 @@ def audit_verify(
     Against checkpoints, also exit 6 if one's HMAC does not check, or the chain was re-computed or
     cut short before it: what a plain walk cannot see.
     """
-    node: Node = ctx.obj
+    from alliance.services.checkpoints import load_key, read_checkpoints, verify_against
+
+    node = node_of(ctx)
     if against:
         files = [entry for path in against for entry in read_checkpoints(path)]
         key = load_key(node.settings.audit_key_path, create=False)
@@ -194,7 +195,9 @@ def audit_checkpoint(
 ) -> None:
     """Sign the chain's head with the audit key (outside the database) and write it: keep it off
     the machine, and `audit verify --against` it later."""
-    node: Node = ctx.obj
+    from alliance.services.checkpoints import write_checkpoint
+
+    node = node_of(ctx)
     if output is None:
         output = node.settings.audit_checkpoint_path
         output.mkdir(parents=True, exist_ok=True)
@@ -211,7 +214,7 @@ def audit_export(
     ] = None,
 ) -> None:
     """Write every audit event as JSON lines."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     if output is None:
         sys.stdout.writelines(node.audit.export_lines())
         return

@@ -9,11 +9,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from alliance.cli.context import Node, err, out
+from alliance.cli.context import err, node_of, out, settings_of
 from alliance.core.errors import IndexFileError
-from alliance.services.demo import DEMO_BANK, load_demo_bank, run_demo
-from alliance.services.matcher_index import verify_index_file
-from alliance.store.db import schema_revision
 
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
 index_app = typer.Typer(help="The saved PDQ matching index.", no_args_is_help=True)
@@ -23,7 +20,9 @@ config_app = typer.Typer(help="The node's settings.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
     """Apply every pending schema migration (also done on start)."""
-    node: Node = ctx.obj
+    from alliance.store.db import schema_revision
+
+    node = node_of(ctx)
     current, head = schema_revision(node.store.engine)
     out.print(f"store at revision {current} (latest {head}): {node.settings.resolved_database_url.split('@')[-1]}")
 
@@ -31,7 +30,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 @index_app.command("build")
 def index_build(ctx: typer.Context) -> None:
     """Rebuild the PDQ index from the store and save it."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     matcher = node.matcher
     started = time.perf_counter()
     matcher.rebuild()
@@ -46,7 +45,7 @@ def index_build(ctx: typer.Context) -> None:
 @index_app.command("status")
 def index_status(ctx: typer.Context) -> None:
     """Where the index is, how big, and how far behind the store its saved file is."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     path = node.settings.index_path
     saved = f"{path} ({path.stat().st_size:,} bytes)" if path.exists() else f"{path} (not saved yet)"
     status = node.matcher.status()
@@ -60,7 +59,9 @@ def index_status(ctx: typer.Context) -> None:
 @index_app.command("verify")
 def index_verify(ctx: typer.Context) -> None:
     """Check the saved index file: its checksum, and its contents against the store. Exit 6 if unsound."""
-    node: Node = ctx.obj
+    from alliance.services.matcher_index import verify_index_file
+
+    node = node_of(ctx)
     path = node.settings.index_path
     if not path.exists():
         raise IndexFileError(f"no saved index at {path}; run `alliance index build`")
@@ -75,8 +76,7 @@ def index_verify(ctx: typer.Context) -> None:
 @config_app.command("show")
 def config_show(ctx: typer.Context) -> None:
     """Print every setting, its value and where the value came from."""
-    node: Node = ctx.obj
-    for name, value, source, help_text in node.settings.describe():
+    for name, value, source, help_text in settings_of(ctx).describe():
         out.print(f"ALLIANCE_{name.upper()}={escape(value)}  [dim]({source})[/dim]")
         out.print(f"    {help_text}", style="dim", markup=False)
 
@@ -88,7 +88,9 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the table.")] = False,
     ) -> None:
         """Hash the demo photos into a bank, then match altered copies and show what matched."""
-        node: Node = ctx.obj
+        from alliance.services.demo import DEMO_BANK, load_demo_bank, run_demo
+
+        node = node_of(ctx)
         if not quiet:
             out.print(f"store: {node.settings.resolved_database_url}")
         added = load_demo_bank(node.banks)

@@ -8,20 +8,20 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from alliance.alliance_data import load_facts
-from alliance.cli.context import Node, err, out
+from alliance.cli.context import err, node_of, out
 from alliance.cli.output import OutputFormat, print_rows, shown
 from alliance.core.alliance_awareness import Audience
 from alliance.core.alliance_members import Body, current_term
 from alliance.core.alliance_workflow import CommitmentStatus, ReportMove
-from alliance.report import write_open_data, write_report
-from alliance.services.alliance import AllianceService
-from alliance.services.alliance_demo import load_alliance_demo
-from alliance.services.alliance_figures import FiguresService
+
+if TYPE_CHECKING:
+    from alliance.services.alliance import AllianceService
+    from alliance.services.alliance_figures import FiguresService
 
 alliance_app = typer.Typer(help="The Global Alliance: members, commitments, progress reports, indicators.")
 report_app = typer.Typer(help="The Alliance report (HTML) and the published record as open data.")
@@ -31,13 +31,11 @@ CountryOpt = Annotated[str | None, typer.Option(help="ISO 3166 code, e.g. GB (Ko
 
 
 def _alliance(ctx: typer.Context) -> AllianceService:
-    node: Node = ctx.obj
-    return node.alliance
+    return node_of(ctx).alliance
 
 
 def _figures(ctx: typer.Context) -> FiguresService:
-    node: Node = ctx.obj
-    return node.figures
+    return node_of(ctx).figures
 
 
 @alliance_app.command("seed")
@@ -58,7 +56,9 @@ def seed(
 @alliance_app.command("demo")
 def demo(ctx: typer.Context) -> None:
     """Seed, then add illustrative commitments, reports, figures and campaigns (once)."""
-    node: Node = ctx.obj
+    from alliance.services.alliance_demo import load_alliance_demo
+
+    node = node_of(ctx)
     loaded = load_alliance_demo(node.alliance, node.figures)
     out.print("demo records loaded" if loaded else "the node already has commitments; nothing added", markup=False)
 
@@ -97,7 +97,7 @@ def handover(
     chair: Annotated[str, typer.Option(help="Who chairs the Alliance from now.")],
     since: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today).")] = None,
 ) -> None:
-    node: Node = ctx.obj
+    node = node_of(ctx)
     org = node.accounts.store.organisation_by_name(to_org)
     term = _alliance(ctx).handover(org.id, chair, date.fromisoformat(since) if since else None)
     out.print(f"the secretariat is held by {shown(term.holder)} from {term.since}")
@@ -240,6 +240,8 @@ def report_alliance(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for index.html and the country pages.")],
 ) -> None:
     """Write the Alliance report on YEAR as self-contained HTML (no scripts, nothing loaded from the network)."""
+    from alliance.report import write_report
+
     written = write_report(_figures(ctx).report_view(year), out_dir)
     err.print(f"wrote {len(written)} pages to {out_dir}; open {out_dir / 'index.html'}", markup=False)
 
@@ -250,6 +252,8 @@ def report_export(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for alliance.json and one CSV per table.")],
 ) -> None:
     """Write everything published as open data (JSON and CSV)."""
+    from alliance.report import write_open_data
+
     written = write_open_data(_figures(ctx).open_data(), out_dir)
     err.print(f"wrote {len(written)} files to {out_dir}", markup=False)
 

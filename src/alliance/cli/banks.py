@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alliance.cli.context import Node, err, out
+from alliance.cli.context import err, node_of, out
 from alliance.cli.hashing import ExactOpt, JobsOpt, PathsArg, hash_with_progress
 from alliance.cli.output import OutputFormat, print_rows, shown
 from alliance.core.banks import BankPurpose
 from alliance.core.errors import InvalidRequest
 from alliance.formats.registry import FORMATS, get_format
-from alliance.services.banks import AddReport
+
+if TYPE_CHECKING:
+    from alliance.services.banks import AddReport
 
 app = typer.Typer(help="Create, curate, import and export hash banks.", no_args_is_help=True)
 
@@ -53,7 +55,7 @@ def create(
     crop_matching: Annotated[bool, typer.Option("--crop-matching", help=CROP_HELP)] = False,
 ) -> None:
     """Create a bank owned by this node's organisation."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     thresholds = {"pdq": pdq_threshold} if pdq_threshold is not None else None
     trust = {"required_grades": required_grades, "min_orgs": min_orgs} if required_grades is not None else None
     bank = node.banks.create_bank(name, purpose, description, thresholds, trust=trust, crop_matching=crop_matching)
@@ -78,7 +80,7 @@ def update(
     ] = None,
 ) -> None:
     """Change a bank's settings (its curators only)."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     thresholds = {"pdq": pdq_threshold} if pdq_threshold is not None else None
     bank = node.banks.update_bank(name, description=description, thresholds=thresholds, crop_matching=crop_matching)
     out.print(
@@ -92,7 +94,7 @@ def list_banks(
     ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """List banks with their entry counts."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     rows = [
         {
             "name": b.name,
@@ -116,7 +118,7 @@ def show(
     limit: Annotated[int, typer.Option(min=0, help="Entries to list.")] = 20,
 ) -> None:
     """Show a bank and its first entries."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     bank = node.banks.get_bank(name)
     out.print(
         f"{shown(bank.name)} (id {bank.id}): {bank.purpose.value}, {'enabled' if bank.enabled else 'DISABLED'}, "
@@ -141,7 +143,7 @@ def show(
 @app.command("disable")
 def disable(ctx: typer.Context, name: BankArg) -> None:
     """Stop matching against a bank (its entries are kept)."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     node.banks.set_enabled(name, False)
     out.print(f"bank {shown(name)} disabled: it no longer matches")
 
@@ -149,7 +151,7 @@ def disable(ctx: typer.Context, name: BankArg) -> None:
 @app.command("enable")
 def enable(ctx: typer.Context, name: BankArg) -> None:
     """Match against a disabled bank again."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     node.banks.set_enabled(name, True)
     out.print(f"bank {shown(name)} enabled")
 
@@ -167,7 +169,7 @@ def add(
     exact_reference: ExactOpt = False,
 ) -> None:
     """Hash images and add them as entries. Only hashes are stored, never the images."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     bank = node.banks.get_bank(name)  # fail on an unknown bank before hashing anything
     results = hash_with_progress(node, paths, jobs, exact_reference, crops=bank.crop_matching)
     if not results:
@@ -187,7 +189,7 @@ def import_file(
     skip_duplicates: SkipDupOpt = False,
 ) -> None:
     """Import a hash list in one transaction: all of it, or nothing."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     node.banks.get_bank(name)
     reader = get_format(fmt)
     text = sys.stdin.read() if str(file) == "-" else _read_text(file)
@@ -205,7 +207,7 @@ def export(
     ] = None,
 ) -> None:
     """Export a bank's live entries."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     text = get_format(fmt).write(node.banks.export_records(name))
     if output is None:
         sys.stdout.write(text)
@@ -221,7 +223,7 @@ def retire(
     reason: Annotated[str, typer.Option("--reason", help="Why the entry is retired (kept with it).")],
 ) -> None:
     """Retire an entry: it stops matching at once and is kept for the record."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     entry = node.banks.retire_entry(entry_id, reason)
     out.print(f"entry {entry.id} retired")
 

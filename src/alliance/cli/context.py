@@ -1,37 +1,36 @@
-"""What every command needs: the node, acting as the operator at the command line, and consoles."""
+"""What every command needs: the settings, the node (built on first use), and consoles.
+
+The CLI starts light: a command module imports the store, the services and the hashing code inside
+the commands that use them, so that `alliance --help` and `config show` load none of them
+(tests/cli/test_import_budget.py counts)."""
 
 from __future__ import annotations
 
-from functools import cached_property
+from typing import TYPE_CHECKING
 
+import typer
 from rich.console import Console
 
-from alliance.core.access import SYSTEM
-from alliance.node import Node as BaseNode
-from alliance.services.alliance import AllianceService
-from alliance.services.alliance_figures import FiguresService
-from alliance.services.banks import BankService
-from alliance.services.matching import MatchService
+if TYPE_CHECKING:
+    from alliance.cli.node import Node
+    from alliance.settings import Settings
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class Node(BaseNode):
-    """The node as the CLI sees it: the operator is trusted like a node admin and audited as 'cli'."""
+def settings_of(ctx: typer.Context) -> Settings:
+    """The settings the root command read (`main._settings`)."""
+    settings: Settings = ctx.find_root().obj
+    return settings
 
-    @cached_property
-    def banks(self) -> BankService:
-        return self.banks_for(SYSTEM)
 
-    @cached_property
-    def matching(self) -> MatchService:
-        return self.matching_for(SYSTEM)
+def node_of(ctx: typer.Context) -> Node:
+    """The node, acting as the operator at the command line; built once per run, on first use."""
+    from alliance.cli.node import Node
 
-    @cached_property
-    def alliance(self) -> AllianceService:
-        return self.alliance_for(SYSTEM)
-
-    @cached_property
-    def figures(self) -> FiguresService:
-        return self.figures_for(SYSTEM)
+    root = ctx.find_root()
+    if "alliance.node" not in root.meta:
+        root.meta["alliance.node"] = Node(settings_of(ctx))
+    node: Node = root.meta["alliance.node"]
+    return node

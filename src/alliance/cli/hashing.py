@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress
 
-from alliance.cli.context import Node, err
+from alliance.cli.context import err, node_of
 from alliance.cli.output import OutputFormat, print_rows
-from alliance.services.hashing import FileResult, collect_files, hash_files
+
+if TYPE_CHECKING:
+    from alliance.cli.node import Node
+    from alliance.services.hashing import FileResult
 
 HASH_COLUMNS = ["path", "pdq", "quality", "md5", "sha1", "sha256", "error"]
 
@@ -36,6 +39,8 @@ def hash_with_progress(
     crops: bool = False,
 ) -> list[FileResult]:
     """Hash with a progress bar on stderr when a directory was given and stderr is a terminal."""
+    from alliance.services.hashing import collect_files, hash_files
+
     files = collect_files(paths)
     show = any(p.is_dir() for p in paths) and err.is_terminal
     with Progress(console=err, transient=True, disable=not show) as progress:
@@ -76,7 +81,7 @@ def register(app: typer.Typer) -> None:
         exact_reference: ExactOpt = False,
     ) -> None:
         """Print the PDQ, MD5, SHA-1 and SHA-256 of images. Nothing is stored. Exit 4 if any file failed."""
-        node: Node = ctx.obj
+        node = node_of(ctx)
         results = hash_with_progress(node, paths, jobs, exact_reference, views=False)  # nothing is stored
         fmt = OutputFormat.JSON if json_out else OutputFormat.CSV if csv_out else OutputFormat.TABLE
         print_rows([result_row(r) for r in results], HASH_COLUMNS, fmt)

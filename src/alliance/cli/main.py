@@ -19,32 +19,11 @@ import traceback
 import typer
 
 from alliance.cli import accounts, admin, alliance, banks, hashing, matching, review, serve
-from alliance.cli.context import Node, err
+from alliance.cli.context import err
 from alliance.cli.output import shown
-from alliance.core.errors import (
-    AllianceError,
-    Conflict,
-    FormatError,
-    HashingError,
-    IndexFileError,
-    InvalidRequest,
-    InvalidSignal,
-    NotFound,
-)
-from alliance.settings import Settings
-from alliance.store.db import StoreUnavailable
+from alliance.core.errors import AllianceError
 
 EXIT_NO_MATCH = 1
-EXIT_CODES: list[tuple[type[AllianceError], int]] = [
-    (NotFound, 3),
-    (InvalidSignal, 4),
-    (HashingError, 4),
-    (FormatError, 4),
-    (InvalidRequest, 4),
-    (Conflict, 5),
-    (StoreUnavailable, 6),
-    (IndexFileError, 6),
-]
 
 app = typer.Typer(
     name="alliance",
@@ -73,12 +52,11 @@ serve.register_credentials(app)
 
 
 @app.callback()
-def _node(ctx: typer.Context) -> None:
-    ctx.obj = Node(Settings())
+def _settings(ctx: typer.Context) -> None:
+    """Read the settings; the node is built by the first command that needs it (`context.node_of`)."""
+    from alliance.settings import Settings
 
-
-def exit_code(exc: AllianceError) -> int:
-    return next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), 4)
+    ctx.obj = Settings()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except AllianceError as exc:
         err.print(f"error: {shown(exc)}")
-        return exit_code(exc)
+        return exc.exit_code
     except Exception:  # a bug: keep the traceback, it is what a report needs
         traceback.print_exc()
         return 70

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from alliance.cli.context import Node, err
+from alliance.cli.context import err, node_of
 from alliance.cli.output import OutputFormat, print_rows
 from alliance.core.errors import InvalidSignal
-from alliance.core.hashing import query_signals
 from alliance.core.signals import Signal, parse_signal
-from alliance.services.hashing import read_media
+
+if TYPE_CHECKING:
+    from alliance.cli.node import Node
 
 MATCH_COLUMNS = ["query", "bank", "entry", "type", "distance", "variant"]
 
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Match images or hashes against the enabled banks. Exit 0 if anything matched, 1 if not."""
-        node: Node = ctx.obj
+        node = node_of(ctx)
         rows = []
         turn = node.settings.match_dihedral if dihedral is None else dihedral
         crops = node.matching.crop_matching(bank or None)
@@ -63,6 +64,9 @@ def register(app: typer.Typer) -> None:
 def _signals_of(node: Node, query: str, dihedral: bool, crops: bool) -> tuple[list[Signal], list[str] | None]:
     """A hash given as TYPE:VALUE, or an image's signals and views (its rotations and flips if
     asked, its crops when a bank searched matches crops)."""
+    from alliance.core.hashing import query_signals
+    from alliance.services.hashing import read_media
+
     kind, sep, value = query.partition(":")
     if sep and not Path(query).exists():
         return [parse_signal(kind, value)], None

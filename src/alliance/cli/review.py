@@ -9,17 +9,19 @@ audited under the user's name.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import click
 import typer
 
-from alliance.cli.context import Node, out
+from alliance.cli.context import node_of, out
 from alliance.cli.output import OutputFormat, print_rows
 from alliance.core.access import SYSTEM, Principal
 from alliance.core.errors import InvalidRequest
-from alliance.core.trust import Grade
-from alliance.services.trust import DisputeOutcome, Queue
+from alliance.core.trust import DisputeOutcome, Grade, Queue
+
+if TYPE_CHECKING:
+    from alliance.cli.node import Node
 
 app = typer.Typer(help="Grade entries, settle reviews and disputes, lift quarantines.", no_args_is_help=True)
 
@@ -66,7 +68,7 @@ def queue(
     password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Entries waiting: to grade, or to settle."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     entries = node.trust_for(_principal(node, as_user, password_stdin)).queue(kind)
     rows = [{"entry": e.id, "bank": e.bank_id, "status": e.status.value, "source": e.source} for e in entries]
     print_rows(rows, ["entry", "bank", "status", "source"], OutputFormat.TABLE)
@@ -84,7 +86,7 @@ def grade(
     baseline: BaselineOpt = False,
 ) -> None:
     """Grade a proposed entry (once per grader)."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     entry, verdict = node.trust_for(_principal(node, as_user, password_stdin)).grade(
         entry_id, _grade(illegal, age_band, severity, baseline)
     )
@@ -104,7 +106,7 @@ def settle(
     password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Settle graders' disagreement with the grade that stands."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     entry = node.trust_for(_principal(node, as_user, password_stdin)).resolve_review(
         entry_id, _grade(illegal, age_band, severity, baseline), reason
     )
@@ -120,7 +122,7 @@ def resolve_dispute(
     as_user: AsOpt = None,
     password_stdin: PasswordStdinOpt = False,
 ) -> None:
-    node: Node = ctx.obj
+    node = node_of(ctx)
     entry = node.trust_for(_principal(node, as_user, password_stdin)).resolve_dispute(entry_id, outcome, reason)
     out.print(f"entry {entry.id}: {entry.status.value}", markup=False)
 
@@ -134,7 +136,7 @@ def lift(
     password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Lift a flood quarantine after review."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     entry = node.trust_for(_principal(node, as_user, password_stdin)).lift_quarantine(entry_id, reason)
     out.print(f"entry {entry.id}: {entry.status.value}", markup=False)
 
@@ -144,7 +146,7 @@ def history(
     ctx: typer.Context, entry_id: EntryArg, as_user: AsOpt = None, password_stdin: PasswordStdinOpt = False
 ) -> None:
     """Every status change of an entry: who, why, and the numbers."""
-    node: Node = ctx.obj
+    node = node_of(ctx)
     rows = [
         {
             "at": t.at.isoformat(timespec="seconds"),

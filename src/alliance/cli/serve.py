@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
-from alliance.api.server import HeadLimitedProtocol
-from alliance.cli.context import Node, out
+from alliance.cli.context import node_of, out
 from alliance.core.errors import NotFound
-from alliance.services.alliance_demo import load_alliance_demo
-from alliance.services.checkpoints import checkpoint_every
-from alliance.services.demo import SHARED_BANK, DemoLogin, seed_demo_node
+
+if TYPE_CHECKING:
+    from alliance.cli.node import Node
+    from alliance.services.demo import DemoLogin
+
+API_APP = "alliance.api.app:app_from_env"
+API_PROTOCOL = "alliance.api.server:HeadLimitedProtocol"
+"""The API by name: uvicorn imports it in each worker process. The CLI starts the server and never
+imports the API itself (adapters do not import each other; `make lint` checks it)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +32,12 @@ def register(app: typer.Typer) -> None:
         demo: Annotated[bool, typer.Option("--demo", help="Load demo organisations, logins and a bank first.")] = False,
     ) -> None:
         """Serve the API. Each process loads the PDQ index and follows the store's change log."""
-        node: Node = ctx.obj
+        import uvicorn
+
+        from alliance.services.alliance_demo import load_alliance_demo
+        from alliance.services.demo import seed_demo_node
+
+        node = node_of(ctx)
         settings = node.settings
         overrides = {"HOST": host, "PORT": port, "WORKERS": workers}
         for name, value in overrides.items():
@@ -47,7 +56,7 @@ def register(app: typer.Typer) -> None:
         checkpoints = _start_checkpoints(node)
         out.print(f"Alliance node on http://{host}:{port} (API docs: /docs) with {workers} worker(s); Ctrl-C stops")
         uvicorn.run(
-            "alliance.api.app:app_from_env",
+            API_APP,
             factory=True,
             host=host,
             port=port,
@@ -56,7 +65,7 @@ def register(app: typer.Typer) -> None:
             access_log=False,  # the audit log says who asked; uvicorn would build a line per request to drop it
             # Bounds a client without a credential could otherwise push: idle and half-sent requests,
             # the size of a request's head, connections at once (503 beyond), and the accept queue.
-            http=HeadLimitedProtocol,
+            http=API_PROTOCOL,
             timeout_keep_alive=settings.http_keep_alive_seconds,
             h11_max_incomplete_event_size=settings.http_max_header_bytes,
             limit_concurrency=settings.http_max_connections,
@@ -70,6 +79,8 @@ def _start_checkpoints(node: Node) -> threading.Event | None:
     """Audit checkpoints from this process, not from each worker: one per interval, whatever the workers.
 
     The key is loaded now, so that an unsafe key file stops the start with its error."""
+    from alliance.services.checkpoints import checkpoint_every
+
     settings = node.settings
     if settings.audit_checkpoint_seconds == 0:
         return None
@@ -86,7 +97,9 @@ def register_credentials(app: typer.Typer) -> None:
         key: Annotated[bool, typer.Option("--key", help="Print only the user's API key (for scripts).")] = False,
     ) -> None:
         """Print the demo logins that `alliance serve --demo` created."""
-        node: Node = ctx.obj
+        from alliance.services.demo import DemoLogin
+
+        node = node_of(ctx)
         path = node.settings.home / "demo-credentials.json"
         if not path.exists():
             raise NotFound(f"no demo credentials in {path}; run `make run` (alliance serve --demo) first")
@@ -112,6 +125,8 @@ def _print_logins(logins: list[DemoLogin]) -> None:
 
 def _print_demo(url: str, logins: list[DemoLogin]) -> None:
     """Plain lines, not a table: keys must survive a narrow terminal whole, to be copied."""
+    from alliance.services.demo import SHARED_BANK
+
     out.print("Demo logins (`alliance demo-credentials` prints them again):", markup=False)
     _print_logins(logins)
     platform = next(login for login in logins if login.username == "us-platform")

@@ -253,3 +253,6 @@ def _country(code: object) -> str:
 
 SYSTEM = Principal(0, "node operator (CLI)", "ZZ", frozenset({Role.NODE_ADMIN}), ALL_SCOPES, name="cli")
 """The operator at the node's own command line: trusted like a node admin, recorded as 'cli'."""
+
+ANONYMOUS = Principal(0, "anonymous", "ZZ", frozenset(), frozenset(), name="anonymous")
+"""Whoever sent a request that no credential backs: recorded as 'anonymous' when it is refused."""

@@ -209,6 +209,27 @@ def load_schemes(path: Path | None = None) -> SchemeBook:
 # --- disputes and floods -------------------------------------------------------------------------
 
 
+class Queue(StrEnum):
+    """The review queues an analyst works through (the words of the CLI and the API)."""
+
+    GRADING = "grading"  # proposed entries you have not graded yet
+    REVIEW = "review"  # graders disagreed
+    DISPUTES = "disputes"  # disputed as false positives
+    QUARANTINE = "quarantine"  # matched a flood of queries
+
+
+class DisputeOutcome(StrEnum):
+    ENTRY_STANDS = "entry_stands"  # the match was right: the entry is confirmed again
+    FALSE_POSITIVE = "false_positive"  # the entry is retired
+
+
+class DisputeState(StrEnum):
+    OPEN = "open"  # recorded; too few organisations dispute the entry yet
+    UPHELD = "upheld"  # enough organisations agree: the entry is disputed until its curators decide
+    ENTRY_STANDS = DisputeOutcome.ENTRY_STANDS.value
+    FALSE_POSITIVE = DisputeOutcome.FALSE_POSITIVE.value
+
+
 def dispute_upheld(disputing_orgs: Iterable[int], threshold: int) -> bool:
     """Past `threshold` disputing organisations an entry becomes disputed."""
     return len(set(disputing_orgs)) >= threshold

@@ -31,7 +31,7 @@ from alliance.core.access import (
     may_administer_org,
 )
 from alliance.core.banks import Organisation
-from alliance.core.errors import AllianceError, InvalidRequest, NotFound
+from alliance.core.errors import AuthenticationFailed, InvalidRequest, NotFound
 from alliance.core.names import check_key_name, check_username
 from alliance.services.audit import AuditLog
 from alliance.store.accounts import AccountStore, ApiKey, User
@@ -40,10 +40,6 @@ KEY_PREFIX = "alk"
 SESSION_LIFETIME = timedelta(hours=12)
 _passwords = PasswordHasher()
 _DUMMY_HASH = _passwords.hash("not a real password")
-
-
-class AuthenticationFailed(AllianceError):
-    """No valid credential: a missing, unknown, expired or revoked key, or a wrong password."""
 
 
 @dataclass(frozen=True, slots=True)

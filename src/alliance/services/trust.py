@@ -11,12 +11,22 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from alliance.core.access import ROLE_BANK_ACTIONS, BankAction, Principal, Role, Scope, may_act_on_bank
 from alliance.core.banks import Bank, Entry, EntryStatus
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
-from alliance.core.trust import BankTrust, FloodDecision, Grade, Verdict, Vote, consensus, dispute_upheld
+from alliance.core.trust import (
+    BankTrust,
+    DisputeOutcome,
+    DisputeState,
+    FloodDecision,
+    Grade,
+    Queue,
+    Verdict,
+    Vote,
+    consensus,
+    dispute_upheld,
+)
 from alliance.services.audit import AuditLog, actor_name
 from alliance.services.banks import BankService
 from alliance.store.repository import Store
@@ -29,25 +39,6 @@ def grader_of(principal: Principal) -> str | None:
     """Who a grade belongs to: a person, never a credential. An analyst's login and the keys that act
     for them are one grader; a key that acts for nobody cannot grade."""
     return f"user:{principal.person}" if principal.person else None
-
-
-class Queue(StrEnum):
-    GRADING = "grading"  # proposed entries you have not graded yet
-    REVIEW = "review"  # graders disagreed
-    DISPUTES = "disputes"  # disputed as false positives
-    QUARANTINE = "quarantine"  # matched a flood of queries
-
-
-class DisputeOutcome(StrEnum):
-    ENTRY_STANDS = "entry_stands"  # the match was right: the entry is confirmed again
-    FALSE_POSITIVE = "false_positive"  # the entry is retired
-
-
-class DisputeState(StrEnum):
-    OPEN = "open"  # recorded; too few organisations dispute the entry yet
-    UPHELD = "upheld"  # enough organisations agree: the entry is disputed until its curators decide
-    ENTRY_STANDS = DisputeOutcome.ENTRY_STANDS.value
-    FALSE_POSITIVE = DisputeOutcome.FALSE_POSITIVE.value
 
 
 def dispute_state(dispute: Dispute, entry_status: EntryStatus) -> DisputeState:

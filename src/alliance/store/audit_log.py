@@ -11,7 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from alliance.core.audit import GENESIS, AuditEvent, AuditRecord, chain_hash
-from alliance.store.db import StoreUnavailable, advisory_lock, session_factory
+from alliance.core.errors import StoreUnavailable
+from alliance.store.db import advisory_lock, session_factory
 from alliance.store.models import AuditEventRow
 
 _APPEND_ATTEMPTS = 20

@@ -18,13 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alliance.core.errors import AllianceError
+from alliance.core.errors import StoreUnavailable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-
-
-class StoreUnavailable(AllianceError):
-    """The database cannot be opened or reached."""
 
 
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError, StoreUnavailable)

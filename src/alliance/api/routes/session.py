@@ -11,13 +11,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from alliance.api.deps import ANONYMOUS, SESSION_COOKIE, NodeDep, PrincipalDep
-from alliance.api.errors import RateLimited
+from alliance.api.deps import SESSION_COOKIE, NodeDep, PrincipalDep
 from alliance.api.limits import LoginSlots, LoginThrottle, client_of
 from alliance.api.schemas import LoginIn, SessionOut, WhoAmI
-from alliance.core.errors import Overloaded
+from alliance.core.access import ANONYMOUS
+from alliance.core.errors import AuthenticationFailed, Overloaded, RateLimited
 from alliance.node import Node
-from alliance.services.accounts import AuthenticationFailed, IssuedSession
+from alliance.services.accounts import IssuedSession
 from alliance.services.audit import BurstLog
 
 router = APIRouter(prefix="/v1", tags=["session"])

@@ -12,8 +12,7 @@ from pydantic import BaseModel, Field
 
 from alliance.api.deps import NodeDep, PrincipalDep
 from alliance.api.schemas import After, EntryOut, RowId, Strict
-from alliance.core.trust import Grade, Verdict
-from alliance.services.trust import DisputeOutcome, DisputeState, Queue
+from alliance.core.trust import DisputeOutcome, DisputeState, Grade, Queue, Verdict
 
 router = APIRouter(prefix="/v1", tags=["trust"])
 
