@@ -20,7 +20,7 @@ from typing import Any
 
 import anyio
 
-from alliance.core.hashing import query_signals
+from alliance.core.media.hashing import query_signals
 
 Message = MutableMapping[str, Any]
 

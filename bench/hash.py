@@ -11,7 +11,7 @@ included), by both paths in the same run:
 
 * reference: `hash_file(path, exact_reference=True, views=False)`: full Pillow decode, pdqhash
   (Meta's C++);
-* ours (default): `hash_file(path, views=False)`: reduced decode + our PDQ (alliance.core.pdq).
+* ours (default): `hash_file(path, views=False)`: reduced decode + our PDQ (alliance.core.media.pdq).
 
 Both without the views a bank entry stores (`alliance hash` computes none; adding an entry costs a
 normalised view more, ~0.4 ms: bench/results/robustness.md).
@@ -51,7 +51,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from alliance.core.hashing import MediaHashes, hash_image
+from alliance.core.media.hashing import MediaHashes, hash_image
 from alliance.services.hashing import FileResult, chunk_size, hash_file
 from datasets.photos import photo_set
 

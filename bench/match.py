@@ -40,9 +40,9 @@ import faiss
 import numpy as np
 from numba import njit
 
-from alliance.core import mih_index
-from alliance.core.index import LinearPDQIndex
-from alliance.core.mih_index import MIHPDQIndex, split_widths
+from alliance.core.index import mih as mih_index
+from alliance.core.index.engine import LinearPDQIndex
+from alliance.core.index.mih import MIHPDQIndex, split_widths
 
 THRESHOLD = 31
 RESULTS = Path(__file__).parent / "results"

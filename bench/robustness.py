@@ -2,7 +2,7 @@
 
 Why: every altered copy of known material that fails to match is a child re-victimised; every
 false match accuses an innocent user. This applies each alteration in
-`alliance.core.alterations.BENCH_ALTERATIONS` to every photo of a benign photo set, and reports, at
+`alliance.demo.alterations.BENCH_ALTERATIONS` to every photo of a benign photo set, and reports, at
 PDQ threshold 31, the recall of each strategy (a copy is found when any of its query hashes is
 within the threshold of any hash stored for its own photo), the false matches between different
 photos of the set, and matches against a bank of random hashes.
@@ -49,10 +49,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from alliance.core.alterations import BENCH_ALTERATIONS
-from alliance.core.hashing import decode_for_pdq, hash_image, query_signals
-from alliance.core.index import LinearPDQIndex
-from alliance.core.pdq_views import (
+from alliance.core.index.engine import LinearPDQIndex
+from alliance.core.media.hashing import decode_for_pdq, hash_image, query_signals
+from alliance.core.media.pdq_views import (
     CROP_SETS,
     dihedral_region_hashes,
     hash_crops,
@@ -60,6 +59,7 @@ from alliance.core.pdq_views import (
     normalised_hash,
     picture_box,
 )
+from alliance.demo.alterations import BENCH_ALTERATIONS
 from datasets.photos import ROOT, photo_set
 
 THRESHOLD = 31
@@ -225,7 +225,7 @@ def random_bank_matches(queries: np.ndarray, n: int) -> tuple[int, str, float]:
     hashes = rng.integers(0, 256, (n, 32), dtype=np.uint8)
     ids = np.arange(n, dtype=np.int64)
     try:
-        from alliance.core.mih_index import MIHPDQIndex
+        from alliance.core.index.mih import MIHPDQIndex
 
         index: Any = MIHPDQIndex.build(ids, hashes)
         engine = "MIHPDQIndex"

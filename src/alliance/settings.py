@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from alliance.core.trust import FloodRule
 
 if TYPE_CHECKING:
-    from alliance.core.hashing import HashingLimits  # brings numpy, numba and PIL: not for `config show`
+    from alliance.core.media.hashing import HashingLimits  # brings numpy, numba and PIL: not for `config show`
 
 ENV_PREFIX = "ALLIANCE_"
 
@@ -158,7 +158,7 @@ class Settings(BaseSettings):
 
     @property
     def hashing_limits(self) -> HashingLimits:
-        from alliance.core.hashing import HashingLimits
+        from alliance.core.media.hashing import HashingLimits
 
         return HashingLimits(self.max_file_bytes, self.max_pixels, self.pdq_min_quality)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from alliance.alliance_data import load_facts
 from alliance.core.access import SYSTEM, Role
-from alliance.core.alliance_workflow import ReportMove, ReportStatus
+from alliance.core.record.workflow import ReportMove, ReportStatus
 from alliance.services.alliance import AllianceService
 from tests.api.conftest import World
 

@@ -321,7 +321,7 @@ def test_every_route_documents_the_one_error_body_it_sends(world: World):
 
 
 def test_upload_match_names_the_variant_that_matched(world: World):
-    from alliance.core.alterations import rotate_90
+    from alliance.demo.alterations import rotate_90
 
     turned = rotate_90(world.photos[0].read_bytes())
     h = world.headers(Role.INVESTIGATOR)
@@ -346,7 +346,7 @@ def test_a_large_upload_is_never_spooled_to_disk(world: World, monkeypatch):
     Image.fromarray(noise).save(out, "PNG")
     assert len(out.getvalue()) > 2_000_000
 
-    from alliance.core.hashing import hash_image
+    from alliance.core.media.hashing import hash_image
 
     hash_image(out.getvalue())  # compile (and cache) numba's kernels first: their cache writes files
 
@@ -362,7 +362,7 @@ def test_a_large_upload_is_never_spooled_to_disk(world: World, monkeypatch):
 
 
 def test_a_crop_matching_bank_finds_a_cropped_upload_and_says_how(world: World):
-    from alliance.core.alterations import crop_centre
+    from alliance.demo.alterations import crop_centre
 
     analyst = world.headers(Role.ANALYST)
     created = world.client.post("/v1/banks", headers=analyst, json={"name": "crops", "crop_matching": True})

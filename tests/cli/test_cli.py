@@ -233,7 +233,7 @@ def test_review_grade_with_an_unknown_user(capsys, home, monkeypatch):
 
 
 def test_a_flipped_copy_matches_with_dihedral_queries(capsys, home, photos, tmp_path):
-    from alliance.core.alterations import flip_horizontal
+    from alliance.demo.alterations import flip_horizontal
 
     run(capsys, "bank", "create", "photos")
     run(capsys, "bank", "add", "photos", str(photos[2]))
@@ -247,7 +247,7 @@ def test_a_flipped_copy_matches_with_dihedral_queries(capsys, home, photos, tmp_
 
 
 def test_a_crop_matching_bank_matches_a_cropped_copy(capsys, home, photos, tmp_path):
-    from alliance.core.alterations import crop_centre
+    from alliance.demo.alterations import crop_centre
 
     cropped = tmp_path / "cropped.png"
     cropped.write_bytes(crop_centre(0.10)(photos[2].read_bytes()))

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, update
 from alliance.alliance_data import load_facts
 from alliance.cli.main import main
 from alliance.core.access import SYSTEM
-from alliance.core.alliance_workflow import CommitmentStatus, ReportMove
+from alliance.core.record.workflow import CommitmentStatus, ReportMove
 from alliance.node import Node
 from alliance.report import write_open_data, write_report
 from alliance.services.alliance import AllianceService

@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 
 from alliance.alliance_data import load_facts
 from alliance.core.access import SYSTEM, Principal, Role
-from alliance.core.alliance_awareness import Audience
-from alliance.core.alliance_workflow import ReportMove, ReportStatus
 from alliance.core.banks import BankPurpose, NewEntry
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
+from alliance.core.record.awareness import Audience
+from alliance.core.record.workflow import ReportMove, ReportStatus
 from alliance.core.signals import Signal
 from alliance.services.alliance import AllianceService
 from alliance.services.alliance_figures import FiguresService

@@ -6,7 +6,7 @@ import pytest
 
 from alliance.core.access import ALL_SCOPES, BankAction, Principal, Role, ShareRule, SharingPolicy
 from alliance.core.errors import NotFound
-from alliance.core.hashing import hash_image
+from alliance.core.media.hashing import hash_image
 from alliance.services.audit import AuditLog
 from alliance.services.banks import BankService
 from alliance.services.hashing import hash_files

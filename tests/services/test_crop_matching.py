@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from alliance.core import alterations
 from alliance.core.access import ALL_SCOPES, BankAction, Principal, Role, ShareRule, SharingPolicy
-from alliance.core.hashing import hash_image, query_signals
-from alliance.core.pdq_views import CROP_VIEWS, NORMALISED, UNTRIMMED
+from alliance.core.media.hashing import hash_image, query_signals
+from alliance.core.media.pdq_views import CROP_VIEWS, NORMALISED, UNTRIMMED
+from alliance.demo import alterations
 from alliance.formats.records import MediaRecord
 from alliance.formats.registry import FORMATS, get_format
 from alliance.services.audit import AuditLog

@@ -3,11 +3,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from alliance.core.alterations import DEMO_ALTERATIONS, reencode_jpeg
 from alliance.core.errors import NotFound
-from alliance.core.hashing import hash_image
-from alliance.core.mih_index import MIHPDQIndex
+from alliance.core.index.mih import MIHPDQIndex
+from alliance.core.media.hashing import hash_image
 from alliance.core.signals import Signal
+from alliance.demo.alterations import DEMO_ALTERATIONS, reencode_jpeg
 from alliance.services.banks import BankService
 from alliance.services.hashing import hash_files
 from alliance.services.matcher_index import verify_index_file

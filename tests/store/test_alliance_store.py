@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import Engine
 
 from alliance.alliance_data import load_facts
-from alliance.core.alliance_awareness import Audience, Campaign
-from alliance.core.alliance_indicators import IndicatorValue, Origin
-from alliance.core.alliance_workflow import ReportStatus, Section
 from alliance.core.errors import Conflict
+from alliance.core.record.awareness import Audience, Campaign
+from alliance.core.record.indicators import IndicatorValue, Origin
+from alliance.core.record.workflow import ReportStatus, Section
 from alliance.store.accounts import AccountStore
 from alliance.store.alliance_figures import FiguresStore
 from alliance.store.alliance_store import AllianceStore

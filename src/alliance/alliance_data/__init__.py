@@ -11,7 +11,7 @@ import json
 from functools import cache
 from importlib import resources
 
-from alliance.core.alliance_members import AllianceFacts, parse_facts
+from alliance.core.record.members import AllianceFacts, parse_facts
 
 SEED_FILE = "members.json"
 

@@ -10,10 +10,10 @@ from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from alliance.api.schemas import Strict
-from alliance.core.alliance_awareness import Audience, Campaign
-from alliance.core.alliance_indicators import Trend
-from alliance.core.alliance_members import Country, Period, SecretariatTerm, Target
-from alliance.core.alliance_workflow import Commitment, CommitmentStatus, Report, ReportStatus
+from alliance.core.record.awareness import Audience, Campaign
+from alliance.core.record.indicators import Trend
+from alliance.core.record.members import Country, Period, SecretariatTerm, Target
+from alliance.core.record.workflow import Commitment, CommitmentStatus, Report, ReportStatus
 
 CountryCode = Annotated[str, Field(min_length=2, max_length=2, description="ISO 3166 alpha-2 (Kosovo: XK).")]
 CountryPath = Annotated[str, PathParam(min_length=2, max_length=2, description="ISO 3166 alpha-2 (Kosovo: XK).")]

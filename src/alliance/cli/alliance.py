@@ -15,9 +15,9 @@ import typer
 from alliance.alliance_data import load_facts
 from alliance.cli.context import err, node_of, out
 from alliance.cli.output import OutputFormat, print_rows, shown
-from alliance.core.alliance_awareness import Audience
-from alliance.core.alliance_members import Body, current_term
-from alliance.core.alliance_workflow import CommitmentStatus, ReportMove
+from alliance.core.record.awareness import Audience
+from alliance.core.record.members import Body, current_term
+from alliance.core.record.workflow import CommitmentStatus, ReportMove
 
 if TYPE_CHECKING:
     from alliance.services.alliance import AllianceService

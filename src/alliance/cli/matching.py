@@ -64,7 +64,7 @@ def register(app: typer.Typer) -> None:
 def _signals_of(node: Node, query: str, dihedral: bool, crops: bool) -> tuple[list[Signal], list[str] | None]:
     """A hash given as TYPE:VALUE, or an image's signals and views (its rotations and flips if
     asked, its crops when a bank searched matches crops)."""
-    from alliance.core.hashing import query_signals
+    from alliance.core.media.hashing import query_signals
     from alliance.services.hashing import read_media
 
     kind, sep, value = query.partition(":")

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from alliance.core.index import HammingIndex
+    from alliance.core.index.engine import HammingIndex
 
 from alliance.core.errors import InvalidSignal
 
@@ -37,7 +37,7 @@ class Signal:
 @dataclass(frozen=True, slots=True)
 class ViewSignal:
     """A signal of one view of a picture other than the one its own signals describe: the whole
-    image when a border was trimmed, a small copy, a crop (`alliance.core.pdq_views` names them).
+    image when a border was trimmed, a small copy, a crop (`alliance.core.media.pdq_views` names them).
 
     An entry stores these so that altered copies (resized, cropped, overlaid) still match it. They
     describe how Alliance matches, not the file: hash lists and exports never carry them.
@@ -133,7 +133,7 @@ class HammingType(SignalType):
         return (int(a, 16) ^ int(b, 16)).bit_count()
 
     def index_engine(self) -> type[HammingIndex]:
-        from alliance.core.index import linear_engine  # numpy is loaded only where an index is built
+        from alliance.core.index.engine import linear_engine  # numpy is loaded only where an index is built
 
         return linear_engine(self.name, self.hash_bytes)
 
@@ -187,7 +187,7 @@ class PDQ(HammingType):
         return quality
 
     def index_engine(self) -> type[HammingIndex]:
-        from alliance.core.mih_index import MIHPDQIndex
+        from alliance.core.index.mih import MIHPDQIndex
 
         return MIHPDQIndex
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from alliance.core.alliance_report import AllianceReportView
+from alliance.core.record.report import AllianceReportView
 from alliance.formats.spreadsheet import defuse
 from alliance.report.html import render
 

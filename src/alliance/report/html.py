@@ -1,6 +1,6 @@
 """The Alliance report as self-contained HTML: `index.html` and one `country-XX.html` per country.
 
-Only lays out an `AllianceReportView`; every number comes from `alliance.core.alliance_report`.
+Only lays out an `AllianceReportView`; every number comes from `alliance.core.record.report`.
 Each page carries its own CSS and SVG and loads nothing (no scripts, fonts or images from
 anywhere), so it can be mailed, archived or opened on an air-gapped ministry laptop. All text
 from the store is escaped.
@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from alliance.core.alliance_awareness import Campaign
-from alliance.core.alliance_indicators import BY_NAME, Trend
-from alliance.core.alliance_members import Body
-from alliance.core.alliance_report import AllianceReportView, CountryPage
-from alliance.core.alliance_workflow import Commitment, CommitmentStatus
+from alliance.core.record.awareness import Campaign
+from alliance.core.record.indicators import BY_NAME, Trend
+from alliance.core.record.members import Body
+from alliance.core.record.report import AllianceReportView, CountryPage
+from alliance.core.record.workflow import Commitment, CommitmentStatus
 from alliance.report.svg import membership_chart, trend_chart
 
 CSS = """

@@ -1,7 +1,7 @@
 """The Alliance's work for one principal: its facts and secretariat, commitments, progress reports.
 
 Indicators, campaigns and the published record are in `alliance_figures.py` (same pattern). Every
-operation asks `alliance.core.alliance_access` first; what the caller may not see or change
+operation asks `alliance.core.record.access` first; what the caller may not see or change
 answers `NotFound`, as if it did not exist; every write and every refusal goes to the audit log.
 Bad input (an unknown country, target or goal, a year before the country joined, a duplicate) is
 refused before anything is written.
@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime
 from typing import NoReturn
 
 from alliance.core.access import SYSTEM, Principal
-from alliance.core.alliance_access import may_draft, may_review, may_see_unpublished, may_seed
-from alliance.core.alliance_members import (
+from alliance.core.errors import InvalidRequest, NotFound
+from alliance.core.record.access import may_draft, may_review, may_see_unpublished, may_seed
+from alliance.core.record.members import (
     AllianceFacts,
     SecretariatTerm,
     check_country_code,
@@ -24,7 +25,7 @@ from alliance.core.alliance_members import (
     member_in_year,
     target_of,
 )
-from alliance.core.alliance_workflow import (
+from alliance.core.record.workflow import (
     SECRETARIAT_MOVES,
     Commitment,
     CommitmentStatus,
@@ -37,7 +38,6 @@ from alliance.core.alliance_workflow import (
     check_year,
     next_status,
 )
-from alliance.core.errors import InvalidRequest, NotFound
 from alliance.services.audit import AuditLog
 from alliance.store.alliance_store import AllianceStore, SeedResult
 

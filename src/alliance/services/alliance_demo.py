@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from alliance.alliance_data import load_facts
-from alliance.core.alliance_workflow import CommitmentStatus, ReportMove
+from alliance.core.record.workflow import CommitmentStatus, ReportMove
 from alliance.services.alliance import AllianceService
 from alliance.services.alliance_figures import FiguresService
 

@@ -14,15 +14,16 @@ from dataclasses import fields as dc_fields
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from alliance.core.alliance_access import may_draft, may_enter_figures
-from alliance.core.alliance_awareness import (
+from alliance.core.errors import InvalidRequest, NotFound
+from alliance.core.record.access import may_draft, may_enter_figures
+from alliance.core.record.awareness import (
     Audience,
     Campaign,
     check_audiences,
     check_period,
     check_reach,
 )
-from alliance.core.alliance_indicators import (
+from alliance.core.record.indicators import (
     BY_NAME,
     IndicatorValue,
     Origin,
@@ -31,10 +32,9 @@ from alliance.core.alliance_indicators import (
     enterable,
     trends,
 )
-from alliance.core.alliance_members import member_in_year
-from alliance.core.alliance_report import FIRST_YEAR, AllianceReportView, build_view, latest_published
-from alliance.core.alliance_workflow import ReportStatus, check_text
-from alliance.core.errors import InvalidRequest, NotFound
+from alliance.core.record.members import member_in_year
+from alliance.core.record.report import FIRST_YEAR, AllianceReportView, build_view, latest_published
+from alliance.core.record.workflow import ReportStatus, check_text
 from alliance.services.alliance import AllianceService
 from alliance.store.accounts import AccountStore
 from alliance.store.alliance_figures import FiguresStore

@@ -37,7 +37,7 @@ from alliance.core.banks import (
     check_thresholds,
 )
 from alliance.core.errors import HashingError, InvalidRequest, NotFound
-from alliance.core.pdq_views import CROP_VIEWS
+from alliance.core.media.pdq_views import CROP_VIEWS
 from alliance.core.trust import BankTrust
 from alliance.formats.records import MediaRecord
 from alliance.services.audit import AuditLog, actor_name

@@ -14,9 +14,9 @@ from importlib import resources
 from pathlib import Path
 
 from alliance.core.access import SYSTEM, BankAction, OrgKind, Principal, Role, ShareRule, SharingPolicy
-from alliance.core.alterations import DEMO_ALTERATIONS
 from alliance.core.errors import NotFound
-from alliance.core.hashing import hash_image
+from alliance.core.media.hashing import hash_image
+from alliance.demo.alterations import DEMO_ALTERATIONS
 from alliance.services.accounts import AccountService
 from alliance.services.banks import BankService
 from alliance.services.hashing import collect_files, hash_files

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alliance.core.errors import HashingError
-from alliance.core.hashing import HashingLimits, MediaHashes, hash_image
+from alliance.core.media.hashing import HashingLimits, MediaHashes, hash_image
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".mpo"})
 """Files with these suffixes are picked up when a directory is given; files named directly are always tried."""

@@ -24,9 +24,9 @@ import numpy as np
 
 from alliance.core.banks import KEY_REVOKED, Bank, Change, StoredSignal
 from alliance.core.errors import IndexFileError
-from alliance.core.exact_filter import ExactFilter
-from alliance.core.index import HammingIndex, HashArray, IdArray, hex_to_bytes
-from alliance.core.index_file import read_index_file
+from alliance.core.index.engine import HammingIndex, HashArray, IdArray, hex_to_bytes
+from alliance.core.index.exact_filter import ExactFilter
+from alliance.core.index.file import read_index_file
 from alliance.core.signals import PDQ, PDQ_MIN_QUALITY, SignalType, hamming_types, is_matchable, signal_type
 from alliance.store.repository import Store
 

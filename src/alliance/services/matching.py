@@ -27,8 +27,8 @@ from typing import Any
 from alliance.core.access import BankAction, Principal, Role, may_act_on_bank
 from alliance.core.banks import Bank, BankPurpose, Change, EntryStatus, StoredSignal
 from alliance.core.errors import NotFound
-from alliance.core.index import HammingIndex, hex_to_bytes
-from alliance.core.pdq_views import CROP_VIEWS
+from alliance.core.index.engine import HammingIndex, hex_to_bytes
+from alliance.core.media.pdq_views import CROP_VIEWS
 from alliance.core.signals import PDQ_MIN_QUALITY, Signal, is_matchable
 from alliance.core.trust import (
     ANALYST_VISIBLE,

@@ -15,9 +15,9 @@ from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alliance.core.alliance_awareness import Audience, Campaign, audiences_column, audiences_of
-from alliance.core.alliance_indicators import IndicatorValue, Origin
 from alliance.core.errors import Conflict, NotFound
+from alliance.core.record.awareness import Audience, Campaign, audiences_column, audiences_of
+from alliance.core.record.indicators import IndicatorValue, Origin
 from alliance.store.alliance_models import CampaignRow, IndicatorValueRow
 from alliance.store.db import is_row_id, session_factory
 from alliance.store.models import AuditEventRow, BankRow, EntryRow, OrganisationRow, utcnow

@@ -14,7 +14,8 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from alliance.core.alliance_members import (
+from alliance.core.errors import Conflict, NotFound
+from alliance.core.record.members import (
     AllianceFacts,
     Body,
     Conference,
@@ -25,8 +26,7 @@ from alliance.core.alliance_members import (
     SecretariatTerm,
     Target,
 )
-from alliance.core.alliance_workflow import Commitment, CommitmentStatus, Report, ReportStatus, Section
-from alliance.core.errors import Conflict, NotFound
+from alliance.core.record.workflow import Commitment, CommitmentStatus, Report, ReportStatus, Section
 from alliance.store.alliance_models import (
     CommitmentRow,
     ConferenceRow,

@@ -30,8 +30,8 @@ from alliance.core.banks import (
     StoredSignal,
 )
 from alliance.core.errors import Conflict, InvalidRequest, NotFound, StoreUnavailable
-from alliance.core.exact_filter import PREFIX_HEX
-from alliance.core.index import hex_to_bytes
+from alliance.core.index.engine import hex_to_bytes
+from alliance.core.index.exact_filter import PREFIX_HEX
 from alliance.core.signals import PDQ, Signal, signal_type, signal_type_names
 from alliance.core.trust import check_transition
 from alliance.store.db import is_row_id, lock_change_log, session_factory

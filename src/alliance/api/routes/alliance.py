@@ -33,9 +33,9 @@ from alliance.api.alliance_schemas import (
 )
 from alliance.api.deps import NodeDep, PrincipalDep
 from alliance.api.schemas import After, RowId
-from alliance.core.alliance_awareness import Audience
-from alliance.core.alliance_members import Body, current_term
-from alliance.core.alliance_workflow import ReportMove
+from alliance.core.record.awareness import Audience
+from alliance.core.record.members import Body, current_term
+from alliance.core.record.workflow import ReportMove
 
 router = APIRouter(prefix="/v1/alliance", tags=["alliance"])
 

@@ -19,7 +19,7 @@ from alliance.api.deps import NodeDep, PrincipalDep, authenticate, upload_turn
 from alliance.api.schemas import BANK_NAME, MAX_BANKS, HashOut, MatchesOut, MatchIn, MatchOut, SignalOut, UploadMatchOut
 from alliance.core.access import Principal, Scope
 from alliance.core.errors import InvalidSignal, NotFound
-from alliance.core.hashing import MediaHashes, hash_image, query_signals
+from alliance.core.media.hashing import MediaHashes, hash_image, query_signals
 from alliance.core.signals import Signal, parse_signal
 from alliance.node import Node
 from alliance.services.matching import Match

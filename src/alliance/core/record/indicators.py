@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from alliance.core.alliance_members import Direction, Goal
 from alliance.core.errors import InvalidRequest, NotFound
+from alliance.core.record.members import Direction, Goal
 
 
 class Origin(StrEnum):

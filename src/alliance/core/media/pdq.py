@@ -4,7 +4,7 @@ The reference (`pdqhash`, Meta's C++ behind a Cython binding) spends most of its
 algorithm: a float64 luma image, a Python loop over the 256 bits. This module computes the same
 hash with the same float32 arithmetic in the same order, so on the same pixels it gives the same
 bits and the same quality (tests/core/test_hashing_fast.py checks it against `pdqhash`). It is fast
-enough that decoding, not hashing, becomes the cost; `alliance.core.hashing` pairs it with a reduced
+enough that decoding, not hashing, becomes the cost; `alliance.core.media.hashing` pairs it with a reduced
 decode for the default path.
 
 The steps (Meta's "pdqhash-2017-10-09" description, C++ `pdqhashing.cpp` and `downscaling.cpp`):

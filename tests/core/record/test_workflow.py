@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from alliance.core.access import Principal, Role, Scope
-from alliance.core.alliance_access import may_draft, may_enter_figures, may_review, may_see_unpublished
-from alliance.core.alliance_workflow import ReportMove, ReportStatus, check_editable, check_year, next_status
 from alliance.core.errors import Conflict, InvalidRequest
+from alliance.core.record.access import may_draft, may_enter_figures, may_review, may_see_unpublished
+from alliance.core.record.workflow import ReportMove, ReportStatus, check_editable, check_year, next_status
 
 S = ReportStatus
 

@@ -28,8 +28,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from alliance.core import pdq
-from alliance.core.decode import ReducedLuma
+from alliance.core.media import pdq
+from alliance.core.media.decode import ReducedLuma
 
 Box = tuple[float, float, float, float]
 """left, top, right, bottom as fractions of the picture's width and height."""

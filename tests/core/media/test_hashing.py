@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from alliance.core.errors import HashingError
-from alliance.core.hashing import HashingLimits, hash_image, pdq_from_pixels
+from alliance.core.media.hashing import HashingLimits, hash_image, pdq_from_pixels
 
 # PDQ of the demo photos, pinned: a change here changes what every bank built with Alliance matches.
 PINNED_PDQ = {

@@ -10,10 +10,10 @@ import pdqhash
 import pytest
 from PIL import Image
 
-from alliance.core.decode import REDUCED_MIN_SIDE, load_reduced_luma, open_image
 from alliance.core.errors import HashingError
-from alliance.core.hashing import HashingLimits, hash_image, pdq_block
-from alliance.core.pdq import (
+from alliance.core.media.decode import REDUCED_MIN_SIDE, load_reduced_luma, open_image
+from alliance.core.media.hashing import HashingLimits, hash_image, pdq_block
+from alliance.core.media.pdq import (
     DIHEDRAL_NAMES,
     _downsample_banded,
     _downsample_exact,
@@ -24,7 +24,7 @@ from alliance.core.pdq import (
     reduced_kernel,
 )
 from alliance.services.hashing import hash_file, hash_files
-from tests.core.test_hashing import PINNED_PDQ, encode, png_header_only, zeroed_png_data
+from tests.core.media.test_hashing import PINNED_PDQ, encode, png_header_only, zeroed_png_data
 
 CONFORMANCE_DISTANCE = 10
 """The PDQ reference README's rule: for quality >= 80, a conforming hasher is within distance 10."""
@@ -279,7 +279,7 @@ def test_hash_files_passes_the_reference_flag_through_the_process_pool(tmp_path,
 
 
 def test_trimming_matches_a_bordered_copy_and_leaves_plain_images_alone(photos):
-    from alliance.core.alterations import border, letterbox, pad_to_square
+    from alliance.demo.alterations import border, letterbox, pad_to_square
 
     original = encode(rgb(photos[1]), "PNG")
     plain = hash_image(original).get("pdq")
@@ -297,8 +297,8 @@ def test_trimming_matches_a_bordered_copy_and_leaves_plain_images_alone(photos):
 
 
 def test_a_region_hash_is_the_reference_hash_of_the_cropped_pixels(photos):
-    from alliance.core.decode import load_reduced_luma
-    from alliance.core.pdq_views import dihedral_region_hashes, hash_region
+    from alliance.core.media.decode import load_reduced_luma
+    from alliance.core.media.pdq_views import dihedral_region_hashes, hash_region
 
     image = rgb(photos[5])
     reduced = load_reduced_luma(open_image(encode(image, "PNG"), 10**9, 10**9)[0], 10**9)

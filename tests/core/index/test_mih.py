@@ -16,11 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alliance.core import index_file, mih_index
 from alliance.core.errors import IndexFileError, InvalidRequest
-from alliance.core.index import Hits, LinearPDQIndex
-from alliance.core.index_file import IndexFile, write_index_file
-from alliance.core.mih_index import MIHPDQIndex, allocate_radii, choose_widths, split_widths, table_bytes
+from alliance.core.index import file as index_file
+from alliance.core.index import mih as mih_index
+from alliance.core.index.engine import Hits, LinearPDQIndex
+from alliance.core.index.file import IndexFile, write_index_file
+from alliance.core.index.mih import MIHPDQIndex, allocate_radii, choose_widths, split_widths, table_bytes
 
 THRESHOLDS = [0, 1, 31, 32, 63, 64]
 

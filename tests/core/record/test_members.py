@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from alliance.alliance_data import load_facts
-from alliance.core.alliance_members import Body, current_term, member_in_year, parse_facts
 from alliance.core.errors import FormatError, NotFound
+from alliance.core.record.members import Body, current_term, member_in_year, parse_facts
 
 LAUNCH = date(2012, 12, 5)
 WASHINGTON = date(2014, 9, 30)

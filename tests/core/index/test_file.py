@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from alliance.core.errors import IndexFileError
-from alliance.core.index_file import FORMAT_VERSION, HEADER_SIZE, IndexFile, read_index_file, write_index_file
+from alliance.core.index.file import FORMAT_VERSION, HEADER_SIZE, IndexFile, read_index_file, write_index_file
 
 
 def _content(n: int) -> IndexFile:

@@ -30,16 +30,16 @@ import numpy.typing as npt
 import pdqhash
 from PIL import Image
 
-from alliance.core import pdq as pdq_impl
-from alliance.core import pdq_views
-from alliance.core.decode import (
+from alliance.core.media import pdq as pdq_impl
+from alliance.core.media import pdq_views
+from alliance.core.media.decode import (
     SUPPORTED_FORMATS,
     ReducedLuma,
     load_reduced_luma,
     load_rgb,
     open_image,
 )
-from alliance.core.pdq_views import PixelBox
+from alliance.core.media.pdq_views import PixelBox
 from alliance.core.signals import PDQ_MIN_QUALITY, Signal, ViewSignal
 
 __all__ = [

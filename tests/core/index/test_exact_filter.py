@@ -1,6 +1,6 @@
 import random
 
-from alliance.core.exact_filter import MERGE_AFTER, ExactFilter
+from alliance.core.index.exact_filter import MERGE_AFTER, ExactFilter
 
 
 def random_hex(rng: random.Random, digits: int) -> str:

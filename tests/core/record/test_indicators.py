@@ -8,7 +8,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from alliance.core.alliance_indicators import (
+from alliance.core.errors import InvalidRequest, NotFound
+from alliance.core.record.indicators import (
     IndicatorValue,
     Origin,
     check_value,
@@ -18,8 +19,7 @@ from alliance.core.alliance_indicators import (
     relative_change,
     trends,
 )
-from alliance.core.alliance_members import Direction, Goal
-from alliance.core.errors import InvalidRequest, NotFound
+from alliance.core.record.members import Direction, Goal
 
 ICSE = Goal("1.1", 1, "victims +10% a year", "victims_identified", Direction.INCREASE, 0.10)
 FASTER = Goal("4.1", 4, "faster takedown", "takedown_median_days", Direction.DECREASE, 0.0)

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alliance.core import alterations, pdq
-from alliance.core.hashing import hash_image, query_signals
-from alliance.core.pdq import DIHEDRAL_NAMES
-from alliance.core.pdq_views import (
+from alliance.core.media import pdq
+from alliance.core.media.hashing import hash_image, query_signals
+from alliance.core.media.pdq import DIHEDRAL_NAMES
+from alliance.core.media.pdq_views import (
     BORDER_OUTLIERS,
     BORDER_TOLERANCE,
     CROP_SETS,
@@ -21,6 +21,7 @@ from alliance.core.pdq_views import (
     _flat_band,
 )
 from alliance.core.signals import signal_type
+from alliance.demo import alterations
 
 distance = signal_type("pdq").distance
 
@@ -112,8 +113,8 @@ def test_the_normalised_view_meets_a_copy_whose_highlights_burnt_out():
 
 def test_crops_of_a_small_image_are_within_a_few_bits_of_the_exact_hash(photos):
     """Images decoded in full have their crops hashed by the banded filter, a quarter of the cost."""
-    from alliance.core.hashing import decode_for_pdq
-    from alliance.core.pdq_views import hash_crops, hash_region, picture_box, sub_box
+    from alliance.core.media.hashing import decode_for_pdq
+    from alliance.core.media.pdq_views import hash_crops, hash_region, picture_box, sub_box
 
     reduced, _ = decode_for_pdq(photos[1].read_bytes())
     assert reduced.rgb is not None  # decoded in full: the exact filter would apply
@@ -134,9 +135,9 @@ def test_hashing_that_stores_nothing_leaves_out_the_views_that_cost(photos):
 
 def test_the_normalised_view_flattens_at_the_80th_percentile_as_numpy_defines_it():
     """The highlight level comes from a partial sort; numpy's quantile is the definition it keeps."""
-    from alliance.core import pdq
-    from alliance.core.decode import ReducedLuma
-    from alliance.core.pdq_views import NORMALISED_HIGHLIGHTS, NORMALISED_SIDE, normalised_hash
+    from alliance.core.media import pdq
+    from alliance.core.media.decode import ReducedLuma
+    from alliance.core.media.pdq_views import NORMALISED_HIGHLIGHTS, NORMALISED_SIDE, normalised_hash
 
     rng = np.random.default_rng(3)
     for _ in range(20):
@@ -158,9 +159,9 @@ def test_the_normalised_view_flattens_at_the_80th_percentile_as_numpy_defines_it
 def test_dihedral_hashes_of_a_reduced_decode_are_those_of_the_turned_pictures(photos, size):
     """Four blurs give the eight turns (a transposed picture's samples are the transposed samples);
     each must be the hash the turned picture itself gets."""
-    from alliance.core import pdq
-    from alliance.core.hashing import decode_for_pdq
-    from alliance.core.pdq_views import dihedral_region_hashes
+    from alliance.core.media import pdq
+    from alliance.core.media.hashing import decode_for_pdq
+    from alliance.core.media.pdq_views import dihedral_region_hashes
 
     out = io.BytesIO()
     Image.open(photos[1]).convert("RGB").resize(size).save(out, "JPEG", quality=85)
@@ -189,9 +190,9 @@ def turns_of(a: np.ndarray) -> list[np.ndarray]:
 def test_dihedral_hashes_of_a_small_image_are_the_reference_hashes_of_the_turned_pictures(photos):
     """Small images are decoded whole and hashed exactly; their turns, by the reference's linear
     map from four flips, must still be what the reference gives each turned picture."""
-    from alliance.core import pdq
-    from alliance.core.hashing import decode_for_pdq
-    from alliance.core.pdq_views import dihedral_region_hashes
+    from alliance.core.media import pdq
+    from alliance.core.media.hashing import decode_for_pdq
+    from alliance.core.media.pdq_views import dihedral_region_hashes
 
     for path in photos[:4]:
         for size in ((480, 360), (211, 302)):
@@ -207,9 +208,9 @@ def test_dihedral_hashes_of_a_small_image_are_the_reference_hashes_of_the_turned
 
 def test_dihedral_hashes_follow_unequal_scales_through_the_turns():
     """A reduced decode may be scaled differently along each axis; a turned picture swaps them."""
-    from alliance.core import pdq
-    from alliance.core.decode import ReducedLuma
-    from alliance.core.pdq_views import dihedral_region_hashes
+    from alliance.core.media import pdq
+    from alliance.core.media.decode import ReducedLuma
+    from alliance.core.media.pdq_views import dihedral_region_hashes
 
     rng = np.random.default_rng(11)
     luma = np.clip(rng.normal(128, 50, (150, 310)), 0, 255).astype(np.uint8)

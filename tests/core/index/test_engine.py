@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from alliance.core.errors import IndexFileError, InvalidRequest
-from alliance.core.index import LinearPDQIndex, pdq_hex_to_bytes
+from alliance.core.index.engine import LinearPDQIndex, pdq_hex_to_bytes
 
 
 def flip_bits(row: np.ndarray, count: int, rng: np.random.Generator) -> np.ndarray:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alliance.core import alterations as alt
-from alliance.core.hashing import decode_for_pdq, hash_image
-from alliance.core.pdq_views import uniform_border
+from alliance.core.media.hashing import decode_for_pdq, hash_image
+from alliance.core.media.pdq_views import uniform_border
+from alliance.demo import alterations as alt
 
 W, H = 240, 160
 

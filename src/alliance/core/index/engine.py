@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from alliance.core.errors import InvalidRequest, InvalidSignal
-from alliance.core.index_file import IndexFile, read_index_file, write_index_file
+from alliance.core.index.file import IndexFile, read_index_file, write_index_file
 
 HASH_BYTES = 32
 MAX_THRESHOLD = 64

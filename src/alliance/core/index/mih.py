@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, ClassVar, Self
 import numpy as np
 import numpy.typing as npt
 
-from alliance.core import mih_kernels
-from alliance.core.index import (
+from alliance.core.index import mih_kernels
+from alliance.core.index.engine import (
     HASH_BYTES,
     HashArray,
     Hits,
@@ -44,7 +44,7 @@ from alliance.core.index import (
     check_threshold,
     checked_batch,
 )
-from alliance.core.index_file import IndexFile, read_index_file, write_index_file
+from alliance.core.index.file import IndexFile, read_index_file, write_index_file
 
 HASH_BITS = 8 * HASH_BYTES
 DESIGN_THRESHOLD = 31

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from alliance.core.alliance_awareness import Campaign
-from alliance.core.alliance_indicators import BY_NAME, INDICATORS, IndicatorValue, Trend, goal_line, trends
-from alliance.core.alliance_members import AllianceFacts, Body, Country, Goal, Period, SecretariatTerm
-from alliance.core.alliance_workflow import Commitment, Report, ReportStatus
+from alliance.core.record.awareness import Campaign
+from alliance.core.record.indicators import BY_NAME, INDICATORS, IndicatorValue, Trend, goal_line, trends
+from alliance.core.record.members import AllianceFacts, Body, Country, Goal, Period, SecretariatTerm
+from alliance.core.record.workflow import Commitment, Report, ReportStatus
 
 FIRST_YEAR = 2012
 

@@ -1,0 +1,1 @@
+"""Finding stored signals: the PDQ index engines, their saved file, and the exact-digest prefilter."""
