@@ -7,6 +7,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +36,10 @@ def bounded(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _bounded_record(record: AuditRecord) -> AuditRecord:
+    return replace(record, details=bounded(record.details))
+
+
 def actor_name(principal: Principal) -> str:
     if principal.key_id is not None:
         return f"key:{principal.name}"
@@ -51,7 +56,10 @@ class AuditLog:
 
     def __init__(self, store: AuditStore) -> None:
         self.store = store
-        self._deferred: BatchWriter[AuditRecord] = BatchWriter(store.append, "audit")
+        # Deferred events (the match path) are bounded by the writer thread, off the request's time.
+        self._deferred: BatchWriter[AuditRecord] = BatchWriter(
+            lambda records: store.append([_bounded_record(r) for r in records]), "audit"
+        )
 
     def start_background(self, interval: float = 0.2) -> None:
         self._deferred.start(interval)
@@ -88,12 +96,12 @@ class AuditLog:
             org_id=principal.org_id or None,
             subject_org_id=subject_org_id,
             key_id=principal.key_id,
-            details=bounded(details or {}),
+            details=details or {},
         )
         if defer and self._deferred.running:
             self._deferred.put(record)
             return None
-        return self.store.append([record])[0]
+        return self.store.append([_bounded_record(record)])[0]
 
     def events(
         self, principal: Principal, *, after: int = 0, limit: int = 100, action: str | None = None
