@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from alliance.api import deps
 from alliance.api.deps import SESSION_COOKIE, NodeDep, PrincipalDep
 from alliance.api.limits import LoginSlots, LoginThrottle, client_of
 from alliance.api.schemas import LoginIn, SessionOut, WhoAmI
@@ -36,16 +37,18 @@ async def _login(request: Request, node: Node, username: str, password: str) -> 
         source = f"login:{outcome}:{client}" + (f":{target}" if outcome == "failed" else "")
         bursts.note(source, ANONYMOUS, "session.login", target, outcome, {"client": client})
 
-    def check() -> None:
+    async def check(hold: bool) -> None:
         wait = throttle.retry_after(username, client)
         if wait > 0:
             refused("throttled")
+            if hold:  # a flood waits for its refusals on its own connections (never in a slot)
+                await deps.hold(min(deps.HOLD_SECONDS, wait))
             raise RateLimited(wait)
 
-    check()  # before waiting for a slot: a locked-out name costs no argon2
+    await check(hold=True)  # before waiting for a slot: a locked-out name costs no argon2
     try:
         async with slots.hold():
-            check()  # again: failures while this one waited may have locked it out
+            await check(hold=False)  # again: failures while this one waited may have locked it out
             try:
                 issued = await run_in_threadpool(node.accounts.login, username, password)
             except AuthenticationFailed:
@@ -54,6 +57,7 @@ async def _login(request: Request, node: Node, username: str, password: str) -> 
                 raise
     except Overloaded:
         refused("busy")
+        await deps.hold(deps.HOLD_SECONDS)
         raise
     throttle.succeeded(username)
     return issued
