@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from alliance.core.access import OrgKind, Role, Scope
 from alliance.core.banks import KEY_REVOKED, NO_BANK, Organisation
 from alliance.core.errors import Conflict, NotFound
+from alliance.store.banks import organisation_from_row
 from alliance.store.db import aware, is_row_id, lock_change_log, session_factory
 from alliance.store.models import ApiKeyRow, ChangeRow, OrganisationRow, SessionRow, UserRow, utcnow
-from alliance.store.repository import organisation_from_row
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -84,6 +84,17 @@ def schema_revision(engine: Engine) -> tuple[str | None, str | None]:
 
 
 MAX_ROW_ID = 2**63 - 1
+
+
+T = TypeVar("T")
+
+LOOKUP_CHUNK = 500
+"""Values per `IN (...)` of a lookup: within every driver's parameter limit."""
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
 
 
 def aware(value: datetime) -> datetime:

@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from alliance.core.banks import Entry, EntryStatus
 from alliance.core.errors import Conflict, NotFound
 from alliance.core.trust import CallerCount, Grade, Vote
+from alliance.store.banks import entry_from_row
 from alliance.store.db import aware, session_factory
 from alliance.store.models import EntryRow, OrganisationRow, utcnow
-from alliance.store.repository import entry_from_row
 from alliance.store.trust_models import DisputeRow, FloodVerdictRow, GradeRow, MatchEventRow, TransitionRow
 
 _MATCH_EVENTS = MatchEventRow.metadata.tables[MatchEventRow.__tablename__]

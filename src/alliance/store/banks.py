@@ -1,0 +1,378 @@
+"""Banks and their entries: one aggregate, since an entry lives and changes inside its bank.
+
+Every write happens in one transaction and appends to the change log in the same transaction, so
+an index that replays the log sees exactly what committed. Methods return `alliance.core`
+dataclasses, never ORM rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from alliance.core.access import OrgKind, Role, SharingPolicy
+from alliance.core.banks import Bank, BankPurpose, Duplicate, Entry, EntryStatus, NewEntry, Organisation
+from alliance.core.errors import Conflict, InvalidRequest, NotFound
+from alliance.core.signals import Signal, signal_type
+from alliance.core.trust import check_transition
+from alliance.store.db import LOOKUP_CHUNK, chunks, is_row_id, lock_change_log
+from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
+from alliance.store.trust_models import TransitionRow
+
+
+class BankRecords:
+    """Organisations' banks and the entries in them (part of `Store`)."""
+
+    _sessions: sessionmaker[Session]
+
+    # --- organisations -------------------------------------------------------------------------
+
+    def ensure_organisation(self, name: str, country: str) -> Organisation:
+        """The organisation called `name`, created if it does not exist yet: the node operator's
+        own, which may hold every role (a node run by one body does all its work)."""
+        with self._sessions.begin() as session:
+            row = session.scalar(select(OrganisationRow).where(OrganisationRow.name == name))
+            if row is None:
+                row = OrganisationRow(
+                    name=name, country=country.upper(), kind=OrgKind.NODE_OPERATOR.value, allowed_roles=sorted(Role)
+                )
+                session.add(row)
+                session.flush()
+            return organisation_from_row(row)
+
+    # --- banks ---------------------------------------------------------------------------------
+
+    def create_bank(
+        self,
+        name: str,
+        owner_id: int,
+        purpose: BankPurpose,
+        description: str,
+        thresholds: dict[str, int],
+        policy: SharingPolicy | None = None,
+        trust: dict[str, Any] | None = None,
+        crop_matching: bool = False,
+    ) -> Bank:
+        with self._sessions.begin() as session:
+            lock_change_log(session)
+            if session.scalar(select(BankRow.id).where(BankRow.name == name)) is not None:
+                raise Conflict(f"a bank called {name!r} already exists")
+            if session.get(OrganisationRow, owner_id) is None:
+                raise NotFound(f"no organisation with id {owner_id}")
+            row = BankRow(
+                name=name,
+                owner_id=owner_id,
+                purpose=purpose.value,
+                description=description,
+                thresholds=thresholds,
+                policy=(policy or SharingPolicy()).to_json(),
+                trust=dict(trust or {}),
+                crop_matching=crop_matching,
+            )
+            session.add(row)
+            try:
+                session.flush()
+            except IntegrityError as exc:  # a concurrent create won the race
+                raise Conflict(f"a bank called {name!r} already exists") from exc
+            session.add(ChangeRow(kind="bank_created", bank_id=row.id))
+            session.refresh(row)
+            return _bank(row, 0)
+
+    def get_bank(self, name: str) -> Bank:
+        with self._sessions() as session:
+            row = session.scalar(select(BankRow).where(BankRow.name == name))
+            if row is None:
+                raise NotFound(f"no bank called {name!r}")
+            return _bank(row, self._live_count(session, row.id))
+
+    def list_banks(self) -> list[Bank]:
+        with self._sessions() as session:
+            counts = dict(
+                session.execute(
+                    select(EntryRow.bank_id, func.count())
+                    .where(EntryRow.status != EntryStatus.RETIRED.value)
+                    .group_by(EntryRow.bank_id)
+                ).all()
+            )
+            rows = session.scalars(select(BankRow).order_by(BankRow.name)).all()
+            return [_bank(row, counts.get(row.id, 0)) for row in rows]
+
+    def bank_by_id(self, bank_id: int) -> Bank:
+        with self._sessions() as session:
+            row = session.get(BankRow, bank_id) if is_row_id(bank_id) else None
+            if row is None:
+                raise NotFound(f"no bank with id {bank_id}")
+            return _bank(row, self._live_count(session, row.id))
+
+    def banks_by_id(self) -> dict[int, Bank]:
+        return {bank.id: bank for bank in self.list_banks()}
+
+    def update_bank(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        thresholds: dict[str, int] | None = None,
+        policy: SharingPolicy | None = None,
+        enabled: bool | None = None,
+        trust: dict[str, Any] | None = None,
+        crop_matching: bool | None = None,
+    ) -> Bank:
+        """Change what is given; a change to what matches is logged for the indexes."""
+        with self._sessions.begin() as session:
+            lock_change_log(session)
+            row = session.scalar(select(BankRow).where(BankRow.name == name))
+            if row is None:
+                raise NotFound(f"no bank called {name!r}")
+            before = (
+                row.description,
+                dict(row.policy),
+                dict(row.thresholds),
+                row.enabled,
+                dict(row.trust or {}),
+                row.crop_matching,
+            )
+            if description is not None:
+                row.description = description
+            if policy is not None:
+                row.policy = policy.to_json()
+            if thresholds is not None:
+                row.thresholds = {**row.thresholds, **thresholds}
+            if enabled is not None:
+                row.enabled = enabled
+            if trust is not None:
+                row.trust = dict(trust)
+            if crop_matching is not None:
+                row.crop_matching = crop_matching
+            if (row.description, row.policy, row.thresholds, row.enabled, row.trust, row.crop_matching) != before:
+                # Every replica's matcher caches banks (thresholds, policy): tell them all.
+                kind = "bank_updated" if row.enabled == before[3] else f"bank_{'en' if row.enabled else 'dis'}abled"
+                session.add(ChangeRow(kind=kind, bank_id=row.id))
+            session.flush()
+            return _bank(row, self._live_count(session, row.id))
+
+    def set_bank_enabled(self, name: str, enabled: bool) -> Bank:
+        return self.update_bank(name, enabled=enabled)
+
+    # --- entries -------------------------------------------------------------------------------
+
+    def add_entries(
+        self,
+        bank_id: int,
+        entries: Sequence[NewEntry],
+        *,
+        skip_duplicates: bool = False,
+        status: EntryStatus = EntryStatus.CONFIRMED,
+    ) -> tuple[list[Entry], list[Duplicate]]:
+        """Add `entries` to a bank in one transaction; returns (added, duplicates).
+
+        A new entry is a duplicate when its identity signals (its exact hashes; its perceptual
+        hashes if it has no exact one) equal a signal of a live entry of the bank or of an earlier
+        entry of the same batch. A re-encoded copy with the same PDQ but new file hashes is new.
+        Duplicates raise `Conflict` and nothing is written, unless `skip_duplicates`, when they are
+        left out and reported.
+        """
+        with self._sessions.begin() as session:
+            lock_change_log(session)
+            bank = session.get(BankRow, bank_id)
+            if bank is None:
+                raise NotFound(f"no bank with id {bank_id}")
+            duplicates = self._find_duplicates(session, bank_id, entries)
+            if duplicates and not skip_duplicates:
+                first = duplicates[0]
+                where = f"entry {first.existing_entry_id}" if first.existing_entry_id else "an earlier record"
+                raise Conflict(
+                    f"{len(duplicates)} of {len(entries)} entries are already in bank {bank.name!r}; "
+                    f"first: {first.new.source or 'entry'} has {first.shared.type} {first.shared.value} like {where}. "
+                    "Nothing was added."
+                )
+            skipped = {id(d.new) for d in duplicates}
+            kept = [entry for entry in entries if id(entry) not in skipped]
+            rows = [_entry_row(bank_id, entry, status) for entry in kept]
+            session.add_all(rows)
+            session.flush()
+            session.add_all(view for entry, row in zip(kept, rows, strict=True) for view in _view_rows(row.id, entry))
+            session.add_all(ChangeRow(kind="entry_added", bank_id=bank_id, entry_id=row.id) for row in rows)
+            return [entry_from_row(row) for row in rows], duplicates
+
+    def _find_duplicates(self, session: Session, bank_id: int, entries: Sequence[NewEntry]) -> list[Duplicate]:
+        keys = {(s.type, s.value) for entry in entries for s in _identity(entry)}
+        existing: dict[tuple[str, str], int] = {}
+        for chunk in chunks(sorted(keys), LOOKUP_CHUNK):
+            rows = session.execute(
+                select(SignalRow.type, SignalRow.value, SignalRow.entry_id)
+                .join(EntryRow)
+                .where(
+                    EntryRow.bank_id == bank_id,
+                    EntryRow.status != EntryStatus.RETIRED.value,
+                    SignalRow.view.is_(None),
+                    tuple_(SignalRow.type, SignalRow.value).in_(chunk),
+                )
+            ).all()
+            existing.update({(t, v): entry_id for t, v, entry_id in rows})
+        duplicates: list[Duplicate] = []
+        seen: set[tuple[str, str]] = set()
+        for entry in entries:
+            keys_of_entry = [(s, (s.type, s.value)) for s in _identity(entry)]
+            clash = next(((s, k) for s, k in keys_of_entry if k in existing or k in seen), None)
+            if clash is not None:
+                duplicates.append(Duplicate(entry, existing.get(clash[1]), clash[0]))
+            else:
+                seen.update(k for _, k in keys_of_entry)
+        return duplicates
+
+    def get_entry(self, entry_id: int) -> Entry:
+        with self._sessions() as session:
+            row = session.get(EntryRow, entry_id) if is_row_id(entry_id) else None
+            if row is None:
+                raise NotFound(f"no entry with id {entry_id}")
+            return entry_from_row(row)
+
+    def list_entries(
+        self,
+        bank_id: int,
+        *,
+        include_retired: bool = False,
+        after_id: int = 0,
+        limit: int | None = None,
+        status: EntryStatus | None = None,
+        source_prefix: str | None = None,
+    ) -> list[Entry]:
+        """Entries of a bank in id order; page with `after_id` (the last id seen) and `limit`."""
+        query = select(EntryRow).where(EntryRow.bank_id == bank_id, EntryRow.id > after_id).order_by(EntryRow.id)
+        if status is not None:
+            query = query.where(EntryRow.status == status.value)
+        elif not include_retired:
+            query = query.where(EntryRow.status != EntryStatus.RETIRED.value)
+        if source_prefix:
+            query = query.where(EntryRow.source.startswith(source_prefix, autoescape=True))
+        if limit is not None:
+            query = query.limit(limit)
+        with self._sessions() as session:
+            return [entry_from_row(row) for row in session.scalars(query)]
+
+    def retire_entry(self, entry_id: int, reason: str, actor: str = "system") -> Entry:
+        return self.transition(entry_id, EntryStatus.RETIRED, actor, reason)
+
+    def transition(
+        self,
+        entry_id: int,
+        new: EntryStatus,
+        actor: str,
+        reason: str,
+        details: dict[str, Any] | None = None,
+        *,
+        grade: dict[str, Any] | None = None,
+    ) -> Entry:
+        """Move an entry to a new status, recording who, why and the numbers, in one transaction."""
+        with self._sessions.begin() as session:
+            lock_change_log(session)
+            row = session.get(EntryRow, entry_id) if is_row_id(entry_id) else None
+            if row is None:
+                raise NotFound(f"no entry with id {entry_id}")
+            current = EntryStatus(row.status)
+            if current == new == EntryStatus.RETIRED:
+                raise InvalidRequest(f"entry {entry_id} is already retired")
+            check_transition(current, new)
+            row.status = new.value
+            row.needs_review = False
+            if grade is not None:
+                row.grade = grade
+            if new == EntryStatus.RETIRED:
+                row.extra = {**row.extra, "retired_reason": reason, "retired_at": utcnow().isoformat()}
+                session.add(ChangeRow(kind="entry_retired", bank_id=row.bank_id, entry_id=row.id))
+            session.add(
+                TransitionRow(
+                    entry_id=row.id,
+                    from_status=current.value,
+                    to_status=new.value,
+                    actor=actor,
+                    reason=reason,
+                    details=details or {},
+                )
+            )
+            session.flush()
+            return entry_from_row(row)
+
+    @staticmethod
+    def _live_count(session: Session, bank_id: int) -> int:
+        return (
+            session.scalar(
+                select(func.count()).where(EntryRow.bank_id == bank_id, EntryRow.status != EntryStatus.RETIRED.value)
+            )
+            or 0
+        )
+
+
+def _identity(entry: NewEntry) -> list[Signal]:
+    exact = [s for s in entry.signals if not signal_type(s.type).perceptual]
+    return exact or list(entry.signals)
+
+
+def _entry_row(bank_id: int, entry: NewEntry, status: EntryStatus) -> EntryRow:
+    return EntryRow(
+        bank_id=bank_id,
+        status=status.value,
+        note=entry.note,
+        extra=dict(entry.metadata),
+        source=entry.source,
+        signals=[SignalRow(type=s.type, value=s.value, quality=s.quality) for s in entry.signals],
+    )
+
+
+def _view_rows(entry_id: int, entry: NewEntry) -> list[SignalRow]:
+    """The entry's views, each hash once: a view that hashes like the entry's own signal, or like
+    another view, adds nothing to matching (and (entry, type, value) is unique)."""
+    seen = {(s.type, s.value) for s in entry.signals}
+    rows = []
+    for view in entry.views:
+        key = (view.signal.type, view.signal.value)
+        if key not in seen:
+            seen.add(key)
+            rows.append(
+                SignalRow(entry_id=entry_id, type=key[0], value=key[1], quality=view.signal.quality, view=view.view)
+            )
+    return rows
+
+
+def organisation_from_row(row: OrganisationRow) -> Organisation:
+    return Organisation(
+        row.id, row.name, row.country, OrgKind(row.kind), frozenset(Role(r) for r in row.allowed_roles or [])
+    )
+
+
+def _bank(row: BankRow, entry_count: int) -> Bank:
+    return Bank(
+        id=row.id,
+        name=row.name,
+        owner=organisation_from_row(row.owner),
+        purpose=BankPurpose(row.purpose),
+        description=row.description,
+        enabled=row.enabled,
+        thresholds=dict(row.thresholds),
+        created_at=row.created_at,
+        entry_count=entry_count,
+        policy=SharingPolicy.from_json(row.policy),
+        trust=dict(row.trust or {}),
+        crop_matching=row.crop_matching,
+    )
+
+
+def entry_from_row(row: EntryRow) -> Entry:
+    return Entry(
+        id=row.id,
+        bank_id=row.bank_id,
+        status=EntryStatus(row.status),
+        signals=tuple(Signal(s.type, s.value, s.quality) for s in row.signals),
+        note=row.note,
+        metadata=dict(row.extra),
+        source=row.source,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        grade=dict(row.grade) if row.grade else None,
+        needs_review=row.needs_review,
+    )
