@@ -18,6 +18,7 @@ from pathlib import Path
 from alliance.core.audit import Checkpoint, checkpoint_problem, parse_checkpoint
 from alliance.core.errors import FormatError, InvalidRequest
 from alliance.services.audit import AuditLog
+from alliance.services.background import repeat
 from alliance.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,17 +121,9 @@ def verify_against(audit: AuditLog, key: bytes, files: list[tuple[Path, Checkpoi
 def checkpoint_every(interval: float, audit: AuditLog, key: bytes, node: str, out_dir: Path) -> threading.Event:
     """Write a checkpoint into `out_dir` now and every `interval` seconds in a background thread;
     set the event to stop. A failed round is logged and the next one tries again."""
-    stop = threading.Event()
 
-    def run() -> None:
-        while True:
-            try:
-                out_dir.mkdir(parents=True, exist_ok=True)
-                write_checkpoint(audit.checkpoint(key, node), out_dir)
-            except Exception:  # a store or disk hiccup must not stop the thread
-                log.exception("could not write an audit checkpoint into %s", out_dir)
-            if stop.wait(interval):
-                return
+    def write() -> None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_checkpoint(audit.checkpoint(key, node), out_dir)
 
-    threading.Thread(target=run, name="audit-checkpoints", daemon=True).start()
-    return stop
+    return repeat(write, interval, "audit-checkpoints", at_once=True)

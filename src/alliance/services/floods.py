@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from alliance.core.errors import Throttled
 from alliance.core.trust import FloodDecision, FloodRule, judge_flood
+from alliance.services.background import repeat
 from alliance.store.trust_store import TrustStore
 
 log = logging.getLogger(__name__)
@@ -109,14 +110,4 @@ class FloodMonitor:
 
     def follow(self, interval: float) -> threading.Event:
         """Check every `interval` seconds in a background thread (a server); set the event to stop."""
-        stop = threading.Event()
-
-        def run() -> None:
-            while not stop.wait(interval):
-                try:
-                    self.check()
-                except Exception:  # a store hiccup must not stop the thread; the next round retries
-                    log.exception("could not check for floods")
-
-        threading.Thread(target=run, name="flood-rule", daemon=True).start()
-        return stop
+        return repeat(self.check, interval, "flood-rule")

@@ -28,6 +28,7 @@ from alliance.core.index.engine import HammingIndex, HashArray, IdArray, hex_to_
 from alliance.core.index.exact_filter import ExactFilter
 from alliance.core.index.file import read_index_file
 from alliance.core.signals import PDQ, PDQ_MIN_QUALITY, SignalType, hamming_types, is_matchable, signal_type
+from alliance.services.background import repeat
 from alliance.store.repository import Store
 
 log = logging.getLogger(__name__)
@@ -163,17 +164,7 @@ class MatcherIndex:
         A server does this so that no request waits on the change log: new entries match on this
         replica within `interval` (plus the replay itself) of their commit.
         """
-        stop = threading.Event()
-
-        def run() -> None:
-            while not stop.wait(interval):
-                try:
-                    self.refresh()
-                except Exception:  # a store hiccup must not stop the thread; the next round retries
-                    log.exception("could not follow the change log")
-
-        threading.Thread(target=run, name="change-log", daemon=True).start()
-        return stop
+        return repeat(self.refresh, interval, "change-log")
 
     def bank(self, bank_id: int) -> Bank | None:
         return self.banks.get(bank_id)

@@ -123,6 +123,11 @@ class TrustService:
         )
         return moved
 
+    def _refused(self, action: str, entry_id: int, bank: Bank, why: str) -> None:
+        self.audit.record(
+            self.actor, action, f"entry:{entry_id}", "refused", subject_org_id=bank.owner.id, details={"why": why}
+        )
+
     # --- grading -------------------------------------------------------------------------------
 
     def grade(self, entry_id: int, grade: Grade) -> tuple[Entry, Verdict]:
@@ -130,14 +135,7 @@ class TrustService:
         entry, bank = self._entry(entry_id, "entry.grade", "grade")
         grader = grader_of(self.actor)
         if grader is None:
-            self.audit.record(
-                self.actor,
-                "entry.grade",
-                f"entry:{entry_id}",
-                "refused",
-                subject_org_id=bank.owner.id,
-                details={"why": "a key that acts for no person"},
-            )
+            self._refused("entry.grade", entry_id, bank, "a key that acts for no person")
             raise InvalidRequest("grades belong to people: log in, or use a key that acts for a user")
         if entry.status != EntryStatus.PROPOSED:
             raise InvalidRequest(f"entry {entry_id} is {entry.status.value}; only proposed entries are graded")
@@ -145,14 +143,7 @@ class TrustService:
         try:
             votes = self.trust.add_grade(entry_id, vote)
         except Conflict:
-            self.audit.record(
-                self.actor,
-                "entry.grade",
-                f"entry:{entry_id}",
-                "refused",
-                subject_org_id=bank.owner.id,
-                details={"why": "graded already"},
-            )
+            self._refused("entry.grade", entry_id, bank, "graded already")
             raise
         self.audit.record(
             self.actor,
@@ -195,14 +186,7 @@ class TrustService:
         grader = grader_of(self.actor)
         graded = grader is not None and self.trust.has_graded(entry_id, grader)
         if blind and not self.banks.may_curate(bank) and not graded:
-            self.audit.record(
-                self.actor,
-                "entry.grades",
-                f"entry:{entry_id}",
-                "refused",
-                subject_org_id=bank.owner.id,
-                details={"why": "blind grading"},
-            )
+            self._refused("entry.grades", entry_id, bank, "blind grading")
             raise NotFound(f"no grades of entry {entry_id} to show before you grade it (blind grading)")
         self.audit.record(self.actor, "entry.grades", f"entry:{entry_id}", subject_org_id=bank.owner.id)
         return self.trust.votes(entry_id)
