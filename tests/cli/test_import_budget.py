@@ -48,3 +48,14 @@ def test_the_cli_starts_without_the_heavy_packages(args: list[str], tmp_path: Pa
 def test_a_command_that_needs_the_store_still_loads_it(tmp_path: Path) -> None:
     """The probe can see heavy packages: the budget above is not vacuous."""
     assert "sqlalchemy" in heavy_in(modules_after(["bank", "list"], tmp_path))
+
+
+def test_a_command_installs_only_its_own_module_and_help_installs_all(tmp_path: Path) -> None:
+    """`config show` does not import what other commands' options need (formats, the record)."""
+    from alliance.cli.main import COMMAND_MODULES
+
+    clis = {f"alliance.cli.{name}" for name in COMMAND_MODULES.values()}
+    config = modules_after(["config", "show"], tmp_path)
+    assert clis & config == {"alliance.cli.admin"}
+    assert "alliance.formats.vics_json" not in config and "alliance.core.record" not in config
+    assert clis <= modules_after(["--help"], tmp_path)

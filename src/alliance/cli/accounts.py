@@ -221,3 +221,10 @@ def audit_export(
     with output.open("w", encoding="utf-8") as f:
         f.writelines(node.audit.export_lines())
     err.print(f"wrote {output}", markup=False)
+
+
+def install(root: typer.Typer) -> None:
+    root.add_typer(org_app, name="org")
+    root.add_typer(user_app, name="user")
+    root.add_typer(key_app, name="key")
+    root.add_typer(audit_app, name="audit")

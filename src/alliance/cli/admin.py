@@ -119,3 +119,10 @@ def register(app: typer.Typer) -> None:
             f"{hits} of {len(rows)} altered copies matched their original (PDQ, threshold "
             f"{node.banks.get_bank(DEMO_BANK).threshold('pdq')} of 256 bits)."
         )
+
+
+def install(root: typer.Typer) -> None:
+    root.add_typer(db_app, name="db")
+    root.add_typer(config_app, name="config")
+    root.add_typer(index_app, name="index")
+    register(root)

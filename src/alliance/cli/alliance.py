@@ -271,3 +271,8 @@ def vars_of(value: object) -> dict[str, object]:
             field_value = ",".join(str(getattr(v, "value", v)) for v in field_value if not isinstance(v, dict))
         row[key] = field_value
     return row
+
+
+def install(root: typer.Typer) -> None:
+    root.add_typer(alliance_app, name="alliance")
+    root.add_typer(report_app, name="report")

@@ -245,3 +245,7 @@ def _print_report(name: str, report: AddReport) -> None:
         out.print(f"skipped {len(report.duplicates)} duplicates")
     if report.failed:
         out.print(f"skipped {len(report.failed)} files that could not be hashed")
+
+
+def install(root: typer.Typer) -> None:
+    root.add_typer(app, name="bank")

@@ -92,3 +92,7 @@ def register(app: typer.Typer) -> None:
         if not results:
             err.print("no image files found", markup=False)
             raise typer.Exit(4)
+
+
+def install(root: typer.Typer) -> None:
+    register(root)

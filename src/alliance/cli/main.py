@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from importlib import import_module
 
 import typer
 
-from alliance.cli import accounts, admin, alliance, banks, hashing, matching, review, serve
 from alliance.cli.context import err
 from alliance.cli.output import shown
 from alliance.core.errors import AllianceError
@@ -33,22 +33,42 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(banks.app, name="bank")
-app.add_typer(admin.db_app, name="db")
-app.add_typer(admin.config_app, name="config")
-app.add_typer(admin.index_app, name="index")
-app.add_typer(accounts.org_app, name="org")
-app.add_typer(accounts.user_app, name="user")
-app.add_typer(accounts.key_app, name="key")
-app.add_typer(accounts.audit_app, name="audit")
-app.add_typer(alliance.alliance_app, name="alliance")
-app.add_typer(alliance.report_app, name="report")
-app.add_typer(review.app, name="review")
-hashing.register(app)
-matching.register(app)
-admin.register(app)
-serve.register(app)
-serve.register_credentials(app)
+
+COMMAND_MODULES = {
+    "bank": "banks",
+    "db": "admin",
+    "config": "admin",
+    "index": "admin",
+    "demo": "admin",
+    "org": "accounts",
+    "user": "accounts",
+    "key": "accounts",
+    "audit": "accounts",
+    "alliance": "alliance",
+    "report": "alliance",
+    "review": "review",
+    "hash": "hashing",
+    "match": "matching",
+    "serve": "serve",
+    "demo-credentials": "serve",
+}
+"""The module that installs each command. A run installs only its command's module, so that
+`alliance config show` does not import what every other command's options need; `--help`, no
+command or an unknown one install them all."""
+
+
+def install_commands(argv: list[str]) -> None:
+    """Install the modules this command line needs (each at most once per process)."""
+    command = next((a for a in argv if not a.startswith("-")), None)
+    everything = list(dict.fromkeys(COMMAND_MODULES.values()))  # in the order `--help` lists them
+    wanted = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else everything
+    for name in wanted:
+        if name not in _installed:
+            import_module(f"alliance.cli.{name}").install(app)
+            _installed.add(name)
+
+
+_installed: set[str] = set()
 
 
 @app.callback()
@@ -62,8 +82,10 @@ def _settings(ctx: typer.Context) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every error is one line on stderr and a documented exit code."""
     logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
+    args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=argv, prog_name="alliance")  # Typer's standalone mode exits via SystemExit
+        install_commands(args)
+        app(args=args, prog_name="alliance")  # Typer's standalone mode exits via SystemExit
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except AllianceError as exc:

@@ -78,3 +78,7 @@ def _signals_of(node: Node, query: str, dihedral: bool, crops: bool) -> tuple[li
     if media.pdq_low_quality:
         err.print(f"{path}: PDQ quality is low; only exact hashes are matched", markup=False)
     return signals, variants
+
+
+def install(root: typer.Typer) -> None:
+    register(root)

@@ -159,3 +159,7 @@ def history(
         for t in node.trust_for(_principal(node, as_user, password_stdin)).history(entry_id)
     ]
     print_rows(rows, ["at", "from", "to", "by", "reason", "details"], OutputFormat.TABLE)
+
+
+def install(root: typer.Typer) -> None:
+    root.add_typer(app, name="review")

@@ -143,3 +143,8 @@ def _print_demo(url: str, logins: list[DemoLogin]) -> None:
         f"  curl -s -H 'Authorization: Bearer {analyst.api_key}' '{url}/v1/banks/{SHARED_BANK}/entries?limit=2'",
         markup=False,
     )
+
+
+def install(root: typer.Typer) -> None:
+    register(root)
+    register_credentials(root)
