@@ -151,7 +151,51 @@ def test_demo_prints_the_table(capsys, home):
     code, out, _ = run(capsys, "demo")
     assert code == 0
     assert "JPEG quality 30" in out and "matched" in out and "no match" in out
-    assert "altered copies matched their original" in out
+    assert "altered copies matched their original" in out and "temporary" in out
+
+
+def test_demo_agrees_with_match_and_leaves_the_store_alone(capsys, home, photos, tmp_path):
+    """Every altered copy: the demo's verdict is what `alliance match` says of the same copy."""
+    from alliance.core.access import SYSTEM
+    from alliance.demo.alterations import DEMO_ALTERATIONS
+    from alliance.node import Node
+    from alliance.settings import Settings
+
+    code, out, _ = run(capsys, "demo", "--json")
+    assert code == 0
+    demo_rows = json.loads(out)
+    assert len(demo_rows) == len(photos) * len(DEMO_ALTERATIONS)
+    assert not (home / "alliance.db").exists()  # the operator's store was never opened
+    assert any(r["variant"] not in (None, "original") for r in demo_rows)  # turned copies found by their turn
+    photo_of = {r["expected_entry"]: r["photo"] for r in demo_rows}
+
+    run(capsys, "bank", "create", "demo-photos")
+    run(capsys, "bank", "add", "demo-photos", *map(str, photos))
+    node = Node(Settings(home=home))
+    source_of = {e.id: e.source.removeprefix("file:") for e in node.banks_for(SYSTEM).entries("demo-photos")}
+    node.close()
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    names = {}
+    for photo in photos:
+        for i, (alteration, alter) in enumerate(DEMO_ALTERATIONS.items()):
+            path = copies / f"{photo.stem}-{i}.img"
+            path.write_bytes(alter(photo.read_bytes()))
+            names[str(path)] = (photo.name, alteration)
+    code, out, _ = run(capsys, "match", "--json", "--bank", "demo-photos", *names)
+    assert code == 0
+    matched: dict[tuple[str, str], dict[str, int]] = {}
+    for m in json.loads(out):
+        found = matched.setdefault(names[m["query"]], {})
+        photo = source_of[m["entry"]]
+        found[photo] = min(found.get(photo, 256), m["distance"])
+    for row in demo_rows:
+        by_match = matched.get((row["photo"], row["alteration"]), {})
+        if row["matched_entry"] is None:
+            assert by_match == {}, row
+        else:
+            assert by_match.get(photo_of[row["matched_entry"]]) == row["distance"], row
+            assert row["distance"] == min(by_match.values()), row
 
 
 def test_media_never_reach_the_disk(capsys, home, photos, tmp_path):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from alliance.cli.context import err, node_of, out, settings_of
+from alliance.cli.output import OutputFormat, print_rows
 from alliance.core.errors import IndexFileError
+
+if TYPE_CHECKING:
+    from alliance.cli.node import Node
 
 db_app = typer.Typer(help="The store's schema.", no_args_is_help=True)
 index_app = typer.Typer(help="The saved PDQ matching index.", no_args_is_help=True)
@@ -86,39 +91,67 @@ def register(app: typer.Typer) -> None:
     def demo(
         ctx: typer.Context,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the table.")] = False,
+        json_out: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
     ) -> None:
-        """Hash the demo photos into a bank, then match altered copies and show what matched."""
-        from alliance.services.demo import DEMO_BANK, load_demo_bank, run_demo
+        """Hash the demo photos into a bank in a temporary store, then match altered copies as
+        `alliance match` would and show what matched. The node's own store is not touched."""
+        import tempfile
+        from pathlib import Path
 
-        node = node_of(ctx)
-        if not quiet:
-            out.print(f"store: {node.settings.resolved_database_url}")
-        added = load_demo_bank(node.banks)
-        if not quiet:
-            loaded = f"{added} photos added" if added else "already loaded"
-            out.print(f"bank {DEMO_BANK}: {loaded} (hashes only; the photos are never stored)")
-        rows = run_demo(node.banks, node.matching)
-        table = Table("photo", "alteration", "result", "entry", "distance", title="Altered copies of the demo photos")
-        for row in rows:
-            if row.matched_entry is None:
-                verdict = "[red]no match[/red]"
-            elif row.matched_entry == row.expected_entry:
-                verdict = "[green]matched[/green]"
-            else:
-                verdict = "[yellow]matched another photo[/yellow]"
-            table.add_row(
-                row.photo,
-                row.alteration,
-                verdict,
-                str(row.matched_entry or ""),
-                "" if row.distance is None else str(row.distance),
+        from alliance.cli.node import Node
+
+        settings = settings_of(ctx)
+        with tempfile.TemporaryDirectory(prefix="alliance-demo-") as scratch:
+            home = Path(scratch)
+            node = Node(
+                settings.model_copy(
+                    update={"home": home, "database_url": None, "audit_key_file": None, "audit_checkpoint_dir": None}
+                )
             )
-        out.print(table)
-        hits = sum(r.matched_entry == r.expected_entry for r in rows)
-        out.print(
-            f"{hits} of {len(rows)} altered copies matched their original (PDQ, threshold "
-            f"{node.banks.get_bank(DEMO_BANK).threshold('pdq')} of 256 bits)."
+            try:
+                _demo(node, settings.match_dihedral, quiet or json_out, json_out)
+            finally:
+                node.close()
+
+
+def _demo(node: Node, dihedral: bool, quiet: bool, json_out: bool) -> None:
+    from alliance.services.demo import DEMO_BANK, load_demo_bank, run_demo
+
+    if not quiet:
+        out.print("store: a temporary one, removed afterwards (your node's store is not touched)")
+    added = load_demo_bank(node.banks)
+    if not quiet:
+        out.print(f"bank {DEMO_BANK}: {added} photos added (hashes only; the photos are never stored)")
+    rows = run_demo(node.banks, node.matching, dihedral)
+    if json_out:
+        print_rows([asdict(r) for r in rows], DEMO_COLUMNS, OutputFormat.JSON)
+        return
+    # The view that matched (a rotation, a flip) is in --json: a sixth column would wrap in 80 columns.
+    table = Table("photo", "alteration", "result", "entry", "distance", title="Altered copies of the demo photos")
+    for row in rows:
+        if row.matched_entry is None:
+            verdict = "[red]no match[/red]"
+        elif row.matched_entry == row.expected_entry:
+            verdict = "[green]matched[/green]"
+        else:
+            verdict = "[yellow]matched another photo[/yellow]"
+        table.add_row(
+            row.photo,
+            row.alteration,
+            verdict,
+            str(row.matched_entry or ""),
+            "" if row.distance is None else str(row.distance),
         )
+    out.print(table)
+    hits = sum(r.matched_entry == r.expected_entry for r in rows)
+    turns = "with rotations and flips" if dihedral else "without rotations and flips"
+    out.print(
+        f"{hits} of {len(rows)} altered copies matched their original (PDQ {turns}, threshold "
+        f"{node.banks.get_bank(DEMO_BANK).threshold('pdq')} of 256 bits)."
+    )
+
+
+DEMO_COLUMNS = ["photo", "alteration", "matched_entry", "distance", "variant", "expected_entry"]
 
 
 def install(root: typer.Typer) -> None:

@@ -1,7 +1,9 @@
 """The demo: hash the demo photos into a bank, then match altered copies of them.
 
 Shows a new user, with benign photos only, what a hash bank does: which altered copies of known
-media still match, at what distance, and which do not.
+media still match, at what distance, and which do not. Each copy is queried as `alliance match`
+and the API query an upload (`query_signals`: its rotations and flips, its views), so what the
+demo prints is what a caller would get.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from alliance.core.access import SYSTEM, BankAction, OrgKind, Principal, Role, ShareRule, SharingPolicy
 from alliance.core.errors import NotFound
-from alliance.core.media.hashing import hash_image
+from alliance.core.media.hashing import query_signals
 from alliance.demo.alterations import DEMO_ALTERATIONS
 from alliance.services.accounts import AccountService
 from alliance.services.banks import BankService
@@ -32,6 +34,7 @@ class DemoRow:
     matched_entry: int | None
     distance: int | None
     expected_entry: int
+    variant: str | None = None  # the view of the copy that matched ("original", "flipy", ...)
 
 
 def demo_photos() -> list[Path]:
@@ -52,17 +55,19 @@ def load_demo_bank(banks: BankService) -> int:
     return len(report.added)
 
 
-def run_demo(banks: BankService, matcher: MatchService) -> list[DemoRow]:
-    """Match every alteration of every demo photo against the demo bank."""
+def run_demo(banks: BankService, matcher: MatchService, dihedral: bool = True) -> list[DemoRow]:
+    """Match every alteration of every demo photo against the demo bank, by the signals and views
+    `alliance match` sends for an image; the closest match is the row's."""
     entry_of = {e.source.removeprefix("file:"): e.id for e in banks.entries(DEMO_BANK)}
+    limits = banks.settings.hashing_limits
+    crops = matcher.crop_matching([DEMO_BANK])
     rows = []
     for path in demo_photos():
         original = path.read_bytes()
         for name, alter in DEMO_ALTERATIONS.items():
-            altered = hash_image(alter(original), banks.settings.hashing_limits)
-            pdq = altered.get("pdq")
-            found = matcher.match([pdq] if pdq else [], banks=[DEMO_BANK])
-            best = found[0] if found else None
+            _, signals, variants = query_signals(alter(original), limits, dihedral=dihedral, crops=crops)
+            found = matcher.match(signals, [DEMO_BANK], variants)
+            best = min(found, key=lambda m: (m.distance, m.entry_id != entry_of[path.name]), default=None)
             rows.append(
                 DemoRow(
                     path.name,
@@ -70,6 +75,7 @@ def run_demo(banks: BankService, matcher: MatchService) -> list[DemoRow]:
                     best.entry_id if best else None,
                     best.distance if best else None,
                     entry_of[path.name],
+                    best.variant if best else None,
                 )
             )
     return rows
