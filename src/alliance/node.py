@@ -15,7 +15,7 @@ from functools import cached_property
 from sqlalchemy import Engine, text
 
 from alliance.core.access import SYSTEM, Principal
-from alliance.core.banks import KEY_REVOKED, Change
+from alliance.core.banks import CREDENTIAL_CHANGES, Change
 from alliance.core.trust import load_schemes
 from alliance.services.accounts import AccountService
 from alliance.services.alliance import AllianceService
@@ -94,7 +94,7 @@ class Node:
         return matcher
 
     def _replayed(self, changes: list[Change]) -> None:
-        if "accounts" in self.__dict__ and any(c.kind == KEY_REVOKED for c in changes):
+        if "accounts" in self.__dict__ and any(c.kind in CREDENTIAL_CHANGES for c in changes):
             self.accounts.forget_cached_keys()
 
     @cached_property

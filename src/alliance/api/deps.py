@@ -25,6 +25,8 @@ from alliance.services.audit import BurstLog
 
 SESSION_COOKIE = "alliance_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WHILE_PASSWORD_RESET = frozenset({("POST", "/v1/session/password"), ("DELETE", "/v1/session"), ("GET", "/v1/me")})
+"""What a session whose password was reset may do: change it (or log out, or ask who it is)."""
 
 
 async def get_node(request: Request) -> Node:
@@ -210,11 +212,13 @@ def _authenticate(request: Request, node: Node) -> Principal:
         return node.accounts.authenticate_key(token)
     session = request.cookies.get(SESSION_COOKIE)
     if session:
-        principal, csrf_hash = node.accounts.session(session)
+        live = node.accounts.live_session(session)
         sent = request.headers.get("x-csrf-token", "")
-        if request.method not in SAFE_METHODS and not node.accounts.csrf_matches(csrf_hash, sent):
+        if request.method not in SAFE_METHODS and not node.accounts.csrf_matches(live.csrf_hash, sent):
             raise CsrfFailed("this request needs the session's CSRF token in the X-CSRF-Token header")
-        return principal
+        if live.must_change_password and (request.method, request.url.path) not in WHILE_PASSWORD_RESET:
+            raise AuthenticationFailed("your password was reset: change it first (POST /v1/session/password)")
+        return live.principal
     raise AuthenticationFailed("authentication required: send an API key (Authorization: Bearer ...) or log in")
 
 

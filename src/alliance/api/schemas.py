@@ -274,6 +274,31 @@ class UserOut(BaseModel):
     organisation: int
     roles: list[Role]
     disabled: bool
+    must_change_password: bool = False
+
+
+class PasswordResetIn(Strict):
+    password: str | None = Field(
+        None, min_length=12, max_length=1000, description="The new password; omitted: one is generated."
+    )
+
+
+class PasswordResetOut(BaseModel):
+    user: UserOut
+    password: str = Field(description="The password to hand over: shown this once; it must be changed at login.")
+
+
+class PasswordChangeIn(Strict):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(min_length=12, max_length=1000)
+
+
+class SessionsEndedOut(BaseModel):
+    ended: int = Field(description="How many sessions ended.")
+
+
+class KeyRotateIn(Strict):
+    grace_hours: int = Field(24, ge=0, le=168, description="How long the old secret keeps working.")
 
 
 class KeyIn(Strict):
@@ -297,6 +322,9 @@ class KeyOut(BaseModel):
     revoked_at: datetime | None
     created_by: str
     user: str | None = Field(description="The person the key acts for; null for a machine's key.")
+    previous_secret_valid_until: datetime | None = Field(
+        None, description="After a rotation: until when the old secret still works."
+    )
 
 
 class IssuedKeyOut(KeyOut):
@@ -313,6 +341,9 @@ class SessionOut(BaseModel):
     organisation: str
     roles: list[Role]
     csrf_token: str | None = Field(None, description="Send as X-CSRF-Token on requests that change something.")
+    must_change_password: bool = Field(
+        False, description="The password was reset: this session may only change it (POST /v1/session/password)."
+    )
 
 
 class WhoAmI(BaseModel):

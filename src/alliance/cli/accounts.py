@@ -6,6 +6,7 @@ These are how a node gets its first admin: the command line acts as the node ope
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +15,7 @@ import typer
 from alliance.cli.context import err, node_of, out
 from alliance.cli.output import OutputFormat, print_rows, shown
 from alliance.core.access import SYSTEM, OrgKind, Scope, parse_roles
-from alliance.core.errors import InvalidRequest
+from alliance.core.errors import InvalidRequest, NotFound
 
 org_app = typer.Typer(help="Organisations (members of the node, each in a country).", no_args_is_help=True)
 user_app = typer.Typer(help="Users (people who log in).", no_args_is_help=True)
@@ -107,6 +108,114 @@ def user_create(
     )
     user = node.accounts.create_user(SYSTEM, organisation.id, username, password, parse_roles(role))
     out.print(f"created user {shown(user.username)} (id {user.id}) in {shown(organisation.name)}")
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+OrgOpt = Annotated[str, typer.Option(help="Organisation name.")]
+USER_COLUMNS = ["id", "username", "roles", "disabled", "must_change_password"]
+KEY_COLUMNS = ["id", "prefix", "name", "roles", "scopes", "acts_for", "expires_at", "revoked_at", "old_secret_until"]
+
+
+def _when(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context, org: OrgOpt, json_out: JsonOpt = False) -> None:
+    """The organisation's users, with the ids the other commands and the API take."""
+    node = node_of(ctx)
+    organisation = node.accounts.store.organisation_by_name(org)
+    rows = [
+        {
+            "id": u.id,
+            "username": u.username,
+            "roles": " ".join(sorted(u.roles)),
+            "disabled": u.disabled,
+            "must_change_password": u.must_change_password,
+        }
+        for u in node.accounts.users(SYSTEM, organisation.id)
+    ]
+    print_rows(rows, USER_COLUMNS, OutputFormat.JSON if json_out else OutputFormat.TABLE)
+
+
+def _user_id(ctx: typer.Context, username: str) -> int:
+    user = node_of(ctx).accounts.store.user_by_name(username)
+    if user is None:
+        raise NotFound(f"no user called {username!r}")
+    return user.id
+
+
+@user_app.command("disable")
+def user_disable(ctx: typer.Context, username: str) -> None:
+    """Disable a user: their sessions end and the keys acting for them stop working at once."""
+    user = node_of(ctx).accounts.set_user_disabled(SYSTEM, _user_id(ctx, username), True)
+    out.print(f"disabled {shown(user.username)} (id {user.id}): sessions ended, their keys refused")
+
+
+@user_app.command("enable")
+def user_enable(ctx: typer.Context, username: str) -> None:
+    """Enable a disabled user again."""
+    user = node_of(ctx).accounts.set_user_disabled(SYSTEM, _user_id(ctx, username), False)
+    out.print(f"enabled {shown(user.username)} (id {user.id})")
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    ctx: typer.Context,
+    username: str,
+    password_stdin: Annotated[bool, typer.Option(help="Read the new password from standard input.")] = False,
+) -> None:
+    """Give a user a new password (generated, or read from stdin) that they must change at their
+    next login; their sessions end. A generated one is printed this once."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    user, issued = node_of(ctx).accounts.reset_password(SYSTEM, _user_id(ctx, username), password)
+    err.print(f"reset the password of {shown(user.username)}; they must change it at their next login")
+    if password is None:
+        out.print(issued, markup=False)
+
+
+@user_app.command("end-sessions")
+def user_end_sessions(ctx: typer.Context, username: str) -> None:
+    """Log a user out everywhere."""
+    ended = node_of(ctx).accounts.end_sessions(SYSTEM, _user_id(ctx, username))
+    out.print(f"ended {ended} session(s) of {shown(username)}")
+
+
+@key_app.command("list")
+def key_list(ctx: typer.Context, org: OrgOpt, json_out: JsonOpt = False) -> None:
+    """The organisation's API keys (prefixes and metadata, never the keys), with their ids."""
+    node = node_of(ctx)
+    organisation = node.accounts.store.organisation_by_name(org)
+    rows = [
+        {
+            "id": k.id,
+            "prefix": k.prefix,
+            "name": k.name,
+            "roles": " ".join(sorted(k.roles)),
+            "scopes": " ".join(sorted(k.scopes)),
+            "acts_for": k.user,
+            "expires_at": _when(k.expires_at),
+            "revoked_at": _when(k.revoked_at),
+            "old_secret_until": _when(k.previous_valid_until),
+        }
+        for k in node.accounts.keys(SYSTEM, organisation.id)
+    ]
+    print_rows(rows, KEY_COLUMNS, OutputFormat.JSON if json_out else OutputFormat.TABLE)
+
+
+@key_app.command("rotate")
+def key_rotate(
+    ctx: typer.Context,
+    key_id: int,
+    grace_hours: Annotated[int, typer.Option(min=0, max=168, help="How long the old secret keeps working.")] = 24,
+) -> None:
+    """A new secret for a key, printed this once; the old one works for --grace-hours more."""
+    issued = node_of(ctx).accounts.rotate_key(SYSTEM, key_id, grace_hours)
+    err.print(
+        f"key {issued.key.prefix} rotated; the old secret works until {_when(issued.key.previous_valid_until)}. "
+        "Store the new one now, it is not shown again:"
+    )
+    out.print(issued.token, markup=False)
 
 
 @key_app.command("create")

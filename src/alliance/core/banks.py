@@ -133,8 +133,14 @@ class Duplicate:
 KEY_REVOKED = "key_revoked"
 """A change-log kind that is not about matching: a replica replaying it forgets the API keys it
 had cached, so a key revoked anywhere is refused everywhere within one replay interval."""
+USER_DISABLED = "user_disabled"
+"""Likewise for a user disabled: the keys that act for them are cached with their user's state."""
+KEY_ROTATED = "key_rotated"
+"""Likewise for a key rotated: a cached key knows only its old secret."""
+CREDENTIAL_CHANGES = frozenset({KEY_REVOKED, USER_DISABLED, KEY_ROTATED})
+"""Change-log kinds that concern credentials, not matching: replicas forget cached keys for them."""
 NO_BANK = 0
-"""The `bank_id` of a change that concerns no bank (`KEY_REVOKED`)."""
+"""The `bank_id` of a change that concerns no bank (`CREDENTIAL_CHANGES`)."""
 
 
 @dataclass(frozen=True, slots=True)

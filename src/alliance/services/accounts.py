@@ -38,6 +38,8 @@ from alliance.store.accounts import AccountStore, ApiKey, User
 
 KEY_PREFIX = "alk"
 SESSION_LIFETIME = timedelta(hours=12)
+MAX_GRACE_HOURS = 168
+"""How long a rotated key's old secret may stay valid: a week, for callers deployed weekly."""
 _passwords = PasswordHasher()
 _DUMMY_HASH = _passwords.hash("not a real password")
 
@@ -54,6 +56,14 @@ class IssuedSession:
     csrf_token: str
     principal: Principal
     expires_at: datetime
+    must_change_password: bool = False  # the session may only change the password until it does
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    principal: Principal
+    csrf_hash: str
+    must_change_password: bool
 
 
 def _sha256(text: str) -> str:
@@ -67,8 +77,21 @@ def _split_key(token: str) -> tuple[str, str]:
     return parts[1], parts[2]
 
 
+def _secret_matches(key: ApiKey, secret: str) -> bool:
+    """The key's secret, or the one it had before a rotation while its grace period lasts."""
+    digest = _sha256(secret)
+    if hmac.compare_digest(key.secret_hash, digest):
+        return True
+    return (
+        key.previous_secret_hash is not None
+        and key.previous_valid_until is not None
+        and key.previous_valid_until > datetime.now(UTC)
+        and hmac.compare_digest(key.previous_secret_hash, digest)
+    )
+
+
 def _checked(key: ApiKey | None, secret: str) -> Principal:
-    if key is None or not hmac.compare_digest(key.secret_hash, _sha256(secret)):
+    if key is None or not _secret_matches(key, secret):
         raise AuthenticationFailed("unknown API key")
     if key.revoked_at is not None:
         raise AuthenticationFailed("this API key was revoked")
@@ -77,6 +100,11 @@ def _checked(key: ApiKey | None, secret: str) -> Principal:
     if key.user_disabled:
         raise AuthenticationFailed("the user this API key acts for is disabled")
     return key_principal(key)
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 12:
+        raise InvalidRequest("a password needs at least 12 characters")
 
 
 def user_principal(user: User) -> Principal:
@@ -194,8 +222,7 @@ class AccountService:
         if not roles:
             raise InvalidRequest("a user needs at least one role")
         self._check_grant(actor, org, roles, "user.create", f"user:{username}")
-        if len(password) < 12:
-            raise InvalidRequest("a password needs at least 12 characters")
+        _check_password(password)
         user = self.store.create_user(org_id, check_username(username), _passwords.hash(password), roles)
         self.audit.record(
             actor,
@@ -267,16 +294,107 @@ class AccountService:
         return self.store.keys(org_id)
 
     def revoke_key(self, actor: Principal, key_id: int) -> ApiKey:
-        try:
-            key = self.store.key(key_id)
-        except NotFound:
-            self.audit.record(actor, "key.revoke", f"key:{key_id}", "not_found")
-            raise
+        key = self._lookup_key(actor, key_id, "key.revoke")
         self._check_admin(actor, key.org.id, "key.revoke", f"key:{key_id}")
         revoked = self.store.revoke_key(key_id)
         self.forget_cached_keys()
         self.audit.record(actor, "key.revoke", f"key:{key_id}", subject_org_id=key.org.id)
         return revoked
+
+    def rotate_key(self, actor: Principal, key_id: int, grace_hours: int = 24) -> IssuedKey:
+        """A new secret for a key (same id, roles and person); the old secret keeps working for
+        `grace_hours`, so the callers using it can switch without an outage."""
+        key = self._lookup_key(actor, key_id, "key.rotate")
+        org = self._check_admin(actor, key.org.id, "key.rotate", f"key:{key_id}")
+        self._check_grant(actor, org, key.roles, "key.rotate", f"key:{key_id}")
+        beyond_scopes = key.scopes - grantable_scopes(actor)
+        if beyond_scopes:
+            self._refuse_grant(actor, org, "key.rotate", f"key:{key_id}", f"scope {sorted(beyond_scopes)[0]}")
+        if not 0 <= grace_hours <= MAX_GRACE_HOURS:
+            raise InvalidRequest(f"grace_hours must be between 0 and {MAX_GRACE_HOURS}")
+        if key.revoked_at is not None:
+            raise InvalidRequest("a revoked key cannot be rotated; create a new one")
+        secret = secrets.token_urlsafe(32)
+        until = datetime.now(UTC) + timedelta(hours=grace_hours)
+        rotated = self.store.rotate_key(key_id, _sha256(secret), until)
+        self.forget_cached_keys()
+        self.audit.record(
+            actor,
+            "key.rotate",
+            f"key:{key_id}",
+            subject_org_id=key.org.id,
+            details={"prefix": key.prefix, "old_secret_valid_until": until.isoformat()},
+        )
+        return IssuedKey(rotated, f"{KEY_PREFIX}_{key.prefix}_{secret}")
+
+    def _lookup_key(self, actor: Principal, key_id: int, action: str) -> ApiKey:
+        try:
+            return self.store.key(key_id)
+        except NotFound:
+            self.audit.record(actor, action, f"key:{key_id}", "not_found")
+            raise
+
+    # --- a user's lifecycle: by node admins, and org admins within what they hold ---------------
+
+    def set_user_disabled(self, actor: Principal, user_id: int, disabled: bool) -> User:
+        """Disable (or enable again) a user: their sessions end and the keys acting for them stop
+        working at once, on every replica (the change log)."""
+        action = "user.disable" if disabled else "user.enable"
+        user = self._user_for_admin(actor, user_id, action)
+        if disabled and user.id == actor.user_id:
+            self.audit.record(actor, action, f"user:{user_id}", "refused", subject_org_id=user.org.id)
+            raise InvalidRequest("you cannot disable yourself")
+        changed = self.store.set_user_disabled(user_id, disabled)
+        self.forget_cached_keys()
+        self.audit.record(actor, action, f"user:{user_id}", subject_org_id=user.org.id)
+        return changed
+
+    def reset_password(self, actor: Principal, user_id: int, password: str | None = None) -> tuple[User, str]:
+        """A new password (generated unless given), which the user must change at their next login;
+        their sessions end. Returns the user and the password, to hand over once."""
+        user = self._user_for_admin(actor, user_id, "user.reset_password")
+        password = password if password is not None else secrets.token_urlsafe(12)
+        _check_password(password)
+        changed = self.store.set_password(user_id, _passwords.hash(password), must_change=True)
+        self.audit.record(actor, "user.reset_password", f"user:{user_id}", subject_org_id=user.org.id)
+        return changed, password
+
+    def end_sessions(self, actor: Principal, user_id: int) -> int:
+        """Log a user out everywhere; returns how many sessions ended."""
+        user = self._user_for_admin(actor, user_id, "user.end_sessions")
+        ended = self.store.end_sessions(user_id)
+        self.audit.record(
+            actor, "user.end_sessions", f"user:{user_id}", subject_org_id=user.org.id, details={"sessions": ended}
+        )
+        return ended
+
+    def change_password(self, actor: Principal, current: str, new: str) -> None:
+        """A logged-in user's own change, proven by the current password; clears a reset's flag."""
+        if actor.user_id is None:
+            self.audit.record(actor, "user.change_password", "user:none", "refused")
+            raise InvalidRequest("only a person logged in changes their password")
+        user = self.store.user(actor.user_id)
+        try:
+            _passwords.verify(user.password_hash, current)
+        except (VerificationError, InvalidHashError):
+            self.audit.record(actor, "user.change_password", f"user:{user.id}", "refused", subject_org_id=user.org.id)
+            raise AuthenticationFailed("the current password is wrong") from None
+        if new == current:
+            raise InvalidRequest("the new password must differ from the current one")
+        _check_password(new)
+        self.store.set_password(user.id, _passwords.hash(new), must_change=False)
+        self.audit.record(actor, "user.change_password", f"user:{user.id}", subject_org_id=user.org.id)
+
+    def _user_for_admin(self, actor: Principal, user_id: int, action: str) -> User:
+        """The user, if `actor` administers their organisation and holds every role they hold."""
+        try:
+            user = self.store.user(user_id)
+        except NotFound:
+            self.audit.record(actor, action, f"user:{user_id}", "not_found")
+            raise
+        org = self._check_admin(actor, user.org.id, action, f"user:{user_id}")
+        self._check_grant(actor, org, user.roles, action, f"user:{user_id}")
+        return user
 
     def _check_admin(self, actor: Principal, org_id: int, action: str, target: str) -> Organisation:
         if not may_administer_org(actor, org_id):
@@ -358,7 +476,7 @@ class AccountService:
             return False
         cached = self._keys.get(prefix)
         key = cached[0] if cached else None
-        return key is not None and hmac.compare_digest(key.secret_hash, _sha256(secret))
+        return key is not None and _secret_matches(key, secret)
 
     def _key(self, prefix: str) -> ApiKey | None:
         if self.key_cache_seconds <= 0:
@@ -385,11 +503,14 @@ class AccountService:
         self.store.create_session(user.id, _sha256(token), _sha256(csrf), now + SESSION_LIFETIME)
         principal = user_principal(user)
         self.audit.record(principal, "session.login", f"user:{user.id}", subject_org_id=user.org.id)
-        return IssuedSession(token, csrf, principal, now + SESSION_LIFETIME)
+        return IssuedSession(token, csrf, principal, now + SESSION_LIFETIME, user.must_change_password)
 
     def verify_user(self, username: str, password: str) -> Principal:
         """A user proven by their password, with no session (the CLI acting for a person)."""
-        return user_principal(self._verified(username, password))
+        user = self._verified(username, password)
+        if user.must_change_password:
+            raise AuthenticationFailed("this password was reset: log in and change it first")
+        return user_principal(user)
 
     def _verified(self, username: str, password: str) -> User:
         user = self.store.user_by_name(unicodedata.normalize("NFKC", username).strip())
@@ -403,12 +524,17 @@ class AccountService:
         return user
 
     def session(self, token: str) -> tuple[Principal, str]:
-        """The principal of a live session, and a SHA-256 of its CSRF token (the token itself is
-        only shown at login; `csrf_matches` checks one sent back)."""
+        """The principal of a live session and a SHA-256 of its CSRF token (`live_session`)."""
+        live = self.live_session(token)
+        return live.principal, live.csrf_hash
+
+    def live_session(self, token: str) -> LiveSession:
+        """The principal of a live session, a SHA-256 of its CSRF token (the token itself is only
+        shown at login; `csrf_matches` checks one sent back), and whether its password was reset."""
         found = self.store.session_by_token(_sha256(token))
         if found is None or found.expires_at <= datetime.now(UTC) or found.user.disabled:
             raise AuthenticationFailed("no valid session; log in again")
-        return user_principal(found.user), found.csrf_token
+        return LiveSession(user_principal(found.user), found.csrf_token, found.user.must_change_password)
 
     @staticmethod
     def csrf_matches(csrf_hash: str, sent: str) -> bool:

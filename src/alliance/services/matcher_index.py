@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alliance.core.banks import KEY_REVOKED, Bank, Change, StoredSignal
+from alliance.core.banks import CREDENTIAL_CHANGES, Bank, Change, StoredSignal
 from alliance.core.errors import IndexFileError
 from alliance.core.index.engine import HammingIndex, HashArray, IdArray, hex_to_bytes
 from alliance.core.index.exact_filter import ExactFilter
@@ -142,7 +142,7 @@ class MatcherIndex:
                 if live:
                     index.add(*_arrays(live, index.hash_bytes))
             self.exact.add(self.store.iter_exact_values(touched))
-        if any(c.entry_id is None and c.kind != KEY_REVOKED for c in changes):
+        if any(c.entry_id is None and c.kind not in CREDENTIAL_CHANGES for c in changes):
             self.banks = self.store.banks_by_id()
         self.sequence = changes[-1].seq
         for listener in self._listeners:

@@ -11,9 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
 
 from alliance.core.access import OrgKind, Role, Scope
-from alliance.core.banks import KEY_REVOKED, NO_BANK, Organisation
+from alliance.core.banks import KEY_REVOKED, KEY_ROTATED, NO_BANK, USER_DISABLED, Organisation
 from alliance.core.errors import Conflict, NotFound
 from alliance.store.banks import organisation_from_row
 from alliance.store.db import aware, is_row_id, lock_change_log, session_factory
@@ -28,6 +29,7 @@ class User:
     roles: frozenset[Role]
     disabled: bool
     password_hash: str
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,8 @@ class ApiKey:
     created_at: datetime
     user: str | None = None  # the username of the person it acts for; None for a machine's key
     user_disabled: bool = False
+    previous_secret_hash: str | None = None  # after a rotation, valid until `previous_valid_until`
+    previous_valid_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +150,43 @@ class AccountStore:
         with self._sessions() as session:
             return [_user(r) for r in session.scalars(query)]
 
+    def set_user_disabled(self, user_id: int, disabled: bool) -> User:
+        """Disabling ends the user's sessions and tells replicas to forget the keys acting for them."""
+        with self._sessions.begin() as session:
+            lock_change_log(session)
+            row = self._user_row(session, user_id)
+            row.disabled = disabled
+            if disabled:
+                session.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+            session.add(ChangeRow(kind=USER_DISABLED, bank_id=NO_BANK))
+            session.flush()
+            return _user(row)
+
+    def set_password(self, user_id: int, password_hash: str, must_change: bool) -> User:
+        """A reset (`must_change`) ends every session; a change by the user keeps them."""
+        with self._sessions.begin() as session:
+            row = self._user_row(session, user_id)
+            row.password_hash, row.must_change_password = password_hash, must_change
+            if must_change:
+                session.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+            session.flush()
+            return _user(row)
+
+    def end_sessions(self, user_id: int) -> int:
+        """Delete every session of a user; returns how many. Sessions are read from the store on
+        every request, so this takes effect on every replica at once."""
+        with self._sessions.begin() as session:
+            self._user_row(session, user_id)
+            result = session.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    @staticmethod
+    def _user_row(session: OrmSession, user_id: int) -> UserRow:
+        row = session.get(UserRow, user_id) if is_row_id(user_id) else None
+        if row is None:
+            raise NotFound(f"no user with id {user_id}")
+        return row
+
     # --- API keys ------------------------------------------------------------------------------
 
     def create_key(
@@ -208,6 +249,19 @@ class AccountStore:
             session.flush()
             return _key(row)
 
+    def rotate_key(self, key_id: int, secret_hash: str, previous_valid_until: datetime) -> ApiKey:
+        """A new secret for the key; the old one stays valid until `previous_valid_until`."""
+        with self._sessions.begin() as session:
+            lock_change_log(session)
+            row = session.get(ApiKeyRow, key_id) if is_row_id(key_id) else None
+            if row is None:
+                raise NotFound(f"no API key with id {key_id}")
+            row.previous_secret_hash, row.previous_valid_until = row.secret_hash, previous_valid_until
+            row.secret_hash = secret_hash
+            session.add(ChangeRow(kind=KEY_ROTATED, bank_id=NO_BANK))  # replicas cache the old secret only
+            session.flush()
+            return _key(row)
+
     # --- sessions ------------------------------------------------------------------------------
 
     def create_session(self, user_id: int, token_hash: str, csrf_hash: str, expires_at: datetime) -> None:
@@ -246,6 +300,7 @@ def _user(row: UserRow) -> User:
         frozenset(Role(r) for r in row.roles),
         row.disabled,
         row.password_hash,
+        row.must_change_password,
     )
 
 
@@ -264,4 +319,6 @@ def _key(row: ApiKeyRow) -> ApiKey:
         created_at=aware(row.created_at),
         user=row.user.username if row.user else None,
         user_disabled=bool(row.user and row.user.disabled),
+        previous_secret_hash=row.previous_secret_hash,
+        previous_valid_until=aware(row.previous_valid_until) if row.previous_valid_until else None,
     )

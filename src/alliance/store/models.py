@@ -130,6 +130,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(JSON)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Set by a password reset: a session may only change the password until it is changed."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     org: Mapped[OrganisationRow] = relationship(lazy="joined")
@@ -153,6 +155,9 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[int | None] = mapped_column(BigInteger)
     """The person the key acts for (grades belong to people); None for a machine's key."""
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_valid_until: Mapped[datetime | None] = mapped_column()
+    """After a rotation, the old secret still works until then, so callers can switch over."""
 
     org: Mapped[OrganisationRow] = relationship(lazy="joined")
     user: Mapped[UserRow | None] = relationship(

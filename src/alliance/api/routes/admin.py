@@ -9,10 +9,14 @@ from alliance.api.schemas import (
     IssuedKeyOut,
     KeyIn,
     KeyOut,
+    KeyRotateIn,
     OrganisationIn,
     OrganisationOut,
     OrganisationUpdate,
+    PasswordResetIn,
+    PasswordResetOut,
     RowId,
+    SessionsEndedOut,
     UserIn,
     UserOut,
 )
@@ -34,6 +38,7 @@ def _key(key: ApiKey) -> KeyOut:
         revoked_at=key.revoked_at,
         created_by=key.created_by,
         user=key.user,
+        previous_secret_valid_until=key.previous_valid_until,
     )
 
 
@@ -45,7 +50,12 @@ def _organisation(org: Organisation) -> OrganisationOut:
 
 def _user(user: User) -> UserOut:
     return UserOut(
-        id=user.id, username=user.username, organisation=user.org.id, roles=sorted(user.roles), disabled=user.disabled
+        id=user.id,
+        username=user.username,
+        organisation=user.org.id,
+        roles=sorted(user.roles),
+        disabled=user.disabled,
+        must_change_password=user.must_change_password,
     )
 
 
@@ -107,3 +117,35 @@ def create_key(node: NodeDep, principal: PrincipalDep, org_id: RowId, body: KeyI
 def revoke_key(node: NodeDep, principal: PrincipalDep, key_id: RowId) -> KeyOut:
     """Revoke an API key: it stops working at once."""
     return _key(node.accounts.revoke_key(principal, key_id))
+
+
+@router.post("/keys/{key_id}/rotate", response_model=IssuedKeyOut)
+def rotate_key(node: NodeDep, principal: PrincipalDep, key_id: RowId, body: KeyRotateIn) -> IssuedKeyOut:
+    """A new secret for an API key, shown this once; the old one works for `grace_hours` more."""
+    issued = node.accounts.rotate_key(principal, key_id, body.grace_hours)
+    return IssuedKeyOut(**_key(issued.key).model_dump(), token=issued.token)
+
+
+@router.post("/users/{user_id}/disable", response_model=UserOut)
+def disable_user(node: NodeDep, principal: PrincipalDep, user_id: RowId) -> UserOut:
+    """Disable a user: their sessions end and the keys acting for them stop working at once."""
+    return _user(node.accounts.set_user_disabled(principal, user_id, True))
+
+
+@router.post("/users/{user_id}/enable", response_model=UserOut)
+def enable_user(node: NodeDep, principal: PrincipalDep, user_id: RowId) -> UserOut:
+    """Enable a disabled user again (and the keys acting for them)."""
+    return _user(node.accounts.set_user_disabled(principal, user_id, False))
+
+
+@router.post("/users/{user_id}/reset-password", response_model=PasswordResetOut)
+def reset_password(node: NodeDep, principal: PrincipalDep, user_id: RowId, body: PasswordResetIn) -> PasswordResetOut:
+    """A new password the user must change at their next login; their sessions end."""
+    user, password = node.accounts.reset_password(principal, user_id, body.password)
+    return PasswordResetOut(user=_user(user), password=password)
+
+
+@router.delete("/users/{user_id}/sessions", response_model=SessionsEndedOut)
+def end_sessions(node: NodeDep, principal: PrincipalDep, user_id: RowId) -> SessionsEndedOut:
+    """Log a user out everywhere."""
+    return SessionsEndedOut(ended=node.accounts.end_sessions(principal, user_id))

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from alliance.api import deps
 from alliance.api.deps import SESSION_COOKIE, NodeDep, PrincipalDep
 from alliance.api.limits import LoginSlots, LoginThrottle, client_of
-from alliance.api.schemas import LoginIn, SessionOut, WhoAmI
+from alliance.api.schemas import LoginIn, PasswordChangeIn, SessionOut, WhoAmI
 from alliance.core.access import ANONYMOUS
 from alliance.core.errors import AuthenticationFailed, Overloaded, RateLimited
 from alliance.node import Node
@@ -82,7 +82,15 @@ async def login(request: Request, node: NodeDep, body: LoginIn, response: Respon
         organisation=issued.principal.org_name,
         roles=sorted(issued.principal.roles),
         csrf_token=issued.csrf_token,
+        must_change_password=issued.must_change_password,
     )
+
+
+@router.post("/session/password", status_code=204)
+def change_password(node: NodeDep, principal: PrincipalDep, body: PasswordChangeIn) -> None:
+    """Change your own password (a logged-in person, with the current one); after a reset, the only
+    thing the session may do."""
+    node.accounts.change_password(principal, body.current_password, body.new_password)
 
 
 @router.delete("/session", status_code=204)
