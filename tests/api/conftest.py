@@ -77,8 +77,13 @@ class World:
         self.node.trust_store.add_match_events([event])
         return match_id
 
-    def fresh_key(self) -> int:
-        return self.node.accounts.create_key(SYSTEM, self.own.id, "spare", frozenset({Role.PLATFORM})).key.id
+    def fresh_key(self, role: Role = Role.PLATFORM) -> int:
+        return self.node.accounts.create_key(SYSTEM, self.own.id, "spare", frozenset({role})).key.id
+
+    def fresh_user(self) -> int:
+        """A new org admin of the own organisation: one an org admin may administer (it holds its roles)."""
+        username = f"spare-{len(self.node.accounts.store.users())}"
+        return self.node.accounts.create_user(SYSTEM, self.own.id, username, PASSWORD, frozenset({Role.ORG_ADMIN})).id
 
 
 @pytest.fixture
