@@ -350,3 +350,61 @@ def test_text_from_the_store_neither_crashes_nor_drives_the_terminal(capsys, hom
     assert "user:old[/bold]" in history and "why [/bold]" in history
     code, _, err = run(capsys, "review", "queue", "--as", f"nobody{EVIL}")  # no terminal to type a password
     assert code == 4 and "--password-stdin" in err and "\x1b" not in err
+
+
+def test_account_lifecycle_from_the_command_line(capsys, home, monkeypatch):
+    """List users and keys with their ids, disable and enable, reset a password, end sessions, rotate."""
+    from alliance.core.errors import AuthenticationFailed
+    from alliance.node import Node
+    from alliance.settings import Settings
+
+    run(capsys, "org", "create", "UK Hotline", "--country", "GB", "--kind", "hotline")
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long enough password\n"))
+    assert run(capsys, "user", "create", "ana", "--org", "UK Hotline", "-r", "analyst", "--password-stdin")[0] == 0
+    _, token, _ = run(capsys, "key", "create", "ana's key", "--org", "UK Hotline", "-r", "analyst", "--for", "ana")
+    token = token.strip()
+    code, out, _ = run(capsys, "user", "list", "--org", "UK Hotline", "--json")
+    assert code == 0
+    [user] = json.loads(out)
+    assert (user["username"], user["roles"], user["disabled"]) == ("ana", "analyst", False)
+    code, out, _ = run(capsys, "key", "list", "--org", "UK Hotline", "--json")
+    [key] = json.loads(out)
+    assert (key["acts_for"], key["roles"], key["revoked_at"]) == ("ana", "analyst", None)
+    assert run(capsys, "key", "list", "--org", "UK Hotline")[1].count(key["prefix"]) == 1
+
+    node = Node(Settings(home=home))
+    accounts = node.accounts
+    session = accounts.login("ana", "a long enough password").token
+    assert run(capsys, "user", "disable", "ana")[0] == 0
+    with pytest.raises(AuthenticationFailed):
+        accounts.authenticate_key(token)
+    with pytest.raises(AuthenticationFailed):
+        accounts.session(session)
+    assert run(capsys, "user", "enable", "ana")[0] == 0
+    assert accounts.authenticate_key(token).person == "ana"
+
+    accounts.login("ana", "a long enough password")
+    code, out, _ = run(capsys, "user", "end-sessions", "ana")
+    assert code == 0 and "ended 1 session(s)" in out
+
+    code, out, err = run(capsys, "user", "reset-password", "ana")
+    assert code == 0 and "must change it" in err
+    temporary = out.strip()
+    assert accounts.login("ana", temporary).must_change_password
+    with pytest.raises(AuthenticationFailed, match="reset"):
+        accounts.verify_user("ana", temporary)  # `review --as` waits for the change too
+    assert json.loads(run(capsys, "user", "list", "--org", "UK Hotline", "--json")[1])[0]["must_change_password"]
+
+    code, out, err = run(capsys, "key", "rotate", str(key["id"]), "--grace-hours", "2")
+    assert code == 0 and "old secret works until" in err
+    rotated = out.strip()
+    assert rotated != token
+    assert accounts.authenticate_key(rotated).key_id == accounts.authenticate_key(token).key_id == key["id"]
+    assert run(capsys, "key", "rotate", str(key["id"]), "--grace-hours", "169")[0] == 2
+    assert run(capsys, "user", "disable", "nobody")[0] == 3
+    node.close()
+
+    code, out, _ = run(capsys, "audit", "export")
+    actions = [json.loads(line)["action"] for line in out.splitlines()]
+    for action in ("user.disable", "user.enable", "user.end_sessions", "user.reset_password", "key.rotate"):
+        assert action in actions

@@ -6,9 +6,9 @@ These are how a node gets its first admin: the command line acts as the node ope
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,9 @@ from alliance.cli.context import err, node_of, out
 from alliance.cli.output import OutputFormat, print_rows, shown
 from alliance.core.access import SYSTEM, OrgKind, Scope, parse_roles
 from alliance.core.errors import InvalidRequest, NotFound
+
+if TYPE_CHECKING:
+    from alliance.store.accounts import ApiKey
 
 org_app = typer.Typer(help="Organisations (members of the node, each in a country).", no_args_is_help=True)
 user_app = typer.Typer(help="Users (people who log in).", no_args_is_help=True)
@@ -114,6 +117,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 OrgOpt = Annotated[str, typer.Option(help="Organisation name.")]
 USER_COLUMNS = ["id", "username", "roles", "disabled", "must_change_password"]
 KEY_COLUMNS = ["id", "prefix", "name", "roles", "scopes", "acts_for", "expires_at", "revoked_at", "old_secret_until"]
+KEY_TABLE = ["id", "prefix", "name", "roles", "acts_for", "state"]  # what fits 80 columns; --json has all
 
 
 def _when(value: datetime | None) -> str | None:
@@ -197,10 +201,21 @@ def key_list(ctx: typer.Context, org: OrgOpt, json_out: JsonOpt = False) -> None
             "expires_at": _when(k.expires_at),
             "revoked_at": _when(k.revoked_at),
             "old_secret_until": _when(k.previous_valid_until),
+            "state": _key_state(k),
         }
         for k in node.accounts.keys(SYSTEM, organisation.id)
     ]
-    print_rows(rows, KEY_COLUMNS, OutputFormat.JSON if json_out else OutputFormat.TABLE)
+    print_rows(rows, KEY_COLUMNS if json_out else KEY_TABLE, OutputFormat.JSON if json_out else OutputFormat.TABLE)
+
+
+def _key_state(key: ApiKey) -> str:
+    if key.revoked_at is not None:
+        return f"revoked {key.revoked_at:%Y-%m-%d}"
+    if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
+        return "expired"
+    if key.previous_valid_until is not None and key.previous_valid_until > datetime.now(UTC):
+        return f"rotated; old until {key.previous_valid_until:%Y-%m-%d %H:%M}"
+    return f"expires {key.expires_at:%Y-%m-%d}" if key.expires_at else "active"
 
 
 @key_app.command("rotate")
