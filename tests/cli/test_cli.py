@@ -6,6 +6,7 @@ import io
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,14 @@ def test_hash_reports_bad_files_and_exits_4(capsys, home, photos, tmp_path):
     rows = json.loads(out)
     assert rows[0]["error"] is None and "not an image" in rows[1]["error"]
     assert "1 of 2 files could not be hashed" in err
+
+
+def test_exact_reference_without_pdqhash_is_one_line_and_exit_4(capsys, home, photos, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pdqhash", None)  # installed without the `reference` extra
+    assert run(capsys, "hash", str(photos[0]))[0] == 0
+    code, out, err = run(capsys, "hash", "--exact-reference", str(photos[0]), str(photos[1]))
+    assert code == 4 and out == ""
+    assert err.count("\n") == 1 and "pip install 'alliance[reference]'" in err
 
 
 def test_bank_lifecycle_and_match(capsys, home, photos):

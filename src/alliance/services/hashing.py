@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alliance.core.errors import HashingError
-from alliance.core.media.hashing import HashingLimits, MediaHashes, hash_image
+from alliance.core.media.hashing import HashingLimits, MediaHashes, hash_image, reference_pdq
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".mpo"})
 """Files with these suffixes are picked up when a directory is given; files named directly are always tried."""
@@ -109,7 +109,10 @@ def hash_files(
     views: bool = True,
     crops: bool = False,
 ) -> Iterator[FileResult]:
-    """Hash `paths` in order, over `jobs` processes; `on_done` is called as each file finishes."""
+    """Hash `paths` in order, over `jobs` processes; `on_done` is called as each file finishes.
+    Without the reference binding, `exact_reference` fails once here, before any file is read."""
+    if exact_reference:
+        reference_pdq()
     if jobs <= 1 or len(paths) < 2:
         for path in paths:
             result = hash_file(path, limits, exact_reference=exact_reference, views=views, crops=crops)

@@ -1,6 +1,7 @@
 import hashlib
 import io
 import struct
+import sys
 import zlib
 
 import numpy as np
@@ -8,7 +9,7 @@ import pdqhash
 import pytest
 from PIL import Image
 
-from alliance.core.errors import HashingError
+from alliance.core.errors import HashingError, InvalidRequest
 from alliance.core.media.hashing import HashingLimits, hash_image, pdq_from_pixels
 
 # PDQ of the demo photos, pinned: a change here changes what every bank built with Alliance matches.
@@ -151,3 +152,14 @@ def test_formats_we_do_not_support_are_never_handed_to_a_decoder():
     with pytest.raises(HashingError) as caught:
         hash_image(ico)
     assert caught.value.reason == "not_an_image"
+
+
+def test_without_the_reference_binding_exact_reference_says_how_to_install_it(photo_bytes, monkeypatch):
+    """`pdqhash` is the optional `reference` extra: without it the fast path works and the exact
+    reference is one clear error (422, exit 4), not an ImportError."""
+    monkeypatch.setitem(sys.modules, "pdqhash", None)  # what Python does for a module that is not there
+    assert hash_image(photo_bytes).get("pdq") is not None
+    for views in (False, True):
+        with pytest.raises(InvalidRequest, match=r"pip install 'alliance\[reference\]'") as caught:
+            hash_image(photo_bytes, exact_reference=True, views=views)
+        assert (caught.value.status, caught.value.exit_code) == (422, 4)
