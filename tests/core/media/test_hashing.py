@@ -72,6 +72,34 @@ def test_every_supported_format_hashes_close_to_the_jpeg(photos, fmt):
     assert distance <= 20  # GIF's 256-colour palette moves a few bits; the rest are identical or close
 
 
+def distance(a, b) -> int:
+    assert a is not None and b is not None
+    return (int(a.value, 16) ^ int(b.value, 16)).bit_count()
+
+
+def gradient_with_rings(width: int, height: int) -> np.ndarray:
+    """A generated 8-bit picture with structure in both directions."""
+    y, x = np.mgrid[0:height, 0:width]
+    rings = np.sin(np.hypot(x - width / 3, y - height / 2) / 17) * 60
+    return np.clip(x * 180 / width + rings + 40, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+@pytest.mark.parametrize("size", [(300, 200), (1400, 900)])  # hashed exactly; reduced first
+def test_16_bit_greyscale_hashes_as_its_8_bit_version(fmt, size):
+    """Pillow clips 16-bit values to white when it converts: the picture hashed as blank (quality 0)."""
+    grey = gradient_with_rings(*size)
+    noise = np.random.default_rng(7).integers(0, 256, grey.shape, dtype=np.uint16)  # a real low byte
+    deep = Image.fromarray(grey.astype(np.uint16) * 256 + noise)
+    assert Image.open(io.BytesIO(encode(deep, fmt))).mode.startswith("I;16")
+    eight = hash_image(encode(Image.fromarray(grey), "PNG")).get("pdq")
+    for exact_reference in (False, True):
+        hashes = hash_image(encode(deep, fmt), exact_reference=exact_reference)
+        pdq = hashes.get("pdq")
+        assert pdq is not None and pdq.quality == 100 and not hashes.pdq_low_quality
+        assert distance(pdq, eight) <= 4
+
+
 def test_exif_orientation_is_applied(photos):
     image = Image.open(photos[2]).convert("RGB")
     upright = hash_image(encode(image, "JPEG", quality=95)).get("pdq")

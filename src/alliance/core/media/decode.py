@@ -5,7 +5,7 @@ Then either `load_rgb` decodes the full-size upright RGB image (the reference pa
 `load_reduced_luma` decodes only as much as PDQ needs: JPEG with DCT scaling and the luma channel
 alone (Pillow's draft mode: the decoder never builds the full-size image nor converts colour),
 other formats in full and then box-reduced. What a viewer shows a person is what is hashed in both
-cases: EXIF orientation applied, the first frame of an animation, alpha ignored.
+cases: EXIF orientation applied, the first frame of an animation, alpha ignored, 16 bits scaled to 8.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def load_rgb(image: Image.Image, max_pixels: int) -> Image.Image:
     def step() -> Image.Image:
         image.seek(0)
         image.load()
-        return ImageOps.exif_transpose(image).convert("RGB")
+        return eight_bit(ImageOps.exif_transpose(image)).convert("RGB")
 
     return decoding(image, max_pixels, step)
 
@@ -158,7 +158,7 @@ def load_reduced_luma(image: Image.Image, max_pixels: int, min_side: int = REDUC
                     scale = round(width / drafted[1][2])
         image.load()
         orientation = _orientation(image)
-        upright = ImageOps.exif_transpose(image) if orientation != 1 else image
+        upright = eight_bit(ImageOps.exif_transpose(image) if orientation != 1 else image)
         full_w, full_h = (height, width) if orientation in _TRANSPOSED else (width, height)
         if scale == 1:
             factor = reduction_for(full_w, full_h, tuple(range(16, 1, -1)), min_side)
@@ -170,6 +170,20 @@ def load_reduced_luma(image: Image.Image, max_pixels: int, min_side: int = REDUC
         return ReducedLuma(np.asarray(_grey(upright)), full_w, full_h, scale, scale)
 
     return decoding(image, max_pixels, step)
+
+
+def eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit greyscale (PNG, TIFF) scaled to 8 bits, as libpng does (the high byte). Pillow's own
+    conversion clips every value above 255 to white, and the picture would hash as a blank one."""
+    if image.mode.startswith("I;16"):
+        pixels = np.asarray(image).astype(np.uint16)
+    elif image.mode == "I":  # 16-bit greyscale as older Pillow opens it; 8-bit values stay as they are
+        pixels = np.clip(np.asarray(image), 0, 65535).astype(np.uint16)
+        if int(pixels.max(initial=0)) <= 255:
+            return image
+    else:
+        return image
+    return Image.fromarray((pixels >> 8).astype(np.uint8), "L")
 
 
 def _grey(image: Image.Image) -> Image.Image:
