@@ -16,7 +16,10 @@ from pathlib import Path
 from alliance.core.errors import HashingError
 from alliance.core.media.hashing import HashingLimits, MediaHashes, hash_image, reference_pdq
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".mpo"})
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".mpo", ".heic", ".heif", ".hif"}
+    | {".avif", ".jp2", ".j2k", ".j2c", ".jpf", ".jpx"}
+)
 """Files with these suffixes are picked up when a directory is given; files named directly are always tried."""
 
 

@@ -10,6 +10,7 @@ cases: EXIF orientation applied, the first frame of an animation, alpha ignored,
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
@@ -25,8 +26,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from alliance.core.errors import HashingError
 
-SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
-"""Pillow format names we accept. MPO is the multi-picture JPEG that phone cameras write."""
+SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF", "HEIF", "AVIF", "JPEG2000"})
+"""Pillow format names we accept. MPO is the multi-picture JPEG that phone cameras write; HEIF
+(HEIC, the iPhone's format) comes from `pillow-heif`, AVIF and JPEG 2000 from Pillow's own wheels."""
+
+FORMAT_NAMES = "JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC, AVIF, JPEG 2000"
 
 REDUCED_MIN_SIDE = 300
 """A reduced decode keeps at least this many pixels on its shorter side. Measured (bench/hash.py,
@@ -65,8 +69,18 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-OPEN_FORMATS = tuple(sorted(SUPPORTED_FORMATS - {"MPO"}))
-"""Pillow opens MPO (multi-picture JPEG from phones) through its JPEG decoder."""
+@functools.cache
+def open_formats() -> tuple[str, ...]:
+    """The decoders `Image.open` may try: ours, of those this install has. Pillow opens MPO through
+    its JPEG decoder; `pillow-heif` registers HEIF on first use (importing it costs start time)."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # an install without it reads every other format
+        pass
+    else:
+        register_heif_opener()
+    Image.init()
+    return tuple(sorted(f for f in SUPPORTED_FORMATS - {"MPO"} if f in Image.OPEN))
 
 
 def open_image(data: bytes, max_bytes: int, max_pixels: int) -> tuple[Image.Image, str]:
@@ -79,11 +93,9 @@ def open_image(data: bytes, max_bytes: int, max_pixels: int) -> tuple[Image.Imag
         try:
             # Only the decoders we support are even tried: Pillow would otherwise hand an EPS file to
             # Ghostscript, or parse formats nobody here has audited, on untrusted bytes.
-            image = Image.open(io.BytesIO(data), formats=OPEN_FORMATS)
+            image = Image.open(io.BytesIO(data), formats=open_formats())
         except UnidentifiedImageError:
-            raise HashingError(
-                "not_an_image", "not an image Alliance can read (JPEG, PNG, GIF, WebP, BMP, TIFF)"
-            ) from None
+            raise HashingError("not_an_image", f"not an image Alliance can read ({FORMAT_NAMES})") from None
         except Image.DecompressionBombError as exc:
             # Pillow refuses at twice its own limit before we see the size; its message holds the count.
             claimed = re.search(r"\((\d+) pixels\)", str(exc))
