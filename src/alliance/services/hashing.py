@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alliance.core.errors import HashingError
-from alliance.core.media.hashing import HashingLimits, MediaHashes, hash_image, reference_pdq
+from alliance.core.media.hashing import HashingLimits, MediaHashes, exact_signals, hash_image, reference_pdq
+from alliance.core.signals import Signal
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".mpo", ".heic", ".heif", ".hif"}
@@ -28,6 +29,9 @@ class FileResult:
     path: Path
     hashes: MediaHashes | None = None
     error: HashingError | None = None
+    exact: tuple[Signal, ...] = ()
+    """When the file was read but is not an image we can decode: its md5, sha1 and sha256 all
+    the same, since an identical file still matches by them."""
 
     @property
     def ok(self) -> bool:
@@ -91,7 +95,7 @@ def hash_file(
         hashes = hash_image(data, limits, exact_reference=exact_reference, views=views, crops=crops)
         return FileResult(path, hashes=hashes)
     except HashingError as exc:
-        return FileResult(path, error=exc)
+        return FileResult(path, error=exc, exact=exact_signals(data))
     finally:
         del data
 
