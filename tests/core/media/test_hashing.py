@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from alliance.core.errors import HashingError, InvalidRequest
-from alliance.core.media.decode import open_formats
+from alliance.core.media.decode import eight_bit, open_formats
 from alliance.core.media.hashing import HashingLimits, hash_image, pdq_from_pixels
 
 # PDQ of the demo photos, pinned: a change here changes what every bank built with Alliance matches.
@@ -104,6 +104,15 @@ def test_16_bit_greyscale_hashes_as_its_8_bit_version(fmt, size):
         pdq = hashes.get("pdq")
         assert pdq is not None and pdq.quality == 100 and not hashes.pdq_low_quality
         assert distance(pdq, eight) <= 4
+
+
+def test_32_bit_integer_greyscale_is_scaled_only_when_it_holds_16_bit_values():
+    """Older Pillow opens 16-bit greyscale PNG as mode I; an I image of 8-bit values stays as it is."""
+    grey = gradient_with_rings(64, 48)
+    deep = eight_bit(Image.fromarray(grey.astype(np.int32) * 257))
+    assert deep.mode == "L" and np.array_equal(np.asarray(deep), grey)
+    shallow = Image.fromarray(grey.astype(np.int32))
+    assert eight_bit(shallow) is shallow
 
 
 def test_exif_orientation_is_applied(photos):
