@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,34 @@ def test_hash_reports_bad_files_and_exits_4(capsys, home, photos, tmp_path):
     rows = json.loads(out)
     assert rows[0]["error"] is None and "not an image" in rows[1]["error"]
     assert "1 of 2 files could not be hashed" in err
+
+
+def test_hash_dir_lists_each_failed_file_with_its_exact_hashes(capsys, home, photos, tmp_path):
+    """A file that is not an image we can decode still has its MD5/SHA (an identical file matches
+    by them); each one is listed with its reason and the exit is 4, or 0 with --skip-failed."""
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(photos[0].read_bytes())
+    (folder / "b.heic").write_bytes(b"not really a HEIC")
+    (folder / "c.png").write_bytes(photos[1].read_bytes()[:500])  # a JPEG cut short, misnamed
+    code, out, err = run(capsys, "hash", "--json", str(folder))
+    rows = {Path(r["path"]).name: r for r in json.loads(out)}
+    assert code == 4 and set(rows) == {"a.jpg", "b.heic", "c.png"}
+    assert rows["b.heic"]["md5"] == hashlib.md5(b"not really a HEIC").hexdigest()
+    assert rows["b.heic"]["sha256"] and rows["b.heic"]["pdq"] is None and "not an image" in rows["b.heic"]["error"]
+    assert rows["c.png"]["sha1"] and rows["c.png"]["error"]
+    assert f"{folder / 'b.heic'}: not an image" in err and f"{folder / 'c.png'}: " in err
+    assert "2 of 3 files could not be hashed" in err
+    code, out, err = run(capsys, "hash", "--json", "--skip-failed", str(folder))
+    assert code == 0 and err == "" and len(json.loads(out)) == 3
+
+
+def test_exact_reference_without_pdqhash_is_one_line_and_exit_4(capsys, home, photos, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pdqhash", None)  # installed without the `reference` extra
+    assert run(capsys, "hash", str(photos[0]))[0] == 0
+    code, out, err = run(capsys, "hash", "--exact-reference", str(photos[0]), str(photos[1]))
+    assert code == 4 and out == ""
+    assert err.count("\n") == 1 and "pip install 'alliance[reference]'" in err
 
 
 def test_bank_lifecycle_and_match(capsys, home, photos):

@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress
 
 from alliance.cli.context import err, node_of
-from alliance.cli.output import OutputFormat, print_rows
+from alliance.cli.output import OutputFormat, print_rows, shown
 
 if TYPE_CHECKING:
     from alliance.cli.node import Node
@@ -60,11 +60,10 @@ def hash_with_progress(
 
 def result_row(result: FileResult) -> dict[str, Any]:
     row: dict[str, Any] = {"path": str(result.path)}
-    if result.hashes is not None:
-        for signal in result.hashes.signals:
-            row[signal.type] = signal.value
-            if signal.quality is not None:
-                row["quality"] = signal.quality
+    for signal in result.hashes.signals if result.hashes is not None else result.exact:
+        row[signal.type] = signal.value
+        if signal.quality is not None:
+            row["quality"] = signal.quality
     if result.error is not None:
         row["error"] = str(result.error)
     return row
@@ -79,14 +78,22 @@ def register(app: typer.Typer) -> None:
         csv_out: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
         jobs: JobsOpt = None,
         exact_reference: ExactOpt = False,
+        skip_failed: Annotated[
+            bool,
+            typer.Option("--skip-failed", help="Exit 0 even if some files could not be hashed, without listing them."),
+        ] = False,
     ) -> None:
-        """Print the PDQ, MD5, SHA-1 and SHA-256 of images. Nothing is stored. Exit 4 if any file failed."""
+        """Print the PDQ, MD5, SHA-1 and SHA-256 of images (only the MD5, SHA-1 and SHA-256 of a file
+        that is not an image we can decode). Nothing is stored. Exit 4 if any file failed, after
+        listing each with its reason."""
         node = node_of(ctx)
         results = hash_with_progress(node, paths, jobs, exact_reference, views=False)  # nothing is stored
         fmt = OutputFormat.JSON if json_out else OutputFormat.CSV if csv_out else OutputFormat.TABLE
         print_rows([result_row(r) for r in results], HASH_COLUMNS, fmt)
         failed = [r for r in results if not r.ok]
-        if failed:
+        if failed and not skip_failed:
+            for result in failed:
+                err.print(f"{shown(result.path)}: {shown(result.error)}")
             err.print(f"{len(failed)} of {len(results)} files could not be hashed", markup=False)
             raise typer.Exit(4)
         if not results:

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from alliance.core.errors import HashingError
-from alliance.core.media.hashing import HashingLimits, MediaHashes, hash_image
+from alliance.core.media.hashing import HashingLimits, MediaHashes, exact_signals, hash_image, reference_pdq
+from alliance.core.signals import Signal
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".mpo"})
+IMAGE_SUFFIXES = frozenset(
+    {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".mpo", ".heic", ".heif", ".hif"}
+    | {".avif", ".jp2", ".j2k", ".j2c", ".jpf", ".jpx"}
+)
 """Files with these suffixes are picked up when a directory is given; files named directly are always tried."""
 
 
@@ -25,6 +29,9 @@ class FileResult:
     path: Path
     hashes: MediaHashes | None = None
     error: HashingError | None = None
+    exact: tuple[Signal, ...] = ()
+    """When the file was read but is not an image we can decode: its md5, sha1 and sha256 all
+    the same, since an identical file still matches by them."""
 
     @property
     def ok(self) -> bool:
@@ -88,7 +95,7 @@ def hash_file(
         hashes = hash_image(data, limits, exact_reference=exact_reference, views=views, crops=crops)
         return FileResult(path, hashes=hashes)
     except HashingError as exc:
-        return FileResult(path, error=exc)
+        return FileResult(path, error=exc, exact=exact_signals(data))
     finally:
         del data
 
@@ -109,7 +116,10 @@ def hash_files(
     views: bool = True,
     crops: bool = False,
 ) -> Iterator[FileResult]:
-    """Hash `paths` in order, over `jobs` processes; `on_done` is called as each file finishes."""
+    """Hash `paths` in order, over `jobs` processes; `on_done` is called as each file finishes.
+    Without the reference binding, `exact_reference` fails once here, before any file is read."""
+    if exact_reference:
+        reference_pdq()
     if jobs <= 1 or len(paths) < 2:
         for path in paths:
             result = hash_file(path, limits, exact_reference=exact_reference, views=views, crops=crops)

@@ -1,6 +1,7 @@
 import hashlib
 import io
 import struct
+import sys
 import zlib
 
 import numpy as np
@@ -8,7 +9,8 @@ import pdqhash
 import pytest
 from PIL import Image
 
-from alliance.core.errors import HashingError
+from alliance.core.errors import HashingError, InvalidRequest
+from alliance.core.media.decode import eight_bit, open_formats
 from alliance.core.media.hashing import HashingLimits, hash_image, pdq_from_pixels
 
 # PDQ of the demo photos, pinned: a change here changes what every bank built with Alliance matches.
@@ -57,10 +59,15 @@ def test_exact_hashes_are_digests_of_the_file_bytes(photo_bytes):
         assert signal is not None and signal.value == hashlib.new(name, photo_bytes).hexdigest()
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "GIF", "WEBP", "BMP", "TIFF"])
+LOSSLESS = {"WEBP": {"lossless": True}, "HEIF": {"quality": -1}, "AVIF": {"quality": 100}}
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "GIF", "WEBP", "BMP", "TIFF", "HEIF", "AVIF", "JPEG2000"])
 def test_every_supported_format_hashes_close_to_the_jpeg(photos, fmt):
+    """HEIF (HEIC) through pillow-heif, AVIF and JPEG 2000 through Pillow: encoded here, never downloaded."""
+    open_formats()  # registers HEIF, for the encoder too
     image = Image.open(photos[2]).convert("RGB")
-    options = {"lossless": True} if fmt == "WEBP" else {}
+    options = LOSSLESS.get(fmt, {})
     data = encode(image, fmt, **options)
     hashes = hash_image(data)
     reference = hash_image(encode(image, "PNG")).get("pdq")
@@ -69,6 +76,43 @@ def test_every_supported_format_hashes_close_to_the_jpeg(photos, fmt):
     assert pdq is not None and reference is not None
     distance = (int(pdq.value, 16) ^ int(reference.value, 16)).bit_count()
     assert distance <= 20  # GIF's 256-colour palette moves a few bits; the rest are identical or close
+
+
+def distance(a, b) -> int:
+    assert a is not None and b is not None
+    return (int(a.value, 16) ^ int(b.value, 16)).bit_count()
+
+
+def gradient_with_rings(width: int, height: int) -> np.ndarray:
+    """A generated 8-bit picture with structure in both directions."""
+    y, x = np.mgrid[0:height, 0:width]
+    rings = np.sin(np.hypot(x - width / 3, y - height / 2) / 17) * 60
+    return np.clip(x * 180 / width + rings + 40, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "TIFF"])
+@pytest.mark.parametrize("size", [(300, 200), (1400, 900)])  # hashed exactly; reduced first
+def test_16_bit_greyscale_hashes_as_its_8_bit_version(fmt, size):
+    """Pillow clips 16-bit values to white when it converts: the picture hashed as blank (quality 0)."""
+    grey = gradient_with_rings(*size)
+    noise = np.random.default_rng(7).integers(0, 256, grey.shape, dtype=np.uint16)  # a real low byte
+    deep = Image.fromarray(grey.astype(np.uint16) * 256 + noise)
+    assert Image.open(io.BytesIO(encode(deep, fmt))).mode.startswith("I;16")
+    eight = hash_image(encode(Image.fromarray(grey), "PNG")).get("pdq")
+    for exact_reference in (False, True):
+        hashes = hash_image(encode(deep, fmt), exact_reference=exact_reference)
+        pdq = hashes.get("pdq")
+        assert pdq is not None and pdq.quality == 100 and not hashes.pdq_low_quality
+        assert distance(pdq, eight) <= 4
+
+
+def test_32_bit_integer_greyscale_is_scaled_only_when_it_holds_16_bit_values():
+    """Older Pillow opens 16-bit greyscale PNG as mode I; an I image of 8-bit values stays as it is."""
+    grey = gradient_with_rings(64, 48)
+    deep = eight_bit(Image.fromarray(grey.astype(np.int32) * 257))
+    assert deep.mode == "L" and np.array_equal(np.asarray(deep), grey)
+    shallow = Image.fromarray(grey.astype(np.int32))
+    assert eight_bit(shallow) is shallow
 
 
 def test_exif_orientation_is_applied(photos):
@@ -151,3 +195,14 @@ def test_formats_we_do_not_support_are_never_handed_to_a_decoder():
     with pytest.raises(HashingError) as caught:
         hash_image(ico)
     assert caught.value.reason == "not_an_image"
+
+
+def test_without_the_reference_binding_exact_reference_says_how_to_install_it(photo_bytes, monkeypatch):
+    """`pdqhash` is the optional `reference` extra: without it the fast path works and the exact
+    reference is one clear error (422, exit 4), not an ImportError."""
+    monkeypatch.setitem(sys.modules, "pdqhash", None)  # what Python does for a module that is not there
+    assert hash_image(photo_bytes).get("pdq") is not None
+    for views in (False, True):
+        with pytest.raises(InvalidRequest, match=r"pip install 'alliance\[reference\]'") as caught:
+            hash_image(photo_bytes, exact_reference=True, views=views)
+        assert (caught.value.status, caught.value.exit_code) == (422, 4)

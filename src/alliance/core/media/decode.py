@@ -5,11 +5,12 @@ Then either `load_rgb` decodes the full-size upright RGB image (the reference pa
 `load_reduced_luma` decodes only as much as PDQ needs: JPEG with DCT scaling and the luma channel
 alone (Pillow's draft mode: the decoder never builds the full-size image nor converts colour),
 other formats in full and then box-reduced. What a viewer shows a person is what is hashed in both
-cases: EXIF orientation applied, the first frame of an animation, alpha ignored.
+cases: EXIF orientation applied, the first frame of an animation, alpha ignored, 16 bits scaled to 8.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
@@ -25,8 +26,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from alliance.core.errors import HashingError
 
-SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF"})
-"""Pillow format names we accept. MPO is the multi-picture JPEG that phone cameras write."""
+SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "TIFF", "HEIF", "AVIF", "JPEG2000"})
+"""Pillow format names we accept. MPO is the multi-picture JPEG that phone cameras write; HEIF
+(HEIC, the iPhone's format) comes from `pillow-heif`, AVIF and JPEG 2000 from Pillow's own wheels."""
+
+FORMAT_NAMES = "JPEG, PNG, GIF, WebP, BMP, TIFF, HEIC, AVIF, JPEG 2000"
 
 REDUCED_MIN_SIDE = 300
 """A reduced decode keeps at least this many pixels on its shorter side. Measured (bench/hash.py,
@@ -65,8 +69,18 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-OPEN_FORMATS = tuple(sorted(SUPPORTED_FORMATS - {"MPO"}))
-"""Pillow opens MPO (multi-picture JPEG from phones) through its JPEG decoder."""
+@functools.cache
+def open_formats() -> tuple[str, ...]:
+    """The decoders `Image.open` may try: ours, of those this install has. Pillow opens MPO through
+    its JPEG decoder; `pillow-heif` registers HEIF on first use (importing it costs start time)."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # an install without it reads every other format
+        pass
+    else:
+        register_heif_opener()
+    Image.init()
+    return tuple(sorted(f for f in SUPPORTED_FORMATS - {"MPO"} if f in Image.OPEN))
 
 
 def open_image(data: bytes, max_bytes: int, max_pixels: int) -> tuple[Image.Image, str]:
@@ -79,11 +93,9 @@ def open_image(data: bytes, max_bytes: int, max_pixels: int) -> tuple[Image.Imag
         try:
             # Only the decoders we support are even tried: Pillow would otherwise hand an EPS file to
             # Ghostscript, or parse formats nobody here has audited, on untrusted bytes.
-            image = Image.open(io.BytesIO(data), formats=OPEN_FORMATS)
+            image = Image.open(io.BytesIO(data), formats=open_formats())
         except UnidentifiedImageError:
-            raise HashingError(
-                "not_an_image", "not an image Alliance can read (JPEG, PNG, GIF, WebP, BMP, TIFF)"
-            ) from None
+            raise HashingError("not_an_image", f"not an image Alliance can read ({FORMAT_NAMES})") from None
         except Image.DecompressionBombError as exc:
             # Pillow refuses at twice its own limit before we see the size; its message holds the count.
             claimed = re.search(r"\((\d+) pixels\)", str(exc))
@@ -124,7 +136,7 @@ def load_rgb(image: Image.Image, max_pixels: int) -> Image.Image:
     def step() -> Image.Image:
         image.seek(0)
         image.load()
-        return ImageOps.exif_transpose(image).convert("RGB")
+        return eight_bit(ImageOps.exif_transpose(image)).convert("RGB")
 
     return decoding(image, max_pixels, step)
 
@@ -158,7 +170,7 @@ def load_reduced_luma(image: Image.Image, max_pixels: int, min_side: int = REDUC
                     scale = round(width / drafted[1][2])
         image.load()
         orientation = _orientation(image)
-        upright = ImageOps.exif_transpose(image) if orientation != 1 else image
+        upright = eight_bit(ImageOps.exif_transpose(image) if orientation != 1 else image)
         full_w, full_h = (height, width) if orientation in _TRANSPOSED else (width, height)
         if scale == 1:
             factor = reduction_for(full_w, full_h, tuple(range(16, 1, -1)), min_side)
@@ -170,6 +182,20 @@ def load_reduced_luma(image: Image.Image, max_pixels: int, min_side: int = REDUC
         return ReducedLuma(np.asarray(_grey(upright)), full_w, full_h, scale, scale)
 
     return decoding(image, max_pixels, step)
+
+
+def eight_bit(image: Image.Image) -> Image.Image:
+    """16-bit greyscale (PNG, TIFF) scaled to 8 bits, as libpng does (the high byte). Pillow's own
+    conversion clips every value above 255 to white, and the picture would hash as a blank one."""
+    if image.mode.startswith("I;16"):
+        pixels = np.asarray(image).astype(np.uint16)
+    elif image.mode == "I":  # 16-bit greyscale as older Pillow opens it; 8-bit values stay as they are
+        pixels = np.clip(np.asarray(image), 0, 65535).astype(np.uint16)
+        if int(pixels.max(initial=0)) <= 255:
+            return image
+    else:
+        return image
+    return Image.fromarray((pixels >> 8).astype(np.uint8), "L")
 
 
 def _grey(image: Image.Image) -> Image.Image:

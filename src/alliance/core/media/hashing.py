@@ -13,7 +13,9 @@ Two paths compute PDQ (docs/decisions/0002-hashing-path.md has the numbers):
   the reference. On larger ones it meets the PDQ conformance rule (quality >= 80: within distance
   10 of the reference) with a mean distance well under 1 bit, at 5-10 times the speed;
 * `exact_reference=True` is the reference itself: a full decode to RGB and Meta's C++ through the
-  `pdqhash` binding, for evidence work that must reproduce a hash bit for bit.
+  `pdqhash` binding, for evidence work that must reproduce a hash bit for bit. `pdqhash` builds
+  from source (it needs a C compiler), so it is an optional extra, `alliance[reference]`, imported
+  only here (`reference_pdq`).
 
 Besides the file's own signals, an image has *views* (`pdq_views`): the whole image when a border
 was trimmed, a normalised small copy, and on request crops. A bank entry stores them so that
@@ -24,12 +26,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
-import pdqhash
 from PIL import Image
 
+from alliance.core.errors import InvalidRequest
 from alliance.core.media import pdq as pdq_impl
 from alliance.core.media import pdq_views
 from alliance.core.media.decode import (
@@ -55,6 +58,7 @@ __all__ = [
     "pdq_block",
     "pdq_from_pixels",
     "query_signals",
+    "reference_pdq",
 ]
 
 EXACT_DIGESTS = ("md5", "sha1", "sha256")
@@ -129,9 +133,23 @@ def exact_signals(data: bytes) -> tuple[Signal, ...]:
     return tuple(Signal(name, hashlib.new(name, data).hexdigest()) for name in EXACT_DIGESTS)
 
 
+def reference_pdq() -> ModuleType:
+    """Meta's reference binding, or an `InvalidRequest` saying how to install it: the optional
+    `reference` extra, so that installing Alliance needs no C compiler."""
+    try:
+        import pdqhash
+    except ImportError:
+        raise InvalidRequest(
+            "the exact reference PDQ needs Meta's pdqhash, which is not installed: "
+            "pip install 'alliance[reference]' (it builds with a C compiler)"
+        ) from None
+    binding: ModuleType = pdqhash  # untyped: mypy sees Any
+    return binding
+
+
 def pdq_from_pixels(pixels: npt.NDArray[np.uint8]) -> Signal:
     """PDQ of an (h, w, 3) RGB array, with the reference implementation (`pdqhash`)."""
-    bits, quality = pdqhash.compute(np.ascontiguousarray(pixels, dtype=np.uint8))
+    bits, quality = reference_pdq().compute(np.ascontiguousarray(pixels, dtype=np.uint8))
     value = np.packbits(bits.astype(np.uint8)).tobytes().hex()
     return Signal("pdq", value, int(quality))
 
@@ -187,6 +205,8 @@ def hash_image(
     time (the normalised view; with `exact_reference`, all of them), for hashing that stores
     nothing (`alliance hash`). `crops`: the views include the crops a crop-matching bank stores.
     """
+    if exact_reference:
+        reference_pdq()  # before any work: without it, one clear error and nothing half done
     if exact_reference and not views and not crops:
         image, image_format = decode_image(data, limits)
         pdq = pdq_from_pixels(np.asarray(image))
