@@ -19,12 +19,12 @@ R = Role
 
 
 def login(world: World, username: str, password: str = PASSWORD) -> tuple[dict[str, str], dict[str, object]]:
-    """A session's cookie and the login's body (kept out of the client's cookie jar)."""
+    """A session's cookie as a header, and the login's body (kept out of the client's cookie jar)."""
     response = world.client.post("/v1/session", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
-    cookies = {"alliance_session": response.cookies["alliance_session"]}
+    cookie = {"Cookie": f"alliance_session={response.cookies['alliance_session']}"}
     world.client.cookies.clear()
-    return cookies, response.json()
+    return cookie, response.json()
 
 
 def admin(world: World) -> dict[str, str]:
@@ -47,19 +47,19 @@ def test_disabling_a_user_ends_their_sessions_and_keys_at_once(world: World):
     uid = user_id(world, name)
     cookies, _ = login(world, name)
     key = world.headers(R.ANALYST)
-    assert world.client.get("/v1/banks", cookies=cookies).status_code == 200
+    assert world.client.get("/v1/banks", headers=cookies).status_code == 200
     assert world.client.get("/v1/banks", headers=key).status_code == 200  # now cached
 
     response = world.client.post(f"/v1/users/{uid}/disable", headers=admin(world))
     assert response.status_code == 200 and response.json()["disabled"] is True
-    assert world.client.get("/v1/banks", cookies=cookies).status_code == 401
+    assert world.client.get("/v1/banks", headers=cookies).status_code == 401
     assert world.client.get("/v1/banks", headers=key).status_code == 401
     assert world.client.post("/v1/session", json={"username": name, "password": PASSWORD}).status_code == 401
     assert audited(world, "user.disable", f"user:{uid}")
 
     assert world.client.post(f"/v1/users/{uid}/enable", headers=admin(world)).json()["disabled"] is False
     assert world.client.get("/v1/banks", headers=key).status_code == 200
-    assert world.client.get("/v1/banks", cookies=cookies).status_code == 401  # ended, not suspended
+    assert world.client.get("/v1/banks", headers=cookies).status_code == 401  # ended, not suspended
     assert audited(world, "user.enable", f"user:{uid}")
 
 
@@ -71,20 +71,20 @@ def test_a_reset_password_must_be_changed_before_anything_else(world: World):
     assert response.status_code == 200
     temporary = response.json()["password"]
     assert response.json()["user"]["must_change_password"] is True
-    assert world.client.get("/v1/banks", cookies=old_session).status_code == 401
+    assert world.client.get("/v1/banks", headers=old_session).status_code == 401
     assert audited(world, "user.reset_password", f"user:{uid}")
 
     cookies, body = login(world, name, temporary)
     assert body["must_change_password"] is True
     csrf = {"X-CSRF-Token": str(body["csrf_token"])}
-    refused = world.client.get("/v1/banks", cookies=cookies)
+    refused = world.client.get("/v1/banks", headers=cookies)
     assert refused.status_code == 401 and "/v1/session/password" in refused.text
-    assert world.client.get("/v1/me", cookies=cookies).status_code == 200
+    assert world.client.get("/v1/me", headers=cookies).status_code == 200
     change = {"current_password": "not it at all", "new_password": "a brand new password"}
-    assert world.client.post("/v1/session/password", cookies=cookies, headers=csrf, json=change).status_code == 401
+    assert world.client.post("/v1/session/password", headers={**cookies, **csrf}, json=change).status_code == 401
     change["current_password"] = temporary
-    assert world.client.post("/v1/session/password", cookies=cookies, headers=csrf, json=change).status_code == 204
-    assert world.client.get("/v1/banks", cookies=cookies).status_code == 200
+    assert world.client.post("/v1/session/password", headers={**cookies, **csrf}, json=change).status_code == 204
+    assert world.client.get("/v1/banks", headers=cookies).status_code == 200
     assert audited(world, "user.change_password", f"user:{uid}")
     assert audited(world, "user.change_password", f"user:{uid}", "refused")
     login(world, name, "a brand new password")
@@ -96,7 +96,7 @@ def test_ending_a_users_sessions(world: World):
     sessions = [login(world, name)[0] for _ in range(2)]
     response = world.client.delete(f"/v1/users/{uid}/sessions", headers=admin(world))
     assert response.status_code == 200 and response.json() == {"ended": 2}
-    assert all(world.client.get("/v1/me", cookies=c).status_code == 401 for c in sessions)
+    assert all(world.client.get("/v1/me", headers=c).status_code == 401 for c in sessions)
     assert audited(world, "user.end_sessions", f"user:{uid}")
 
 
