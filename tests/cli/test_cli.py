@@ -438,3 +438,27 @@ def test_account_lifecycle_from_the_command_line(capsys, home, monkeypatch):
     actions = [json.loads(line)["action"] for line in out.splitlines()]
     for action in ("user.disable", "user.enable", "user.end_sessions", "user.reset_password", "key.rotate"):
         assert action in actions
+
+
+@pytest.mark.parametrize("width", [60, 100, 200])
+def test_hashes_in_tables_are_never_split_and_json_has_them_whole(capsys, home, photos, monkeypatch, width):
+    """Whatever the terminal's width, a hash in a table is whole or cut with an ellipsis: never two
+    halves on two lines that a copy would glue wrongly. `--json` has every value whole."""
+    from alliance.cli.context import out as console
+
+    monkeypatch.setattr(console, "width", width)
+    assert run(capsys, "bank", "create", "wide")[0] == 0
+    assert run(capsys, "bank", "add", "wide", *map(str, photos[:3]))[0] == 0
+    code, table, _ = run(capsys, "bank", "show", "wide")
+    code_json, raw, _ = run(capsys, "bank", "show", "wide", "--json")
+    assert code == code_json == 0
+    entries = json.loads(raw)["entries"]
+    hashes = [e[kind] for e in entries for kind in ("pdq", "md5")]
+    assert len(hashes) == 6 and all(len(h) in (32, 64) for h in hashes)
+    for line in table.splitlines():
+        for piece in re.findall(r"[0-9a-f]{6,}…?", line):
+            whole = any(piece == h for h in hashes)
+            cut = piece.endswith("…") and any(h.startswith(piece[:-1]) for h in hashes)
+            assert whole or cut, (width, line)
+    if width >= 200:
+        assert all(h in table for h in hashes)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from alliance.cli.context import err, node_of, out
-from alliance.cli.output import OutputFormat, print_rows, shown
+from alliance.cli.output import JsonOpt, OutputFormat, print_rows, shown
 from alliance.core.access import SYSTEM, OrgKind, Scope, parse_roles
 from alliance.core.errors import InvalidRequest, NotFound
 
@@ -78,7 +78,7 @@ def org_update(
 
 
 @org_app.command("list")
-def org_list(ctx: typer.Context) -> None:
+def org_list(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     node = node_of(ctx)
     rows = [
         {
@@ -90,7 +90,7 @@ def org_list(ctx: typer.Context) -> None:
         }
         for o in node.accounts.organisations(SYSTEM)
     ]
-    print_rows(rows, ["id", "name", "country", "kind", "roles"], OutputFormat.TABLE)
+    print_rows(rows, ["id", "name", "country", "kind", "roles"], OutputFormat.of(json_out))
 
 
 @user_app.command("create")
@@ -113,7 +113,6 @@ def user_create(
     out.print(f"created user {shown(user.username)} (id {user.id}) in {shown(organisation.name)}")
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 OrgOpt = Annotated[str, typer.Option(help="Organisation name.")]
 USER_COLUMNS = ["id", "username", "roles", "disabled", "must_change_password"]
 KEY_COLUMNS = ["id", "prefix", "name", "roles", "scopes", "acts_for", "expires_at", "revoked_at", "old_secret_until"]

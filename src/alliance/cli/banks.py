@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -10,7 +11,7 @@ import typer
 
 from alliance.cli.context import err, node_of, out
 from alliance.cli.hashing import ExactOpt, JobsOpt, PathsArg, hash_with_progress
-from alliance.cli.output import OutputFormat, print_rows, shown
+from alliance.cli.output import JsonOpt, OutputFormat, print_rows, shown
 from alliance.core.banks import BankPurpose
 from alliance.core.errors import InvalidRequest
 from alliance.formats.registry import FORMATS, get_format
@@ -116,17 +117,11 @@ def show(
     ctx: typer.Context,
     name: BankArg,
     limit: Annotated[int, typer.Option(min=0, help="Entries to list.")] = 20,
+    json_out: JsonOpt = False,
 ) -> None:
     """Show a bank and its first entries."""
     node = node_of(ctx)
     bank = node.banks.get_bank(name)
-    out.print(
-        f"{shown(bank.name)} (id {bank.id}): {bank.purpose.value}, {'enabled' if bank.enabled else 'DISABLED'}, "
-        f"{bank.entry_count} entries, pdq threshold {bank.threshold('pdq')}, "
-        f"crop matching {'on' if bank.crop_matching else 'off'}, owner {shown(bank.owner.name)}"
-    )
-    if bank.description:
-        out.print(shown(bank.description))
     rows = [
         {
             "entry": e.id,
@@ -137,6 +132,27 @@ def show(
         }
         for e in node.banks.entries(name, limit=limit)
     ]
+    if json_out:
+        about = {
+            "name": bank.name,
+            "id": bank.id,
+            "purpose": bank.purpose.value,
+            "enabled": bank.enabled,
+            "entry_count": bank.entry_count,
+            "owner": bank.owner.name,
+            "description": bank.description,
+            "crop_matching": bank.crop_matching,
+            "thresholds": {"pdq": bank.threshold("pdq")},
+        }
+        sys.stdout.write(json.dumps({"bank": about, "entries": rows}, indent=2) + "\n")
+        return
+    out.print(
+        f"{shown(bank.name)} (id {bank.id}): {bank.purpose.value}, {'enabled' if bank.enabled else 'DISABLED'}, "
+        f"{bank.entry_count} entries, pdq threshold {bank.threshold('pdq')}, "
+        f"crop matching {'on' if bank.crop_matching else 'off'}, owner {shown(bank.owner.name)}"
+    )
+    if bank.description:
+        out.print(shown(bank.description))
     print_rows(rows, ["entry", "status", "pdq", "md5", "source"], OutputFormat.TABLE)
 
 

@@ -19,6 +19,9 @@ from alliance.cli.context import out
 from alliance.formats.spreadsheet import defuse
 
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON: every value whole, for programs.")]
+HASH = re.compile(r"^[0-9a-f]{32,}$")
+"""A hash as the store holds it: a table never breaks one across lines, so it can be copied."""
 
 
 TERMINAL_CONTROL = re.compile(
@@ -42,6 +45,10 @@ class OutputFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
 
+    @classmethod
+    def of(cls, json_out: bool) -> OutputFormat:
+        return cls.JSON if json_out else cls.TABLE
+
 
 def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: OutputFormat, title: str = "") -> None:
     if fmt is OutputFormat.JSON:
@@ -53,7 +60,12 @@ def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: Outp
     else:
         table = Table(title=shown(title) or None)
         for column in columns:
-            table.add_column(shown(column), overflow="fold")
+            if any(isinstance(row.get(column), str) and HASH.match(row[column]) for row in rows):
+                # Whole, or cut short with "…" where the terminal is too narrow: never folded, so
+                # what is copied is never two halves (`--json` has every value whole).
+                table.add_column(shown(column), no_wrap=True, overflow="ellipsis", min_width=10)
+            else:
+                table.add_column(shown(column), overflow="fold")
         for row in rows:
             table.add_row(*(shown(row.get(c)) for c in columns))
         out.print(table)

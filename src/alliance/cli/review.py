@@ -15,7 +15,7 @@ import click
 import typer
 
 from alliance.cli.context import node_of, out
-from alliance.cli.output import OutputFormat, print_rows
+from alliance.cli.output import JsonOpt, OutputFormat, print_rows
 from alliance.core.access import SYSTEM, Principal
 from alliance.core.errors import InvalidRequest
 from alliance.core.trust import DisputeOutcome, Grade, Queue
@@ -66,12 +66,13 @@ def queue(
     kind: Annotated[Queue, typer.Option(help="grading, review, disputes or quarantine.")] = Queue.GRADING,
     as_user: AsOpt = None,
     password_stdin: PasswordStdinOpt = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Entries waiting: to grade, or to settle."""
     node = node_of(ctx)
     entries = node.trust_for(_principal(node, as_user, password_stdin)).queue(kind)
     rows = [{"entry": e.id, "bank": e.bank_id, "status": e.status.value, "source": e.source} for e in entries]
-    print_rows(rows, ["entry", "bank", "status", "source"], OutputFormat.TABLE)
+    print_rows(rows, ["entry", "bank", "status", "source"], OutputFormat.of(json_out))
 
 
 @app.command("grade")
@@ -143,7 +144,11 @@ def lift(
 
 @app.command("history")
 def history(
-    ctx: typer.Context, entry_id: EntryArg, as_user: AsOpt = None, password_stdin: PasswordStdinOpt = False
+    ctx: typer.Context,
+    entry_id: EntryArg,
+    as_user: AsOpt = None,
+    password_stdin: PasswordStdinOpt = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Every status change of an entry: who, why, and the numbers."""
     node = node_of(ctx)
@@ -158,7 +163,7 @@ def history(
         }
         for t in node.trust_for(_principal(node, as_user, password_stdin)).history(entry_id)
     ]
-    print_rows(rows, ["at", "from", "to", "by", "reason", "details"], OutputFormat.TABLE)
+    print_rows(rows, ["at", "from", "to", "by", "reason", "details"], OutputFormat.of(json_out))
 
 
 def install(root: typer.Typer) -> None:
