@@ -82,12 +82,12 @@ def members(
 
 
 @alliance_app.command("secretariat")
-def secretariat(ctx: typer.Context) -> None:
+def secretariat(ctx: typer.Context, fmt: FormatOpt = OutputFormat.TABLE) -> None:
     rows = [
         {"since": t.since.isoformat(), "holder": t.holder, "chair": t.chair, "org_id": t.org_id}
         for t in _alliance(ctx).facts().secretariat
     ]
-    print_rows(rows, ["since", "holder", "chair", "org_id"], OutputFormat.TABLE, title="Secretariat terms")
+    print_rows(rows, ["since", "holder", "chair", "org_id"], fmt, title="Secretariat terms")
 
 
 @alliance_app.command("handover")
