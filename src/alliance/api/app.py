@@ -15,10 +15,11 @@ from alliance import __version__
 from alliance.api import handlers
 from alliance.api.deps import AuthenticateFirst
 from alliance.api.errors import documented_errors
-from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, LoginSlots, LoginThrottle, TokenBuckets, UploadSlots
+from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, LoginSlots, LoginThrottle, UploadSlots
 from alliance.api.routes import admin, audit, banks, health, matching, session, trust
 from alliance.api.routes import alliance as alliance_routes
 from alliance.api.schemas import ErrorOut
+from alliance.core.rates import TokenBuckets
 from alliance.node import Node
 from alliance.services.audit import BurstLog
 from alliance.settings import Settings

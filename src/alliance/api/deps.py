@@ -16,10 +16,11 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from alliance.api.errors import error_response
-from alliance.api.limits import ASGIApp, LoginThrottle, Receive, Scope, Send, TokenBuckets, UploadSlots, client_of
+from alliance.api.limits import ASGIApp, LoginThrottle, Receive, Scope, Send, UploadSlots, client_of
 from alliance.api.schemas import control_character
 from alliance.core.access import ANONYMOUS, Principal
 from alliance.core.errors import AllianceError, AuthenticationFailed, CsrfFailed, InvalidRequest, RateLimited
+from alliance.core.rates import TokenBuckets
 from alliance.node import Node
 from alliance.services.audit import BurstLog
 

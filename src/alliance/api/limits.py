@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from alliance.api.errors import code_of, error_body
 from alliance.core.access import ANONYMOUS
 from alliance.core.errors import Overloaded, PayloadTooLarge, RateLimited
+from alliance.core.rates import TRACKED
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -30,8 +31,6 @@ UPLOAD_OVERHEAD = 64 * 1024
 LOGIN_BODY_LIMIT = 4096
 """A login is a username and a password: the one body read before authentication stays small."""
 
-TRACKED = 100_000
-"""Usernames, client addresses and callers each limit remembers; the least recent are forgotten."""
 
 CLIENT_FACTOR = 2
 """A client address may fail this many times as often as a username (offices share addresses;
@@ -42,39 +41,6 @@ def client_of(scope: Scope) -> str:
     """The caller's address (uvicorn takes it from X-Forwarded-For only from trusted proxies)."""
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
-
-
-class TokenBuckets:
-    """One token bucket per caller: `rate` requests a second on average, `burst` at once."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # caller -> (tokens, last refill)
-        self._lock = threading.Lock()
-
-    def take(self, caller: str) -> None:
-        """Spend one token or raise `RateLimited` saying when the next one comes."""
-        with self._lock:
-            now = self.clock()
-            tokens = self._tokens(caller, now)
-            if tokens < 1.0:
-                self._buckets[caller] = (tokens, now)
-                raise RateLimited((1.0 - tokens) / self.rate)
-            self._buckets[caller] = (tokens - 1.0, now)
-
-    def wait(self, caller: str) -> float:
-        """Seconds until the caller has a token (0: it has one now), spending nothing."""
-        with self._lock:
-            return max(0.0, (1.0 - self._tokens(caller, self.clock())) / self.rate)
-
-    def _tokens(self, caller: str, now: float) -> float:
-        bucket = self._buckets.get(caller)
-        if bucket is None:
-            if len(self._buckets) >= TRACKED:  # forget the longest-known caller, not grow with every one
-                del self._buckets[next(iter(self._buckets))]
-            return float(self.burst)
-        tokens, last = bucket
-        return min(float(self.burst), tokens + (now - last) * self.rate)
 
 
 @dataclass(slots=True)

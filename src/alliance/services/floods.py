@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from alliance.core.errors import Throttled
+from alliance.core.errors import RateLimited, Throttled
+from alliance.core.rates import TokenBuckets
 from alliance.core.trust import FloodDecision, FloodRule, judge_flood
 from alliance.services.background import repeat
 from alliance.store.trust_store import TrustStore
@@ -48,7 +49,7 @@ class FloodMonitor:
         self.caller_rate = caller_rate_per_second
         self._throttled: set[int] = set()
         self._throttled_window = -1.0
-        self._allowance: dict[int, tuple[float, float]] = {}  # org -> (tokens, at)
+        self._allowance = TokenBuckets(caller_rate_per_second, max(1, round(caller_rate_per_second)))
         self._decided: set[tuple[int, int]] = set()  # (entry, organisation) judged in `_decided_window`
         self._decided_window = -1.0
         self._lock = threading.Lock()
@@ -97,16 +98,14 @@ class FloodMonitor:
         with self._lock:
             if org_id not in self._throttled or self.rule.window_start(now) != self._throttled_window:
                 return
-            tokens, at = self._allowance.get(org_id, (self.caller_rate, now))
-            tokens = min(self.caller_rate, tokens + (now - at) * self.caller_rate)
-            if tokens < 1:
-                self._allowance[org_id] = (tokens, now)
-                raise Throttled(
-                    "your organisation matched one entry with a flood of distinct queries; its match "
-                    "requests are slowed until the flood window ends (the bank's owner was told)",
-                    (1 - tokens) / self.caller_rate,
-                )
-            self._allowance[org_id] = (tokens - 1, now)
+        try:
+            self._allowance.take(str(org_id))
+        except RateLimited as exc:
+            raise Throttled(
+                "your organisation matched one entry with a flood of distinct queries; its match "
+                "requests are slowed until the flood window ends (the bank's owner was told)",
+                exc.retry_after,
+            ) from None
 
     def follow(self, interval: float) -> threading.Event:
         """Check every `interval` seconds in a background thread (a server); set the event to stop."""
