@@ -90,7 +90,7 @@ class Node:
             min_quality=self.settings.pdq_min_quality,
             refresh_interval=self.refresh_interval,
         )
-        matcher.on_changes(self._replayed)
+        matcher.index.on_changes(self._replayed)
         return matcher
 
     def _replayed(self, changes: list[Change]) -> None:

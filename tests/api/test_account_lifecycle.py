@@ -145,18 +145,18 @@ def test_lifecycle_changes_reach_another_replica_at_its_next_replay(engine: Engi
     user = a.accounts.create_user(SYSTEM, org.id, "ana", PASSWORD, frozenset({R.ANALYST}))
     acting = a.accounts.create_key(SYSTEM, org.id, "ana's", frozenset({R.ANALYST}), for_user=user.username)
     machine = a.accounts.create_key(SYSTEM, org.id, "uploads", frozenset({R.ANALYST}))
-    b.matcher.refresh()
+    b.matcher.index.refresh()
     for issued in (acting, machine):
         b.accounts.authenticate_key(issued.token)  # cached on B
 
     a.accounts.set_user_disabled(SYSTEM, user.id, True)
     b.accounts.authenticate_key(acting.token)  # B has not replayed yet: its cache still says yes
-    b.matcher.refresh()
+    b.matcher.index.refresh()
     with pytest.raises(AuthenticationFailed, match="disabled"):
         b.accounts.authenticate_key(acting.token)
 
     rotated = a.accounts.rotate_key(SYSTEM, machine.key.id, grace_hours=0)
-    b.matcher.refresh()
+    b.matcher.index.refresh()
     assert b.accounts.authenticate_key(rotated.token).key_id == machine.key.id
     with pytest.raises(AuthenticationFailed):
         b.accounts.authenticate_key(machine.token)

@@ -107,7 +107,7 @@ def test_a_toy_types_index_is_saved_beside_pdqs_and_loaded(toy: ToyHash, banks, 
     assert index_file_path(path, toy).exists() and verify_index_file(store, index_file_path(path, toy), 50, "toy") == []
     banks.import_records("toys", te_csv.read(f"signal_type,signal_value\r\ntoy,{flipped(STORED, 64)}\r\n"))
     second = Matcher(store, path)
-    assert first.loaded_from == "store" and second.loaded_from == "file"
+    assert first.index.loaded_from == "store" and second.index.loaded_from == "file"
     assert [m.distance for m in second.match([Signal("toy", flipped(STORED, 2))])] == [2]
     assert [m.distance for m in second.match([Signal("toy", flipped(STORED, 62))])] == [2]  # the second entry
 

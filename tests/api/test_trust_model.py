@@ -49,7 +49,7 @@ def test_a_negative_bank_silences_only_its_owners_banks(world: World):
         assert world.client.post("/v1/banks", headers=analyst, json=body).status_code == 201
         added = world.client.post(f"/v1/banks/{name}/entries", headers=analyst, json={"entries": [{"signals": [md5]}]})
         assert added.status_code == 201, added.text
-        world.node.matcher.refresh()
+        world.node.matcher.index.refresh()
         matches = match(world, Role.PLATFORM, [md5]).json()["matches"]
         if not own:  # another organisation's false-positive list changes nothing for this bank
             assert [m["entry"] for m in matches] == [world.entry_id]

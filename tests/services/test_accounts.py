@@ -172,14 +172,14 @@ def test_a_key_revoked_on_another_replica_is_refused_after_the_next_replay(engin
     )
     org_ = here.accounts.create_organisation(SYSTEM, "Replica Org", "GB", OrgKind.PLATFORM)
     token = here.accounts.create_key(SYSTEM, org_.id, "k", frozenset({Role.PLATFORM})).token
-    assert there.matcher.status().size == 0  # its index and change log, as a server holds them
+    assert there.matcher.index.status().size == 0  # its index and change log, as a server holds them
     assert there.accounts.authenticate_key(token).org_id == org_.id  # now cached there
     here.accounts.revoke_key(SYSTEM, here.accounts.authenticate_key(token).key_id)
     assert there.accounts.authenticate_key(token).org_id == org_.id  # still cached: nothing replayed yet
-    there.matcher.refresh()
+    there.matcher.index.refresh()
     with pytest.raises(AuthenticationFailed):
         there.accounts.authenticate_key(token)
-    assert there.matcher.status().size == 0  # a revocation is no change to what can match
+    assert there.matcher.index.status().size == 0  # a revocation is no change to what can match
     here.close()
     there.close()
 

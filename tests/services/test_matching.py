@@ -102,12 +102,12 @@ def test_index_is_saved_loaded_and_replayed(banks: BankService, store, photos, t
     banks.add_files("photos", list(hash_files(photos[:3])))
     first = Matcher(store, path)
     # each entry: its PDQ and its normalised view (the demo photos have no border to trim)
-    assert first.loaded_from == "store" and path.exists() and first.status().size == 3 * 2
+    assert first.index.loaded_from == "store" and path.exists() and first.index.status().size == 3 * 2
 
     banks.add_files("photos", list(hash_files(photos[3:5])))  # changes after the save
     second = Matcher(store, path)
-    assert second.loaded_from == "file"
-    assert second.status().size == 5 * 2 and second.sequence == store.current_sequence()
+    assert second.index.loaded_from == "file"
+    assert second.index.status().size == 5 * 2 and second.index.sequence == store.current_sequence()
     assert {m.entry_id for m in second.match(signals_of(photos[4]))}
 
 
@@ -118,13 +118,13 @@ def test_corrupt_or_stale_index_file_is_rebuilt(banks: BankService, store, photo
     Matcher(store, path)
     path.write_bytes(path.read_bytes()[:-3])
     rebuilt = Matcher(store, path)
-    assert rebuilt.loaded_from == "store" and rebuilt.status().size == 2 * 2
+    assert rebuilt.index.loaded_from == "store" and rebuilt.index.status().size == 2 * 2
     assert verify_index_file(store, path) == []
 
     ahead = MIHPDQIndex.build(np.array([1]), np.zeros((1, 32), np.uint8))
     ahead.save(path, sequence=store.current_sequence() + 100)  # a file newer than the store
     assert "the store has only" in verify_index_file(store, path)[0]
-    assert Matcher(store, path).loaded_from == "store"
+    assert Matcher(store, path).index.loaded_from == "store"
 
 
 def test_verify_finds_a_file_that_disagrees_with_the_store(banks: BankService, store, photos, tmp_path):
@@ -181,7 +181,7 @@ def test_exact_signals_added_after_a_load_from_file_match(banks: BankService, st
     Matcher(store, path)  # saved
     banks.add_files("photos", list(hash_files(photos[1:2])))
     loaded = Matcher(store, path)
-    assert loaded.loaded_from == "file"
+    assert loaded.index.loaded_from == "file"
     banks.add_files("photos", list(hash_files(photos[2:3])))  # after the load: reaches it by the change log
     for photo in photos[:3]:
         sha256 = [s for s in signals_of(photo) if s.type == "sha256"]

@@ -190,7 +190,7 @@ def test_a_negative_bank_suppresses_its_owners_matches_and_names_itself(node: No
     curator.create_bank("memes", purpose=BankPurpose.NEGATIVE, trust={"required_grades": 0})
     assert len(match_as(node, who(us, Role.PLATFORM))) == 1
     [negative], _ = curator.store.add_entries(curator.get_bank("memes").id, [NewEntry((Signal("md5", MD5),))])
-    node.matcher.refresh()
+    node.matcher.index.refresh()
     assert match_as(node, who(us, Role.PLATFORM)) == []
     node.audit.flush()
     last = node.audit.store.events()[-1]
@@ -211,7 +211,7 @@ def test_a_negative_bank_cannot_silence_another_organisations_bank(node: Node, o
     police = node.banks_for(who(de, Role.ANALYST))
     police.create_bank("de-false-positives", purpose=BankPurpose.NEGATIVE, trust={"required_grades": 0})
     police.store.add_entries(police.get_bank("de-false-positives").id, [NewEntry((Signal("md5", MD5),))])
-    node.matcher.refresh()
+    node.matcher.index.refresh()
     assert len(match_as(node, who(us, Role.PLATFORM))) == 1  # UK's bank still matches for everyone
 
 
@@ -224,7 +224,7 @@ def test_only_confirmed_entries_of_a_negative_bank_suppress(node: Node, orgs):
     [proposed], _ = curator.store.add_entries(
         curator.get_bank("memes").id, [NewEntry((Signal("md5", MD5),))], status=EntryStatus.PROPOSED
     )
-    node.matcher.refresh()
+    node.matcher.index.refresh()
     assert len(match_as(node, who(us, Role.PLATFORM))) == 1
     not_illegal = Grade(False, "none")
     node.trust_for(who(uk, Role.ANALYST, user=1)).grade(proposed.id, not_illegal)
@@ -247,7 +247,7 @@ def flooded_entry(node: Node, orgs):
     pdq = Signal("pdq", "ab" * 32, 90)
     banks = node.banks_for(who(uk, Role.ANALYST))
     [entry] = banks.store.add_entries(banks.get_bank("known").id, [NewEntry((pdq,))])[0]
-    node.matcher.refresh()
+    node.matcher.index.refresh()
     flipped = [Signal("pdq", format(int(pdq.value, 16) ^ (1 << bit), "064x"), 90) for bit in range(60)]
     return entry, pdq, flipped
 

@@ -33,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         matcher = node.matcher  # loaded before the first request, so /readyz means it
-        following = matcher.follow(settings.match_refresh_seconds) if follow else None
+        following = matcher.index.follow(settings.match_refresh_seconds) if follow else None
         node.purge_match_events()
         node.start_background()
         # What is alive now (modules, the index, the app) lives as long as the process: moved out

@@ -38,9 +38,9 @@ def index_build(ctx: typer.Context) -> None:
     node = node_of(ctx)
     matcher = node.matcher
     started = time.perf_counter()
-    matcher.rebuild()
-    matcher.save()
-    status = matcher.status()
+    matcher.index.rebuild()
+    matcher.index.save()
+    status = matcher.index.status()
     out.print(
         f"built {status.engine} with {status.size:,} hashes at change {status.sequence} "
         f"in {time.perf_counter() - started:.2f} s: {status.path}"
@@ -53,7 +53,7 @@ def index_status(ctx: typer.Context) -> None:
     node = node_of(ctx)
     path = node.settings.index_path
     saved = f"{path} ({path.stat().st_size:,} bytes)" if path.exists() else f"{path} (not saved yet)"
-    status = node.matcher.status()
+    status = node.matcher.index.status()
     out.print(f"engine: {status.engine}", markup=False)
     out.print(f"file: {saved}", markup=False)
     out.print(f"loaded from: {status.loaded_from}", markup=False)

@@ -51,7 +51,7 @@ def register(app: typer.Typer) -> None:
             # secretariat organisation holds the secretariat.
             load_alliance_demo(node.alliance, node.figures, {"United States authorities": "Alliance Secretariat"})
             _print_demo(f"http://{host}:{port}", logins)
-        node.matcher.save()  # one index file for every worker to load, instead of each rebuilding
+        node.matcher.index.save()  # one index file for every worker to load, instead of each rebuilding
         node.close()
         checkpoints = _start_checkpoints(node)
         out.print(f"Alliance node on http://{host}:{port} (API docs: /docs) with {workers} worker(s); Ctrl-C stops")

@@ -16,7 +16,6 @@ count only in banks with crop matching on, so turning it off acts at once.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from alliance.core.access import BankAction, Principal, Role, may_act_on_bank
-from alliance.core.banks import Bank, BankPurpose, Change, EntryStatus, StoredSignal
+from alliance.core.banks import Bank, BankPurpose, EntryStatus, StoredSignal
 from alliance.core.errors import NotFound
 from alliance.core.index.engine import HammingIndex, hex_to_bytes
 from alliance.core.media.pdq_views import CROP_VIEWS
@@ -40,7 +39,7 @@ from alliance.core.trust import (
 from alliance.services.audit import AuditLog
 from alliance.services.batching import BatchWriter
 from alliance.services.floods import FloodMonitor, query_digest
-from alliance.services.matcher_index import IndexStatus, MatcherIndex
+from alliance.services.matcher_index import MatcherIndex
 from alliance.store.repository import Store
 from alliance.store.trust_store import MatchEvent
 
@@ -85,8 +84,8 @@ def confirmed_only(stored: StoredSignal, bank: Bank) -> bool:
 class Matcher:
     """Matches signals against every enabled bank (or the ones named).
 
-    What it reads in memory, and keeping that in step with the store, is `MatcherIndex`'s job;
-    the index's life is reachable from here too (`refresh`, `status`, ...), so a caller holds one object.
+    What it reads in memory, and keeping that in step with the store, is its `index`'s job
+    (`MatcherIndex`: load, rebuild, save, replay the change log, status).
     """
 
     def __init__(
@@ -101,37 +100,6 @@ class Matcher:
         self.store = store
         self.min_quality = min_quality
         self.index = MatcherIndex(store, index_path, engine, min_quality, refresh_interval)
-
-    # --- the index's life, in `MatcherIndex` -----------------------------------------------------
-
-    @property
-    def sequence(self) -> int:
-        return self.index.sequence
-
-    @property
-    def loaded_from(self) -> str:
-        return self.index.loaded_from
-
-    def rebuild(self) -> None:
-        self.index.rebuild()
-
-    def save(self) -> None:
-        self.index.save()
-
-    def refresh(self) -> int:
-        return self.index.refresh()
-
-    def on_changes(self, listener: Callable[[list[Change]], object]) -> None:
-        self.index.on_changes(listener)
-
-    def follow(self, interval: float) -> threading.Event:
-        return self.index.follow(interval)
-
-    def bank(self, bank_id: int) -> Bank | None:
-        return self.index.bank(bank_id)
-
-    def status(self) -> IndexStatus:
-        return self.index.status()
 
     # --- matching ------------------------------------------------------------------------------
 
@@ -388,7 +356,7 @@ class MatchTrust:
         recorded = []
         readable: dict[int, bool] = {}
         for m in matches:
-            bank = matcher.bank(m.bank_id)
+            bank = matcher.index.bank(m.bank_id)
             if m.bank_id not in readable:
                 readable[m.bank_id] = bank is not None and may_act_on_bank(
                     actor, BankAction.READ, bank.owner.id, bank.policy

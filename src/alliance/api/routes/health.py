@@ -25,5 +25,5 @@ def readyz(node: NodeDep) -> Health | JSONResponse:
     if not (reachable and loaded):
         body = Health(status="not ready", store="reachable" if reachable else "unreachable")
         return JSONResponse(body.model_dump(), status_code=503)
-    status = node.matcher.status()
+    status = node.matcher.index.status()
     return Health(status="ready", index_size=status.size, index_sequence=status.sequence, store="reachable")
