@@ -255,10 +255,7 @@ class AccountService:
         if not scopes:
             raise InvalidRequest("a key needs at least one scope")
         person = self._key_person(actor, org, for_user)
-        self._check_grant(actor, org, roles, "key.create", f"org:{org_id}", person)
-        beyond_scopes = scopes - grantable_scopes(actor)
-        if beyond_scopes:
-            self._refuse_grant(actor, org, "key.create", f"org:{org_id}", f"scope {sorted(beyond_scopes)[0]}")
+        self._check_grant(actor, org, roles, "key.create", f"org:{org_id}", person, scopes)
         if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
             raise InvalidRequest("expires_in_days must be between 1 and 3650")
         prefix = secrets.token_hex(4)
@@ -306,10 +303,7 @@ class AccountService:
         `grace_hours`, so the callers using it can switch without an outage."""
         key = self._lookup_key(actor, key_id, "key.rotate")
         org = self._check_admin(actor, key.org.id, "key.rotate", f"key:{key_id}")
-        self._check_grant(actor, org, key.roles, "key.rotate", f"key:{key_id}")
-        beyond_scopes = key.scopes - grantable_scopes(actor)
-        if beyond_scopes:
-            self._refuse_grant(actor, org, "key.rotate", f"key:{key_id}", f"scope {sorted(beyond_scopes)[0]}")
+        self._check_grant(actor, org, key.roles, "key.rotate", f"key:{key_id}", scopes=key.scopes)
         if not 0 <= grace_hours <= MAX_GRACE_HOURS:
             raise InvalidRequest(f"grace_hours must be between 0 and {MAX_GRACE_HOURS}")
         if key.revoked_at is not None:
@@ -430,14 +424,19 @@ class AccountService:
         action: str,
         target: str,
         person: User | None = None,
+        scopes: frozenset[Scope] = frozenset(),
     ) -> None:
-        """Roles within what the organisation may hold and the granter holds (and, for a key, its person)."""
+        """Roles within what the organisation may hold and the granter holds (and, for a key, its
+        person); a key's scopes within the granter's credential's."""
         allowed = grantable_roles(actor, org.id, org.allowed_roles)
         if person is not None:
             allowed &= person.roles
         beyond = roles - allowed
         if beyond:
             self._refuse_grant(actor, org, action, target, f"role {sorted(beyond)[0]}")
+        beyond_scopes = scopes - grantable_scopes(actor)
+        if beyond_scopes:
+            self._refuse_grant(actor, org, action, target, f"scope {sorted(beyond_scopes)[0]}")
 
     def _refuse_grant(self, actor: Principal, org: Organisation, action: str, target: str, what: str) -> None:
         self.audit.record(actor, action, target, "refused", subject_org_id=org.id, details={"beyond": what})
