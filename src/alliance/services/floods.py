@@ -55,14 +55,19 @@ class FloodMonitor:
         self._lock = threading.Lock()
 
     def check(self, now: float | None = None) -> list[FloodDecision]:
-        """Judge the current window; act on the verdicts no replica has written yet. Returns them."""
+        """Judge the last `window_seconds`; act on the verdicts no replica has written yet. Returns them.
+
+        Matches are counted over the window that ends now, so a burst across a window's edge counts
+        whole; verdicts are kept per window aligned to the epoch (`window_start`), so every replica
+        keys them alike and each is acted on once in it."""
         now = time.time() if now is None else now
         start = self.rule.window_start(now)
         window = datetime.fromtimestamp(start, UTC)
-        callers = self.store.flood_callers(window, self.rule.min_matches)
+        since = now - self.rule.window_seconds
+        callers = self.store.flood_callers(datetime.fromtimestamp(since, UTC), self.rule.min_matches)
         if start != self._decided_window:
             self._decided, self._decided_window = set(), start
-        past = self._past_windows(sorted(callers), start)
+        past = self._past_windows(sorted(callers), since)
         acted = []
         for entry_id, counts in callers.items():
             for decision in judge_flood(entry_id, counts, past.get(entry_id, []), self.rule):
