@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         10.0, gt=0, description="How long a client may take to send a request's headers before it is dropped."
     )
     http_max_header_bytes: int = Field(32 * 1024, ge=1024, description="Largest request head (line and headers).")
+    http_body_timeout_seconds: float = Field(
+        20.0, gt=0, description="How long a request's body may take, plus a second per 1,000 bytes received."
+    )
     http_max_connections: int = Field(
         1000, ge=1, description="Connections and requests each server process takes at once; beyond: 503."
     )

@@ -8,6 +8,7 @@ Each test sends from its own loopback address (127.0.0.x), since limits are per 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -84,7 +85,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     node.accounts.create_user(SYSTEM, org.id, "alice", "correct horse battery staple", frozenset({Role.ANALYST}))
     node.close()
     port = free_port()
-    env = {**os.environ, "ALLIANCE_HOME": str(home), "ALLIANCE_HTTP_HEADER_TIMEOUT_SECONDS": "2"}
+    env = {
+        **os.environ,
+        "ALLIANCE_HOME": str(home),
+        "ALLIANCE_HTTP_HEADER_TIMEOUT_SECONDS": "2",
+        "ALLIANCE_HTTP_BODY_TIMEOUT_SECONDS": "2",
+    }
     command = [sys.executable, "-m", "alliance.cli", "serve", "--port", str(port)]
     log = (home / "server.log").open("wb")
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -190,6 +196,52 @@ def test_a_client_that_never_finishes_its_headers_is_dropped(server: Server, qui
         s.close()
     assert dropped == len(sockets)
     server.assert_healthy(quiet_rss)
+
+
+def test_a_client_that_trickles_its_body_is_dropped(server: Server, quiet_rss: int):
+    """An authenticated caller declares a body and sends it a byte at a time: dropped once the
+    body is later than 2 s plus a second per 1,000 bytes, while the server goes on serving."""
+    head = (
+        f"POST /v1/match HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.token}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"
+    ).encode()
+    sockets = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(5)]
+    for s in sockets:
+        s.sendall(head)
+    started, dropped = time.monotonic(), 0
+    while time.monotonic() - started < 20:
+        for s in sockets:
+            with contextlib.suppress(OSError):
+                s.sendall(b" ")
+        assert httpx.get(f"{server.url}/readyz", timeout=30).status_code == 200
+        dropped = sum(_closed(s) for s in sockets)
+        if dropped == len(sockets):
+            break
+        time.sleep(0.2)
+    for s in sockets:
+        s.close()
+    assert dropped == len(sockets)
+    assert time.monotonic() - started > 1.5  # not refused at once: dropped when overdue
+    server.assert_healthy(quiet_rss)
+
+
+def test_a_slow_but_steady_body_is_read(server: Server, quiet_rss: int):
+    """A body that keeps coming faster than 1,000 bytes a second is not cut off by the 2 s clock."""
+    body = json.dumps(MATCH).encode().ljust(6000)
+    head = (
+        f"POST /v1/match HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {server.token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.sendall(head)
+        for i in range(0, len(body), 500):  # 3 s in all, 2,000 bytes a second
+            s.sendall(body[i : i + 500])
+            time.sleep(0.25)
+        s.settimeout(30)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
 
 
 def _closed(s: socket.socket) -> bool:
