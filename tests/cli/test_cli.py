@@ -462,3 +462,33 @@ def test_hashes_in_tables_are_never_split_and_json_has_them_whole(capsys, home, 
             assert whole or cut, (width, line)
     if width >= 200:
         assert all(h in table for h in hashes)
+
+
+def test_the_disputes_queue_shows_who_disputes_and_why(capsys, home):
+    """Curators decide on the reasons, so the CLI queue lists each dispute's organisation and reason."""
+    from alliance.core.access import SYSTEM, OrgKind, Role
+    from alliance.node import Node
+    from alliance.settings import Settings
+    from tests.services.test_trust import match_as, shared_bank, who
+
+    node = Node(Settings())
+    make = node.accounts.create_organisation
+    uk, de, us = (
+        make(SYSTEM, *o)
+        for o in (
+            ("UK Hotline", "GB", OrgKind.HOTLINE),
+            ("DE Police", "DE", OrgKind.LAW_ENFORCEMENT),
+            ("US Platform", "US", OrgKind.PLATFORM),
+        )
+    )
+    entry_id = shared_bank(node, uk, de, us, required_grades=0, dispute_threshold=1)
+    [matched] = match_as(node, who(us, Role.PLATFORM))
+    node.trust_for(who(us, Role.PLATFORM)).dispute(matched.match_id, "a landscape, not ours")
+    node.close()
+    code, out, _ = run(capsys, "review", "queue", "--kind", "disputes", "--json")
+    assert code == 0
+    [row] = json.loads(out)
+    assert (row["entry"], row["organisation"], row["reason"]) == (entry_id, "US Platform", "a landscape, not ours")
+    code, out, _ = run(capsys, "review", "queue", "--kind", "disputes")
+    words = out.split()  # the table wraps long reasons over lines, within their column
+    assert code == 0 and {"landscape,", "ours", "Platform"} <= set(words)

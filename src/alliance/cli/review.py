@@ -70,9 +70,25 @@ def queue(
 ) -> None:
     """Entries waiting: to grade, or to settle."""
     node = node_of(ctx)
-    entries = node.trust_for(_principal(node, as_user, password_stdin)).queue(kind)
-    rows = [{"entry": e.id, "bank": e.bank_id, "status": e.status.value, "source": e.source} for e in entries]
-    print_rows(rows, ["entry", "bank", "status", "source"], OutputFormat.of(json_out))
+    trust = node.trust_for(_principal(node, as_user, password_stdin))
+    columns = ["entry", "bank", "status", "source"]
+    if kind is Queue.DISPUTES:  # the curators decide on the reasons: show who disputes and why
+        rows = [
+            {"entry": e.id, "bank": e.bank_id, "status": e.status.value, "source": e.source}
+            | {
+                "organisation": d.organisation,
+                "reason": d.reason,
+                "disputed": d.created_at.isoformat(timespec="seconds"),
+            }
+            for e, disputes in trust.disputes_queue()
+            for d in disputes
+        ]
+        columns += ["organisation", "reason", "disputed"]
+    else:
+        rows = [
+            {"entry": e.id, "bank": e.bank_id, "status": e.status.value, "source": e.source} for e in trust.queue(kind)
+        ]
+    print_rows(rows, columns, OutputFormat.of(json_out))
 
 
 @app.command("grade")
