@@ -16,8 +16,15 @@ pytestmark = [
     pytest.mark.skipif(os.environ.get("ALLIANCE_SCREENSHOTS") != "1", reason="`make screenshots` regenerates them"),
 ]
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-ROLES = {"analyst": "uk-analyst", "investigator": "de-investigator", "platform": "us-platform",
-         "org-admin": "uk-admin", "auditor": "uk-auditor", "node-admin": "admin", "secretariat": "secretariat"}  # fmt: skip
+ROLES = {
+    "analyst": "uk-analyst",
+    "investigator": "de-investigator",
+    "platform": "us-platform",
+    "org-admin": "uk-admin",
+    "auditor": "uk-auditor",
+    "node-admin": "admin",
+    "secretariat": "secretariat",
+}
 
 
 @pytest.mark.parametrize("role", sorted(ROLES))
