@@ -53,7 +53,7 @@ class Finding(StrEnum):
 
     VICTIM_IDENTIFIED = "victim_identified"  # do not spend time on this child: identified elsewhere
     OTHER_AGENCY = "other_agency"  # another agency's series or open case holds it
-    OWN_SERIES = "own_series"  # one of the investigator's own agency's series holds it
+    OWN_AGENCY = "own_agency"  # a series or another case of the investigator's own agency holds it
     KNOWN = "known"  # in a bank the investigator may match, but in no series
     UNKNOWN = "unknown"  # new-looking material: the priority list for victim identification
 
