@@ -158,11 +158,16 @@ class DeconflictionService:
 
     # --- intake --------------------------------------------------------------------------------
 
-    def intake(self, case_id: int, source: ItemSource, *, keep_results: bool = True) -> IntakeReport:
-        """Store `source`'s items in the case and deconflict each at once (batch by batch)."""
+    def intake(
+        self, case_id: int, source: ItemSource, *, keep_results: bool = True, vics: dict[str, Any] | None = None
+    ) -> IntakeReport:
+        """Store `source`'s items in the case and deconflict each at once (batch by batch).
+        `vics`: the case fields of the VICS file they came from, kept for an export (the first file's)."""
         case = self.investigations.case(case_id, "case.intake", Scope.WRITE)
         if case.status is CaseStatus.CLOSED:
             raise InvalidRequest(f"case {case.case_number} is closed: reopen work in a new case")
+        if vics and not self.store.case_extra(case.id):
+            self.store.update_case(case.id, extra=vics)
         report = IntakeReport(case)
         index = self.index.current()
         pending: dict[tuple[str, int], Counter[str]] = {}  # undisclosed holder -> counts, for notifications

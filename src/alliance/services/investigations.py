@@ -360,10 +360,11 @@ class InvestigationService:
         self.audit.record(self.actor, "case.close", f"case:{case_id}", subject_org_id=case.owner_id)
         return closed
 
-    def case_items(self, case_id: int) -> tuple[Case, list[Item]]:
+    def case_items(self, case_id: int) -> tuple[Case, list[Item], dict[str, Any]]:
+        """The case, its items, and the fields of the file it came from (for an export)."""
         case = self.case(case_id, "case.export")
         items = list(self.store.items_of(case_id=case_id))
         self.audit.record(
             self.actor, "case.export", f"case:{case_id}", subject_org_id=case.owner_id, details={"count": len(items)}
         )
-        return case, items
+        return case, items, self.store.case_extra(case_id)
