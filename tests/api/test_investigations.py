@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from alliance.api.app import create_app
-from alliance.core.access import SYSTEM, OrgKind, Role
+from alliance.core.access import SYSTEM, BankAction, OrgKind, Principal, Role, ShareRule, SharingPolicy
+from alliance.core.trust import Grade
 from alliance.node import Node
 from alliance.services.hashing import hash_files
 
@@ -61,7 +62,7 @@ class Agencies:
 
 
 @pytest.fixture
-def agencies(engine: Engine, settings_for, smtp) -> Iterator[Agencies]:
+def agencies(engine: Engine, settings_for, smtp, photos: list[Path]) -> Iterator[Agencies]:
     _, port = smtp
     app = create_app(settings_for(engine, smtp_host="127.0.0.1", smtp_port=port))
     with TestClient(app) as client:
@@ -78,6 +79,16 @@ def agencies(engine: Engine, settings_for, smtp) -> Iterator[Agencies]:
             org = node.accounts.create_organisation(SYSTEM, f"{who} org", country, kind)
             world.orgs[who] = org.id
             world.keys[who] = node.accounts.create_key(SYSTEM, org.id, who, frozenset({role})).token
+        # The UK hotline's bank of known material, shared with British police for matching and reading.
+        hotline = Principal(
+            world.orgs["hotline"], "hotline org", "GB", frozenset({Role.ANALYST}), name="setup", person="setup"
+        )
+        gb = ShareRule(countries=frozenset({"GB"}))
+        banks = node.banks_for(hotline)
+        policy = SharingPolicy({BankAction.MATCH: gb, BankAction.READ: gb})
+        banks.create_bank("uk-known", policy=policy, trust={"required_grades": 1})
+        (added,) = banks.add_files("uk-known", list(hash_files([photos[4]]))).added
+        node.trust_for(hotline).grade(added.id, Grade(True, "prepubescent", 1))
         yield world
 
 
@@ -134,7 +145,7 @@ def test_three_agencies_deconflict_a_collection(agencies: Agencies, smtp, photos
     assert upload.status_code == 200, upload.text
     body = upload.json()
     findings = [r["finding"] for r in body["results"]]
-    assert findings == ["victim_identified"] * 2 + ["other_agency"] * 2 + ["unknown"] * 2
+    assert findings == ["victim_identified"] * 2 + ["other_agency"] * 2 + ["known", "unknown"]
     b_hit = body["results"][0]["held_by"][0]
     assert b_hit["name"] == "Beach" and b_hit["agency"] == "B org" and b_hit["country"] == "DE"
     assert b_hit["contact_point"] == "BKA victim identification, desk 3"
@@ -197,4 +208,39 @@ def test_three_agencies_deconflict_a_collection(agencies: Agencies, smtp, photos
     ):
         assert step in events, step
     intake = next(e for e in w.node.audit.store.events(limit=10_000) if e.record.action == "case.intake")
-    assert intake.record.details["findings"] == {"victim_identified": 2, "other_agency": 2, "unknown": 2}
+    assert intake.record.details["findings"] == {"victim_identified": 2, "other_agency": 2, "known": 1, "unknown": 1}
+
+
+def test_known_material_comes_with_its_bank_and_category_in_the_investigators_country(
+    agencies: Agencies, photos: list[Path]
+):
+    w = agencies
+    case = w.client.post("/v1/cases", headers=w.h("A"), json={"case_number": "GB-1"}).json()
+    body = w.client.post(f"/v1/cases/{case['id']}/items", headers=w.h("A"), json={"items": items_of([photos[4]])}).json()
+    (result,) = body["results"]
+    assert result["finding"] == "known"
+    assert {(k["bank"], k["category"]["scheme"], k["category"]["category"]) for k in result["known"]} == {
+        ("uk-known", "uk_abc", "A")
+    }
+    # The same item in a German case: the bank does not share with DE, so it is unknown there.
+    other = w.client.post("/v1/cases", headers=w.h("B"), json={"case_number": "DE-1"}).json()
+    body = w.client.post(f"/v1/cases/{other['id']}/items", headers=w.h("B"), json={"items": items_of([photos[4]])})
+    assert [r["finding"] for r in body.json()["results"]] == ["other_agency"]  # A's open case holds it
+
+
+def test_victim_records_refuse_identifying_personal_data_and_keep_nothing(agencies: Agencies):
+    w = agencies
+    series = w.client.post("/v1/series", headers=w.h("B"), json={"name": "S"}).json()
+    for body in (
+        {"identifier": "DE-2026-0002", "name": "Anna"},
+        {"identifier": "DE-2026-0002", "date_of_birth": "2014-03-09"},
+        {"identifier": "Anna Schmidt"},
+    ):
+        response = w.client.post(f"/v1/series/{series['id']}/victims", headers=w.h("B"), json=body)
+        assert response.status_code == 422, body
+        assert "pseudonym" in response.json()["error"]["message"]
+    described = w.client.patch(
+        f"/v1/series/{series['id']}", headers=w.h("B"), json={"description": "child lives at 12 Acacia Avenue"}
+    )
+    assert described.status_code == 422 and "street address" in described.json()["error"]["message"]
+    assert w.client.get(f"/v1/series/{series['id']}/victims", headers=w.h("B")).json() == []

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from alliance.api.deps import NodeDep, PrincipalDep
 from alliance.api.schemas import After, RowId, SignalIn, SignalOut, Strict
@@ -164,7 +164,10 @@ class LinkIn(Strict):
 
 
 class VictimIn(Strict):
-    """Pseudonymous only: there is no field for a name, address, contact or date of birth."""
+    """Pseudonymous only: there is no field for a name, address, contact or date of birth, and one
+    sent is refused saying why (not as an unknown field)."""
+
+    model_config = ConfigDict(extra="allow")
 
     identifier: str = Field(min_length=1, max_length=64, description="A pseudonym such as DE-2026-0042.")
     age_band: str = Field("unknown", description="infant, prepubescent, pubescent or unknown")
@@ -175,6 +178,8 @@ class VictimIn(Strict):
 
 
 class VictimUpdate(Strict):
+    model_config = ConfigDict(extra="allow")
+
     age_band: str | None = None
     sex: str | None = None
     status: VictimStatus | None = None
@@ -379,13 +384,13 @@ def list_victims(node: NodeDep, principal: PrincipalDep, series_id: RowId) -> li
 
 @router.post("/series/{series_id}/victims", response_model=VictimOut, status_code=201)
 def add_victim(node: NodeDep, principal: PrincipalDep, series_id: RowId, body: VictimIn) -> VictimOut:
-    fields = body.model_dump(exclude={"identifier"})
+    fields = {**body.model_dump(exclude={"identifier"}), **(body.model_extra or {})}
     return VictimOut.of(node.investigations_for(principal).add_victim(series_id, body.identifier, **fields))
 
 
 @router.patch("/victims/{victim_id}", response_model=VictimOut)
 def update_victim(node: NodeDep, principal: PrincipalDep, victim_id: RowId, body: VictimUpdate) -> VictimOut:
-    changes = body.model_dump(exclude_none=True)
+    changes = {**body.model_dump(exclude_none=True), **(body.model_extra or {})}
     return VictimOut.of(node.investigations_for(principal).update_victim(victim_id, **changes))
 
 
