@@ -131,7 +131,8 @@ class Settings(BaseSettings):
     )
     secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
     smtp_host: str | None = Field(
-        None, description="SMTP server for notifications to other agencies' contact points; unset: stored, not e-mailed."
+        None,
+        description="SMTP server for notifications to other agencies' contact points; unset: stored, not e-mailed.",
     )
     smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server.")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS before sending.")

@@ -203,7 +203,14 @@ TABLE = [
         iw.INVESTIGATORS,
         lambda w: {"url": "/v1/series", "json": {"name": f"s-{iw.n()}"}},
     ),
-    Row("GET", "/v1/series/{series_id}", 200, iw.INVESTIGATORS, frozenset(), lambda w: {"url": f"/v1/series/{iw.series(w)}"}),
+    Row(
+        "GET",
+        "/v1/series/{series_id}",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/series/{iw.series(w)}"},
+    ),
     Row(
         "PATCH",
         "/v1/series/{series_id}",

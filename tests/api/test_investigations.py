@@ -100,7 +100,9 @@ def items_of(paths: list[Path]) -> list[dict[str, Any]]:
     missing = [p for p in paths if p not in _HASHED]
     for path, r in zip(missing, hash_files(missing, jobs=1), strict=True):
         assert r.hashes is not None
-        _HASHED[path] = {"signals": [{"type": s.type, "value": s.value, "quality": s.quality} for s in r.hashes.signals]}
+        _HASHED[path] = {
+            "signals": [{"type": s.type, "value": s.value, "quality": s.quality} for s in r.hashes.signals]
+        }
     return [_HASHED[p] for p in paths]
 
 
@@ -120,9 +122,9 @@ def test_three_agencies_deconflict_a_collection(agencies: Agencies, smtp, photos
     )
     assert b_series.status_code == 201, b_series.text
     b_id = b_series.json()["id"]
-    assert w.client.post(f"/v1/series/{b_id}/items", headers=w.h("B"), json={"items": items_of(photos[0:2])}).json() == {
-        "added": 2
-    }
+    assert w.client.post(
+        f"/v1/series/{b_id}/items", headers=w.h("B"), json={"items": items_of(photos[0:2])}
+    ).json() == {"added": 2}
     victim = w.client.post(
         f"/v1/series/{b_id}/victims",
         headers=w.h("B"),
@@ -216,7 +218,9 @@ def test_known_material_comes_with_its_bank_and_category_in_the_investigators_co
 ):
     w = agencies
     case = w.client.post("/v1/cases", headers=w.h("A"), json={"case_number": "GB-1"}).json()
-    body = w.client.post(f"/v1/cases/{case['id']}/items", headers=w.h("A"), json={"items": items_of([photos[4]])}).json()
+    body = w.client.post(
+        f"/v1/cases/{case['id']}/items", headers=w.h("A"), json={"items": items_of([photos[4]])}
+    ).json()
     (result,) = body["results"]
     assert result["finding"] == "known"
     assert {(k["bank"], k["category"]["scheme"], k["category"]["category"]) for k in result["known"]} == {

@@ -88,7 +88,9 @@ def test_a_cases_file_round_trips_with_series_victim_and_case_fields(document, v
     header = "odata.metadata" if version == "1.3" else "@odata.context"
     assert out[header] == document[header]
     again = vics_cases.read(json.dumps(out))
-    assert [(i.signals, i.flags, i.extra) for i in again.items] == [(i.signals, i.flags, i.extra) for i in case_file.items]
+    assert [(i.signals, i.flags, i.extra) for i in again.items] == [
+        (i.signals, i.flags, i.extra) for i in case_file.items
+    ]
 
 
 def test_flags_and_series_are_read_from_either_spelling():
@@ -128,6 +130,10 @@ def test_icse_csv_has_icse_columns_and_opens_as_a_spreadsheet():
         "Baseline",
     )
     assert rows[0]["MD5"] == MD5[0] and rows[0]["SHA1"] == SHA1 and rows[0]["PhotoDNA"] == ""
-    assert (rows[0]["Is Distributed"], rows[0]["Victim Identified"], rows[0]["Offender Identified"]) == ("Yes", "Yes", "No")
+    assert (rows[0]["Is Distributed"], rows[0]["Victim Identified"], rows[0]["Offender Identified"]) == (
+        "Yes",
+        "Yes",
+        "No",
+    )
     assert rows[1]["Image ID"] == "6" and rows[1]["Number of Submissions"] == "3" and rows[1]["Media Type"] == "video"
     assert {r["Series Name"] for r in rows} == {"ICSE-BEACH"}

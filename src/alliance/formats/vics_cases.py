@@ -90,13 +90,13 @@ def read(text: str) -> CaseFile:
         raise FormatError("document", f"{len(distinct)} cases in one file; import each case on its own")
     header = dict(records[0].metadata.get(vics_json.DOCUMENT_KEY, {})) if records else {}
     case_fields = cases[0] if cases and isinstance(cases[0], dict) else {}
-    items = [
-        NewItem(r.signals, flags_of(r.metadata), _media_id(r.metadata), _kept(r.metadata)) for r in records
-    ]
+    items = [NewItem(r.signals, flags_of(r.metadata), _media_id(r.metadata), _kept(r.metadata)) for r in records]
     return CaseFile(version_of(header), header, dict(case_fields), items)
 
 
-def write(version: str, case_fields: dict[str, Any], items: Iterable[Item], header: dict[str, Any] | None = None) -> str:
+def write(
+    version: str, case_fields: dict[str, Any], items: Iterable[Item], header: dict[str, Any] | None = None
+) -> str:
     """A VICS Cases document of one case, in `version`'s shape (or the header it was read with)."""
     if version not in VERSIONS and header is None:
         raise FormatError("version", f"VICS version {version!r}; Alliance writes {', '.join(VERSIONS)}")
@@ -119,9 +119,7 @@ def write_series(name: str, items: Iterable[Item], version: str = "2.0") -> str:
     head = dict(VERSIONS[version])
     key = next(iter(head))
     head[key] = head[key].rpartition("#")[0] + "#Media"
-    records = [
-        MediaRecord(item.signals, {**_media_fields(item, name), vics_json.DOCUMENT_KEY: head}) for item in items
-    ]
+    records = [MediaRecord(item.signals, {**_media_fields(item, name), vics_json.DOCUMENT_KEY: head}) for item in items]
     return vics_json.write(records)
 
 

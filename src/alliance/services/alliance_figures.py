@@ -55,7 +55,9 @@ class FiguresService:
         wins over the node's own count of the same indicator, country and year."""
         entered = self.store.entered_values(country, years)
         have = {(v.country, v.name, v.year) for v in entered}
-        return entered + [v for v in self.store.computed_values(years, country) if (v.country, v.name, v.year) not in have]
+        return entered + [
+            v for v in self.store.computed_values(years, country) if (v.country, v.name, v.year) not in have
+        ]
 
     def indicators(self, country: str | None = None, year: int | None = None) -> list[Trend]:
         """Values with their change on the year before and whether the goal they serve was met."""

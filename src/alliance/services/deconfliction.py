@@ -117,6 +117,8 @@ class IntakeReport:
     results: list[ItemResult] = field(default_factory=list)
     notified: list[int] = field(default_factory=list)  # notification ids
     items: int = 0
+    unknown: list[tuple[Signal, ...]] = field(default_factory=list)
+    """The hashes of items nobody knows: the priority list for victim identification."""
 
 
 class IndexHolder:
@@ -178,14 +180,16 @@ class DeconflictionService:
                 if not item.signals:
                     raise InvalidRequest(f"item {number} has no hash; {position} items before it were taken")
             results = self._deconflict(case, batch, index, position, pending)
+            if keep_results:
+                report.unknown.extend(
+                    i.signals for i, r in zip(batch, results, strict=True) if r.finding is Finding.UNKNOWN
+                )
             ids = self.store.add_items(batch, case_id=case.id)
             self.store.set_findings({i: r.finding for i, r in zip(ids, results, strict=True)})
             for item_id, r in zip(ids, results, strict=True):
                 report.counts[r.finding.value] += 1
                 if keep_results:
-                    report.results.append(
-                        ItemResult(r.position, item_id, r.finding, r.known, r.held_by)
-                    )
+                    report.results.append(ItemResult(r.position, item_id, r.finding, r.known, r.held_by))
             position += len(batch)
         report.items = position
         report.notified = self._notify(case, pending)
@@ -235,7 +239,9 @@ class DeconflictionService:
         for number in range(len(batch)):
             hits = tuple(self._describe(h, pending) for h in holders.get(number, []))
             results.append(
-                ItemResult(offset + number, None, _finding(hits, known.get(number, [])), tuple(known.get(number, [])), hits)
+                ItemResult(
+                    offset + number, None, _finding(hits, known.get(number, [])), tuple(known.get(number, [])), hits
+                )
             )
         return results
 
@@ -333,7 +339,11 @@ class DeconflictionService:
         elif read and isinstance(holder, Case):
             details = {"id": holder.id, "name": holder.case_number, "active": True}
         if contact:
-            details |= {"agency": holder.owner_name, "country": holder.owner_country, "contact_point": holder.contact_point}
+            details |= {
+                "agency": holder.owner_name,
+                "country": holder.owner_country,
+                "contact_point": holder.contact_point,
+            }
         return HolderHit(kind, own, True, **details)
 
     # --- notifications -------------------------------------------------------------------------

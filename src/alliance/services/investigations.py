@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 from alliance.core.access import Principal, Scope
 from alliance.core.errors import InvalidRequest, NotFound
 from alliance.core.investigations import (
+    SEXES,
+    VICTIM_AGE_BANDS,
     Case,
     CaseStatus,
     Disclose,
@@ -34,8 +36,6 @@ from alliance.core.investigations import (
     may_change,
     may_see,
     refuse_identifying_fields,
-    SEXES,
-    VICTIM_AGE_BANDS,
 )
 from alliance.services.audit import AuditLog
 from alliance.store.investigations import InvestigationStore
@@ -204,7 +204,9 @@ class InvestigationService:
         """Links of a series to series the principal may see too."""
         self._series(series_id, "series.read")
         links = self.store.links(series_id)
-        others = self.store.series_many([lk.other_series_id if lk.series_id == series_id else lk.series_id for lk in links])
+        others = self.store.series_many(
+            [lk.other_series_id if lk.series_id == series_id else lk.series_id for lk in links]
+        )
         return [
             lk
             for lk in links
@@ -245,9 +247,7 @@ class InvestigationService:
         )
         return victim
 
-    def _identification(
-        self, status: VictimStatus, country: str | None, at: datetime | None
-    ) -> dict[str, Any]:
+    def _identification(self, status: VictimStatus, country: str | None, at: datetime | None) -> dict[str, Any]:
         if status is VictimStatus.UNIDENTIFIED:
             return {"identified_by_org_id": None, "identified_country": None, "identified_at": None}
         code = (country or self.actor.country).strip().upper()
@@ -298,7 +298,11 @@ class InvestigationService:
         series = self._series(series_id, "victim.read")
         found = self.store.victims_of([series_id])
         self.audit.record(
-            self.actor, "victim.read", f"series:{series_id}", subject_org_id=series.owner_id, details={"count": len(found)}
+            self.actor,
+            "victim.read",
+            f"series:{series_id}",
+            subject_org_id=series.owner_id,
+            details={"count": len(found)},
         )
         return found
 

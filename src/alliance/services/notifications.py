@@ -95,7 +95,11 @@ class Notifier:
             else:
                 self.store.mark_emailed(note.id, datetime.now(UTC), None)
                 self.audit.record(
-                    SYSTEM, "notification.email", f"notification:{note.id}", subject_org_id=org_id, details={"to": email_to}
+                    SYSTEM,
+                    "notification.email",
+                    f"notification:{note.id}",
+                    subject_org_id=org_id,
+                    details={"to": email_to},
                 )
         return note
 

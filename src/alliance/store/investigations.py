@@ -304,7 +304,9 @@ class InvestigationStore:
                     }
                     for item in part
                 ]
-                new_ids = list(session.scalars(insert(ItemRow).returning(ItemRow.id, sort_by_parameter_order=True), rows))
+                new_ids = list(
+                    session.scalars(insert(ItemRow).returning(ItemRow.id, sort_by_parameter_order=True), rows)
+                )
                 ids.extend(new_ids)
                 signal_rows = [
                     {"item_id": item_id, "type": s.type, "value": s.value}
@@ -426,7 +428,12 @@ def _item(row: ItemRow) -> Item:
         row.case_id,
         tuple(Signal(t, v, q) for t, v, q in row.signals),
         ItemFlags(
-            row.distributed, row.victim_identified, row.offender_identified, row.submissions, row.baseline, row.media_type
+            row.distributed,
+            row.victim_identified,
+            row.offender_identified,
+            row.submissions,
+            row.baseline,
+            row.media_type,
         ),
         row.image_id,
         dict(row.extra),
