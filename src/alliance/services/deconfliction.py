@@ -257,7 +257,18 @@ class DeconflictionService:
         def counts(stored: StoredSignal, bank: Bank) -> bool:
             return stored.entry_status in ANALYST_VISIBLE and stored.entry_status is not EntryStatus.RETIRED
 
-        matches, _ = self.matcher.match_detailed(signals, bank_filter=may_match, entry_filter=counts)
+        # One vectorised pass of the matcher's prefix filter first: of a million items' digests, only
+        # those some bank might hold go on to the matcher (which asks the store for those alone).
+        self.matcher.index.refresh_if_due()
+        near = self.matcher.index.indexes
+        exact = [s for s in signals if s.type not in near]
+        held = self.matcher.index.exact.might_hold_many([s.value for s in exact])
+        candidates = [s for s in signals if s.type in near] + [
+            s for s, h in zip(exact, held.tolist(), strict=True) if h
+        ]
+        if not candidates:
+            return {}
+        matches, _ = self.matcher.match_detailed(candidates, bank_filter=may_match, entry_filter=counts)
         found: dict[int, dict[int, KnownHit]] = {}
         readable: dict[int, bool] = {}
         for m in matches:
