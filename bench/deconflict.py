@@ -129,18 +129,27 @@ def lookup_run(bank_n: int, series_n: int, case_n: int, seed: int = 1) -> dict[s
     exact = [s for s in signals if s.type != "pdq"]
     pdq = [s for s in signals if s.type == "pdq"]
 
-    t0 = time.perf_counter()
+    # CPU time of this process: the machine is shared, and "one core" is what the design must fit.
+    wall0, t0 = time.perf_counter(), time.process_time()
     held = bank_filter.might_hold_many([s.value for s in exact])
-    t_bank_exact = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    bank_near = bank_index.query(np.frombuffer(bytes.fromhex("".join(s.value for s in pdq)), np.uint8).reshape(-1, 32), 31)
-    t_bank_pdq = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    hits = item_index.lookup(signals)
-    t_items = time.perf_counter() - t0
+    t_bank_exact = time.process_time() - t0
+    t0 = time.process_time()
+    pdq_bytes = np.frombuffer(bytes.fromhex("".join(s.value for s in pdq)), np.uint8).reshape(-1, 32)
+    bank_near = bank_index.query(pdq_bytes, 31)
+    t_bank_pdq = time.process_time() - t0
+    t0 = time.process_time()
+    exact_hits = item_index.lookup(exact)
+    t_items_exact = time.process_time() - t0
+    t0 = time.process_time()
+    near_hits = item_index.lookup(pdq)
+    t_items_pdq = time.process_time() - t0
+    wall = time.perf_counter() - wall0
+    t_items = t_items_exact + t_items_pdq
+    exact_at = {id(s): n for n, s in enumerate(signals)}
+    hits = [exact_at[id(exact[h.query])] for h in exact_hits] + [exact_at[id(pdq[h.query])] for h in near_hits]
 
     assert int(held.sum()) >= len(bank_hits), "a planted bank hit was missed"
-    found_items = {h.query for h in hits}
+    found_items = set(hits)
     assert len(found_items) >= len(series_hits), "a planted series hit was missed"
     total = t_bank_exact + t_bank_pdq + t_items
     return {
@@ -157,8 +166,10 @@ def lookup_run(bank_n: int, series_n: int, case_n: int, seed: int = 1) -> dict[s
         "bank_exact_s": round(t_bank_exact, 2),
         "bank_pdq_s": round(t_bank_pdq, 2),
         "items_s": round(t_items, 2),
+        "items_exact_s": round(t_items_exact, 2),
         "items_per_s": round(case_n / total),
-        "items_per_s_exact_only": round(case_n / (t_bank_exact + t_items * len(exact) / len(signals))),
+        "items_per_s_exact_only": round(case_n / (t_bank_exact + t_items_exact)),
+        "wall_s": round(wall, 1),
         "bank_hits_found": int(held.sum()),
         "bank_pdq_hits": len(bank_near),
         "series_hits_found": len(found_items),
@@ -174,7 +185,9 @@ def service_run(bank_n: int, series_n: int, case_n: int) -> dict[str, float | in
     with tempfile.TemporaryDirectory() as tmp:
         node = Node(Settings(home=Path(tmp), default_required_grades=0, hash_jobs=1))
         hotline = node.accounts.create_organisation(SYSTEM, "Hotline", "GB", OrgKind.HOTLINE)
-        police = [node.accounts.create_organisation(SYSTEM, f"Police {c}", c, OrgKind.LAW_ENFORCEMENT) for c in "GB DE".split()]
+        police = [
+            node.accounts.create_organisation(SYSTEM, f"Police {c}", c, OrgKind.LAW_ENFORCEMENT) for c in ["GB", "DE"]
+        ]
         analyst = Principal(hotline.id, hotline.name, "GB", frozenset({Role.ANALYST}), name="analyst")
         a = Principal(police[0].id, police[0].name, "GB", frozenset({Role.INVESTIGATOR}), name="a")
         b = Principal(police[1].id, police[1].name, "DE", frozenset({Role.INVESTIGATOR}), name="b")
@@ -201,15 +214,16 @@ def service_run(bank_n: int, series_n: int, case_n: int) -> dict[str, float | in
             items.append(NewItem((Signal("md5", value), Signal("sha1", digests(rng, 1, 20)[0].tobytes().hex()))))
         node.item_index.current()  # built before the clock starts, as a running node holds it
         node.matcher.index.refresh_if_due()
-        t0 = time.perf_counter()
+        t0, wall0 = time.process_time(), time.perf_counter()
         report = node.deconfliction_for(a).intake(case.id, items, keep_results=False)
-        elapsed = time.perf_counter() - t0
+        elapsed, wall = time.process_time() - t0, time.perf_counter() - wall0
         node.close()
     return {
         "bank_entries": bank_n,
         "series": series_n,
         "case_items": case_n,
         "seconds": round(elapsed, 2),
+        "wall_s": round(wall, 2),
         "items_per_s": round(case_n / elapsed),
         "findings": dict(report.counts),
     }
@@ -247,10 +261,14 @@ def main() -> None:
         f"{lookup['items_mb']:,} | {lookup['bank_exact_s']} | {lookup['bank_pdq_s']} | {lookup['items_s']} | "
         f"{lookup['items_per_s']:,} | {lookup['items_per_s_exact_only']:,} |",
         "",
-        f"Build: bank filter and PDQ index {lookup['bank_build_s']} s, item index {lookup['items_build_s']} s. "
+        "Seconds are CPU seconds of the one process (the machine is shared; wall time of the lookups "
+        f"{lookup['wall_s']} s). Build (wall): bank filter and PDQ index {lookup['bank_build_s']} s, item index "
+        f"{lookup['items_build_s']} s. Memory: resident growth while each was built. "
         f"Planted hits found: bank {lookup['bank_hits_found']:,}, series {lookup['series_hits_found']:,}.",
         "",
         "## The whole intake through the node (SQLite)",
+        "",
+        "CPU seconds; the node's store, policies, findings and audit included.",
         "",
         "| bank entries | series | case items | s | items/s | findings |",
         "|--:|--:|--:|--:|--:|---|",
