@@ -56,3 +56,23 @@ def test_figures_count_identifications_links_and_spared_work(tmp_path: Path):
     }
     assert values == {(2025, Origin.COMPUTED): 2.0, (2026, Origin.ENTERED): 40.0}
     node.close()
+
+
+def test_an_smtp_server_that_is_down_loses_no_notification(tmp_path: Path):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    node = Node(Settings(home=tmp_path, hash_jobs=1, smtp_host="127.0.0.1", smtp_port=port, smtp_timeout_seconds=2))
+    gb, nl = police(node, "GB police", "GB"), police(node, "NL police", "NL")
+    series = node.investigations_for(nl).create_series("Garden", contact_email="vic@police.example.nl")
+    node.investigations_for(nl).add_items(series.id, [NewItem((Signal("sha1", "c" * 40),))])
+    case = node.investigations_for(gb).open_case("GB-2")
+    report = node.deconfliction_for(gb).intake(case.id, [NewItem((Signal("sha1", "c" * 40),))])
+    assert report.counts == {"other_agency": 1}
+    (note,) = node.notifier.for_org(nl)
+    assert note.emailed_at is None and note.email_error and "GB-2" in note.body
+    failed = [e for e in node.audit.store.events() if e.record.action == "notification.email"]
+    assert [e.record.outcome for e in failed] == ["failed"]
+    node.close()
