@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ALLIANCE_HOME ?= $(CURDIR)/var
 
-.PHONY: run test browser messages screenshots lint typecheck bench-match bench-hash bench-robustness bench-api bench-trust bench-abuse clean
+.PHONY: run test browser messages screenshots lint typecheck bench-match bench-hash bench-robustness bench-api bench-trust bench-abuse bench-deconflict clean
 
 ARGS ?=
 
@@ -65,6 +65,9 @@ bench-trust: $(VENV)/.bench-extras  ## what the trust checks cost in the match p
 bench-abuse: $(VENV)/.bench-extras  ## another caller's match latency under login, anonymous and big-body floods (needs wrk; ARGS=--quick)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/abuse.py $(ARGS)
+
+bench-deconflict: $(VENV)/.bench-extras  ## a 10^6-item case against 10^7 bank entries and 10^5 series, one core (ARGS=--quick)
+	$(BIN)/python bench/deconflict.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) var

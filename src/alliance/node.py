@@ -24,8 +24,12 @@ from alliance.services.audit import AuditLog
 from alliance.services.banks import BankService
 from alliance.services.batching import BatchWriter
 from alliance.services.checkpoints import load_key, node_identity
+from alliance.services.deconfliction import DeconflictionService, IndexHolder
 from alliance.services.floods import FloodMonitor
+from alliance.services.investigation_figures import InvestigationFigures
+from alliance.services.investigations import InvestigationService
 from alliance.services.matching import Matcher, MatchService, MatchTrust
+from alliance.services.notifications import Notifier, SmtpMailer
 from alliance.services.trust import TrustService
 from alliance.settings import Settings
 from alliance.store.accounts import AccountStore
@@ -33,6 +37,7 @@ from alliance.store.alliance_figures import FiguresStore
 from alliance.store.alliance_store import AllianceStore
 from alliance.store.audit_log import AuditStore
 from alliance.store.db import create_store_engine, upgrade
+from alliance.store.investigations import InvestigationStore
 from alliance.store.repository import Store
 from alliance.store.trust_store import TrustStore
 
@@ -144,6 +149,38 @@ class Node:
     def figures_for(self, principal: Principal) -> FiguresService:
         """Indicators, campaigns and the published record, for `principal`."""
         return FiguresService(self.alliance_for(principal), self.figures_store, self.account_store)
+
+    @cached_property
+    def investigation_store(self) -> InvestigationStore:
+        return InvestigationStore(self.engine)
+
+    @cached_property
+    def item_index(self) -> IndexHolder:
+        """Every series and open case's items by hash: what deconfliction looks items up in."""
+        return IndexHolder(self.investigation_store)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        mailer = SmtpMailer(self.settings) if self.settings.smtp_host else None
+        return Notifier(self.investigation_store, self.audit, mailer)
+
+    def investigations_for(self, principal: Principal) -> InvestigationService:
+        """Series, victims and cases, as `principal` may see and change them (police only)."""
+        return InvestigationService(self.investigation_store, self.audit, principal)
+
+    def deconfliction_for(self, principal: Principal) -> DeconflictionService:
+        """A case's intake and what is known of its items, for `principal`."""
+        return DeconflictionService(
+            self.investigations_for(principal),
+            self.matcher,
+            self.item_index,
+            self.match_trust.schemes,
+            self.notifier,
+            self.audit,
+        )
+
+    def investigation_figures(self) -> InvestigationFigures:
+        return InvestigationFigures(self.investigation_store, self.audit)
 
     def start_background(self) -> None:
         """A server batches audit and match events; the CLI writes them at once."""

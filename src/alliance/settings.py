@@ -133,6 +133,16 @@ class Settings(BaseSettings):
         "default HOME/audit-checkpoints.",
     )
     secure_cookies: bool = Field(False, description="Mark session cookies Secure (set when served over HTTPS).")
+    smtp_host: str | None = Field(
+        None,
+        description="SMTP server for notifications to other agencies' contact points; unset: stored, not e-mailed.",
+    )
+    smtp_port: int = Field(25, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS before sending.")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server wants one.")
+    smtp_password: str | None = Field(None, description="SMTP password (with SMTP_USERNAME).")
+    smtp_from: str = Field("alliance@localhost", description="Sender address of notification e-mails.")
+    smtp_timeout_seconds: float = Field(10.0, gt=0, description="How long to wait for the SMTP server.")
 
     @property
     def resolved_database_url(self) -> str:
@@ -201,6 +211,8 @@ class Settings(BaseSettings):
 
 def _redact(name: str, value: str) -> str:
     """Hide a password in a database URL."""
+    if name == "smtp_password" and value != "None":
+        return "***"
     if name == "database_url" and "@" in value and ":" in value.split("@")[0].split("//")[-1]:
         scheme, rest = value.split("//", 1)
         user = rest.split("@")[0].split(":")[0]

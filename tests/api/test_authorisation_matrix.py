@@ -16,6 +16,7 @@ import pytest
 from alliance.core.access import Role
 from alliance.core.banks import EntryStatus
 from tests.api import alliance_world as aw
+from tests.api import investigation_world as iw
 from tests.api.conftest import PASSWORD, World
 
 R = Role
@@ -190,6 +191,157 @@ TABLE = [
         NODE_ADMIN,
         lambda w: {"url": f"/v1/entries/{w.entry_id}/history"},
     ),
+    # Investigations: police only (the investigator role, which only law enforcement holds), each
+    # agency its own; another's series and cases exist for it only as their policy shares them
+    # (nothing, here). Node admins run the node, not investigations: 404 too.
+    Row("GET", "/v1/series", 200, iw.INVESTIGATORS, iw.INVESTIGATORS, lambda w: {"url": "/v1/series"}),
+    Row(
+        "POST",
+        "/v1/series",
+        201,
+        iw.INVESTIGATORS,
+        iw.INVESTIGATORS,
+        lambda w: {"url": "/v1/series", "json": {"name": f"s-{iw.n()}"}},
+    ),
+    Row(
+        "GET",
+        "/v1/series/{series_id}",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/series/{iw.series(w)}"},
+    ),
+    Row(
+        "PATCH",
+        "/v1/series/{series_id}",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/series/{iw.series(w)}", "json": {"active": True}},
+    ),
+    Row(
+        "GET",
+        "/v1/series/{series_id}/items",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/series/{iw.series(w)}/items"},
+    ),
+    Row(
+        "POST",
+        "/v1/series/{series_id}/items",
+        201,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/series/{iw.series(w)}/items", "json": iw.items()},
+    ),
+    Row(
+        "POST",
+        "/v1/series/{series_id}/links",
+        201,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {
+            "url": f"/v1/series/{iw.series(w)}/links",
+            "json": {"other_series": iw.fresh_series(w), "kind": "same_victim"},
+        },
+    ),
+    Row(
+        "GET",
+        "/v1/series/{series_id}/victims",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/series/{iw.series(w)}/victims"},
+    ),
+    Row(
+        "POST",
+        "/v1/series/{series_id}/victims",
+        201,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/series/{iw.series(w)}/victims", "json": {"identifier": f"GB-V-{iw.n()}"}},
+    ),
+    Row(
+        "PATCH",
+        "/v1/victims/{victim_id}",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/victims/{iw.victim(w)}", "json": {"age_band": "pubescent"}},
+    ),
+    Row(
+        "GET",
+        "/v1/series/{series_id}/export",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/series/{iw.series(w)}/export"},
+    ),
+    Row("GET", "/v1/cases", 200, iw.INVESTIGATORS, iw.INVESTIGATORS, lambda w: {"url": "/v1/cases"}),
+    Row(
+        "POST",
+        "/v1/cases",
+        201,
+        iw.INVESTIGATORS,
+        iw.INVESTIGATORS,
+        lambda w: {"url": "/v1/cases", "json": {"case_number": f"C-{iw.n()}"}},
+    ),
+    Row("GET", "/v1/cases/{case_id}", 200, iw.INVESTIGATORS, frozenset(), lambda w: {"url": f"/v1/cases/{iw.case(w)}"}),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/close",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/cases/{iw.fresh_case(w)}/close"},
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/items",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/cases/{iw.case(w)}/items", "json": iw.items()},
+    ),
+    Row(
+        "POST",
+        "/v1/cases/{case_id}/import",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {
+            "url": f"/v1/cases/{iw.case(w)}/import",
+            "json": {"format": "te-csv", "content": f"signal_type,signal_value\nmd5,{iw.n():032x}\n"},
+        },
+    ),
+    Row(
+        "GET",
+        "/v1/cases/{case_id}/deconfliction",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/cases/{iw.case(w)}/deconfliction"},
+    ),
+    Row(
+        "GET",
+        "/v1/cases/{case_id}/export",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/cases/{iw.case(w)}/export"},
+    ),
+    Row("GET", "/v1/notifications", 200, iw.INVESTIGATORS, iw.INVESTIGATORS, lambda w: {"url": "/v1/notifications"}),
+    Row(
+        "POST",
+        "/v1/notifications/{notification_id}/read",
+        200,
+        iw.INVESTIGATORS,
+        frozenset(),
+        lambda w: {"url": f"/v1/notifications/{iw.notification(w)}/read"},
+    ),
+    # Counts only, naming no series, case or agency: shared like the Alliance's indicators.
+    Row("GET", "/v1/investigations/figures", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/investigations/figures"}),
     Row("GET", "/v1/organisations", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/organisations"}),
     Row(
         "POST",

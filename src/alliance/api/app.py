@@ -15,7 +15,7 @@ from alliance.api import handlers
 from alliance.api.deps import AuthenticateFirst
 from alliance.api.errors import documented_errors
 from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, LoginSlots, LoginThrottle, UploadSlots
-from alliance.api.routes import admin, audit, banks, docs, health, matching, session, trust
+from alliance.api.routes import admin, audit, banks, docs, health, investigations, matching, session, trust
 from alliance.api.routes import alliance as alliance_routes
 from alliance.api.schemas import ErrorOut
 from alliance.core.rates import TokenBuckets
@@ -87,7 +87,7 @@ def create_app(settings: Settings) -> FastAPI:
     # `hashing_slots` uploads are hashed at once, and the others wait in the event loop.
     app.state.hashing_limiter = anyio.CapacityLimiter(settings.hashing_slots)
     handlers.install(app)
-    for module in (health, matching, banks, trust, admin, audit, session):
+    for module in (health, matching, banks, trust, investigations, admin, audit, session):
         app.include_router(module.router)
     app.include_router(alliance_routes.router)
     docs.install(app)

@@ -47,6 +47,8 @@ COMMAND_MODULES = {
     "alliance": "alliance",
     "report": "alliance",
     "review": "review",
+    "series": "investigations",
+    "case": "investigations",
     "hash": "hashing",
     "match": "matching",
     "serve": "serve",

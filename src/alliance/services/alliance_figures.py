@@ -50,13 +50,22 @@ class FiguresService:
 
     # --- indicators ----------------------------------------------------------------------------
 
+    def _values(self, years: range, country: str | None = None) -> list[IndicatorValue]:
+        """Entered and computed values; an entered figure (ICSE's count of identified victims, say)
+        wins over the node's own count of the same indicator, country and year."""
+        entered = self.store.entered_values(country, years)
+        have = {(v.country, v.name, v.year) for v in entered}
+        return entered + [
+            v for v in self.store.computed_values(years, country) if (v.country, v.name, v.year) not in have
+        ]
+
     def indicators(self, country: str | None = None, year: int | None = None) -> list[Trend]:
         """Values with their change on the year before and whether the goal they serve was met."""
         facts = self.alliance.facts()
         code = self.alliance.known_country(facts, country) if country is not None else None
         last = year if year is not None else self.alliance.today().year
         years = range(FIRST_YEAR, last + 1)
-        values = self.store.entered_values(code, years) + self.store.computed_values(years, code)
+        values = self._values(years, code)
         goals = {g.indicator: g for t in facts.targets for g in t.goals if g.indicator}
         found = trends(values, goals)
         return [t for t in found if year is None or t.value.year == year]
@@ -159,7 +168,7 @@ class FiguresService:
             raise InvalidRequest(f"the Alliance reports on {FIRST_YEAR} to {self.alliance.today().year}, not {year}")
         years = range(FIRST_YEAR, year + 1)
         published = self.alliance.store.reports(status=ReportStatus.PUBLISHED)
-        values = self.store.entered_values(years=years) + self.store.computed_values(years)
+        values = self._values(years)
         by = self._organisation_of()
         view = build_view(
             facts,
@@ -179,7 +188,7 @@ class FiguresService:
         years = range(FIRST_YEAR, this_year + 1)
         published = latest_published(self.alliance.store.reports(status=ReportStatus.PUBLISHED))
         goals = {g.indicator: g for t in facts.targets for g in t.goals if g.indicator}
-        values = self.store.entered_values(years=years) + self.store.computed_values(years)
+        values = self._values(years)
         tables: dict[str, list[dict[str, Any]]] = {
             "countries": [asdict(c) for c in facts.countries],
             "memberships": [_plain(asdict(p)) for p in facts.periods],

@@ -20,11 +20,13 @@ from alliance.core.record.awareness import Audience, Campaign, audiences_column,
 from alliance.core.record.indicators import IndicatorValue, Origin
 from alliance.store.alliance_models import CampaignRow, IndicatorValueRow
 from alliance.store.db import is_row_id, session_factory
+from alliance.store.investigation_models import VictimRow
 from alliance.store.models import AuditEventRow, BankRow, EntryRow, OrganisationRow, utcnow
 
 SOURCE_ENTRIES = "this node: entries added to banks owned by the country's organisations"
 SOURCE_MATCHES = "this node: audit log, match requests by the country's organisations"
 SOURCE_CAMPAIGNS = "this node: awareness campaigns recorded by the country"
+SOURCE_VICTIMS = "this node: victims recorded as identified by the country's police (an entered ICSE figure wins)"
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -93,7 +95,24 @@ class FiguresStore:
                     )
                 out.extend(self._match_values(session, year, country))
                 out.extend(self._campaign_values(session, year, country))
+                out.extend(self._victim_values(session, year, country))
         return [v for v in out if v.value]
+
+    def _victim_values(self, session: Session, year: int, country: str | None) -> list[IndicatorValue]:
+        """Victims identified in `year`, by the country that identified them (target 1)."""
+        start, end = _year_bounds(year)
+        query = (
+            select(VictimRow.identified_country, func.count(VictimRow.id))
+            .where(VictimRow.identified_at >= start, VictimRow.identified_at < end)
+            .group_by(VictimRow.identified_country)
+        )
+        if country is not None:
+            query = query.where(VictimRow.identified_country == country)
+        return [
+            IndicatorValue(code, year, "victims_identified", float(n), Origin.COMPUTED, SOURCE_VICTIMS)
+            for code, n in session.execute(query)
+            if code
+        ]
 
     def _match_values(self, session: Session, year: int, country: str | None) -> list[IndicatorValue]:
         # `at` is an ISO-8601 UTC string, so a year is a string range on both databases.

@@ -197,4 +197,4 @@ class AuditEventRow(Base):
 
 
 # The other tables share Base.metadata, so that Alembic and the model check see them.
-from alliance.store import alliance_models, trust_models  # noqa: E402,F401
+from alliance.store import alliance_models, investigation_models, trust_models  # noqa: E402,F401

@@ -29,3 +29,15 @@ def test_an_empty_filter_holds_nothing_and_short_values_are_whole_prefixes():
 def test_only_the_first_64_bits_count_so_the_store_must_decide():
     exact = ExactFilter.of(["0123456789abcdef" + "0" * 16])
     assert exact.might_hold("0123456789abcdef" + "f" * 16)  # a "might": the store answers no
+
+
+def test_might_hold_many_agrees_with_might_hold_one_by_one():
+    import random
+
+    rng = random.Random(7)
+    held = [f"{rng.getrandbits(128):032x}" for _ in range(5000)]
+    exact = ExactFilter.of(held[:4000])
+    exact.add(held[4000:4010])  # recent, not merged yet
+    queries = held[:50] + held[4000:4010] + [f"{rng.getrandbits(160):040x}" for _ in range(50)] + ["abc"]
+    assert exact.might_hold_many(queries).tolist() == [exact.might_hold(q) for q in queries]
+    assert ExactFilter().might_hold_many(["00" * 16]).tolist() == [False]

@@ -79,6 +79,27 @@ class ExactFilter:
                 self._sorted = merged  # published before the set is emptied: no reader misses one
                 self._recent = set()
 
+    def might_hold_many(self, values: Sequence[str]) -> npt.NDArray[np.bool_]:
+        """`might_hold` of many values in one vectorised pass (a case of 10^6 items, say)."""
+        if not values:
+            return np.zeros(0, dtype=bool)
+        padded = "".join(
+            v[:PREFIX_HEX].ljust(PREFIX_HEX, "0") if len(v) >= PREFIX_HEX else "0" * PREFIX_HEX for v in values
+        )
+        keys = np.frombuffer(bytes.fromhex(padded), dtype=">u8").astype(np.uint64)
+        short = [i for i, v in enumerate(values) if len(v) < PREFIX_HEX]
+        if short:
+            keys[short] = [prefix(values[i]) for i in short]
+        array = self._sorted
+        found = np.zeros(len(keys), dtype=bool)
+        if len(array):
+            at = np.minimum(np.searchsorted(array, keys), len(array) - 1)
+            found = array[at] == keys
+        recent = self._recent
+        if recent:
+            found |= np.isin(keys, np.fromiter(list(recent), dtype=np.uint64, count=len(recent)))
+        return found
+
     def might_hold(self, value: str) -> bool:
         """False when the store certainly holds no hash equal to `value`."""
         key = prefix(value)
