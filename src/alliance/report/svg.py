@@ -134,6 +134,39 @@ def trend_chart(points: Sequence[tuple[int, float]], goal_points: Sequence[tuple
     return _frame(title, body, "chart trend")
 
 
+def bar_chart(bars: Sequence[tuple[str, float]], title: str, unit: str) -> str:
+    """One bar per item (a campaign, say), labelled below with its name and above with its value.
+
+    For figures that belong to an item rather than a year, so nothing is summed over time."""
+    if not bars:
+        return ""
+    y_max = nice_max(max([v for _, v in bars] + [1]) * 1.1)
+    slot = (W - LEFT - RIGHT) / len(bars)
+    width = min(slot * 0.6, 80)
+
+    def y(value: float) -> float:
+        return TOP + (H - TOP - BOTTOM) * (1 - value / y_max)
+
+    body = _axis(y_max)
+    for i, (label, value) in enumerate(bars):
+        centre = LEFT + slot * (i + 0.5)
+        body.append(
+            f'<rect class="bar" x="{centre - width / 2:.1f}" y="{y(value):.1f}" width="{width:.1f}" '
+            f'height="{y(0) - y(value):.1f}" fill="{ACCENT}"><title>{escape(label)}: {_fmt(value)} {escape(unit)}'
+            "</title></rect>"
+        )
+        body.append(
+            f'<text x="{centre:.1f}" y="{y(value) - 6:.1f}" text-anchor="middle" font-size="11" '
+            f'fill="{INK}">{_fmt(value)}</text>'
+        )
+        short = label if len(label) <= 24 else label[:23] + "…"
+        body.append(
+            f'<text x="{centre:.1f}" y="{H - 12}" text-anchor="middle" font-size="10" fill="{MUTED}">'
+            f"{escape(short)}</text>"
+        )
+    return _frame(title, body, "chart bars")
+
+
 def _legend(items: Sequence[tuple[str, str]]) -> str:
     out, x = [], LEFT + 8
     for label, colour in items:
