@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ALLIANCE_HOME ?= $(CURDIR)/var
 
-.PHONY: run test lint typecheck bench-match bench-hash bench-robustness bench-api bench-trust bench-abuse clean
+.PHONY: run test browser messages screenshots lint typecheck bench-match bench-hash bench-robustness bench-api bench-trust bench-abuse clean
 
 ARGS ?=
 
@@ -23,6 +23,16 @@ run: $(BIN)/alliance  ## set up, load demo organisations, logins and banks into 
 
 test: $(VENV)/.test-extras  ## set up with test extras and run the whole suite
 	$(BIN)/pytest
+
+browser:  ## Debian's chromium for the browser tests (Playwright cannot download its own here)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+messages: $(VENV)/.test-extras  ## extract the web pages' msgids and merge them into each catalogue (then translate)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o src/alliance/web/locales/messages.pot .
+	$(BIN)/pybabel update -i src/alliance/web/locales/messages.pot -d src/alliance/web/locales --no-location --omit-header --ignore-obsolete
+
+screenshots: $(VENV)/.test-extras browser  ## each role's home page at 1280 px into docs/screenshots/
+	ALLIANCE_SCREENSHOTS=1 $(BIN)/pytest -q tests/web/test_screenshots.py
 
 lint: $(VENV)/.test-extras
 	$(BIN)/ruff check src tests $(wildcard bench)

@@ -22,11 +22,11 @@ def test_the_import_contracts_are_kept() -> None:
 
 
 def test_serve_names_the_api_that_uvicorn_loads() -> None:
-    """`alliance serve` names the API instead of importing it: the names must resolve."""
+    """`alliance serve` names the app (API and pages) instead of importing it: the names must resolve."""
     from uvicorn.importer import import_from_string
 
-    from alliance.api.app import app_from_env
     from alliance.api.server import HeadLimitedProtocol
+    from alliance.asgi import app_from_env
     from alliance.cli.serve import API_APP, API_PROTOCOL
 
     assert import_from_string(API_APP) is app_from_env

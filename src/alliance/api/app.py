@@ -15,7 +15,7 @@ from alliance.api import handlers
 from alliance.api.deps import AuthenticateFirst
 from alliance.api.errors import documented_errors
 from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, LoginSlots, LoginThrottle, UploadSlots
-from alliance.api.routes import admin, audit, banks, health, matching, session, trust
+from alliance.api.routes import admin, audit, banks, docs, health, matching, session, trust
 from alliance.api.routes import alliance as alliance_routes
 from alliance.api.schemas import ErrorOut
 from alliance.core.rates import TokenBuckets
@@ -56,6 +56,8 @@ def create_app(settings: Settings) -> FastAPI:
         description="Hash banks and matching for the Global Alliance against Child Sexual Abuse Online. "
         "Stores hashes, never media. Every read and write is authorised and audited.",
         lifespan=lifespan,
+        docs_url=None,  # `routes.docs` serves its own, with assets from the node (no CDN)
+        redoc_url=None,
         # Starlette answered `/v1/banks/` with a redirect to an absolute URL built from the Host
         # header, which anyone sets: no redirects, the one spelling of each path.
         redirect_slashes=False,
@@ -88,6 +90,9 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (health, matching, banks, trust, admin, audit, session):
         app.include_router(module.router)
     app.include_router(alliance_routes.router)
+    docs.install(app)
+    # The login flow (throttle, slots, audit) for the web pages too, which may not import the API.
+    app.state.login = session.login_flow
     app.add_middleware(
         BodyLimit, json_limit=settings.max_request_bytes, upload_limit=settings.max_file_bytes + UPLOAD_OVERHEAD
     )

@@ -16,10 +16,11 @@ if TYPE_CHECKING:
     from alliance.cli.node import Node
     from alliance.services.demo import DemoLogin
 
-API_APP = "alliance.api.app:app_from_env"
+API_APP = "alliance.asgi:app_from_env"
 API_PROTOCOL = "alliance.api.server:HeadLimitedProtocol"
-"""The API by name: uvicorn imports it in each worker process. The CLI starts the server and never
-imports the API itself (adapters do not import each other; `make lint` checks it)."""
+"""The app (the API and the web pages) by name: uvicorn imports it in each worker process. The CLI
+starts the server and never imports the API or the pages itself (adapters do not import each
+other; `make lint` checks it)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -54,7 +55,11 @@ def register(app: typer.Typer) -> None:
         node.matcher.index.save()  # one index file for every worker to load, instead of each rebuilding
         node.close()
         checkpoints = _start_checkpoints(node)
-        out.print(f"Alliance node on http://{host}:{port} (API docs: /docs) with {workers} worker(s); Ctrl-C stops")
+        out.print(
+            f"Alliance node on http://{host}:{port} with {workers} worker(s); Ctrl-C stops\n"
+            f"  web pages:  http://{host}:{port}/login\n  API docs:   http://{host}:{port}/docs",
+            markup=False,
+        )
         uvicorn.run(
             API_APP,
             factory=True,
@@ -127,6 +132,7 @@ def _print_demo(url: str, logins: list[DemoLogin]) -> None:
     """Plain lines, not a table: keys must survive a narrow terminal whole, to be copied."""
     from alliance.services.demo import SHARED_BANK
 
+    out.print(f"Log in at {url}/login with one of the demo logins", markup=False)
     out.print("Demo logins (`alliance demo-credentials` prints them again):", markup=False)
     _print_logins(logins)
     platform = next(login for login in logins if login.username == "us-platform")

@@ -24,7 +24,9 @@ from alliance.services.audit import BurstLog
 router = APIRouter(prefix="/v1", tags=["session"])
 
 
-async def _login(request: Request, node: Node, username: str, password: str) -> IssuedSession:
+async def login_flow(request: Request, node: Node, username: str, password: str) -> IssuedSession:
+    """A login with the node's throttle, slots and audit: raises as `POST /v1/session` answers.
+    Published as `app.state.login` for the web pages."""
     throttle: LoginThrottle = request.app.state.login_throttle
     slots: LoginSlots = request.app.state.login_slots
     client = client_of(request.scope)
@@ -68,7 +70,7 @@ async def login(request: Request, node: NodeDep, body: LoginIn, response: Respon
     """Log in with a username and password; sets a session cookie and returns the CSRF token.
 
     Repeated failures for a username, or from an address, are answered 429 with Retry-After."""
-    issued = await _login(request, node, body.username, body.password)
+    issued = await login_flow(request, node, body.username, body.password)
     response.set_cookie(
         SESSION_COOKIE,
         issued.token,

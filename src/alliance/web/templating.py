@@ -1,0 +1,91 @@
+"""Rendering a page: one Jinja2 environment (autoescaped, with Babel's gettext), and the context
+every page gets (who is logged in, the CSRF token for its forms, the language and its direction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from alliance import __version__
+from alliance.core.access import Principal, Role
+from alliance.web import i18n, nav
+from alliance.web.security import FORM_COOKIE
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is looking at a page: the logged-in principal and the token their forms carry."""
+
+    principal: Principal | None
+    csrf: str
+    must_change_password: bool = False
+
+    def has(self, *roles: Role) -> bool:
+        return self.principal is not None and self.principal.has(*roles)
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,  # a misspelt name fails the page's test instead of rendering blank
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["number"] = i18n.number
+    env.filters["when"] = i18n.when
+    env.globals["Role"] = Role
+    env.globals["navigation"] = nav.navigation
+    env.globals["home_panels"] = nav.home_panels
+    env.globals["role_label"] = nav.role_label
+    env.globals["version"] = __version__
+    return env
+
+
+ENV = _environment()
+
+
+def language_of(request: Request) -> str:
+    language: str = request.scope.setdefault(
+        "alliance.language",
+        i18n.choose_language(request.cookies.get(i18n.LANGUAGE_COOKIE), request.headers.get("accept-language")),
+    )
+    return language
+
+
+def render(request: Request, template: str, viewer: Viewer, status: int = 200, **context: Any) -> HTMLResponse:
+    """The page `template` in the reader's language, with the context every page gets."""
+    language = language_of(request)
+    token = i18n.current_language.set(language)
+    try:
+        html = ENV.get_template(template).render(
+            request=request,
+            path=request.url.path,
+            viewer=viewer,
+            principal=viewer.principal,
+            csrf=viewer.csrf,
+            language=language,
+            direction=i18n.direction(language),
+            languages=[(code, i18n.language_name(code)) for code in i18n.languages()],
+            **context,
+        )
+    finally:
+        i18n.current_language.reset(token)
+    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+    new_token = request.scope.get("alliance.form_token")
+    if new_token is not None:  # a first visit before login: the token its forms carry (`auth.anonymous`)
+        response.set_cookie(FORM_COOKIE, new_token, httponly=True, samesite="strict", secure=_secure(request))
+    return response
+
+
+def _secure(request: Request) -> bool:
+    return bool(request.app.state.node.settings.secure_cookies)
