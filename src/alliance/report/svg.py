@@ -94,8 +94,15 @@ def membership_chart(points: Sequence[tuple[date, int, int]], title: str) -> str
     return _frame(title, body, "chart membership")
 
 
-def trend_chart(points: Sequence[tuple[int, float]], goal_points: Sequence[tuple[int, float]], title: str) -> str:
-    """One value per year (blue line) and, where a goal applies, what each year had to reach (red dashes)."""
+def trend_chart(
+    points: Sequence[tuple[int, float]],
+    goal_points: Sequence[tuple[int, float]],
+    title: str,
+    legend: tuple[str, str] = ("value", "goal for the year"),
+) -> str:
+    """One value per year (blue line) and, where a goal applies, what each year had to reach (red dashes).
+
+    `legend` names the two in the reader's language."""
     if not points:
         return ""
     years = sorted({p[0] for p in points} | {g[0] for g in goal_points})
@@ -129,8 +136,7 @@ def trend_chart(points: Sequence[tuple[int, float]], goal_points: Sequence[tuple
         body.append(
             f'<text x="{x(year):.1f}" y="{H - 12}" text-anchor="middle" font-size="11" fill="{MUTED}">{year}</text>'
         )
-    legend = [("value", ACCENT)] + ([("goal for the year", GOAL)] if goal_points else [])
-    body.append(_legend(legend))
+    body.append(_legend([(legend[0], ACCENT)] + ([(legend[1], GOAL)] if goal_points else [])))
     return _frame(title, body, "chart trend")
 
 

@@ -30,6 +30,10 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("/", N_("Home"), frozenset()),
+    NavItem("/alliance/members", N_("Members"), frozenset()),
+    NavItem("/alliance/campaigns", N_("Campaigns"), frozenset()),
+    NavItem("/alliance/review", N_("Review"), frozenset({Role.SECRETARIAT, Role.NODE_ADMIN})),
+    NavItem("/alliance/report", N_("Alliance report"), frozenset()),
 ]
 
 
@@ -42,6 +46,8 @@ class Panel:
 
 
 PANELS: list[Panel] = [
+    Panel("panels/alliance_secretariat.html", frozenset({Role.SECRETARIAT})),
+    Panel("panels/alliance_country.html", frozenset({Role.ORG_ADMIN, Role.ANALYST, Role.INVESTIGATOR})),
     Panel("panels/account.html", frozenset()),
 ]
 
