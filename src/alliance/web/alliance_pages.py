@@ -51,6 +51,7 @@ INDICATOR_NAMES = (
     N_("Median days to takedown"),
     N_("Hashes added to banks"),
 )
+CHART_WORDS = (N_("value"), N_("goal for the year"), N_("Reach per campaign"))
 REGION_NAMES = (N_("Africa"), N_("Americas"), N_("Asia"), N_("Europe"), N_("Oceania"), N_("Other"))
 STATUS_NAMES = {
     "planned": N_("planned"),
