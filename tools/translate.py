@@ -19,7 +19,7 @@ LOCALES = Path(__file__).resolve().parents[1] / "src" / "alliance" / "web" / "lo
 
 
 def main(language: str, source: str) -> None:
-    given: dict[str, str] = runpy.run_path(source)[language.upper()]
+    given: dict[str | tuple[str, ...], str | tuple[str, ...]] = runpy.run_path(source)[language.upper()]
     path = LOCALES / language / "LC_MESSAGES" / "messages.po"
     with (LOCALES / "messages.pot").open("rb") as f:
         template = read_po(f)
@@ -37,7 +37,7 @@ def main(language: str, source: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         write_po(f, catalog, omit_header=False, no_location=True, sort_output=True, width=120)
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [m.id for m in catalog if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])]
     print(f"{path}: {len(catalog)} messages, {len(missing)} untranslated")
     for msgid in missing:
         print(f"  untranslated: {msgid!r}")

@@ -30,6 +30,13 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("/", N_("Home"), frozenset()),
+    NavItem("/review", N_("Review"), frozenset({Role.ANALYST, Role.INVESTIGATOR})),
+    NavItem("/banks", N_("Banks"), frozenset({Role.ANALYST, Role.INVESTIGATOR, Role.PLATFORM, Role.ORG_ADMIN})),
+    NavItem("/check", N_("Check"), frozenset({Role.PLATFORM, Role.INVESTIGATOR, Role.ANALYST})),
+    NavItem("/disputes", N_("Disputes"), frozenset({Role.PLATFORM, Role.INVESTIGATOR})),
+    NavItem("/organisation", N_("Users and keys"), frozenset({Role.ORG_ADMIN, Role.NODE_ADMIN})),
+    NavItem("/organisations", N_("Organisations"), frozenset({Role.NODE_ADMIN})),
+    NavItem("/audit", N_("Audit log"), frozenset({Role.AUDITOR, Role.NODE_ADMIN})),
     NavItem("/alliance/members", N_("Members"), frozenset()),
     NavItem("/alliance/campaigns", N_("Campaigns"), frozenset()),
     NavItem("/alliance/review", N_("Review"), frozenset({Role.SECRETARIAT, Role.NODE_ADMIN})),
@@ -46,6 +53,10 @@ class Panel:
 
 
 PANELS: list[Panel] = [
+    Panel("panels/analyst.html", frozenset({Role.ANALYST, Role.INVESTIGATOR})),
+    Panel("panels/platform.html", frozenset({Role.PLATFORM})),
+    Panel("panels/admin.html", frozenset({Role.ORG_ADMIN, Role.NODE_ADMIN})),
+    Panel("panels/auditor.html", frozenset({Role.AUDITOR, Role.NODE_ADMIN})),
     Panel("panels/alliance_secretariat.html", frozenset({Role.SECRETARIAT})),
     Panel("panels/alliance_country.html", frozenset({Role.ORG_ADMIN, Role.ANALYST, Role.INVESTIGATOR})),
     Panel("panels/account.html", frozenset()),
@@ -72,3 +83,49 @@ def home_panels(principal: Principal) -> list[str]:
 
 def role_label(role: Role | str) -> str:
     return ROLE_LABELS.get(Role(role), str(role))
+
+
+LABELS = {
+    # bank actions
+    "match": N_("match"),
+    "read": N_("read"),
+    "contribute": N_("contribute"),
+    # entry statuses
+    "proposed": N_("proposed"),
+    "confirmed": N_("confirmed"),
+    "disputed": N_("disputed"),
+    "quarantined": N_("quarantined"),
+    "retired": N_("retired"),
+    # queues
+    "grading": N_("to grade"),
+    "review": N_("graders disagree"),
+    "disputes": N_("disputes"),
+    "quarantine": N_("quarantine"),
+    # age bands
+    "infant": N_("infant"),
+    "prepubescent": N_("prepubescent"),
+    "pubescent": N_("pubescent"),
+    "adult": N_("adult"),
+    "none": N_("no person"),
+}
+"""Words the services use as values (statuses, queues, age bands), as msgids to show."""
+
+
+def label(value: object) -> str:
+    text = str(getattr(value, "value", value))
+    return LABELS.get(text, text)
+
+
+def grade_text(grade: dict[str, object] | None) -> str:
+    """A grade in a few words (values, not sentences: the template translates the parts it can)."""
+    if not grade:
+        return "–"
+    from alliance.web.i18n import gettext_
+
+    parts = [gettext_(N_("illegal")) if grade.get("illegal") else gettext_(N_("not illegal"))]
+    parts.append(gettext_(label(grade.get("age_band", ""))))
+    if grade.get("severity"):
+        parts.append(gettext_(N_("severity")) + f" {grade['severity']}")
+    if grade.get("baseline"):
+        parts.append("Baseline")
+    return " · ".join(parts)

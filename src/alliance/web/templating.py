@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alliance import __version__
-from alliance.core.access import Principal, Role
+from alliance.core.access import BankAction, Principal, Role
 from alliance.web import i18n, nav
 from alliance.web.security import FORM_COOKIE
 
@@ -48,6 +48,10 @@ def _environment() -> Environment:
     env.globals["navigation"] = nav.navigation
     env.globals["home_panels"] = nav.home_panels
     env.globals["role_label"] = nav.role_label
+    for name in ("action_label", "status_label", "queue_label", "age_label"):
+        env.globals[name] = nav.label
+    env.globals["grade_text"] = nav.grade_text
+    env.globals["all_actions"] = list(BankAction)
     env.globals["version"] = __version__
     return env
 
@@ -63,7 +67,7 @@ def language_of(request: Request) -> str:
     return language
 
 
-def render(request: Request, template: str, viewer: Viewer, status: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, template: str, viewer: Viewer, status: int = 200, /, **context: Any) -> HTMLResponse:
     """The page `template` in the reader's language, with the context every page gets."""
     language = language_of(request)
     token = i18n.current_language.set(language)
