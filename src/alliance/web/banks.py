@@ -7,17 +7,18 @@ entry the viewer may not see is the same 404 page as one that does not exist, an
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from alliance.core.access import BankAction, Principal, visible_actions
-from alliance.core.banks import EntryStatus
+from alliance.core.banks import Entry, EntryStatus
 from alliance.core.errors import InvalidRequest, NotFound
 from alliance.core.trust import AGE_BANDS, SEVERITIES, Grade, Queue
 from alliance.node import Node
+from alliance.services.trust import GRADER_ROLES, grader_of
 from alliance.web.auth import ViewerDep, node_of
 from alliance.web.errors import WebRoute
 from alliance.web.templating import render
@@ -86,10 +87,22 @@ def entry(request: Request, viewer: ViewerDep, entry_id: int) -> Response:
         bank=owner,
         grades=grades,
         history=trust.history(entry_id),
-        may_grade=found.status is EntryStatus.PROPOSED and grades is None,
+        may_grade=_may_grade(principal, found, grades),
         age_bands=AGE_BANDS,
         severities=SEVERITIES,
         error=None,
+    )
+
+
+def _may_grade(principal: Principal, found: Entry, grades: list[Any] | None) -> bool:
+    """A proposed entry this viewer has not graded yet (hidden grades: blind, so not graded either)."""
+    me = grader_of(principal)
+    waiting = found.status is EntryStatus.PROPOSED and not found.needs_review
+    return (
+        waiting
+        and me is not None
+        and principal.has(*GRADER_ROLES)
+        and (grades is None or all(v.grader != me for v in grades))
     )
 
 
