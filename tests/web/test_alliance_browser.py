@@ -1,15 +1,12 @@
 """The Alliance's pages in Chromium: a country drafts and submits its progress report, the
 secretariat reviews and publishes it, and it appears in the Alliance report, in English and in
 Arabic; axe-core on every Alliance page; the editor with the keyboard alone.
-
-`ALLIANCE_SCREENSHOTS=1` also writes the secretariat's and a country's home page at 1280 px
-into docs/screenshots/.
+The home pages' screenshots (the secretariat's, and a country's as its org admin) are made by
+`tests/web/test_screenshots.py` (`make screenshots`).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +14,6 @@ import pytest
 from tests.web.conftest import Served, Visit
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 WORDS = {
     "en": {
@@ -151,11 +146,3 @@ def test_the_report_editor_works_with_the_keyboard_alone(visit: Visit, served: S
         page.keyboard.press("Enter")
     assert page.get_by_role("status").inner_text() == "Draft saved."
     assert page.locator("#actions_1").input_value() == "Typed without a mouse"
-
-
-@pytest.mark.skipif(os.environ.get("ALLIANCE_SCREENSHOTS") != "1", reason="ALLIANCE_SCREENSHOTS=1 writes them")
-@pytest.mark.parametrize(("username", "name"), [("secretariat", "secretariat"), ("uk-admin", "country")])
-def test_screenshot_of_the_home_page(visit: Visit, username: str, name: str):
-    visit.login(username)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    visit.page.screenshot(path=str(SCREENSHOTS / f"alliance-{name}-home.png"), full_page=True)
