@@ -38,6 +38,11 @@ def test_bad_input_is_a_clear_422_and_changes_nothing(world: World):
         ("/v1/alliance/commitments", {"country": "GB", "target": 7, "title": "t", "pledge": "p"}, "no policy target 7"),
         ("/v1/alliance/commitments", {"country": "GB", "target": 1, "title": "t", "pledge": "p", "extra": 1}, "extra"),
         ("/v1/alliance/reports", {"country": "GB", "year": 2011}, "joined the Alliance in 2012"),
+        (
+            "/v1/alliance/commitments",
+            {"country": "GB", "target": 1, "title": "t", "pledge": "p", "made_on": "2099-01-01"},
+            "has not happened yet",
+        ),
     ]
     refused_before = count_events(world, "invalid")
     for url, body, message in bad:
@@ -58,6 +63,20 @@ def test_a_duplicate_commitment_is_a_409(world: World):
     assert again.status_code == 409
     [kept] = world.client.get("/v1/alliance/commitments", headers=headers).json()
     assert kept["pledge"] == "share hashes"
+
+
+def test_a_commitment_says_when_it_was_made_and_each_status_since(world: World):
+    aw.seeded(world)
+    body = {"country": "GB", "target": 4, "title": "Hash sharing", "pledge": "p", "made_on": "2013-05-01"}
+    headers = world.headers(Role.ORG_ADMIN)
+    made = world.client.post("/v1/alliance/commitments", json=body, headers=headers).json()
+    change = {"status": "achieved", "status_since": "2014-02-01"}
+    changed = world.client.patch(f"/v1/alliance/commitments/{made['id']}", json=change, headers=headers).json()
+    assert changed["made_on"] == "2013-05-01"
+    assert changed["history"] == [
+        {"status": "planned", "since": "2013-05-01"},
+        {"status": "achieved", "since": "2014-02-01"},
+    ]
 
 
 def test_a_report_from_draft_to_published_and_then_frozen(world: World):

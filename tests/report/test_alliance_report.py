@@ -31,6 +31,7 @@ from alliance.store.alliance_store import AllianceStore
 from alliance.store.audit_log import AuditStore
 
 TODAY = date(2015, 3, 1)
+MADE = date(2013, 5, 1)
 
 
 class Page(HTMLParser):
@@ -67,10 +68,10 @@ def figures(engine: Engine) -> FiguresService:
     alliance.seed(load_facts())
     service = FiguresService(alliance, FiguresStore(engine), AccountStore(engine))
     alliance.add_commitment(
-        "GB", 4, "Shared hash list", "share hashes", "national list", "4.2", CommitmentStatus.ACHIEVED
+        "GB", 4, "Shared hash list", "share hashes", "national list", "4.2", CommitmentStatus.ACHIEVED, MADE
     )
-    alliance.add_commitment("GB", 4, "Faster takedown", "24 h", "", "4.1", CommitmentStatus.PLANNED)
-    alliance.add_commitment("VN", 3, "Schools", "lessons", "", None, CommitmentStatus.PLANNED)
+    alliance.add_commitment("GB", 4, "Faster takedown", "24 h", "", "4.1", CommitmentStatus.PLANNED, MADE)
+    alliance.add_commitment("VN", 3, "Schools", "lessons", "", None, CommitmentStatus.PLANNED, MADE)
     for country, values in {"GB": (100, 110, 130), "DE": (50, 50, 52)}.items():
         for year, value in zip((2012, 2013, 2014), values, strict=True):
             service.enter(country, year, "victims_identified", value, "INTERPOL ICSE (test)")

@@ -14,7 +14,7 @@ from alliance.core.access import SYSTEM, Principal, Role
 from alliance.core.banks import BankPurpose, NewEntry
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
 from alliance.core.record.awareness import Audience
-from alliance.core.record.workflow import ReportMove, ReportStatus
+from alliance.core.record.workflow import CommitmentStatus, ReportMove, ReportStatus
 from alliance.core.signals import Signal
 from alliance.services.alliance import AllianceService
 from alliance.services.alliance_figures import FiguresService
@@ -111,6 +111,40 @@ def test_bad_commitments_are_refused_and_nothing_is_written(members: Members):
     with pytest.raises(Conflict):
         service.add_commitment("GB", 4, "Hash sharing", "another pledge")
     assert len(service.commitments()) == 1
+
+
+def test_a_commitment_keeps_the_day_it_was_made_and_every_status_since(members: Members):
+    service = uk(members)
+    c = service.add_commitment("GB", 4, "Hash sharing", "p", made_on=date(2013, 5, 1))
+    assert (c.made_on, c.status) == (date(2013, 5, 1), CommitmentStatus.PLANNED)
+    service.update_commitment(c.id, status=CommitmentStatus.IN_PROGRESS, status_since=date(2014, 3, 1))
+    done = service.update_commitment(c.id, status=CommitmentStatus.ACHIEVED)  # from today
+    assert [(h.status, h.since) for h in done.history] == [
+        (CommitmentStatus.PLANNED, date(2013, 5, 1)),
+        (CommitmentStatus.IN_PROGRESS, date(2014, 3, 1)),
+        (CommitmentStatus.ACHIEVED, TODAY),
+    ]
+    assert done.status is CommitmentStatus.ACHIEVED
+    as_of_2014 = done.as_of(date(2014, 12, 31))
+    assert as_of_2014 is not None and as_of_2014.status is CommitmentStatus.IN_PROGRESS
+    assert done.as_of(date(2013, 4, 30)) is None
+    assert uk(members).add_commitment("GB", 1, "Today", "p").made_on == TODAY
+
+
+def test_commitment_days_outside_membership_or_in_the_future_are_refused(members: Members):
+    service = uk(members)
+    with pytest.raises(InvalidRequest, match="has not happened yet"):
+        service.add_commitment("GB", 4, "Later", "p", made_on=date(2015, 6, 2))
+    with pytest.raises(InvalidRequest, match="joined the Alliance on 2012-12-05"):
+        service.add_commitment("GB", 4, "Earlier", "p", made_on=date(2012, 1, 1))
+    c = service.add_commitment("GB", 4, "Hash sharing", "p", made_on=date(2014, 1, 1))
+    for since in (date(2013, 12, 31), date(2015, 6, 2)):
+        with pytest.raises(InvalidRequest, match="takes effect between"):
+            service.update_commitment(c.id, status=CommitmentStatus.ACHIEVED, status_since=since)
+    with pytest.raises(InvalidRequest, match="needs a status"):
+        service.update_commitment(c.id, pledge="other", status_since=date(2014, 2, 1))
+    [kept] = service.commitments()
+    assert (kept.pledge, kept.status, len(kept.history)) == ("p", CommitmentStatus.PLANNED, 1)
 
 
 # --- reports -----------------------------------------------------------------------------------

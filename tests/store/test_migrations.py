@@ -105,3 +105,33 @@ def test_organisations_from_before_kinds_keep_the_roles_their_people_and_keys_ho
     assert empty.allowed_roles == frozenset()
     key = accounts.key_by_prefix("abcd")
     assert key is not None and key.user is None  # keys from before act for nobody: they cannot grade
+
+
+def test_commitments_from_before_0010_were_made_when_recorded_and_keep_their_status(engine: Engine):
+    """0010 on a store with commitments: each was made on the day it was recorded and has held its
+    status since, which is what the report showed for it before."""
+    from datetime import UTC, date, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from alliance.alliance_data import load_facts
+    from alliance.core.record.workflow import CommitmentStatus
+    from alliance.store.alliance_store import AllianceStore
+    from alliance.store.db import alembic_config
+
+    AllianceStore(engine).seed(load_facts())
+    command.downgrade(alembic_config(engine), "0009")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO alliance_commitments (id, country, target, goal, title, pledge, baseline, status, "
+                "org_id, created_by, created_at, updated_at) VALUES (1, 'GB', 4, NULL, 'Old', 'p', '', "
+                "'achieved', NULL, 'UK Hotline', :at, :at)"
+            ),
+            {"at": datetime(2014, 7, 3, 9, 30, tzinfo=UTC)},
+        )
+    upgrade(engine)
+    [old] = AllianceStore(engine).commitments()
+    assert old.made_on == date(2014, 7, 3)
+    assert [(h.status, h.since) for h in old.history] == [(CommitmentStatus.ACHIEVED, date(2014, 7, 3))]

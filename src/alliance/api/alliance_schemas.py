@@ -123,6 +123,7 @@ class CommitmentIn(Strict):
     baseline: Text = ""
     goal: str | None = Field(None, max_length=16, description="The operational goal it serves, e.g. 1.1.")
     status: CommitmentStatus = CommitmentStatus.PLANNED
+    made_on: date | None = Field(None, description="The day the country made it (today if left out).")
 
 
 class CommitmentUpdate(Strict):
@@ -131,6 +132,12 @@ class CommitmentUpdate(Strict):
     baseline: Text | None = None
     goal: str | None = Field(None, max_length=16)
     status: CommitmentStatus | None = None
+    status_since: date | None = Field(None, description="The day a new status took effect (today if left out).")
+
+
+class StatusChangeOut(BaseModel):
+    status: CommitmentStatus
+    since: date
 
 
 class CommitmentOut(BaseModel):
@@ -145,6 +152,8 @@ class CommitmentOut(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    made_on: date
+    history: list[StatusChangeOut]
 
     @classmethod
     def of(cls, c: Commitment) -> CommitmentOut:

@@ -15,6 +15,7 @@ import typer
 from alliance.alliance_data import load_facts
 from alliance.cli.context import err, node_of, out
 from alliance.cli.output import OutputFormat, print_rows, shown
+from alliance.core.errors import InvalidRequest
 from alliance.core.record.awareness import Audience
 from alliance.core.record.members import Body, current_term
 from alliance.core.record.workflow import CommitmentStatus, ReportMove
@@ -121,10 +122,19 @@ def commit(
     baseline: Annotated[str, typer.Option(help="What it already does.")] = "",
     goal: Annotated[str | None, typer.Option(help="The operational goal served, e.g. 1.1.")] = None,
     status: CommitmentStatus = CommitmentStatus.PLANNED,
+    made_on: Annotated[str | None, typer.Option(help="The day it was made, YYYY-MM-DD (default today).")] = None,
 ) -> None:
     """Record a country's commitment under a target."""
-    c = _alliance(ctx).add_commitment(country, target, title, pledge, baseline, goal, status)
+    day = _day("--made-on", made_on) if made_on else None
+    c = _alliance(ctx).add_commitment(country, target, title, pledge, baseline, goal, status, day)
     out.print(f"commitment {c.id}: {c.country} target {c.target}: {shown(c.title)}")
+
+
+def _day(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidRequest(f"{option}: {text!r} is not a day (YYYY-MM-DD)") from None
 
 
 @alliance_app.command("reports")

@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from html import escape
 
 from alliance.core.record.awareness import Campaign
-from alliance.core.record.indicators import BY_NAME, Trend
+from alliance.core.record.indicators import BY_NAME, Across, Trend
 from alliance.core.record.members import Body
 from alliance.core.record.report import AllianceReportView, CountryPage
 from alliance.core.record.workflow import Commitment, CommitmentStatus
-from alliance.report.svg import membership_chart, trend_chart
+from alliance.report.svg import bar_chart, membership_chart, trend_chart
 
 CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2a3a;margin:0;background:#f6f7f9}
@@ -91,7 +91,7 @@ def _index(view: AllianceReportView) -> str:
         _card("members", view.members, f"member countries on {view.as_of.isoformat()}"),
         _card("eu_members", view.eu_members, "of them EU member states"),
         _card("joined", len(view.joined), "joined since the launch"),
-        _card("commitments", commitments, "commitments recorded"),
+        _card("commitments", commitments, f"commitments made by {view.as_of.isoformat()}"),
         _card("reports", view.reports_published, f"progress reports on {view.year} published"),
         "</div>",
         f'<p id="secretariat">Secretariat and chair: <strong>{escape(holder.holder if holder else "none")}</strong>'
@@ -101,6 +101,7 @@ def _index(view: AllianceReportView) -> str:
         *_matrix(view),
         *_indicators(view),
         *_campaigns(view.campaigns, view.year),
+        *_reach(view),
         '<h2 id="countries">Countries</h2><nav class="countries">',
         *(
             f'<a href="country-{p.country.code}.html">{escape(p.country.name)}</a>'
@@ -186,18 +187,51 @@ def _indicators(view: AllianceReportView) -> list[str]:
         out.append('<p class="note">No indicator values yet.</p>')
     for s in view.series:
         goal = f" Goal {s.goal.code}: {s.goal.text}" if s.goal else ""
+        how = s.across.label
         out.append(f'<div class="indicator" data-name="{s.name}"><h3>{escape(s.label)}</h3>')
         out.append(
-            f'<p class="note">All reporting members ({s.countries} countries), in {escape(s.unit)}.{escape(goal)}</p>'
+            f'<p class="note">Each year\'s figure is the <strong class="across" data-across="{s.across.value}">'
+            f"{escape(how)}</strong>, in {escape(s.unit)}; {s.countries} countries reported in some year. "
+            f"The goal line is drawn only where the same countries reported the year before.{escape(goal)}</p>"
         )
-        out.append(trend_chart(s.points, s.goal_points, f"{s.label}: total per year"))
-        goals = dict(s.goal_points)
+        out.append(trend_chart(s.points, s.goal_points, f"{s.label}: {how}, per year"))
         rows = "".join(
-            f'<tr><td>{year}</td><td class="num" data-year="{year}">{_num(value)}</td>'
-            f'<td class="num">{"" if year not in goals else _num(goals[year])}</td></tr>'
-            for year, value in s.points
+            f'<tr><td>{f.year}</td><td class="num" data-year="{f.year}">{_num(f.value)}</td>'
+            f'<td class="num" data-goal="{f.year}">{"" if f.goal is None else _num(f.goal)}</td>'
+            f'<td class="num">{len(f.countries)}</td><td>{escape(", ".join(f.countries))}</td></tr>'
+            for f in s.figures
         )
-        out.append(f"<table><tr><th>Year</th><th>Total</th><th>Goal line</th></tr>{rows}</table></div>")
+        heading = "Total" if s.across is Across.TOTAL else "Median of medians"
+        out.append(
+            f'<table class="series" data-name="{s.name}"><tr><th>Year</th><th>{heading}</th><th>Goal line</th>'
+            f"<th>Countries</th><th>Which</th></tr>{rows}</table></div>"
+        )
+    out.append("</section>")
+    return out
+
+
+def _reach(view: AllianceReportView) -> list[str]:
+    """Reach per campaign: a campaign's reach is its own, so it is never summed by year."""
+    shown = view.reach
+    out = [
+        f'<section id="reach"><h2>Reach of the campaigns running in {view.year}</h2>',
+        '<p class="note">Each bar is one campaign\'s whole reported reach (campaign reach is shown per campaign, '
+        "not summed by year: a yearly sum would rise and fall as campaigns start and end).",
+    ]
+    if view.reach_left_out:
+        out.append(f" The {len(shown)} largest are drawn; {view.reach_left_out} more are in the table above.")
+    out.append("</p>")
+    if not shown:
+        out.append('<p class="none">No campaign running this year reported its reach.</p>')
+    else:
+        bars = [(f"{c.country}: {c.title}", float(c.reach or 0)) for c in shown]
+        out.append(bar_chart(bars, f"Reach per campaign running in {view.year}", "people"))
+        rows = "".join(
+            f"<tr><td>{escape(c.country)}</td><td>{escape(c.title)}</td>"
+            f'<td class="num" data-campaign="{c.id}">{c.reach:,}</td></tr>'
+            for c in shown
+        )
+        out.append(f'<table id="reach-table"><tr><th>Country</th><th>Campaign</th><th>Reach</th></tr>{rows}</table>')
     out.append("</section>")
     return out
 

@@ -94,8 +94,15 @@ def membership_chart(points: Sequence[tuple[date, int, int]], title: str) -> str
     return _frame(title, body, "chart membership")
 
 
-def trend_chart(points: Sequence[tuple[int, float]], goal_points: Sequence[tuple[int, float]], title: str) -> str:
-    """One value per year (blue line) and, where a goal applies, what each year had to reach (red dashes)."""
+def trend_chart(
+    points: Sequence[tuple[int, float]],
+    goal_points: Sequence[tuple[int, float]],
+    title: str,
+    legend: tuple[str, str] = ("value", "goal for the year"),
+) -> str:
+    """One value per year (blue line) and, where a goal applies, what each year had to reach (red dashes).
+
+    `legend` names the two in the reader's language."""
     if not points:
         return ""
     years = sorted({p[0] for p in points} | {g[0] for g in goal_points})
@@ -129,9 +136,41 @@ def trend_chart(points: Sequence[tuple[int, float]], goal_points: Sequence[tuple
         body.append(
             f'<text x="{x(year):.1f}" y="{H - 12}" text-anchor="middle" font-size="11" fill="{MUTED}">{year}</text>'
         )
-    legend = [("value", ACCENT)] + ([("goal for the year", GOAL)] if goal_points else [])
-    body.append(_legend(legend))
+    body.append(_legend([(legend[0], ACCENT)] + ([(legend[1], GOAL)] if goal_points else [])))
     return _frame(title, body, "chart trend")
+
+
+def bar_chart(bars: Sequence[tuple[str, float]], title: str, unit: str) -> str:
+    """One bar per item (a campaign, say), labelled below with its name and above with its value.
+
+    For figures that belong to an item rather than a year, so nothing is summed over time."""
+    if not bars:
+        return ""
+    y_max = nice_max(max([v for _, v in bars] + [1]) * 1.1)
+    slot = (W - LEFT - RIGHT) / len(bars)
+    width = min(slot * 0.6, 80)
+
+    def y(value: float) -> float:
+        return TOP + (H - TOP - BOTTOM) * (1 - value / y_max)
+
+    body = _axis(y_max)
+    for i, (label, value) in enumerate(bars):
+        centre = LEFT + slot * (i + 0.5)
+        body.append(
+            f'<rect class="bar" x="{centre - width / 2:.1f}" y="{y(value):.1f}" width="{width:.1f}" '
+            f'height="{y(0) - y(value):.1f}" fill="{ACCENT}"><title>{escape(label)}: {_fmt(value)} {escape(unit)}'
+            "</title></rect>"
+        )
+        body.append(
+            f'<text x="{centre:.1f}" y="{y(value) - 6:.1f}" text-anchor="middle" font-size="11" '
+            f'fill="{INK}">{_fmt(value)}</text>'
+        )
+        short = label if len(label) <= 24 else label[:23] + "…"
+        body.append(
+            f'<text x="{centre:.1f}" y="{H - 12}" text-anchor="middle" font-size="10" fill="{MUTED}">'
+            f"{escape(short)}</text>"
+        )
+    return _frame(title, body, "chart bars")
 
 
 def _legend(items: Sequence[tuple[str, str]]) -> str:

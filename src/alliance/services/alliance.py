@@ -34,6 +34,7 @@ from alliance.core.record.workflow import (
     ReportStatus,
     Section,
     check_editable,
+    check_made_on,
     check_text,
     check_year,
     next_status,
@@ -133,14 +134,16 @@ class AllianceService:
         baseline: str = "",
         goal: str | None = None,
         status: CommitmentStatus = CommitmentStatus.PLANNED,
+        made_on: date | None = None,
     ) -> Commitment:
+        """Record a commitment the country made on `made_on` (today unless given): the reports on
+        that year and later show it, with the status it had at the end of each."""
         facts = self.facts()
         code = self.known_country(facts, country)
         self.check_target(facts, target)
         if not may_draft(self.actor, code):
             self.refuse("alliance.commitment.create", f"country:{code}")
-        if facts.joined(code) is None:
-            raise InvalidRequest(f"{code} has never been a member of the Alliance")
+        day = check_made_on(made_on or self.today(), facts.joined(code), self.today(), code)
         self._goal_under(facts, goal, target)
         now = datetime.now(UTC)  # the store sets its own timestamps
         draft = Commitment(
@@ -155,6 +158,7 @@ class AllianceService:
             created_by=self.actor_label(),
             created_at=now,
             updated_at=now,
+            made_on=day,
         )
         commitment = self.store.add_commitment(draft, self.actor.org_id or None)
         self.audit.record(
@@ -174,7 +178,10 @@ class AllianceService:
         baseline: str | None = None,
         goal: str | None = None,
         status: CommitmentStatus | None = None,
+        status_since: date | None = None,
     ) -> Commitment:
+        """Change a commitment; a new status holds from `status_since` (today unless given), and the
+        reports on years before it keep the status the commitment had then."""
         facts = self.facts()
         try:
             existing = self.store.commitment(commitment_id)
@@ -193,10 +200,20 @@ class AllianceService:
             changes["baseline"] = check_text("baseline", baseline)
         if goal is not None:
             changes["goal"] = goal
+        since = None
         if status is not None:
             changes["status"] = status.value
-        updated = self.store.update_commitment(commitment_id, changes)
-        self.audit.record(self.actor, "alliance.commitment.update", f"commitment:{commitment_id}", details=changes)
+            since = status_since or self.today()
+            if since > self.today() or since < existing.made_on:
+                raise InvalidRequest(
+                    f"a status change takes effect between the day the commitment was made "
+                    f"({existing.made_on.isoformat()}) and today, not on {since.isoformat()}"
+                )
+        elif status_since is not None:
+            raise InvalidRequest("status_since needs a status")
+        updated = self.store.update_commitment(commitment_id, changes, since)
+        details: dict[str, str] = changes | ({"status_since": since.isoformat()} if since else {})
+        self.audit.record(self.actor, "alliance.commitment.update", f"commitment:{commitment_id}", details=details)
         return updated
 
     # --- progress reports ----------------------------------------------------------------------

@@ -63,6 +63,15 @@ COMMITMENTS = [
     ("GH", 2, "2.1", "Legal framework", "Review the criminal code", "None", S.NOT_ACHIEVED),
 ]
 
+MADE_ON = date(2013, 4, 15)
+"""The demo commitments were made for the first reporting round of 2013."""
+PROGRESS = {
+    "Victim identification team": ((S.IN_PROGRESS, MADE_ON), (S.ACHIEVED, date(2014, 6, 30))),
+    "ThinkUKnow": ((S.PLANNED, MADE_ON), (S.IN_PROGRESS, date(2013, 10, 1)), (S.ACHIEVED, date(2015, 3, 1))),
+    "Legal framework": ((S.PLANNED, MADE_ON), (S.NOT_ACHIEVED, date(2014, 12, 1))),
+}
+"""Statuses over time: the report on 2013 shows the first, the report on 2014 what held at its end."""
+
 VICTIMS = {"GB": (120, 138, 160), "DE": (90, 97, 101), "US": (400, 452, 505), "AU": (60, 64, 75)}
 TAKEDOWN_DAYS = {"GB": (2.0, 1.5, 1.2), "DE": (3.5, 3.0, 3.2)}
 
@@ -77,8 +86,14 @@ def load_alliance_demo(
     alliance.seed(load_facts(), holder_orgs)
     if alliance.store.commitments():
         return False
+    made: dict[str, int] = {}
     for country, target, goal, title, pledge, baseline, status in COMMITMENTS:
-        alliance.add_commitment(country, target, title, pledge, baseline, goal, status)
+        # The first status on the day of the 2013 reporting round; some moved on later (below).
+        first = PROGRESS.get(title, ((status, MADE_ON),))[0][0]
+        made[title] = alliance.add_commitment(country, target, title, pledge, baseline, goal, first, MADE_ON).id
+    for title, changes in PROGRESS.items():
+        for status, since in changes[1:]:
+            alliance.update_commitment(made[title], status=status, status_since=since)
     for name, table in (("victims_identified", VICTIMS), ("takedown_median_days", TAKEDOWN_DAYS)):
         for country, values in table.items():
             for year, value in zip((2012, 2013, 2014), values, strict=True):

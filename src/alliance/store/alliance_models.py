@@ -102,6 +102,20 @@ class CommitmentRow(Base):
     created_by: Mapped[str] = mapped_column(String(160))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    made_on: Mapped[date] = mapped_column(Date)
+
+
+class CommitmentStatusRow(Base):
+    """Each status a commitment has had and the day it took effect, so a report on a past year
+    shows the status of that year (migration 0010)."""
+
+    __tablename__ = "alliance_commitment_statuses"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("alliance_commitments.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    since: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ReportRow(Base):

@@ -9,6 +9,7 @@ just submitted or published.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,9 +27,17 @@ from alliance.core.record.members import (
     SecretariatTerm,
     Target,
 )
-from alliance.core.record.workflow import Commitment, CommitmentStatus, Report, ReportStatus, Section
+from alliance.core.record.workflow import (
+    Commitment,
+    CommitmentStatus,
+    Report,
+    ReportStatus,
+    Section,
+    StatusChange,
+)
 from alliance.store.alliance_models import (
     CommitmentRow,
+    CommitmentStatusRow,
     ConferenceRow,
     CountryRow,
     GoalRow,
@@ -218,27 +227,35 @@ class AllianceStore:
                 status=c.status.value,
                 org_id=org_id,
                 created_by=c.created_by,
+                made_on=c.made_on,
             )
             session.add(row)
             try:
                 session.flush()
             except IntegrityError as exc:  # a concurrent duplicate won the race
                 raise Conflict(f"{c.country} already has a commitment {c.title!r} under target {c.target}") from exc
+            session.add(CommitmentStatusRow(commitment_id=row.id, status=c.status.value, since=c.made_on))
+            session.flush()
             session.refresh(row)
-            return _commitment(row)
+            return _commitment(row, _histories(session, [row.id]))
 
     def commitment(self, commitment_id: int) -> Commitment:
         with self._sessions() as session:
             row = session.get(CommitmentRow, commitment_id) if is_row_id(commitment_id) else None
             if row is None:
                 raise NotFound(f"no commitment with id {commitment_id}")
-            return _commitment(row)
+            return _commitment(row, _histories(session, [row.id]))
 
-    def update_commitment(self, commitment_id: int, changes: dict[str, str]) -> Commitment:
+    def update_commitment(
+        self, commitment_id: int, changes: dict[str, str], status_since: date | None = None
+    ) -> Commitment:
+        """Apply `changes`; a new status is recorded in the history from `status_since`."""
         with self._sessions.begin() as session:
             row = session.get(CommitmentRow, commitment_id) if is_row_id(commitment_id) else None
             if row is None:
                 raise NotFound(f"no commitment with id {commitment_id}")
+            if "status" in changes and status_since is not None:
+                session.add(CommitmentStatusRow(commitment_id=row.id, status=changes["status"], since=status_since))
             for name, value in changes.items():
                 setattr(row, name, value)
             try:
@@ -246,7 +263,7 @@ class AllianceStore:
             except IntegrityError as exc:
                 raise Conflict(f"{row.country} already has a commitment with that title under that target") from exc
             session.refresh(row)
-            return _commitment(row)
+            return _commitment(row, _histories(session, [row.id]))
 
     def commitments(self, country: str | None = None, target: int | None = None) -> list[Commitment]:
         query = select(CommitmentRow).order_by(CommitmentRow.country, CommitmentRow.target, CommitmentRow.id)
@@ -255,7 +272,9 @@ class AllianceStore:
         if target is not None:
             query = query.where(CommitmentRow.target == target)
         with self._sessions() as session:
-            return [_commitment(r) for r in session.scalars(query)]
+            rows = list(session.scalars(query))
+            histories = _histories(session, [r.id for r in rows])
+            return [_commitment(r, histories) for r in rows]
 
     # --- reports -------------------------------------------------------------------------------
 
@@ -387,7 +406,21 @@ def _ensure_org(session: Session, name: str, country: str) -> OrganisationRow:
     return row
 
 
-def _commitment(row: CommitmentRow) -> Commitment:
+def _histories(session: Session, ids: list[int]) -> dict[int, tuple[StatusChange, ...]]:
+    """Each commitment's statuses, by the day they took effect (then as recorded)."""
+    out: dict[int, list[StatusChange]] = {i: [] for i in ids}
+    for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+        query = (
+            select(CommitmentStatusRow)
+            .where(CommitmentStatusRow.commitment_id.in_(chunk))
+            .order_by(CommitmentStatusRow.since, CommitmentStatusRow.id)
+        )
+        for r in session.scalars(query):
+            out[r.commitment_id].append(StatusChange(CommitmentStatus(r.status), r.since))
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _commitment(row: CommitmentRow, histories: dict[int, tuple[StatusChange, ...]]) -> Commitment:
     return Commitment(
         id=row.id,
         country=row.country,
@@ -400,6 +433,8 @@ def _commitment(row: CommitmentRow) -> Commitment:
         created_by=row.created_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        made_on=row.made_on,
+        history=histories.get(row.id, ()),
     )
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from alliance.web import admin, audit, auth, banks, home, platform
+from alliance.web import admin, alliance_pages, alliance_reports, audit, auth, banks, home, platform
 from alliance.web.security import SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGES = (auth, home, banks, platform, admin, audit)
+PAGES = (auth, home, banks, platform, admin, audit, alliance_pages, alliance_reports)
 """The modules of pages, each with a `router`: a new area is one module and one entry here."""
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 import gettext
 from collections.abc import Iterable
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.core import negotiate_locale
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -104,6 +104,13 @@ def when(value: datetime | None, style: str = "medium") -> str:
     if value is None:
         return "–"
     return format_datetime(value, style, tzinfo=UTC, locale=locale_of(current_language.get()))
+
+
+def day(value: date | None, style: str = "medium") -> str:
+    """A calendar day as the reader writes it."""
+    if value is None:
+        return "–"
+    return format_date(value, style, locale=locale_of(current_language.get()))
 
 
 def message_ids(catalogue: Iterable[object]) -> set[str]:

@@ -37,6 +37,10 @@ NAV: list[NavItem] = [
     NavItem("/organisation", N_("Users and keys"), frozenset({Role.ORG_ADMIN, Role.NODE_ADMIN})),
     NavItem("/organisations", N_("Organisations"), frozenset({Role.NODE_ADMIN})),
     NavItem("/audit", N_("Audit log"), frozenset({Role.AUDITOR, Role.NODE_ADMIN})),
+    NavItem("/alliance/members", N_("Members"), frozenset()),
+    NavItem("/alliance/campaigns", N_("Campaigns"), frozenset()),
+    NavItem("/alliance/review", N_("Review"), frozenset({Role.SECRETARIAT, Role.NODE_ADMIN})),
+    NavItem("/alliance/report", N_("Alliance report"), frozenset()),
 ]
 
 
@@ -53,6 +57,8 @@ PANELS: list[Panel] = [
     Panel("panels/platform.html", frozenset({Role.PLATFORM})),
     Panel("panels/admin.html", frozenset({Role.ORG_ADMIN, Role.NODE_ADMIN})),
     Panel("panels/auditor.html", frozenset({Role.AUDITOR, Role.NODE_ADMIN})),
+    Panel("panels/alliance_secretariat.html", frozenset({Role.SECRETARIAT})),
+    Panel("panels/alliance_country.html", frozenset({Role.ORG_ADMIN, Role.ANALYST, Role.INVESTIGATOR})),
     Panel("panels/account.html", frozenset()),
 ]
 

@@ -43,6 +43,7 @@ def _environment() -> Environment:
     env.install_gettext_callables(i18n.gettext_, i18n.ngettext_, newstyle=True)  # type: ignore[attr-defined]
     env.filters["number"] = i18n.number
     env.filters["when"] = i18n.when
+    env.filters["day"] = i18n.day
     env.globals["Role"] = Role
     env.globals["navigation"] = nav.navigation
     env.globals["home_panels"] = nav.home_panels

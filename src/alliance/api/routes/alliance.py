@@ -106,7 +106,7 @@ def commitments(
 def add_commitment(node: NodeDep, principal: PrincipalDep, body: CommitmentIn) -> CommitmentOut:
     """A country's pledge under a target (its own country's drafters only)."""
     c = node.alliance_for(principal).add_commitment(
-        body.country, body.target, body.title, body.pledge, body.baseline, body.goal, body.status
+        body.country, body.target, body.title, body.pledge, body.baseline, body.goal, body.status, body.made_on
     )
     return CommitmentOut.of(c)
 
@@ -122,6 +122,7 @@ def update_commitment(
         baseline=body.baseline,
         goal=body.goal,
         status=body.status,
+        status_since=body.status_since,
     )
     return CommitmentOut.of(c)
 

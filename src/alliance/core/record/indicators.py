@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from statistics import median
 
 from alliance.core.errors import InvalidRequest, NotFound
 from alliance.core.record.members import Direction, Goal
@@ -25,6 +26,32 @@ class Origin(StrEnum):
     ENTERED = "entered"  # typed in, with its source
 
 
+class Across(StrEnum):
+    """How the Alliance's figure for a year is made from its countries' figures.
+
+    Counts add up. A median does not: a country reports its own median, and the median of every
+    case (the pooled median) would need every case, which the Alliance never sees; the middle of
+    the countries' medians is what can honestly be said. Campaign reach belongs to a campaign, not
+    to a year: summed by year it rises and falls as campaigns start and end, so it is shown per
+    campaign and never compared year on year.
+    """
+
+    TOTAL = "total"
+    MEDIAN_OF_MEDIANS = "median_of_medians"
+    PER_CAMPAIGN = "per_campaign"
+
+    @property
+    def label(self) -> str:
+        return ACROSS_LABELS[self]
+
+
+ACROSS_LABELS = {
+    Across.TOTAL: "total of the countries reporting",
+    Across.MEDIAN_OF_MEDIANS: "median of the countries' medians (each country reports only its median)",
+    Across.PER_CAMPAIGN: "per campaign, not summed by year",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class IndicatorKind:
     name: str
@@ -33,6 +60,12 @@ class IndicatorKind:
     origin: Origin
     target: int
     definition: str
+    across: Across = Across.TOTAL
+
+    @property
+    def yearly(self) -> bool:
+        """Whether one year's value may be compared with the year before."""
+        return self.across is not Across.PER_CAMPAIGN
 
 
 INDICATORS: tuple[IndicatorKind, ...] = (
@@ -70,7 +103,7 @@ INDICATORS: tuple[IndicatorKind, ...] = (
     ),
     IndicatorKind(
         "campaigns_run",
-        "Awareness campaigns",
+        "Awareness campaigns running",
         "campaigns",
         Origin.COMPUTED,
         3,
@@ -82,7 +115,8 @@ INDICATORS: tuple[IndicatorKind, ...] = (
         "people",
         Origin.COMPUTED,
         3,
-        "Reach reported for the campaigns that started during the year.",
+        "Reach reported for the campaigns that started during the year (a campaign's whole reach).",
+        Across.PER_CAMPAIGN,
     ),
     IndicatorKind(
         "takedown_median_days",
@@ -91,6 +125,7 @@ INDICATORS: tuple[IndicatorKind, ...] = (
         Origin.ENTERED,
         4,
         "Median days from notice to removal of reported material hosted in the country.",
+        Across.MEDIAN_OF_MEDIANS,
     ),
     IndicatorKind(
         "entries_added",
@@ -166,15 +201,26 @@ def trends(values: Sequence[IndicatorValue], goals: Mapping[str, Goal]) -> list[
     """Each value with the same country's and indicator's value of the year before (if any).
 
     `goals` maps an indicator name to the goal it serves.
+    A campaign's reach is not compared with the year before (see `Across`).
     """
     known = {(v.country, v.name, v.year): v.value for v in values}
     out = []
     for v in sorted(values, key=lambda v: (v.country, v.name, v.year)):
-        previous = known.get((v.country, v.name, v.year - 1))
+        kind = BY_NAME.get(v.name)
+        previous = known.get((v.country, v.name, v.year - 1)) if kind is None or kind.yearly else None
         change = relative_change(previous, v.value)
         goal = goals.get(v.name)
         out.append(Trend(v, previous, change, goal.code if goal else None, goal_met(goal, change) if goal else None))
     return out
+
+
+def combine(across: Across, values: Sequence[float]) -> float:
+    """The Alliance's figure from its countries' figures for one year, as `across` says."""
+    if not values:
+        raise InvalidRequest("no values to combine")
+    if across is Across.MEDIAN_OF_MEDIANS:
+        return float(median(values))
+    return float(sum(values))
 
 
 def goal_line(goal: Goal, previous: float) -> float:

@@ -14,11 +14,22 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from alliance.core.record.awareness import Campaign
-from alliance.core.record.indicators import BY_NAME, INDICATORS, IndicatorValue, Trend, goal_line, trends
+from alliance.core.record.indicators import (
+    BY_NAME,
+    INDICATORS,
+    Across,
+    IndicatorValue,
+    Trend,
+    combine,
+    goal_line,
+    trends,
+)
 from alliance.core.record.members import AllianceFacts, Body, Country, Goal, Period, SecretariatTerm
 from alliance.core.record.workflow import Commitment, Report, ReportStatus
 
 FIRST_YEAR = 2012
+REACH_BARS = 12
+"""At most this many campaigns in the reach chart (the largest), so their labels stay readable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +41,40 @@ class MembershipPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class YearFigure:
+    """The Alliance's figure for one indicator and year, made as its `Series.across` says, from the
+    countries in `countries`. `goal` is what the year had to reach (or stay under): the year
+    before's figure moved by the goal, drawn only where the same countries reported both years,
+    since otherwise the two figures count different countries and the comparison means nothing."""
+
+    year: int
+    value: float
+    countries: tuple[str, ...]
+    goal: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Series:
-    """One indicator summed over every country that reported it, per year, with its goal line."""
+    """One indicator across the countries that reported it, per year, with its goal line."""
 
     name: str
     label: str
     unit: str
     goal: Goal | None
-    points: tuple[tuple[int, float], ...]
-    goal_points: tuple[tuple[int, float], ...]  # for year y: what y-1's total required of y
-    countries: int
+    across: Across
+    figures: tuple[YearFigure, ...]
+
+    @property
+    def points(self) -> tuple[tuple[int, float], ...]:
+        return tuple((f.year, f.value) for f in self.figures)
+
+    @property
+    def goal_points(self) -> tuple[tuple[int, float], ...]:
+        return tuple((f.year, f.goal) for f in self.figures if f.goal is not None)
+
+    @property
+    def countries(self) -> int:
+        return len({c for f in self.figures for c in f.countries})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +106,16 @@ class AllianceReportView:
     pages: tuple[CountryPage, ...]
     reports_published: int
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def reach(self) -> tuple[Campaign, ...]:
+        """The campaigns running in the year that reported their reach, largest first, at most `REACH_BARS`."""
+        known = sorted((c for c in self.campaigns if c.reach is not None), key=lambda c: (-(c.reach or 0), c.id))
+        return tuple(known[:REACH_BARS])
+
+    @property
+    def reach_left_out(self) -> int:
+        return sum(1 for c in self.campaigns if c.reach is not None) - len(self.reach)
 
     @property
     def member_codes(self) -> list[str]:
@@ -105,22 +150,34 @@ def membership_over_time(facts: AllianceFacts, until: date) -> list[MembershipPo
 
 
 def indicator_series(values: Sequence[IndicatorValue], goals: dict[str, Goal], years: range) -> list[Series]:
+    """A series per indicator compared year on year; campaign reach is shown per campaign instead."""
     out = []
     for kind in INDICATORS:
-        mine = [v for v in values if v.name == kind.name and v.year in years]
-        if not mine:
+        if not kind.yearly:
             continue
-        totals: dict[int, float] = defaultdict(float)
-        for v in mine:
-            totals[v.year] += v.value
-        points = tuple(sorted(totals.items()))
+        by_year: dict[int, dict[str, float]] = defaultdict(dict)
+        for v in values:
+            if v.name == kind.name and v.year in years:
+                by_year[v.year][v.country] = v.value
+        if not by_year:
+            continue
         goal = goals.get(kind.name)
-        goal_points = tuple(
-            (year, goal_line(goal, totals[year - 1])) for year, _ in points if goal is not None and totals.get(year - 1)
-        )
-        countries = len({v.country for v in mine})
-        out.append(Series(kind.name, kind.label, kind.unit, goal, points, goal_points, countries))
+        figures = []
+        for year in sorted(by_year):
+            reported = by_year[year]
+            value = combine(kind.across, list(reported.values()))
+            before = by_year.get(year - 1)
+            line = None
+            if goal is not None and before is not None and set(before) == set(reported):
+                line = goal_line(goal, combine(kind.across, list(before.values())))
+            figures.append(YearFigure(year, value, tuple(sorted(reported)), line))
+        out.append(Series(kind.name, kind.label, kind.unit, goal, kind.across, tuple(figures)))
     return out
+
+
+def commitments_as_of(commitments: Sequence[Commitment], day: date) -> list[Commitment]:
+    """The commitments made by `day`, each with the status it had then: what the record said that day."""
+    return [c for c in (c.as_of(day) for c in commitments) if c is not None]
 
 
 def build_view(
@@ -131,7 +188,8 @@ def build_view(
     values: Sequence[IndicatorValue],
     campaigns: Sequence[Campaign],
 ) -> AllianceReportView:
-    """The report on `year`, as of its last day."""
+    """The report on `year`, as of its last day: commitments made by then with their status then,
+    the published reports on that year, the campaigns running in it, indicators up to it."""
     as_of = date(year, 12, 31)
     launch = min((c.day for c in facts.conferences), default=date(FIRST_YEAR, 12, 5))
     goals = {g.indicator: g for t in facts.targets for g in t.goals if g.indicator and g.indicator in BY_NAME}
@@ -141,6 +199,7 @@ def build_view(
     eu_now = {c.code for c in facts.members_on(as_of, Body.EU)}
     published = latest_published(reports)
     all_trends = trends([v for v in values if v.year in years], goals)
+    commitments = commitments_as_of(commitments, as_of)
     matrix: dict[tuple[str, int], list[Commitment]] = defaultdict(list)
     for c in commitments:
         matrix[(c.country, c.target)].append(c)

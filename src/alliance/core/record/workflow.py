@@ -14,8 +14,8 @@ published version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from enum import StrEnum
 
 from alliance.core.errors import Conflict, InvalidRequest
@@ -73,8 +73,21 @@ class CommitmentStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A commitment's status from a day on. The record keeps every change, so the report on an
+    earlier year shows the status the commitment had then, not the one it has today."""
+
+    status: CommitmentStatus
+    since: date
+
+
+@dataclass(frozen=True, slots=True)
 class Commitment:
-    """What a country pledged under a target, what it already did (the baseline), and how it stands."""
+    """What a country pledged under a target, what it already did (the baseline), and how it stands.
+
+    `made_on` is the day the country made it (by default the day it was recorded), which decides
+    the first report it belongs to; `history` holds its statuses, oldest first.
+    """
 
     id: int
     country: str
@@ -87,6 +100,29 @@ class Commitment:
     created_by: str
     created_at: datetime
     updated_at: datetime
+    made_on: date
+    history: tuple[StatusChange, ...] = ()
+
+    def as_of(self, day: date) -> Commitment | None:
+        """The commitment as it stood at the end of `day`: None if it was not yet made, else with
+        the status it had then (the latest change on or before `day`)."""
+        if self.made_on > day:
+            return None
+        known = [h for h in self.history if h.since <= day]
+        if not known:
+            return self
+        return replace(self, status=known[-1].status)
+
+
+def check_made_on(made_on: date, joined: date | None, today: date, country: str) -> date:
+    """A commitment is made while the country is a member (from the day it joined), never in the future."""
+    if joined is None:
+        raise InvalidRequest(f"{country} has never been a member of the Alliance")
+    if made_on > today:
+        raise InvalidRequest(f"{made_on.isoformat()} has not happened yet")
+    if made_on < joined:
+        raise InvalidRequest(f"{country} joined the Alliance on {joined.isoformat()}, after {made_on.isoformat()}")
+    return made_on
 
 
 @dataclass(frozen=True, slots=True)
