@@ -16,10 +16,12 @@ worker every few seconds and combined as each gauge says (`multiprocess_mode`).
 
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -37,7 +39,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from alliance.api.deps import authenticate
 from alliance.api.limits import ASGIApp, Message, Receive, Scope, Send, client_of
@@ -217,13 +219,20 @@ class RequestTelemetry:
 def route_of(scope: Scope) -> str:
     """The template of the route that answered, or would have (a request refused before routing)."""
     route = scope.get("route")
-    if route is None:
-        app = scope.get("app")
-        for candidate in getattr(getattr(app, "router", None), "routes", ()):
-            if candidate.matches(scope)[0] is Match.FULL:
-                route = candidate
-                break
-    return str(getattr(route, "path", UNMATCHED))
+    if route is not None:
+        return str(getattr(route, "path", UNMATCHED))
+    app = scope.get("app")
+    path = str(scope.get("path", ""))
+    for pattern, template in _templates(app) if app is not None else ():
+        if pattern.match(path):
+            return template
+    return UNMATCHED
+
+
+@functools.cache
+def _templates(app: Any) -> list[tuple[re.Pattern[str], str]]:
+    """The app's route templates as patterns, from its OpenAPI schema (built once per app)."""
+    return [(compile_path(template)[0], template) for template in app.openapi()["paths"]]
 
 
 router = APIRouter(tags=["health"])
