@@ -26,7 +26,6 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from fastapi import APIRouter, Request, Response
@@ -201,10 +200,9 @@ class RequestTelemetry:
             seconds = time.perf_counter() - started
             route = route_of(scope)
             self.telemetry.observe(route, scope["method"], status, seconds)
-            principal = scope.get("state", {}).get("principal")
-            log.info(
-                "request",
-                extra={
+            if log.isEnabledFor(logging.INFO):
+                principal = scope.get("state", {}).get("principal")
+                fields = {
                     "request_id": request_id,
                     "method": scope["method"],
                     "route": route,
@@ -212,8 +210,10 @@ class RequestTelemetry:
                     "ms": round(seconds * 1000, 2),
                     "client": client_of(scope),
                     "actor": actor_name(principal) if principal is not None else None,
-                },
-            )
+                }
+                # A record made directly: `log.info` would walk the stack for the caller's line, a
+                # third of the line's cost on the hot path, for a line whose origin is known.
+                log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, "request", (), None, extra=fields))
 
 
 def route_of(scope: Scope) -> str:
@@ -275,7 +275,7 @@ class JsonLines(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
