@@ -174,3 +174,17 @@ def test_logs_hold_no_unmatched_hash_and_no_secret(world: World, log_lines: io.S
     assert logged.count('"message": "request"') == 5
     for secret in (UNMATCHED, "ab" * 16, key, key.split("_")[-1], wrong_key.split("_")[-1], PASSWORD, cookie):
         assert secret not in logged
+
+
+def test_the_grafana_dashboard_uses_only_metrics_the_node_exposes(world: World):
+    import re
+    from pathlib import Path
+
+    dashboard = json.loads((Path(__file__).parents[2] / "docs" / "grafana-dashboard.json").read_text())
+    expressions = [target["expr"] for panel in dashboard["panels"] for target in panel["targets"]]
+    used = {name for expr in expressions for name in re.findall(r"\balliance_\w+", expr)}
+    text = world.client.get("/metrics", headers=world.headers(R.NODE_ADMIN)).text
+    families = {family.name for family in text_string_to_metric_families(text)}  # declared, with or without samples
+    exposed = {family + suffix for family in families for suffix in ("", "_total", "_bucket", "_count", "_sum")}
+    assert len(used) >= 10
+    assert used <= exposed, used - exposed
