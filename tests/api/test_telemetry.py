@@ -150,6 +150,7 @@ def test_every_request_logs_one_line_with_the_request_id_of_its_audit_events(wor
         assert events, f"no audit event of {method} {path}"
         assert {e.record.request_id for e in events} == {request_id}
     assert [requests_logged[i]["status"] for i in ids] == [200, 200, 200, 404, 200]
+    assert world.node.audit.verify()[2] == []  # request ids are part of the chain, and it holds
     # The audit API finds a request's events by its id, too.
     found = world.client.get("/v1/audit", params={"request_id": ids[1]}, headers=world.headers(R.NODE_ADMIN))
     assert [e["request_id"] for e in found.json()["events"]] == [ids[1]]
