@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from alliance.core.trust import FloodRule
@@ -143,6 +143,14 @@ class Settings(BaseSettings):
     smtp_password: str | None = Field(None, description="SMTP password (with SMTP_USERNAME).")
     smtp_from: str = Field("alliance@localhost", description="Sender address of notification e-mails.")
     smtp_timeout_seconds: float = Field(10.0, gt=0, description="How long to wait for the SMTP server.")
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="A bearer token that may read /metrics (a monitor's, with no other right); "
+        "without it, only a node admin's API key may.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Level of the server's JSON log lines (info: one line per request)."
+    )
 
     @property
     def resolved_database_url(self) -> str:

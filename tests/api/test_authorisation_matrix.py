@@ -48,6 +48,7 @@ def photo(world: World) -> dict[str, Any]:
 TABLE = [
     Row("GET", "/healthz", 200, EVERYONE, EVERYONE, lambda w: {"url": "/healthz"}, anonymous=200),
     Row("GET", "/readyz", 200, EVERYONE, EVERYONE, lambda w: {"url": "/readyz"}, anonymous=200),
+    Row("GET", "/metrics", 200, NODE_ADMIN, NODE_ADMIN, lambda w: {"url": "/metrics"}),
     Row("POST", "/v1/hash", 200, EVERYONE, EVERYONE, lambda w: {"url": "/v1/hash", "files": photo(w)}),
     Row(
         "POST",

@@ -135,3 +135,115 @@ def test_commitments_from_before_0010_were_made_when_recorded_and_keep_their_sta
     [old] = AllianceStore(engine).commitments()
     assert old.made_on == date(2014, 7, 3)
     assert [(h.status, h.since) for h in old.history] == [(CommitmentStatus.ACHIEVED, date(2014, 7, 3))]
+
+
+def test_a_store_written_at_0005_is_upgraded_and_matches_as_one_written_at_head(engine: Engine, tmp_path):
+    """Data written as the 0005 schema had it (raw SQL: entries, views, an audit chain), upgraded to
+    head, serves the matches a store written by today's code serves, and its audit chain verifies."""
+    import random
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from alliance.core.audit import GENESIS, AuditRecord, chain_hash
+    from alliance.core.banks import BankPurpose, NewEntry
+    from alliance.core.signals import Signal, ViewSignal
+    from alliance.services.audit import AuditLog
+    from alliance.services.matching import Matcher
+    from alliance.store.audit_log import AuditStore
+    from alliance.store.db import alembic_config, create_store_engine
+    from alliance.store.repository import Store
+
+    rng = random.Random(5)
+    entries = [
+        NewEntry(
+            (Signal("pdq", f"{rng.getrandbits(256):064x}", 90), Signal("md5", f"{rng.getrandbits(128):032x}")),
+            views=(ViewSignal("normalised", Signal("pdq", f"{rng.getrandbits(256):064x}", 90)),),
+        )
+        for _ in range(30)
+    ]
+    command.downgrade(alembic_config(engine), "0005")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO organisations (id, name, country, created_at) VALUES (1, 'Old', 'GB', :now)"),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO banks (id, name, owner_id, purpose, description, enabled, thresholds, policy, trust, "
+                "crop_matching, created_at, updated_at) VALUES (1, 'old-bank', 1, 'known', '', :yes, '{}', '{}', "
+                "'{\"required_grades\": 0}', :no, :now, :now)"
+            ),
+            {"now": now, "yes": True, "no": False},
+        )
+        signal_id = 0
+        for entry_id, entry in enumerate(entries, start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO entries (id, bank_id, status, note, metadata, source, needs_review, created_at, "
+                    "updated_at) VALUES (:id, 1, 'confirmed', NULL, '{}', '', :no, :now, :now)"
+                ),
+                {"id": entry_id, "now": now, "no": False},
+            )
+            rows = [(s, None) for s in entry.signals] + [(v.signal, v.view) for v in entry.views]
+            for signal, view in rows:
+                signal_id += 1
+                connection.execute(
+                    text(
+                        "INSERT INTO signals (id, entry_id, type, value, quality, view) "
+                        "VALUES (:id, :entry, :type, :value, :quality, :view)"
+                    ),
+                    {
+                        "id": signal_id,
+                        "entry": entry_id,
+                        "type": signal.type,
+                        "value": signal.value,
+                        "quality": signal.quality,
+                        "view": view,
+                    },
+                )
+        prev = GENESIS
+        for seq in (1, 2):  # events as the chain had them: no request id
+            record = AuditRecord("cli", "entry.add", "bank:old-bank", "ok", 1, details={"n": seq})
+            digest = chain_hash(prev, seq, now, record)
+            connection.execute(
+                text(
+                    "INSERT INTO audit_events (seq, at, actor, org_id, subject_org_id, key_id, action, target, "
+                    "outcome, details, prev_hash, hash) VALUES (:seq, :at, 'cli', 1, NULL, NULL, 'entry.add', "
+                    "'bank:old-bank', 'ok', :details, :prev, :hash)"
+                ),
+                {"seq": seq, "at": now.isoformat(), "details": f'{{"n": {seq}}}', "prev": prev, "hash": digest},
+            )
+            prev = digest
+    upgrade(engine)
+
+    reference = create_store_engine(f"sqlite:///{tmp_path / 'head.db'}")
+    upgrade(reference)
+    reference_store = Store(reference)
+    owner = reference_store.ensure_organisation("Old", "GB")
+    bank = reference_store.create_bank("old-bank", owner.id, BankPurpose.KNOWN, "", {}, trust={"required_grades": 0})
+    reference_store.add_entries(bank.id, entries)
+
+    def flipped(value: str, bits: int) -> str:
+        number = int(value, 16)
+        for bit in rng.sample(range(256), bits):
+            number ^= 1 << bit
+        return f"{number:064x}"
+
+    queries = [Signal("pdq", flipped(e.signals[0].value, 9), 90) for e in entries[::3]]
+    queries += [Signal("pdq", flipped(e.views[0].signal.value, 5), 90) for e in entries[1::3]]
+    queries += [e.signals[1] for e in entries[2::3]]
+    queries += [Signal("pdq", f"{rng.getrandbits(256):064x}", 90) for _ in range(10)]
+
+    def matches(store: Store) -> list[tuple[object, ...]]:
+        found = Matcher(store).match(queries)
+        return sorted((m.query.value, m.entry_id, m.signal_type, m.distance, m.variant) for m in found)
+
+    upgraded = matches(Store(engine))
+    assert len(upgraded) >= 30
+    assert upgraded == matches(reference_store)
+    count, _, problems = AuditLog(AuditStore(engine)).verify()
+    assert (count, problems) == (2, [])
+    reference.dispose()

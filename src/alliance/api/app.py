@@ -18,6 +18,8 @@ from alliance.api.limits import UPLOAD_OVERHEAD, BodyLimit, LoginSlots, LoginThr
 from alliance.api.routes import admin, audit, banks, docs, health, investigations, matching, session, trust
 from alliance.api.routes import alliance as alliance_routes
 from alliance.api.schemas import ErrorOut
+from alliance.api.telemetry import RequestTelemetry, Telemetry, install_json_logging
+from alliance.api.telemetry import router as metrics_router
 from alliance.core.rates import TokenBuckets
 from alliance.node import Node
 from alliance.services.audit import BurstLog
@@ -33,6 +35,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         matcher = node.matcher  # loaded before the first request, so /readyz means it
+        telemetry.start()
         following = matcher.index.follow(settings.match_refresh_seconds) if follow else None
         node.purge_match_events()
         node.start_background()
@@ -48,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
         if following is not None:
             following.set()
         node.stop_background()
+        telemetry.stop()
         node.close()
 
     app = FastAPI(
@@ -90,16 +94,21 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (health, matching, banks, trust, investigations, admin, audit, session):
         app.include_router(module.router)
     app.include_router(alliance_routes.router)
+    app.include_router(metrics_router)
     docs.install(app)
     # The login flow (throttle, slots, audit) for the web pages too, which may not import the API.
     app.state.login = session.login_flow
     app.add_middleware(
         BodyLimit, json_limit=settings.max_request_bytes, upload_limit=settings.max_file_bytes + UPLOAD_OVERHEAD
     )
-    app.add_middleware(AuthenticateFirst)  # the outermost: no credential, no body read, no 413 to record
+    app.add_middleware(AuthenticateFirst)  # no credential, no body read, no 413 to record
+    app.state.telemetry = telemetry = Telemetry(node, app.state.hashing_limiter)
+    app.add_middleware(RequestTelemetry, telemetry=telemetry)  # the outermost: ids, logs and metrics of all
     return app
 
 
 def app_from_env() -> FastAPI:
     """The app for `uvicorn --factory`: settings from the environment, as `alliance serve` sets them."""
-    return create_app(Settings())
+    settings = Settings()
+    install_json_logging(settings.log_level)
+    return create_app(settings)

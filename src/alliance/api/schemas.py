@@ -366,6 +366,7 @@ class AuditEventOut(BaseModel):
     subject_org_id: int | None
     key_id: int | None
     details: dict[str, Any]
+    request_id: str | None = None
     prev_hash: str
     hash: str
 

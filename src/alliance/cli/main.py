@@ -53,6 +53,8 @@ COMMAND_MODULES = {
     "match": "matching",
     "serve": "serve",
     "demo-credentials": "serve",
+    "backup": "backup",
+    "restore": "backup",
 }
 """The module that installs each command. A run installs only its command's module, so that
 `alliance config show` does not import what every other command's options need; `--help`, no

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -53,6 +55,7 @@ def register(app: typer.Typer) -> None:
             load_alliance_demo(node.alliance, node.figures, {"United States authorities": "Alliance Secretariat"})
             _print_demo(f"http://{host}:{port}", logins)
         node.matcher.index.save()  # one index file for every worker to load, instead of each rebuilding
+        _metrics_dir(settings.home, workers)
         node.close()
         checkpoints = _start_checkpoints(node)
         out.print(
@@ -78,6 +81,18 @@ def register(app: typer.Typer) -> None:
         )
         if checkpoints is not None:
             checkpoints.set()
+
+
+def _metrics_dir(home: Path, workers: int) -> None:
+    """With several workers, /metrics sums every worker's counters (prometheus-client's multiprocess
+    mode: each worker writes its own files here). Emptied at start: counters restart with the server,
+    as they do with one worker."""
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    folder = home.resolve() / "metrics"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
 
 
 def _start_checkpoints(node: Node) -> threading.Event | None:

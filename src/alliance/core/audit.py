@@ -35,6 +35,8 @@ class AuditRecord:
     subject_org_id: int | None = None
     key_id: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None
+    """The HTTP request that caused it (`X-Request-ID`); None from the CLI, and in events from before."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,7 @@ class AuditEvent:
             "seq": self.seq,
             "at": self.at.isoformat(),
             **_fields(self.record),
+            "request_id": self.record.request_id,
             "prev_hash": self.prev_hash,
             "hash": self.hash,
         }
@@ -69,10 +72,12 @@ def _fields(record: AuditRecord) -> dict[str, Any]:
 
 
 def chain_hash(prev_hash: str, seq: int, at: datetime, record: AuditRecord) -> str:
-    """SHA-256 over the previous hash and a canonical JSON of the event."""
-    body = json.dumps(
-        {"seq": seq, "at": at.isoformat(), **_fields(record)}, sort_keys=True, separators=(",", ":"), default=str
-    )
+    """SHA-256 over the previous hash and a canonical JSON of the event. A request id is hashed
+    only when there is one, so that events written before request ids existed keep their hashes."""
+    fields = _fields(record)
+    if record.request_id is not None:
+        fields["request_id"] = record.request_id
+    body = json.dumps({"seq": seq, "at": at.isoformat(), **fields}, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 

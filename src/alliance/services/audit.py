@@ -7,6 +7,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,10 @@ from alliance.core.audit import AuditEvent, AuditRecord, Checkpoint, sign_checkp
 from alliance.core.errors import NotFound
 from alliance.services.batching import BatchWriter
 from alliance.store.audit_log import AuditStore
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("alliance_request_id", default=None)
+"""The id of the HTTP request being served (set by the API's request middleware), written into
+every audit event the request causes, deferred ones included: they are recorded in its context."""
 
 MAX_TARGET = 200
 """Characters of a target kept: a caller chooses the path it asks for, and may make it 64 KB long."""
@@ -68,6 +73,11 @@ class AuditLog:
         """Flush queued events and stop the writer (on server shutdown)."""
         self._deferred.stop()
 
+    @property
+    def pending(self) -> int:
+        """Events queued for the background writer (for monitoring)."""
+        return self._deferred.pending
+
     def flush(self) -> bool:
         """Append everything queued so far before returning; False if that could not be done."""
         return self._deferred.flush()
@@ -97,6 +107,7 @@ class AuditLog:
             subject_org_id=subject_org_id,
             key_id=principal.key_id,
             details=details or {},
+            request_id=REQUEST_ID.get(),
         )
         if defer and self._deferred.running:
             self._deferred.put(record)
@@ -104,14 +115,20 @@ class AuditLog:
         return self.store.append([_bounded_record(record)])[0]
 
     def events(
-        self, principal: Principal, *, after: int = 0, limit: int = 100, action: str | None = None
+        self,
+        principal: Principal,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        action: str | None = None,
+        request_id: str | None = None,
     ) -> list[AuditEvent]:
         """Events the principal may read: all for a node admin, its organisation's for an auditor."""
         if not may_read_audit(principal):
             self.record(principal, "audit.read", "audit", "refused")
             raise NotFound("no such resource")
         scope = None if principal.is_node_admin else principal.org_id
-        events = self.store.events(after=after, limit=limit, org_id=scope, action=action)
+        events = self.store.events(after=after, limit=limit, org_id=scope, action=action, request_id=request_id)
         self.record(principal, "audit.read", "audit", details={"after": after, "count": len(events)})
         return events
 

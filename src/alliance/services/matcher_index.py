@@ -71,6 +71,8 @@ class MatcherIndex:
         self.min_quality = min_quality
         self.refresh_interval = refresh_interval
         self._refreshed_at = 0.0
+        self.refreshed_at = time.time()
+        """Wall-clock time the index last read the change log (or was built or loaded), for monitoring."""
         self.sequence = 0
         self.loaded_from = "store"
         self.engines: dict[str, type[HammingIndex]] = {
@@ -129,6 +131,7 @@ class MatcherIndex:
         """Replay changes committed since the index's sequence; returns how many there were."""
         self._refreshed_at = time.monotonic()
         changes = self.store.changes_since(self.sequence)
+        self.refreshed_at = time.time()
         if not changes:
             return 0
         touched = sorted({c.entry_id for c in changes if c.entry_id is not None})

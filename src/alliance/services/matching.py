@@ -100,6 +100,8 @@ class Matcher:
         self.store = store
         self.min_quality = min_quality
         self.index = MatcherIndex(store, index_path, engine, min_quality, refresh_interval)
+        self.observers: list[Callable[[int, int], object]] = []
+        """Called with (queries, matches) after every match request (the API counts them for /metrics)."""
 
     # --- matching ------------------------------------------------------------------------------
 
@@ -331,6 +333,8 @@ class MatchService:
             },
             defer=True,  # the hot path: batched by the server's audit writer
         )
+        for observe in self.matcher.observers:
+            observe(len(signals), len(matches))
         return matches
 
 

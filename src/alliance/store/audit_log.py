@@ -55,10 +55,18 @@ class AuditStore:
         raise StoreUnavailable("could not append to the audit log: too many concurrent writers")  # retried
 
     def events(
-        self, *, after: int = 0, limit: int | None = None, org_id: int | None = None, action: str | None = None
+        self,
+        *,
+        after: int = 0,
+        limit: int | None = None,
+        org_id: int | None = None,
+        action: str | None = None,
+        request_id: str | None = None,
     ) -> list[AuditEvent]:
         """Events in chain order; `org_id` keeps those done by or to that organisation."""
         query = select(AuditEventRow).where(AuditEventRow.seq > after).order_by(AuditEventRow.seq)
+        if request_id is not None:
+            query = query.where(AuditEventRow.request_id == request_id)
         if org_id is not None:
             query = query.where(or_(AuditEventRow.org_id == org_id, AuditEventRow.subject_org_id == org_id))
         if action is not None:
@@ -105,6 +113,7 @@ def _row(event: AuditEvent) -> dict[str, Any]:
         "target": record.target,
         "outcome": record.outcome,
         "details": record.details,
+        "request_id": record.request_id,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
@@ -120,5 +129,6 @@ def _event(row: AuditEventRow) -> AuditEvent:
         subject_org_id=row.subject_org_id,
         key_id=row.key_id,
         details=dict(row.details),
+        request_id=row.request_id,
     )
     return AuditEvent(row.seq, datetime.fromisoformat(row.at), record, row.prev_hash, row.hash)

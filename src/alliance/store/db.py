@@ -28,7 +28,8 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceErro
 
 
 def create_store_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout, and its folder is created."""
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout, and its folder is created.
+    Its errors never quote a statement's parameters: they may hold a query's hashes, and errors are logged."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -36,10 +37,10 @@ def create_store_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _private_file(Path(parsed.database))
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
 def _private_file(path: Path) -> None:

@@ -194,6 +194,8 @@ class AuditEventRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+    request_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    """The HTTP request that caused the event (its `X-Request-ID`), so a log line finds its event."""
 
 
 # The other tables share Base.metadata, so that Alembic and the model check see them.

@@ -26,8 +26,9 @@ def audit_events(
     after: After = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     action: Annotated[str | None, Query(max_length=64)] = None,
+    request_id: Annotated[str | None, Query(max_length=64, description="Events of one request (X-Request-ID).")] = None,
 ) -> AuditEventsOut:
-    events = node.audit.events(principal, after=after, limit=limit, action=action)
+    events = node.audit.events(principal, after=after, limit=limit, action=action, request_id=request_id)
     return AuditEventsOut(events=[_out(e) for e in events], next_after=events[-1].seq if len(events) == limit else None)
 
 
