@@ -197,7 +197,9 @@ def test_a_hash_list_is_imported_with_a_summary_and_exported_in_each_format(site
         data={"csrf": token, "format": fmt, "skip_duplicates": "yes"},
         files={"file": ("again", text.encode(), "text/plain")},
     )
-    assert re.search(r"Entries added</dt><dd>0<", skipped.text) and re.search(r"Duplicates skipped</dt><dd>3<", skipped.text)
+    assert re.search(r"Entries added</dt><dd>0<", skipped.text) and re.search(
+        r"Duplicates skipped</dt><dd>3<", skipped.text
+    )
 
     exported = client.get(f"/banks/{SHARED_BANK}/export?format={fmt}")
     assert exported.status_code == 200
@@ -256,7 +258,7 @@ def test_a_false_positive_is_retired_only_after_confirmation(site: Site):
     entry_id = entry_in(client, EntryStatus.DISPUTED)
     token = log_in(client, logins, "uk-analyst")
     page = client.get(f"/entries/{entry_id}")
-    assert 'action="/entries/%d/dispute-resolution"' % entry_id in page.text
+    assert f'action="/entries/{entry_id}/dispute-resolution"' in page.text
     asked = client.post(
         f"/entries/{entry_id}/dispute-resolution",
         data={"csrf": token, "outcome": "false_positive", "reason": "a landscape"},
@@ -348,7 +350,7 @@ def test_an_entry_shows_the_category_of_the_viewers_jurisdiction(site: Site):
         from alliance.core.trust import Grade
 
         expected = scheme.category(Grade.from_json(grade))
-        assert f"<strong>{expected}</strong> <span class=\"detail\">({scheme.title})</span>" in page
+        assert f'<strong>{expected}</strong> <span class="detail">({scheme.title})</span>' in page
         categories[country] = (scheme.name, expected)
     assert categories["DE"][0] != categories["GB"][0]  # each reads it in its own law's scheme
 
