@@ -131,6 +131,8 @@ def test_a_key_with_scopes_expiry_and_person_and_its_rotation(site: Site):
                                     "for_user": "uk-analyst"},
     )  # fmt: skip
     assert beyond.status_code == 422 and "acts for you" in beyond.text
+    no_scope = client.post("/organisation/keys", data={"csrf": token, "org": org, "name": "y", "roles": ["analyst"]})
+    assert no_scope.status_code == 422 and "at least one scope" in no_scope.text
 
 
 def test_another_organisations_users_and_keys_are_404(site: Site):

@@ -98,8 +98,8 @@ def create_key(
     viewer: ViewerDep,
     name: Annotated[str, Form(min_length=1, max_length=120)],
     org: Org,
-    roles: Annotated[list[str], Form()],
-    scopes: Annotated[list[str], Form()],
+    roles: Annotated[list[str] | None, Form()] = None,
+    scopes: Annotated[list[str] | None, Form()] = None,
     expires_in_days: Annotated[str, Form(max_length=5)] = "",
     for_user: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
@@ -112,7 +112,7 @@ def create_key(
         return _page(request, viewer, org, 422, error="expires_in_days: a whole number of days, or nothing")
     try:
         issued = accounts.create_key(
-            principal, org, name, parse_roles(roles), _scopes(scopes), days, for_user.strip() or None
+            principal, org, name, parse_roles(roles or []), _scopes(scopes or []), days, for_user.strip() or None
         )
     except InvalidRequest as exc:
         return _page(request, viewer, org, 422, error=str(exc))
