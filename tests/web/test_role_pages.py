@@ -82,7 +82,8 @@ def test_a_new_key_secret_is_shown_once_and_revocation_asks_first(site):
     page = client.get("/organisation").text
     org = re.search(r'name="org" value="(\d+)"', page).group(1)
     created = client.post(
-        "/organisation/keys", data={"csrf": token, "name": "web key", "roles": ["analyst"], "org": org}
+        "/organisation/keys",
+        data={"csrf": token, "name": "web key", "roles": ["analyst"], "scopes": ["read"], "org": org},
     )
     assert created.status_code == 201
     secret = re.search(r'class="secret">(alk_[^<]+)<', created.text).group(1)

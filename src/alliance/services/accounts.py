@@ -21,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from alliance.core.access import (
     ALL_SCOPES,
+    BANK_CREATORS,
     OrgKind,
     Principal,
     Role,
@@ -217,6 +218,14 @@ class AccountService:
             return self.store.organisations()
         return [self.store.organisation(actor.org_id)]
 
+    def directory(self, actor: Principal) -> list[Organisation]:
+        """Every member organisation (name, country, kind), for those who curate banks: a sharing
+        policy names organisations, and a curator chooses them by name."""
+        if not (actor.is_node_admin or actor.has(*BANK_CREATORS)):
+            self.audit.record(actor, "org.directory", "orgs", "refused")
+            raise NotFound("no such resource")
+        return self.store.organisations()
+
     def create_user(self, actor: Principal, org_id: int, username: str, password: str, roles: frozenset[Role]) -> User:
         org = self._check_admin(actor, org_id, "user.create", f"user:{username}")
         if not roles:
@@ -233,9 +242,9 @@ class AccountService:
         )
         return user
 
-    def users(self, actor: Principal, org_id: int) -> list[User]:
+    def users(self, actor: Principal, org_id: int, after: int = 0, limit: int | None = None) -> list[User]:
         self._check_admin(actor, org_id, "user.list", f"org:{org_id}")
-        return self.store.users(org_id)
+        return self.store.users(org_id, after, limit)
 
     def create_key(
         self,
@@ -286,9 +295,9 @@ class AccountService:
         )
         return IssuedKey(key, f"{KEY_PREFIX}_{prefix}_{secret}")
 
-    def keys(self, actor: Principal, org_id: int) -> list[ApiKey]:
+    def keys(self, actor: Principal, org_id: int, after: int = 0, limit: int | None = None) -> list[ApiKey]:
         self._check_admin(actor, org_id, "key.list", f"org:{org_id}")
-        return self.store.keys(org_id)
+        return self.store.keys(org_id, after, limit)
 
     def revoke_key(self, actor: Principal, key_id: int) -> ApiKey:
         key = self._lookup_key(actor, key_id, "key.revoke")

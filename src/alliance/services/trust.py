@@ -30,7 +30,7 @@ from alliance.core.trust import (
 from alliance.services.audit import AuditLog, actor_name
 from alliance.services.banks import BankService
 from alliance.store.repository import Store
-from alliance.store.trust_store import Dispute, Transition, TrustStore
+from alliance.store.trust_store import Dispute, MatchEvent, Transition, TrustStore
 
 GRADER_ROLES = frozenset({Role.ANALYST, Role.INVESTIGATOR})
 
@@ -63,6 +63,15 @@ class DisputeReceipt:
     def of(cls, dispute: Dispute, entry_status: EntryStatus) -> DisputeReceipt:
         state = dispute_state(dispute, entry_status)
         return cls(dispute.match_id, dispute.entry_id, state, dispute.reason, dispute.created_at, dispute.resolved_at)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRecord:
+    """One of an organisation's past matches, as its history shows it."""
+
+    event: MatchEvent
+    bank: str
+    disputed: bool
 
 
 class TrustService:
@@ -202,8 +211,9 @@ class TrustService:
 
     # --- queues ----------------------------------------------------------------------------------
 
-    def queue(self, kind: Queue, limit: int = 100) -> list[Entry]:
-        """Entries waiting for the actor: to grade (banks it may read), or to settle (banks it curates)."""
+    def queue(self, kind: Queue, limit: int = 100, after: int = 0) -> list[Entry]:
+        """Entries waiting for the actor: to grade (banks it may read), or to settle (banks it curates);
+        oldest first, from the entry after `after` (a page)."""
         banks = self.store.list_banks()
         if kind is Queue.GRADING:
             grader = grader_of(self.actor)
@@ -216,6 +226,7 @@ class TrustService:
                 needs_review=False,
                 not_graded_by=grader,
                 limit=limit,
+                after=after,
             )
         else:
             curated = [b.id for b in banks if self.banks.may_curate(b)]
@@ -224,7 +235,7 @@ class TrustService:
                 Queue.DISPUTES: (EntryStatus.DISPUTED, None),
                 Queue.QUARANTINE: (EntryStatus.QUARANTINED, None),
             }[kind]
-            entries = self.trust.entries_waiting(curated, status=status, needs_review=review, limit=limit)
+            entries = self.trust.entries_waiting(curated, status=status, needs_review=review, limit=limit, after=after)
         self.audit.record(self.actor, "review.queue", f"queue:{kind.value}", details={"count": len(entries)})
         return entries
 
@@ -277,10 +288,43 @@ class TrustService:
         self.audit.record(self.actor, "dispute.list", f"org:{self.actor.org_id}", details={"count": len(found)})
         return [(d.id, DisputeReceipt.of(d, status)) for d, status in found]
 
-    def disputes_queue(self, limit: int = 100) -> list[tuple[Entry, list[Dispute]]]:
+    def my_matches(self, before: tuple[datetime, str] | None = None, limit: int = 50) -> list[MatchRecord]:
+        """The matches of the actor's organisation, newest first, each with its bank's name and
+        whether it was disputed: what it was shown when it matched, kept for the retention period.
+        For those whose work is matching (a platform, an investigator, an analyst)."""
+        if not self._matcher():
+            self.audit.record(self.actor, "match.history", f"org:{self.actor.org_id}", "refused")
+            raise NotFound("no such resource")
+        self.flush_match_events()  # the matches of a moment ago too
+        events = self.trust.org_match_events(self.actor.org_id, before, limit)
+        disputed = self.trust.disputed_matches([e.id for e in events])
+        names = {bank_id: self.store.bank_by_id(bank_id).name for bank_id in {e.bank_id for e in events}}
+        self.audit.record(self.actor, "match.history", f"org:{self.actor.org_id}", details={"count": len(events)})
+        return [MatchRecord(e, names[e.bank_id], e.id in disputed) for e in events]
+
+    def _matcher(self) -> bool:
+        roles = any(BankAction.MATCH in ROLE_BANK_ACTIONS[r] for r in self.actor.roles)
+        return roles and self.actor.may(Scope.MATCH) and bool(self.actor.org_id)
+
+    def disputes_queue(self, limit: int = 100, after: int = 0) -> list[tuple[Entry, list[Dispute]]]:
         """Disputed entries of the banks the actor curates, each with its open disputes (organisation,
         reason, when) so that curators know what to check."""
-        return [(e, self.trust.disputes(e.id, open_only=True)) for e in self.queue(Queue.DISPUTES, limit)]
+        return [(e, self.trust.disputes(e.id, open_only=True)) for e in self.queue(Queue.DISPUTES, limit, after)]
+
+    def entry_to_curate(self, entry_id: int) -> Entry:
+        """The entry, if the actor curates its bank (`NotFound` otherwise, audited): a page asks
+        before a curator's decision and must not ask anyone else."""
+        return self._entry(entry_id, "entry.curate", "curate")[0]
+
+    def open_disputes(self, entry_id: int) -> list[Dispute]:
+        """An entry's open disputes (who, why, when), for its curators to decide on."""
+        _, bank = self._entry(entry_id, "entry.disputes", "curate")
+        found = self.trust.disputes(entry_id, open_only=True)
+        details = {"count": len(found)}
+        self.audit.record(
+            self.actor, "entry.disputes", f"entry:{entry_id}", subject_org_id=bank.owner.id, details=details
+        )
+        return found
 
     def resolve_dispute(self, entry_id: int, outcome: DisputeOutcome, reason: str) -> Entry:
         entry, bank = self._entry(entry_id, "entry.dispute_resolution", "curate")

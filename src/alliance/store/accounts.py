@@ -143,8 +143,9 @@ class AccountStore:
             row = session.scalar(select(UserRow).where(UserRow.username == username))
             return _user(row) if row else None
 
-    def users(self, org_id: int | None = None) -> list[User]:
-        query = select(UserRow).order_by(UserRow.id)
+    def users(self, org_id: int | None = None, after: int = 0, limit: int | None = None) -> list[User]:
+        """By id; from the one after `after`, at most `limit` (a page)."""
+        query = select(UserRow).where(UserRow.id > after).order_by(UserRow.id).limit(limit)
         if org_id is not None:
             query = query.where(UserRow.org_id == org_id)
         with self._sessions() as session:
@@ -230,8 +231,9 @@ class AccountStore:
                 raise NotFound(f"no API key with id {key_id}")
             return _key(row)
 
-    def keys(self, org_id: int | None = None) -> list[ApiKey]:
-        query = select(ApiKeyRow).order_by(ApiKeyRow.id)
+    def keys(self, org_id: int | None = None, after: int = 0, limit: int | None = None) -> list[ApiKey]:
+        """By id; from the one after `after`, at most `limit` (a page)."""
+        query = select(ApiKeyRow).where(ApiKeyRow.id > after).order_by(ApiKeyRow.id).limit(limit)
         if org_id is not None:
             query = query.where(ApiKeyRow.org_id == org_id)
         with self._sessions() as session:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, delete, func, insert, select
+from sqlalchemy import ColumnElement, Engine, and_, delete, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from alliance.core.banks import Entry, EntryStatus
@@ -107,10 +107,14 @@ class TrustStore:
         needs_review: bool | None = None,
         not_graded_by: str | None = None,
         limit: int = 100,
+        after: int = 0,
     ) -> list[Entry]:
+        """Oldest first; `after` an entry id, for the next page."""
         if not bank_ids:
             return []
-        query = select(EntryRow).where(EntryRow.bank_id.in_(bank_ids), EntryRow.status == status.value)
+        query = select(EntryRow).where(
+            EntryRow.bank_id.in_(bank_ids), EntryRow.status == status.value, EntryRow.id > after
+        )
         if needs_review is not None:
             query = query.where(EntryRow.needs_review == needs_review)
         if not_graded_by is not None:
@@ -199,20 +203,29 @@ class TrustStore:
             row = session.get(MatchEventRow, match_id) if len(match_id) <= 32 else None
             if row is None:
                 raise NotFound(f"no match {match_id!r}")
-            return MatchEvent(
-                row.id,
-                row.at,
-                row.org_id,
-                row.key_id,
-                row.bank_id,
-                row.entry_id,
-                row.signal_type,
-                row.distance,
-                row.variant,
-                row.query_digest,
-                row.suppressed_by_bank_id,
-                row.suppressed_by_entry_id,
-            )
+            return _event_of(row)
+
+    def org_match_events(
+        self, org_id: int, before: tuple[datetime, str] | None = None, limit: int = 50
+    ) -> list[MatchEvent]:
+        """An organisation's matches, newest first (the `ix_match_events_org_at` index), from before
+        `before` (the (at, id) of the last one shown). Suppressed ones were never shown: left out."""
+        query = select(MatchEventRow).where(
+            MatchEventRow.org_id == org_id, MatchEventRow.suppressed_by_entry_id.is_(None)
+        )
+        if before is not None:
+            at, match_id = before
+            query = query.where(or_(MatchEventRow.at < at, and_(MatchEventRow.at == at, MatchEventRow.id < match_id)))
+        query = query.order_by(MatchEventRow.at.desc(), MatchEventRow.id.desc()).limit(limit)
+        with self._sessions() as session:
+            return [_event_of(row) for row in session.scalars(query)]
+
+    def disputed_matches(self, match_ids: Sequence[str]) -> set[str]:
+        """Which of these matches were disputed."""
+        if not match_ids:
+            return set()
+        with self._sessions() as session:
+            return set(session.scalars(select(DisputeRow.match_id).where(DisputeRow.match_id.in_(list(match_ids)))))
 
     def match_counts(self, entry_id: int, since: datetime) -> int:
         with self._sessions() as session:
@@ -306,6 +319,23 @@ class TrustStore:
             result = session.execute(delete(MatchEventRow).where(MatchEventRow.at < before))
             session.execute(delete(FloodVerdictRow).where(FloodVerdictRow.window_start < before))
             return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _event_of(row: MatchEventRow) -> MatchEvent:
+    return MatchEvent(
+        row.id,
+        aware(row.at),
+        row.org_id,
+        row.key_id,
+        row.bank_id,
+        row.entry_id,
+        row.signal_type,
+        row.distance,
+        row.variant,
+        row.query_digest,
+        row.suppressed_by_bank_id,
+        row.suppressed_by_entry_id,
+    )
 
 
 def _event_row(event: MatchEvent) -> dict[str, Any]:

@@ -13,12 +13,39 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from alliance.web import admin, alliance_pages, alliance_reports, audit, auth, banks, home, platform
+from alliance.web import (
+    admin,
+    alliance_pages,
+    alliance_reports,
+    audit,
+    auth,
+    bank_admin,
+    banks,
+    curation,
+    home,
+    matches,
+    organisations,
+    platform,
+)
 from alliance.web.security import SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGES = (auth, home, banks, platform, admin, audit, alliance_pages, alliance_reports)
-"""The modules of pages, each with a `router`: a new area is one module and one entry here."""
+PAGES = (
+    auth,
+    home,
+    bank_admin,
+    banks,
+    curation,
+    platform,
+    matches,
+    admin,
+    organisations,
+    audit,
+    alliance_pages,
+    alliance_reports,
+)
+"""The modules of pages, each with a `router`: a new area is one module and one entry here.
+(`bank_admin` before `banks`: its `/banks/new` is not a bank called "new".)"""
 
 
 def install(app: FastAPI) -> None:

@@ -13,18 +13,28 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from alliance.core.access import BankAction, Principal, visible_actions
+from alliance.core.access import BankAction, Principal, may_create_bank, visible_actions
 from alliance.core.banks import Entry, EntryStatus
 from alliance.core.errors import InvalidRequest, NotFound
 from alliance.core.trust import AGE_BANDS, SEVERITIES, Grade, Queue
+from alliance.formats.registry import format_names
 from alliance.node import Node
 from alliance.services.trust import GRADER_ROLES, grader_of
 from alliance.web.auth import ViewerDep, node_of
 from alliance.web.errors import WebRoute
-from alliance.web.templating import render
+from alliance.web.nav import N_
+from alliance.web.templating import Viewer, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
+NOTICES = frozenset({"created", "policy"})
+"""The notices a redirect may ask the bank page to show (a fixed list: no text comes from the URL)."""
+CURATOR_NOTICES = {
+    "resolved": N_("The dispute has been resolved."),
+    "lifted": N_("The quarantine has been lifted: platforms match the entry again."),
+    "settled": N_("The disagreement has been settled: the entry is confirmed."),
+}
+"""What the entry page says after a curator's action (`?done=`)."""
 
 
 def _principal(viewer: ViewerDep) -> Principal:
@@ -37,7 +47,8 @@ def banks(request: Request, viewer: ViewerDep) -> Response:
     principal = _principal(viewer)
     service = node_of(request).banks_for(principal)
     rows = [(bank, sorted(visible_actions(principal, bank.owner.id, bank.policy))) for bank in service.list_banks()]
-    return render(request, "banks/list.html", viewer, rows=rows)
+    may_create = may_create_bank(principal, principal.org_id)
+    return render(request, "banks/list.html", viewer, rows=rows, may_create=may_create)
 
 
 @router.get("/banks/{name}")
@@ -47,6 +58,7 @@ def bank(
     name: str,
     after: Annotated[int, Query(ge=0)] = 0,
     status: EntryStatus | None = None,
+    notice: str | None = None,
 ) -> Response:
     principal = _principal(viewer)
     service = node_of(request).banks_for(principal)
@@ -57,14 +69,21 @@ def bank(
         entries = service.entries(name, after_id=after, limit=PAGE_SIZE + 1, status=status)
         if len(entries) > PAGE_SIZE:
             entries, next_after = entries[:PAGE_SIZE], entries[PAGE_SIZE - 1].id
+    node = node_of(request)
+    curator = service.may_curate(found)
+    org_names = {o.id: o.name for o in node.accounts.directory(principal)} if curator else {}
     return render(
         request,
         "banks/detail.html",
         viewer,
         bank=found,
         actions=sorted(actions),
-        curator=service.may_curate(found),
+        curator=curator,
+        org_names=org_names,
         entries=entries,
+        categories={e.id: category_of(node, principal, e.grade) for e in entries},
+        formats=format_names(),
+        notice=notice if notice in NOTICES else None,
         next_after=next_after,
         after=after,
         status=status.value if status else "",
@@ -74,24 +93,45 @@ def bank(
 
 @router.get("/entries/{entry_id}")
 def entry(request: Request, viewer: ViewerDep, entry_id: int) -> Response:
+    return render_entry(request, viewer, entry_id)
+
+
+def render_entry(request: Request, viewer: Viewer, entry_id: int, status: int = 200, **overrides: Any) -> Response:
+    """The entry page: what any reader sees, the grading form, and the curators' actions (the
+    curator pages render it again with their error)."""
     principal = _principal(viewer)
     node = node_of(request)
-    found, owner = node.banks_for(principal).get_entry(entry_id)
+    banks = node.banks_for(principal)
+    found, owner = banks.get_entry(entry_id)
     trust = node.trust_for(principal)
     grades = _grades_or_none(trust, entry_id)
-    return render(
-        request,
-        "banks/entry.html",
-        viewer,
-        entry=found,
-        bank=owner,
-        grades=grades,
-        history=trust.history(entry_id),
-        may_grade=_may_grade(principal, found, grades),
-        age_bands=AGE_BANDS,
-        severities=SEVERITIES,
-        error=None,
-    )
+    curator = banks.may_curate(owner)
+    context: dict[str, Any] = {
+        "entry": found,
+        "bank": owner,
+        "grades": grades,
+        "history": trust.history(entry_id),
+        "may_grade": _may_grade(principal, found, grades),
+        "age_bands": AGE_BANDS,
+        "severities": SEVERITIES,
+        "error": None,
+        "category": category_of(node, principal, found.grade),
+        "curator": curator,
+        "disputes": trust.open_disputes(entry_id) if curator and found.status is EntryStatus.DISPUTED else [],
+        "curator_error": None,
+        "curator_notices": CURATOR_NOTICES,
+    }
+    return render(request, "banks/entry.html", viewer, status, **{**context, **overrides})
+
+
+def category_of(node: Node, principal: Principal, grade: dict[str, Any] | None) -> tuple[str, str] | None:
+    """The agreed grade as the category of the viewer's jurisdiction (its organisation's country):
+    the scheme's title and the category, as matching shows it to readers of the bank."""
+    if not grade:
+        return None
+    schemes = node.match_trust.schemes
+    found = schemes.category(Grade.from_json({k: v for k, v in grade.items() if v is not None}), principal.country)
+    return (schemes.for_country(principal.country).title, found["category"]) if found else None
 
 
 def _may_grade(principal: Principal, found: Entry, grades: list[Any] | None) -> bool:
@@ -134,35 +174,40 @@ async def grade(
         parsed = Grade.from_json(data)
         await run_in_threadpool(node.trust_for(principal).grade, entry_id, parsed)
     except InvalidRequest as exc:
-        found, owner = node.banks_for(principal).get_entry(entry_id)
-        trust = node.trust_for(principal)
-        return render(
-            request,
-            "banks/entry.html",
-            viewer,
-            422,
-            entry=found,
-            bank=owner,
-            grades=None,
-            history=trust.history(entry_id),
-            may_grade=True,
-            age_bands=AGE_BANDS,
-            severities=SEVERITIES,
-            error=str(exc),
+        error = str(exc)
+        return await run_in_threadpool(
+            lambda: render_entry(request, viewer, entry_id, 422, grades=None, may_grade=True, error=error)
         )
     return RedirectResponse(f"/entries/{entry_id}?graded=1", status_code=303)
 
 
 @router.get("/review")
-def review(request: Request, viewer: ViewerDep, queue: Queue = Queue.GRADING) -> Response:
+def review(
+    request: Request, viewer: ViewerDep, queue: Queue = Queue.GRADING, after: Annotated[int, Query(ge=0)] = 0
+) -> Response:
+    """A queue a page at a time (oldest first); the disputes queue says who disputes and why."""
     principal = _principal(viewer)
     node = node_of(request)
     trust = node.trust_for(principal)
-    disputed = queue is Queue.DISPUTES
-    entries = [entry for entry, _ in trust.disputes_queue(100)] if disputed else trust.queue(queue, 100)
-    names = _bank_names(node, {e.bank_id for e in entries})
+    reasons: dict[int, list[Any]] = {}
+    if queue is Queue.DISPUTES:
+        rows = trust.disputes_queue(PAGE_SIZE + 1, after)
+        entries, reasons = [e for e, _ in rows], {e.id: ds for e, ds in rows}
+    else:
+        entries = trust.queue(queue, PAGE_SIZE + 1, after)
+    next_after = entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None
+    entries = entries[:PAGE_SIZE]
     return render(
-        request, "banks/review.html", viewer, entries=entries, names=names, queue=queue.value, queues=list(Queue)
+        request,
+        "banks/review.html",
+        viewer,
+        entries=entries,
+        names=_bank_names(node, {e.bank_id for e in entries}),
+        reasons=reasons,
+        queue=queue.value,
+        queues=list(Queue),
+        after=after,
+        next_after=next_after,
     )
 
 

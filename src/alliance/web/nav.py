@@ -34,6 +34,7 @@ NAV: list[NavItem] = [
     NavItem("/banks", N_("Banks"), frozenset({Role.ANALYST, Role.INVESTIGATOR, Role.PLATFORM, Role.ORG_ADMIN})),
     NavItem("/check", N_("Check"), frozenset({Role.PLATFORM, Role.INVESTIGATOR, Role.ANALYST})),
     NavItem("/disputes", N_("Disputes"), frozenset({Role.PLATFORM, Role.INVESTIGATOR})),
+    NavItem("/matches", N_("Match history"), frozenset({Role.PLATFORM})),
     NavItem("/organisation", N_("Users and keys"), frozenset({Role.ORG_ADMIN, Role.NODE_ADMIN})),
     NavItem("/organisations", N_("Organisations"), frozenset({Role.NODE_ADMIN})),
     NavItem("/audit", N_("Audit log"), frozenset({Role.AUDITOR, Role.NODE_ADMIN})),
@@ -107,6 +108,11 @@ LABELS = {
     "pubescent": N_("pubescent"),
     "adult": N_("adult"),
     "none": N_("no person"),
+    # dispute states
+    "open": N_("open"),
+    "upheld": N_("upheld: the entry is disputed"),
+    "entry_stands": N_("the entry stands"),
+    "false_positive": N_("false positive"),
 }
 """Words the services use as values (statuses, queues, age bands), as msgids to show."""
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from alliance.core.access import Principal, Role, Scope
 from alliance.core.errors import HashingError, InvalidSignal, NotFound
@@ -26,6 +27,7 @@ from alliance.web.errors import WebRoute
 from alliance.web.templating import Viewer, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+PAGE_SIZE = 50
 CHECKERS = (Role.PLATFORM, Role.INVESTIGATOR, Role.ANALYST)
 """Who checks media here (the roles whose work is matching); others get the 404 page."""
 
@@ -70,10 +72,17 @@ def check_hash(
 
 
 @router.post("/check/upload")
-async def check_upload(request: Request, viewer: ViewerDep, image: UploadFile) -> Response:
-    """The image is read into memory, hashed there and dropped: nothing of it is written anywhere."""
+async def check_upload(request: Request, viewer: ViewerDep) -> Response:
+    """The image is read into memory, hashed there and dropped: nothing of it is written anywhere.
+
+    No `UploadFile` parameter: FastAPI would read and parse the body before `viewer` checks the
+    session, so anyone could make the node read 50 MB. `viewer` reads the form once the session
+    is known (for its CSRF field); the image is taken from that parsed form."""
     principal = _principal(viewer)
     node = node_of(request)
+    image = (await request.form()).get("image")
+    if not isinstance(image, StarletteUpload):
+        return _page(request, viewer, 422, error="choose an image file to check")
     data = await image.read()
     if not data:
         return _page(request, viewer, 422, error="the file is empty")
@@ -105,7 +114,18 @@ def dispute(
 
 
 @router.get("/disputes")
-async def disputes(request: Request, viewer: ViewerDep, notice: str | None = None) -> Response:
+async def disputes(
+    request: Request, viewer: ViewerDep, notice: str | None = None, after: Annotated[int, Query(ge=0)] = 0
+) -> Response:
     assert viewer.principal is not None
-    rows = await run_in_threadpool(node_of(request).trust_for(viewer.principal).my_disputes, 0, 200)
-    return render(request, "platform/disputes.html", viewer, rows=rows, notice=notice == "disputed")
+    rows = await run_in_threadpool(node_of(request).trust_for(viewer.principal).my_disputes, after, PAGE_SIZE + 1)
+    next_after = rows[PAGE_SIZE - 1][0] if len(rows) > PAGE_SIZE else None
+    return render(
+        request,
+        "platform/disputes.html",
+        viewer,
+        rows=rows[:PAGE_SIZE],
+        notice=notice == "disputed",
+        after=after,
+        next_after=next_after,
+    )

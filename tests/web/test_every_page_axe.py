@@ -1,0 +1,123 @@
+"""axe-core on every page each role reaches, in Chromium: lists, details, forms, the confirmation
+pages and the results of forms, in English and one role in Arabic; no serious or critical
+violation, and nothing loaded from another origin (the `visit` fixture's check).
+
+Works on a bank of its own (`axe-bank`), so the journeys' banks and entries are left as they were."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import pytest
+
+from alliance.core.access import SYSTEM, BankAction, ShareRule, SharingPolicy
+from alliance.core.banks import BankPurpose, EntryStatus
+from alliance.core.signals import parse_signal
+from alliance.formats.records import MediaRecord
+from alliance.services.demo import SHARED_BANK
+from tests.web.conftest import Served, Visit
+
+pytestmark = pytest.mark.browser
+BANK = "axe-bank"
+
+
+@pytest.fixture(scope="module")
+def states(served: Served) -> dict[str, int]:
+    """An entry of `axe-bank` in each state a curator acts on."""
+    node = served.node
+    hotline = next(o for o in node.accounts.directory(SYSTEM) if o.name == "UK Hotline")
+    police = next(o for o in node.accounts.directory(SYSTEM) if o.name == "DE Federal Police")
+    banks = node.banks_for(SYSTEM)
+    policy = SharingPolicy({BankAction.READ: ShareRule(orgs=frozenset({police.id}))})
+    banks.store.create_bank(
+        BANK, hotline.id, BankPurpose.KNOWN, "axe checks", {"pdq": 31}, policy, {"required_grades": 2}
+    )
+    records = [MediaRecord((parse_signal("pdq", secrets.token_hex(32)),)) for _ in range(4)]
+    added = banks.import_records(BANK, records).added
+    ids = {"disputed": added[0].id, "quarantined": added[1].id, "review": added[2].id, "graded": added[3].id}
+    for status in ("disputed", "quarantined"):
+        node.store.transition(ids[status], EntryStatus.CONFIRMED, "test", "set up")
+        node.store.transition(ids[status], EntryStatus(status), "test", "set up")
+    node.trust_store.mark_review(ids["review"])
+    grade = {"illegal": True, "age_band": "pubescent", "severity": 2, "baseline": False}
+    node.store.transition(ids["graded"], EntryStatus.CONFIRMED, "test", "agreed", grade=grade)
+    return ids
+
+
+def pages(role: str, ids: dict[str, int], org: dict[str, int]) -> list[str]:
+    uk, key = org["uk"], org["key"]
+    return {
+        "uk-analyst": [
+            "/banks", "/banks/new", f"/banks/{BANK}", f"/banks/{BANK}/policy", f"/banks/{BANK}/import",
+            f"/entries/{ids['disputed']}", f"/entries/{ids['quarantined']}", f"/entries/{ids['review']}",
+            f"/entries/{ids['graded']}", "/review", "/review?queue=review", "/review?queue=disputes",
+            "/review?queue=quarantine", "/check",
+        ],
+        "de-investigator": ["/banks", f"/banks/{BANK}", f"/entries/{ids['graded']}", "/review", "/disputes"],
+        "us-platform": ["/check", "/matches", "/disputes", "/banks", f"/banks/{SHARED_BANK}"],
+        "uk-admin": ["/organisation", f"/keys/{key}/rotate?org={uk}", f"/keys/{key}/revoke?org={uk}"],
+        "uk-auditor": ["/audit"],
+        "admin": ["/organisations", f"/organisations/{uk}", f"/organisation?org={uk}", "/audit", "/audit/verify"],
+    }[role]  # fmt: skip
+
+
+def org_ids(served: Served) -> dict[str, int]:
+    node = served.node
+    uk = next(o.id for o in node.accounts.directory(SYSTEM) if o.name == "UK Hotline")
+    key = next(k.id for k in node.account_store.keys(uk) if k.revoked_at is None)
+    return {"uk": uk, "key": key}
+
+
+@pytest.mark.parametrize("role", ["uk-analyst", "de-investigator", "us-platform", "uk-admin", "uk-auditor", "admin"])
+def test_every_page_of_each_role_passes_axe(visit: Visit, served: Served, states: dict[str, int], role: str):
+    visit.login(role)
+    problems = {}
+    for path in pages(role, states, org_ids(served)):
+        response = visit.open(path)
+        assert response.status == 200, path
+        found = visit.accessibility_problems()
+        if found:
+            problems[path] = found
+    assert problems == {}
+
+
+def test_the_results_and_confirmations_of_forms_pass_axe(visit: Visit, states: dict[str, int]):
+    """A curator's confirmation page, an import's summary, an error shown on a form."""
+    page = visit.page
+    visit.login("uk-analyst")
+    visit.open(f"/entries/{states['disputed']}")
+    page.check("input[name=outcome][value=false_positive]")
+    page.fill("#dispute-reason", "a landscape, not in scope")
+    with page.expect_navigation():
+        page.locator("form[action$='/dispute-resolution'] button[type=submit]").click()
+    assert page.locator("button.danger").count() == 1  # asks first
+    assert visit.accessibility_problems() == []
+    visit.open(f"/banks/{BANK}/import")
+    page.check("input[name=format][value=pdq-txt]")
+    page.set_input_files("#hash-file", files=[{"name": "list.txt", "mimeType": "text/plain",
+                                               "buffer": (secrets.token_hex(32) + "\n").encode()}])  # fmt: skip
+    with page.expect_navigation():
+        page.locator("form[action$='/import'] button[type=submit]").click()
+    assert page.get_by_role("status").count() >= 1
+    assert visit.accessibility_problems() == []
+    visit.open("/banks/new")
+    page.fill("#bank-name", BANK)  # taken: the form comes back with the error
+    with page.expect_navigation():
+        page.locator("form[action='/banks/new'] button[type=submit]").click()
+    assert page.get_by_role("alert").count() == 1
+    assert visit.accessibility_problems() == []
+
+
+def test_the_curators_pages_in_arabic_pass_axe(browser: Any, served: Served, states: dict[str, int]):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ar-EG")
+    tab = Visit(context.new_page(), served)
+    try:
+        tab.login("uk-analyst")
+        for path in (f"/banks/{BANK}/policy", f"/entries/{states['quarantined']}", "/banks/new"):
+            tab.open(path)
+            assert tab.page.locator("html").get_attribute("dir") == "rtl"
+            assert tab.accessibility_problems() == [], path
+        assert tab.foreign_requests() == []
+    finally:
+        context.close()
