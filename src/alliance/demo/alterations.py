@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont, ImageOps
 
+from alliance.core.media.inside import inscribed_scale
+
 Alteration = Callable[[bytes], bytes]
 Colour = tuple[int, int, int]
 
@@ -573,13 +575,6 @@ def photo_in_photo(data: bytes, seed: int, held_out: bool = False) -> bytes:
         draw.rectangle((box[0] + pad, box[1] + pad, box[2] + pad, box[3] + pad), fill=(20, 20, 20))
     scene.paste(picture, (x, y))
     return _encode(scene, "PNG")
-
-
-def inscribed_scale(width: float, height: float, degrees: float) -> float:
-    """The largest scale s such that an s*width x s*height rectangle, centred and upright, fits
-    inside a width x height rectangle turned by `degrees`."""
-    c, s = abs(np.cos(np.radians(degrees))), abs(np.sin(np.radians(degrees)))
-    return float(min(width / (width * c + height * s), height / (width * s + height * c)))
 
 
 def small_rotation(low: float, high: float, cropped: bool) -> WideAlteration:
