@@ -61,6 +61,7 @@ from alliance.core.media.pdq_views import (
     hash_crops,
     hash_region,
     normalised_hash,
+    nudged_hashes,
     picture_box,
     turned_hashes,
 )
@@ -179,6 +180,7 @@ def views_of(data: bytes) -> Views:
     filled = [filled_region.hash()] if filled_region is not None else []
     marks.append(time.perf_counter())
     query_crops = hash_crops(reduced, box, {**CROP_SETS["query-crops"], **CROP_SETS["query-sides"]})
+    query_crops.update(nudged_hashes(reduced, box))
     marks.append(time.perf_counter())
     steps = [
         "decode",

@@ -310,6 +310,7 @@ def query_signals(
     if crops:
         wanted = {**pdq_views.CROP_SETS["query-crops"], **pdq_views.CROP_SETS["query-sides"]}
         found = pdq_views.hash_crops(reduced, picture, wanted)
+        found.update(pdq_views.nudged_hashes(reduced, picture))
         filled = pdq_views.filled_hash(reduced, picture)
         if filled is not None:
             found[pdq_views.FILLED] = filled

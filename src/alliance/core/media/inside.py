@@ -450,11 +450,15 @@ def overlays_filled(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | No
     shifted = np.stack([padded[dy : dy + FILL_SIDE, dx : dx + FILL_SIDE] for dy in range(3) for dx in range(3)])
     flat = (shifted.max(axis=0) - shifted.min(axis=0)) <= FLAT_RANGE
     labels, sizes, _ = _label(flat)
+    if not len(sizes):
+        return small  # nothing flat: nothing laid over it
     big = sizes >= MIN_PATCH * FILL_SIDE * FILL_SIDE
     patch = (labels >= 0) & big[np.maximum(labels, 0)]
     if patch.mean() > MAX_FILLED:
         return None
     # islands of detail inside a patch (text on a label, a face on a sticker) go with it
+    if not patch.any():
+        return small
     islands, island_sizes, touches = _label(~patch)
     small_island = (island_sizes <= HOLE * FILL_SIDE * FILL_SIDE) & ~touches
     hole = patch | ((islands >= 0) & small_island[np.maximum(islands, 0)])

@@ -134,7 +134,12 @@ def turn_name(degrees: int) -> str:
     return f"turn{degrees:+d}"
 
 
-TURN_VIEWS = frozenset(turn_name(sign * d) for d in TURN_DEGREES for sign in (1, -1))
+QUERY_NUDGES = (0.5, -0.5)
+"""A query to a crop-matching bank also sends its picture turned by half a degree each way, so that
+with the bank's whole degrees every turn lies within a quarter degree of a pair."""
+NUDGE_VIEWS = {degrees: f"turn{degrees:+.1f}" for degrees in QUERY_NUDGES}
+
+TURN_VIEWS = frozenset(turn_name(sign * d) for d in TURN_DEGREES for sign in (1, -1)) | set(NUDGE_VIEWS.values())
 
 FILLED = "filled"
 """The normalised view with flat patches (stickers, emoji, labels) filled from around them
@@ -409,17 +414,26 @@ def _cut(grey: npt.NDArray[np.uint8], box: PixelBox) -> npt.NDArray[np.uint8]:
 def turned_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHash]:
     """The picture in `picture` turned by each of `TURN_DEGREES` both ways and cut to the largest
     upright picture of its shape inside it (what a crop-matching bank stores, `TURN_VIEWS`)."""
+    angles = {turn_name(sign * d): float(sign * d) for d in TURN_DEGREES for sign in (1, -1)}
+    return _turned(reduced, picture, angles)
+
+
+def nudged_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHash]:
+    """The query's picture turned by `QUERY_NUDGES` and cut as `turned_hashes` cuts (`NUDGE_VIEWS`)."""
+    return _turned(reduced, picture, {name: degrees for degrees, name in NUDGE_VIEWS.items()})
+
+
+def _turned(reduced: ReducedLuma, picture: PixelBox, angles: dict[str, float]) -> dict[str, RegionHash]:
     image = Image.fromarray(_cut(luma8(reduced), picture))
     w, h = image.size
     out = {}
-    for degrees in TURN_DEGREES:
-        for sign in (1, -1):
-            turned = image.rotate(sign * degrees, Image.Resampling.BILINEAR, expand=False)
-            scale = inside.inscribed_scale(w, h, degrees)
-            cw, ch = w * scale, h * scale
-            left, top = round((w - cw) / 2), round((h - ch) / 2)
-            cut = turned.crop((left, top, left + round(cw), top + round(ch)))
-            out[turn_name(sign * degrees)] = _hash_luma(reduced, np.asarray(cut, dtype=np.uint8))
+    for name, degrees in angles.items():
+        turned = image.rotate(degrees, Image.Resampling.BILINEAR, expand=False)
+        scale = inside.inscribed_scale(w, h, degrees)
+        cw, ch = w * scale, h * scale
+        left, top = round((w - cw) / 2), round((h - ch) / 2)
+        cut = turned.crop((left, top, left + round(cw), top + round(ch)))
+        out[name] = _hash_luma(reduced, np.asarray(cut, dtype=np.uint8))
     return out
 
 
