@@ -72,7 +72,7 @@ def _side_step(grey: Any, y: int, x: int, dy: int, dx: int, step: int, flat_step
     by, bx = y - dy - dx, x - dx - dy
     if ay < 0 or ax < 0 or ay >= h or ax >= w or by < 0 or bx < 0 or by >= h or bx >= w:
         return False
-    return (
+    return bool(
         abs(np.int32(grey[oy, ox]) - outer) <= 2
         and abs(np.int32(grey[ay, ax]) - outer) <= 2
         and abs(np.int32(grey[by, bx]) - outer) <= 2
@@ -341,8 +341,9 @@ text) are filled with it."""
 
 
 @numba.njit(cache=True, nogil=True)
-def _label(mask: Any) -> tuple[Any, Any]:  # pragma: no cover - compiled
-    """4-connected components of `mask`: a label per pixel (-1 outside) and each label's size."""
+def _label(mask: Any) -> tuple[Any, Any, Any]:  # pragma: no cover - compiled
+    """4-connected components of `mask`: a label per pixel (-1 outside), each label's size, and
+    whether it touches the image's edge."""
     h, w = mask.shape
     labels = -np.ones((h, w), np.int32)
     sizes = np.zeros(h * w, np.int32)
@@ -470,7 +471,7 @@ def overlays_filled(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | No
     if hole.mean() > MAX_FILLED:
         return None
     values = np.ascontiguousarray(small, dtype=np.float64)
-    _pyramid_fill(values, hole)
+    _pyramid_fill(values, np.asarray(hole, dtype=np.bool_))
     return values.astype(np.float32)
 
 
