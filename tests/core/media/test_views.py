@@ -15,9 +15,14 @@ from alliance.core.media.pdq_views import (
     BORDER_TOLERANCE,
     CROP_SETS,
     CROP_VIEWS,
+    FILLED,
+    INSIDE,
     NORMALISED,
+    NUDGE_VIEWS,
     TRIMMED,
+    TURN_VIEWS,
     UNTRIMMED,
+    UPRIGHT,
     _flat_band,
 )
 from alliance.core.signals import signal_type
@@ -49,39 +54,46 @@ def sky_over_ground(seed: int = 18) -> bytes:
     return png(Image.fromarray(np.clip(np.dstack([luma * 0.95, luma, luma * 1.02]), 0, 255).astype(np.uint8)))
 
 
+FOUND = {INSIDE, UPRIGHT}  # a picture found inside the image: only when there is one
+
+
 def test_an_image_has_a_normalised_view_and_crops_on_request(photos):
     data = photos[1].read_bytes()
-    assert [v.view for v in hash_image(data).views] == [NORMALISED]
+    assert [v.view for v in hash_image(data).views if v.view not in FOUND] == [NORMALISED]
     with_crops = hash_image(data, crops=True)
-    assert [v.view for v in with_crops.views] == [NORMALISED, *CROP_SETS["bank-crops"]]
+    turns = sorted(TURN_VIEWS - set(NUDGE_VIEWS.values()))
+    expected = [NORMALISED, *CROP_SETS["bank-crops"], *turns, FILLED]
+    assert sorted(v.view for v in with_crops.views if v.view not in FOUND) == sorted(expected)
     assert with_crops.signals == hash_image(data).signals  # views never change the file's own signals
 
 
 def test_a_bordered_image_also_keeps_the_whole_image_and_its_corners(photos):
     bordered = alterations.letterbox(0.2)(png(Image.open(photos[1]).convert("RGB")))
-    views = [v.view for v in hash_image(bordered, crops=True).views]
+    views = [v.view for v in hash_image(bordered, crops=True).views if v.view not in FOUND]
     assert views[:2] == [UNTRIMMED, NORMALISED]
-    assert set(views[2:]) == set(CROP_SETS["bank-crops"]) | set(CROP_SETS["bank-untrimmed-corners"])
+    crops = set(CROP_SETS["bank-crops"]) | set(CROP_SETS["bank-untrimmed-corners"])
+    assert set(views[2:]) - TURN_VIEWS - {FILLED} == crops
     reference = hash_image(bordered, exact_reference=True)
-    assert [v.view for v in reference.views] == [TRIMMED, NORMALISED]  # its own PDQ is the whole image
+    assert [v.view for v in reference.views if v.view not in FOUND] == [TRIMMED, NORMALISED]  # its own PDQ: the whole
     assert reference.view(TRIMMED) == hash_image(bordered).get("pdq")
 
 
 def test_a_query_names_each_view_and_sends_crops_only_when_asked(photos):
     data = photos[1].read_bytes()
     media, signals, names = query_signals(data)
-    assert names == ["original"] * 4 + list(DIHEDRAL_NAMES[1:]) + [NORMALISED]
+    assert [n for n in names if n not in FOUND] == ["original"] * 4 + list(DIHEDRAL_NAMES[1:]) + [NORMALISED]
     assert signals[:4] == list(media.signals)
     _, cropped, crop_names = query_signals(data, crops=True)
-    assert crop_names == [*names, *CROP_SETS["query-crops"], *CROP_SETS["query-sides"]]
+    nudges = list(NUDGE_VIEWS.values())
+    assert crop_names == [*names, *CROP_SETS["query-crops"], *CROP_SETS["query-sides"], *nudges, FILLED]
     assert cropped[: len(signals)] == signals
     assert not set(names) & CROP_VIEWS
 
 
 def test_view_names_fit_a_match_variant():
     """A match names the query's view and the entry's, joined by '@', in 64 characters."""
-    query = max(len(n) for n in [*DIHEDRAL_NAMES, UNTRIMMED, NORMALISED, *CROP_VIEWS])
-    entry = max(len(n) for n in [UNTRIMMED, TRIMMED, NORMALISED, *CROP_VIEWS])
+    query = max(len(n) for n in [*DIHEDRAL_NAMES, UNTRIMMED, NORMALISED, *FOUND, *CROP_VIEWS])
+    entry = max(len(n) for n in [UNTRIMMED, TRIMMED, NORMALISED, *FOUND, *CROP_VIEWS])
     assert query + 1 + entry <= 64 and entry <= 32
 
 

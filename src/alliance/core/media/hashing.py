@@ -252,10 +252,16 @@ def _fast_hashes(
     views = [] if picture == whole else [ViewSignal(pdq_views.UNTRIMMED, whole_pdq)]
     if normalised:
         views.append(ViewSignal(pdq_views.NORMALISED, _region_signal(pdq_views.normalised_hash(reduced, picture))))
+        found = pdq_views.found_pictures(reduced)
+        views.extend(ViewSignal(name, _region_signal(region)) for name, region in found.items())
     if crops:
         found = pdq_views.hash_crops(reduced, picture, pdq_views.CROP_SETS["bank-crops"])
         if picture != whole:
             found.update(pdq_views.hash_crops(reduced, whole, pdq_views.CROP_SETS["bank-untrimmed-corners"]))
+        found.update(pdq_views.turned_hashes(reduced, picture))
+        filled = pdq_views.filled_hash(reduced, picture)
+        if filled is not None:
+            found[pdq_views.FILLED] = filled
         views.extend(ViewSignal(name, _region_signal(region)) for name, region in found.items())
     return MediaHashes(
         signals=(pdq, *exact_signals(data)),
@@ -303,7 +309,12 @@ def query_signals(
         names.append(view.view)
     if crops:
         wanted = {**pdq_views.CROP_SETS["query-crops"], **pdq_views.CROP_SETS["query-sides"]}
-        for name, region in pdq_views.hash_crops(reduced, picture, wanted).items():
+        found = pdq_views.hash_crops(reduced, picture, wanted)
+        found.update(pdq_views.nudged_hashes(reduced, picture))
+        filled = pdq_views.filled_hash(reduced, picture)
+        if filled is not None:
+            found[pdq_views.FILLED] = filled
+        for name, region in found.items():
             signals.append(_region_signal(region))
             names.append(name)
     return media, signals, names

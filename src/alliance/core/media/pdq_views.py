@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from alliance.core.media import pdq
+from alliance.core.media import inside, pdq
 from alliance.core.media.decode import ReducedLuma
 
 Box = tuple[float, float, float, float]
@@ -117,8 +117,37 @@ CROP_SETS: dict[str, dict[str, Box]] = {
     "query-sides": {f"no-{s}-{_percent(SIDE_CUT)}": without_side(SIDE_CUT, s) for s in SIDES},
 }
 
-CROP_VIEWS = frozenset(name for boxes in CROP_SETS.values() for name in boxes)
-"""Names of every crop view, bank or query side: they take part only in banks with crop matching on."""
+INSIDE = "inside"
+"""The picture framed inside the image by long straight edges (`inside.inner_picture`): the photo of a
+meme between its caption bars, of a screenshot inside its interface, of a photo inside a photo."""
+UPRIGHT = "upright"
+"""A picture turned by a few degrees on a canvas grown to hold it, turned back (`inside.turned_picture`)."""
+
+TURN_DEGREES = tuple(range(2, 16))
+"""A crop-matching bank entry also stores its picture turned by each of these, both ways, cut to the
+largest upright picture of its shape inside: a copy turned and cropped (a straighten tool) lands
+within half a degree of one; PDQ keeps ~all copies at 0.5 degrees off, two thirds at 1, an eighth
+at 1.5 (bench/robustness.py's photos)."""
+
+
+def turn_name(degrees: int) -> str:
+    return f"turn{degrees:+d}"
+
+
+QUERY_NUDGES = (0.5, -0.5)
+"""A query to a crop-matching bank also sends its picture turned by half a degree each way, so that
+with the bank's whole degrees every turn lies within a quarter degree of a pair."""
+NUDGE_VIEWS = {degrees: f"turn{degrees:+.1f}" for degrees in QUERY_NUDGES}
+
+TURN_VIEWS = frozenset(turn_name(sign * d) for d in TURN_DEGREES for sign in (1, -1)) | set(NUDGE_VIEWS.values())
+
+FILLED = "filled"
+"""The normalised view with flat patches (stickers, emoji, labels) filled from around them
+(`inside.overlays_filled`), bank and query side, in banks with crop matching on."""
+
+CROP_VIEWS = frozenset(name for boxes in CROP_SETS.values() for name in boxes) | TURN_VIEWS | {FILLED}
+"""Names of every crop view, bank or query side (turned views included): they take part only in
+banks with crop matching on."""
 
 NORMALISED_SIDE = 64
 """PDQ's own working size: the 16x16 DCT of a 64x64 image is all the hash is made of."""
@@ -351,3 +380,71 @@ def hash_crops(reduced: ReducedLuma, picture: PixelBox, crops: dict[str, Box]) -
         block, quality = pdq.pdq_float256_reduced(np.ascontiguousarray(grey[y0:y1, x0:x1]), y1 - y0, x1 - x0, 1, 1)
         out[name] = RegionHash(box, block, quality)
     return out
+
+
+def _hash_luma(reduced: ReducedLuma, luma: npt.NDArray[np.uint8]) -> RegionHash:
+    """The hash of a luma array made from this decode's pixels (turned, cut), as the reference would
+    give it at full size: at the decode's scale (1 when not reduced, by the banded filter)."""
+    h, w = luma.shape
+    scale_y, scale_x = (1, 1) if reduced.rgb is not None else (reduced.scale_y, reduced.scale_x)
+    block, quality = pdq.pdq_float256_reduced(np.ascontiguousarray(luma), h * scale_y, w * scale_x, scale_y, scale_x)
+    return RegionHash((0, 0, w, h), block, quality)
+
+
+def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
+    """The picture found inside the image, hashed: `INSIDE` (framed by straight edges) and
+    `UPRIGHT` (turned by a few degrees, turned back), each when found. Entries and queries both
+    compute them, so a meme, a screenshot or a turned copy meets its picture's own hash."""
+    grey = luma8(reduced)
+    out = {}
+    box = inside.inner_picture(grey)
+    if box is not None:
+        out[INSIDE] = hash_region(reduced, box) if reduced.rgb is None else _hash_luma(reduced, _cut(grey, box))
+    turned = inside.turned_picture(grey)
+    if turned is not None:
+        out[UPRIGHT] = _hash_luma(reduced, inside.deskew(grey, turned[1]))
+    return out
+
+
+def _cut(grey: npt.NDArray[np.uint8], box: PixelBox) -> npt.NDArray[np.uint8]:
+    x0, y0, x1, y1 = box
+    return np.ascontiguousarray(grey[y0:y1, x0:x1])
+
+
+def turned_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHash]:
+    """The picture in `picture` turned by each of `TURN_DEGREES` both ways and cut to the largest
+    upright picture of its shape inside it (what a crop-matching bank stores, `TURN_VIEWS`)."""
+    angles = {turn_name(sign * d): float(sign * d) for d in TURN_DEGREES for sign in (1, -1)}
+    return _turned(reduced, picture, angles)
+
+
+def nudged_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHash]:
+    """The query's picture turned by `QUERY_NUDGES` and cut as `turned_hashes` cuts (`NUDGE_VIEWS`)."""
+    return _turned(reduced, picture, {name: degrees for degrees, name in NUDGE_VIEWS.items()})
+
+
+def _turned(reduced: ReducedLuma, picture: PixelBox, angles: dict[str, float]) -> dict[str, RegionHash]:
+    image = Image.fromarray(_cut(luma8(reduced), picture))
+    w, h = image.size
+    out = {}
+    for name, degrees in angles.items():
+        turned = image.rotate(degrees, Image.Resampling.BILINEAR, expand=False)
+        scale = inside.inscribed_scale(w, h, degrees)
+        cw, ch = w * scale, h * scale
+        left, top = round((w - cw) / 2), round((h - ch) / 2)
+        cut = turned.crop((left, top, left + round(cw), top + round(ch)))
+        out[name] = _hash_luma(reduced, np.asarray(cut, dtype=np.uint8))
+    return out
+
+
+def filled_hash(reduced: ReducedLuma, box: PixelBox) -> RegionHash | None:
+    """PDQ of the picture in `box` with its flat patches filled (`inside.overlays_filled`), shrunk
+    and its highlights flattened as `normalised_hash` does; None for a mostly flat picture."""
+    filled = inside.overlays_filled(_cut(luma8(reduced), box))
+    if filled is None:
+        return None
+    side = inside.FILL_SIDE // NORMALISED_SIDE
+    grey = filled.reshape(NORMALISED_SIDE, side, NORMALISED_SIDE, side).mean(axis=(1, 3), dtype=np.float32)
+    highlight = np.partition(grey.ravel(), _HIGHLIGHT_RANK)[_HIGHLIGHT_RANK]
+    block, quality = pdq.pdq_float256_of_luma(np.ascontiguousarray(np.minimum(grey, highlight), dtype=np.float32))
+    return RegionHash(box, block, quality)

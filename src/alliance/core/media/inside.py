@@ -1,0 +1,494 @@
+"""Find the picture inside an image: the photo in a meme, a screenshot, a photo of a photo, a turn.
+
+Re-shared pictures come back inside something: caption bars with text above or below, a phone's or
+a browser's interface around them, another photo around them, or turned by a few degrees with the
+corners filled. Trimming flat borders (`pdq_views.uniform_border`) finds none of these: the
+surroundings are not flat. Two finders, both on the 8-bit luma, both cheap (compiled, ~1 ms):
+
+* `inner_picture` looks for the upright rectangle whose sides are long straight edges: rows and
+  columns where the luma steps across most of the rectangle's width or height. A picture pasted
+  into a canvas, a bar or another photo has such a frame; text lines, interface chrome and the
+  picture's own content rarely do along their whole length. Sides may also be the image's own
+  edges (a caption bar on one side only). The best-evidenced rectangle wins.
+* `turned_picture` looks for a picture turned by 1-20 degrees on a canvas grown to hold it, its
+  corners filled with one flat colour (what image editors and `Image.rotate(expand=True)` do):
+  it fits the picture's four sides from where the flat corners end, and returns the four corners,
+  so the picture can be turned back (`deskew`).
+
+Both are applied alike to bank entries and queries: a picture with no such surroundings gives
+nothing (or a region of its own that its copies give too). bench/robustness.py measures them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+EDGE_STEP = 20
+"""Luma levels the picture must step by across a side (two lines apart, so a blended line counts)."""
+FLAT_EDGE_STEP = 6
+"""Levels enough for a side when what lies outside it is flat (a bar, a canvas): a dark picture on
+a dark bar steps by little, but from a flat colour."""
+SIDE_COVERAGE = 0.65
+"""Share of a side's length that must step by `EDGE_STEP`: a pasted picture's edge against its
+surroundings does along most of its length; text, interface and content edges rarely do."""
+MIN_SIDE = 0.25
+"""The picture found spans at least this share of the image's width and of its height."""
+MIN_INSET = 0.02
+"""A side found closer than this to the image's edge (of its width or height) is the edge: the
+picture reaches it."""
+CANDIDATE_COVERAGE = 0.5
+"""A line is a candidate side where its side pixels, averaged over `SMOOTH`, hold above this (the
+whole side is then held to `SIDE_COVERAGE`)."""
+SMOOTH = 0.02
+"""Window (share of the line's length) over which a line's steps are averaged to find its runs."""
+
+TURN_FILL_TOLERANCE = 12
+"""Luma levels a filled corner's pixels may differ from the corners' colour."""
+TURN_MIN_DEGREES = 1.0
+TURN_MAX_DEGREES = 20.0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _side_step(grey: Any, y: int, x: int, dy: int, dx: int, step: int, flat_step: int) -> bool:  # pragma: no cover
+    """Whether a side of a picture can run through (y, x), the picture lying towards (dy, dx): the luma
+    steps by `step` across it, or by `flat_step` from a flat outside (a bar, a canvas: two lines out
+    flat along and across the side), so a dark picture on a dark bar still has its edge."""
+    h, w = grey.shape
+    inner = np.int32(grey[y + dy, x + dx])
+    outer = np.int32(grey[y - dy, x - dx])
+    if abs(inner - outer) > step:
+        return True
+    if abs(inner - outer) <= flat_step:
+        return False
+    oy, ox = y - 2 * dy, x - 2 * dx
+    if oy < 0 or ox < 0 or oy >= h or ox >= w:
+        return False
+    ay, ax = y - dy + dx, x - dx + dy  # along the side, one pixel on
+    by, bx = y - dy - dx, x - dx - dy
+    if ay < 0 or ax < 0 or ay >= h or ax >= w or by < 0 or bx < 0 or by >= h or bx >= w:
+        return False
+    return bool(
+        abs(np.int32(grey[oy, ox]) - outer) <= 2
+        and abs(np.int32(grey[ay, ax]) - outer) <= 2
+        and abs(np.int32(grey[by, bx]) - outer) <= 2
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> Any:  # pragma: no cover - compiled
+    """Prefix sums, along each line, of the pixels a side can run through (`_side_step`): for top
+    sides (the picture below), bottom sides, left sides and right sides."""
+    h, w = grey.shape
+    sides = np.zeros((4, max(h, w) + 1, max(h, w) + 1), np.int32)
+    for y in range(1, h - 1):
+        for x in range(w):
+            sides[0, y, x + 1] = sides[0, y, x] + _side_step(grey, y, x, 1, 0, step, flat_step)
+            sides[1, y, x + 1] = sides[1, y, x] + _side_step(grey, y, x, -1, 0, step, flat_step)
+    for x in range(1, w - 1):
+        for y in range(h):
+            sides[2, x, y + 1] = sides[2, x, y] + _side_step(grey, y, x, 0, 1, step, flat_step)
+            sides[3, x, y + 1] = sides[3, x, y] + _side_step(grey, y, x, 0, -1, step, flat_step)
+    return sides
+
+
+@numba.njit(cache=True, nogil=True)
+def _cover(side: Any, line: int, a: int, b: int, lines: int) -> float:  # pragma: no cover - compiled
+    """Share of `line` (or the line either side, whichever is best) a side can run through between a and b."""
+    best = 0.0
+    for ll in range(max(1, line - 1), min(lines - 1, line + 2)):
+        best = max(best, (side[ll, b] - side[ll, a]) / max(1, b - a))
+    return best
+
+
+@numba.njit(cache=True, nogil=True)
+def _candidate_rows(rows: Any, h: int, w: int, window: int, coverage: float, min_len: int) -> Any:  # pragma: no cover
+    """Lines (of h, each w long) whose side pixels, averaged over `window`, hold above `coverage`
+    along a run of at least `min_len` pixels: (line, start, end) of each line's longest such run."""
+    out = np.zeros((h, 3), np.int32)
+    n = 0
+    gap = 6 * window  # a run bridges dips this long (a stretch where the picture matches its surroundings)
+    for y in range(1, h - 1):
+        best_a = best_b = 0
+        a = last = -1
+        for x in range(0, w - window + 1):
+            if (rows[y, x + window] - rows[y, x]) >= coverage * window:
+                if a < 0 or x - last > gap:
+                    if a >= 0 and last + window - a > best_b - best_a:
+                        best_a, best_b = a, last + window
+                    a = x
+                last = x
+        if a >= 0 and last + window - a > best_b - best_a:
+            best_a, best_b = a, last + window
+        if best_b - best_a >= min_len:
+            out[n, 0], out[n, 1], out[n, 2] = y, best_a, best_b
+            n += 1
+    return out[:n]
+
+
+@numba.njit(cache=True, nogil=True)
+def _best_rectangle(
+    sides: Any, h: int, w: int, tops: Any, bottoms: Any, coverage: float, min_side: float, inset: float
+) -> Any:  # pragma: no cover - compiled
+    """The upright rectangle with the best-evidenced sides: top and bottom from candidate rows (or
+    the image's edges), left and right where those rows' runs end (or the image's edges), each side
+    inside the image running along `coverage` of its length. (key, x0, y0, x1, y1), key 0 if none."""
+    tol_x = max(2, int(inset * w))
+    tol_y = max(2, int(inset * h))
+    best = np.zeros(5, np.float64)
+    for i in range(-1, tops.shape[0]):
+        y0 = 0 if i < 0 else tops[i, 0]
+        if y0 <= tol_y:
+            if i >= 0:
+                continue
+            y0 = 0
+        for j in range(-1, bottoms.shape[0]):
+            y1 = h if j < 0 else bottoms[j, 0]
+            if y1 >= h - tol_y:
+                if j >= 0:
+                    continue
+                y1 = h
+            if i < 0 and j < 0:
+                continue  # neither top nor bottom inside: nothing to anchor the sides on
+            if y1 - y0 < min_side * h:
+                continue
+            if i >= 0 and j >= 0:
+                a0, a1 = tops[i, 1], tops[i, 2]
+                b0, b1 = bottoms[j, 1], bottoms[j, 2]
+                if abs(a0 - b0) > 4 * tol_x or abs(a1 - b1) > 4 * tol_x:
+                    continue
+                x0, x1 = min(a0, b0), max(a1, b1)
+            elif i >= 0:
+                x0, x1 = tops[i, 1], tops[i, 2]
+            else:
+                x0, x1 = bottoms[j, 1], bottoms[j, 2]
+            x0 = 0 if x0 <= tol_x else x0
+            x1 = w if x1 >= w - tol_x else x1
+            if x1 - x0 < min_side * w:
+                continue
+            # refine the left and right sides to the best column nearby
+            if x0 > 0:
+                best_c, best_x = -1.0, x0
+                for xx in range(max(1, x0 - tol_x), min(w - 1, x0 + tol_x + 1)):
+                    c = _cover(sides[2], xx, y0, y1, w)
+                    if c > best_c:
+                        best_c, best_x = c, xx
+                x0 = best_x
+            if x1 < w:
+                best_c, best_x = -1.0, x1
+                for xx in range(max(1, x1 - tol_x), min(w - 1, x1 + tol_x + 1)):
+                    c = _cover(sides[3], xx, y0, y1, w)
+                    if c > best_c:
+                        best_c, best_x = c, xx
+                x1 = best_x
+            score = 1.0
+            if y0 > 0:
+                score = min(score, _cover(sides[0], y0, x0, x1, h))
+            if y1 < h:
+                score = min(score, _cover(sides[1], y1, x0, x1, h))
+            if x0 > 0:
+                score = min(score, _cover(sides[2], x0, y0, y1, w))
+            if x1 < w:
+                score = min(score, _cover(sides[3], x1, y0, y1, w))
+            if score < coverage:
+                continue
+            area = (x1 - x0) * (y1 - y0) / (w * h)
+            if area > 0.97:
+                continue
+            # more sides inside the image first: a rectangle reaching the image's edge past a strong
+            # line (a caption bar's edge) holds that line, so the one stopping at it wins
+            n_sides = (y0 > 0) + (y1 < h) + (x0 > 0) + (x1 < w)
+            key = n_sides + score + 0.05 * area
+            if key > best[0]:
+                best[0], best[1], best[2], best[3], best[4] = key, x0, y0, x1, y1
+    return best
+
+
+def _strongest(cands: Any, keep: int = 48) -> Any:
+    """A textured picture has many candidate lines: keep the longest runs, in line order."""
+    if len(cands) <= keep:
+        return cands
+    order = np.argsort(-(cands[:, 2] - cands[:, 1]), kind="stable")[:keep]
+    return cands[np.sort(order)]
+
+
+def inner_picture(grey: npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
+    """The picture framed inside `grey` (8-bit luma) by long straight edges, as (x0, y0, x1, y1)
+    without the edge lines themselves, or None when no side lies inside the image."""
+    h, w = grey.shape
+    if h < 32 or w < 32:
+        return None
+    sides = _steps(np.ascontiguousarray(grey), EDGE_STEP, FLAT_EDGE_STEP)
+    window = max(3, int(SMOOTH * w))
+    tops, bottoms = (
+        _strongest(_candidate_rows(sides[k], h, w, window, CANDIDATE_COVERAGE, int(MIN_SIDE * w))) for k in (0, 1)
+    )
+    score, x0, y0, x1, y1 = _best_rectangle(sides, h, w, tops, bottoms, SIDE_COVERAGE, MIN_SIDE, MIN_INSET)
+    if score <= 0:
+        return None
+    x0, y0, x1, y1 = int(x0), int(y0), int(x1), int(y1)
+    # the edge lines found are the step's middle (rows y-1..y+1): the picture starts one line in
+    box = (x0 + 1 if x0 else 0, y0 + 1 if y0 else 0, x1 - 1 if x1 < w else w, y1 - 1 if y1 < h else h)
+    return box
+
+
+def inscribed_scale(width: float, height: float, degrees: float) -> float:
+    """The largest s such that an upright s*width x s*height rectangle fits, centred, inside a
+    width x height rectangle turned by `degrees`."""
+    c, s = abs(np.cos(np.radians(degrees))), abs(np.sin(np.radians(degrees)))
+    return float(min(width / (width * c + height * s), height / (width * s + height * c)))
+
+
+def _fit_side(points: npt.NDArray[np.float64]) -> tuple[float, float, float] | None:
+    """Least-squares line u = a + b * v through (v, u) points, and its worst residual after
+    dropping the worst tenth; None with too few points."""
+    if len(points) < 8:
+        return None
+    v, u = points[:, 0], points[:, 1]
+    b, a = np.polyfit(v, u, 1)
+    residual = np.abs(u - (a + b * v))
+    kept = residual <= max(2.0, float(np.quantile(residual, 0.8)))  # lines where the picture was the fill's colour
+    if kept.sum() < 8:
+        return None
+    b, a = np.polyfit(v[kept], u[kept], 1)
+    residual = np.abs(u - (a + b * v))
+    return float(a), float(b), float(np.quantile(residual, 0.75))
+
+
+def turned_picture(grey: npt.NDArray[np.uint8]) -> tuple[float, npt.NDArray[np.float64]] | None:
+    """A picture turned by 1-20 degrees on a canvas grown to hold it, its four corners one flat
+    colour: (degrees, its corners top-left, bottom-left, bottom-right, top-right as (x, y)), or
+    None. Each of the picture's sides is fitted from where the flat colour ends on each line."""
+    h, w = grey.shape
+    if h < 48 or w < 48:
+        return None
+    corners = np.array([grey[0, 0], grey[0, -1], grey[-1, 0], grey[-1, -1]], np.int32)
+    colour = int(np.median(corners))
+    if np.abs(corners - colour).max() > TURN_FILL_TOLERANCE:
+        return None
+    fill = np.abs(grey.astype(np.int32) - colour) <= TURN_FILL_TOLERANCE
+    # first and last non-fill pixel of each row and column
+    rows_any, cols_any = ~fill.all(axis=1), ~fill.all(axis=0)
+    left = np.argmin(fill, axis=1).astype(np.float64)
+    right = (w - np.argmin(fill[:, ::-1], axis=1)).astype(np.float64)
+    top = np.argmin(fill, axis=0).astype(np.float64)
+    bottom = (h - np.argmin(fill[::-1, :], axis=0)).astype(np.float64)
+    ys, xs = np.nonzero(rows_any)[0], np.nonzero(cols_any)[0]
+    if len(ys) < h // 2 or len(xs) < w // 2:
+        return None
+    # a turned picture touches each canvas edge at one corner: the left side's points are the rows
+    # between the top-left and bottom-left corners. Use the middle of each side's span.
+    lines = []
+    for edge, along, span in ((left, ys, h), (right, ys, h), (top, xs, w), (bottom, xs, w)):
+        mid = along[(along > span * 0.3) & (along < span * 0.7)]
+        fitted = _fit_side(np.column_stack([mid.astype(np.float64), edge[mid]]))
+        if fitted is None:
+            return None
+        lines.append(fitted)
+    (la, lb, lr), (ra, rb, rr), (ta, tb, tr), (ba, bb, br) = lines
+    if max(lr, rr, tr, br) > 2.5:
+        return None  # not straight sides: the flat colour belongs to the picture
+    # x = la + lb * y (left side) ; y = ta + tb * x (top side); a turn by t has lb = -tan(t) for the
+    # left side and tb = tan(t) for the top side (y grows downward), the same on opposite sides
+    slopes = np.array([-lb, -rb, tb, bb])
+    if np.ptp(slopes) > 0.03:
+        return None
+    degrees = -float(np.degrees(np.arctan(np.median(slopes))))  # counter-clockwise positive, as Pillow turns
+    if not TURN_MIN_DEGREES <= abs(degrees) <= TURN_MAX_DEGREES:
+        return None
+
+    def meet(a: float, b: float, c: float, d: float) -> tuple[float, float]:
+        # x = a + b y and y = c + d x
+        y = (c + d * a) / (1 - d * b)
+        return a + b * y, y
+
+    quad = np.array([meet(la, lb, ta, tb), meet(la, lb, ba, bb), meet(ra, rb, ba, bb), meet(ra, rb, ta, tb)])
+    return degrees, quad
+
+
+def deskew(grey: npt.NDArray[np.uint8], quad: npt.NDArray[np.float64], inset: float = 1.5) -> npt.NDArray[np.uint8]:
+    """The picture inside `quad` (top-left, bottom-left, bottom-right, top-right) turned upright,
+    `inset` pixels in from each side so none of the filled corners comes along."""
+    centre = quad.mean(axis=0)
+    pulled = centre + (quad - centre) * (1 - 2 * inset / max(1.0, float(np.linalg.norm(quad[0] - quad[2]))))
+    width = round((np.linalg.norm(pulled[3] - pulled[0]) + np.linalg.norm(pulled[2] - pulled[1])) / 2)
+    height = round((np.linalg.norm(pulled[1] - pulled[0]) + np.linalg.norm(pulled[2] - pulled[3])) / 2)
+    image = Image.fromarray(grey)
+    upright = image.transform(
+        (max(1, width), max(1, height)),
+        Image.Transform.QUAD,
+        tuple(float(v) for v in pulled.ravel()),
+        Image.Resampling.BILINEAR,
+    )
+    return np.asarray(upright, dtype=np.uint8)
+
+
+FILL_SIDE = 128
+"""Overlays are found and filled on the picture area-averaged to this many pixels square."""
+FLAT_RANGE = 2
+"""Luma levels a 3x3 neighbourhood may span to count as flat (a sticker's fill, a label, a bar)."""
+MIN_PATCH = 0.003
+"""Flat patches smaller than this share of the picture are left alone (highlights, small glints)."""
+MAX_FILLED = 0.5
+"""A picture flatter than this (objects on white, drawings) gets no filled view: nothing would be left."""
+HOLE = 0.02
+"""Non-flat islands inside a flat patch up to this share of the picture (a sticker's eyes, a label's
+text) are filled with it."""
+
+
+@numba.njit(cache=True, nogil=True)
+def _label(mask: Any) -> tuple[Any, Any, Any]:  # pragma: no cover - compiled
+    """4-connected components of `mask`: a label per pixel (-1 outside), each label's size, and
+    whether it touches the image's edge."""
+    h, w = mask.shape
+    labels = -np.ones((h, w), np.int32)
+    sizes = np.zeros(h * w, np.int32)
+    touches = np.zeros(h * w, np.bool_)
+    stack = np.empty(h * w, np.int32)
+    n = 0
+    for start in range(h * w):
+        sy, sx = start // w, start % w
+        if not mask[sy, sx] or labels[sy, sx] >= 0:
+            continue
+        top = 0
+        stack[top] = start
+        labels[sy, sx] = n
+        while top >= 0:
+            p = stack[top]
+            top -= 1
+            y, x = p // w, p % w
+            sizes[n] += 1
+            if y == 0 or x == 0 or y == h - 1 or x == w - 1:
+                touches[n] = True
+            for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                yy, xx = y + dy, x + dx
+                if 0 <= yy < h and 0 <= xx < w and mask[yy, xx] and labels[yy, xx] < 0:
+                    labels[yy, xx] = n
+                    top += 1
+                    stack[top] = yy * w + xx
+        n += 1
+    return labels, sizes[:n], touches[:n]
+
+
+@numba.njit(cache=True, nogil=True)
+def _harmonic_fill_from(values: Any, hole: Any, rounds: int) -> None:  # pragma: no cover - compiled
+    """Smooth the `hole` pixels of `values` in place: each the mean of its 4 neighbours, `rounds` times."""
+    h, w = values.shape
+    for _ in range(rounds):
+        for y in range(h):
+            for x in range(w):
+                if hole[y, x]:
+                    s = 0.0
+                    k = 0
+                    if y > 0:
+                        s += values[y - 1, x]
+                        k += 1
+                    if y < h - 1:
+                        s += values[y + 1, x]
+                        k += 1
+                    if x > 0:
+                        s += values[y, x - 1]
+                        k += 1
+                    if x < w - 1:
+                        s += values[y, x + 1]
+                        k += 1
+                    values[y, x] = s / k
+
+
+@numba.njit(cache=True, nogil=True)
+def _harmonic_fill(values: Any, hole: Any, rounds: int) -> None:  # pragma: no cover - compiled
+    """Fill the `hole` pixels of `values` in place with the smooth surface their edges give (each
+    the mean of its 4 neighbours, repeated), started from the mean of the pixels kept."""
+    h, w = values.shape
+    total = 0.0
+    kept = 0
+    for y in range(h):
+        for x in range(w):
+            if not hole[y, x]:
+                total += values[y, x]
+                kept += 1
+    start = total / max(1, kept)
+    for y in range(h):
+        for x in range(w):
+            if hole[y, x]:
+                values[y, x] = start
+    for _ in range(rounds):
+        for y in range(h):
+            for x in range(w):
+                if hole[y, x]:
+                    s = 0.0
+                    k = 0
+                    if y > 0:
+                        s += values[y - 1, x]
+                        k += 1
+                    if y < h - 1:
+                        s += values[y + 1, x]
+                        k += 1
+                    if x > 0:
+                        s += values[y, x - 1]
+                        k += 1
+                    if x < w - 1:
+                        s += values[y, x + 1]
+                        k += 1
+                    values[y, x] = s / k
+
+
+def overlays_filled(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
+    """The picture at `FILL_SIDE` square with its flat patches (stickers, emoji, labels with their
+    text: whatever was laid over it in a flat colour) filled smoothly from their surroundings, or
+    None when most of the picture is flat.
+
+    PDQ is made of the picture's coarsest shapes, which a sticker covering a tenth of it changes
+    beyond the threshold; filled from around it, the covered part looks like a smooth stretch of
+    the picture again. A picture's own flat patches (a clear sky) are filled too, alike in the
+    original and its copies."""
+    small = np.asarray(Image.fromarray(grey).resize((FILL_SIDE, FILL_SIDE), Image.Resampling.BOX), dtype=np.float32)
+    padded = np.pad(small, 1, mode="edge")
+    shifted = np.stack([padded[dy : dy + FILL_SIDE, dx : dx + FILL_SIDE] for dy in range(3) for dx in range(3)])
+    flat = (shifted.max(axis=0) - shifted.min(axis=0)) <= FLAT_RANGE
+    labels, sizes, _ = _label(flat)
+    if not len(sizes):
+        return small  # nothing flat: nothing laid over it
+    big = sizes >= MIN_PATCH * FILL_SIDE * FILL_SIDE
+    patch = (labels >= 0) & big[np.maximum(labels, 0)]
+    if patch.mean() > MAX_FILLED:
+        return None
+    # islands of detail inside a patch (text on a label, a face on a sticker) go with it
+    if not patch.any():
+        return small
+    islands, island_sizes, touches = _label(~patch)
+    small_island = (island_sizes <= HOLE * FILL_SIDE * FILL_SIDE) & ~touches
+    hole = patch | ((islands >= 0) & small_island[np.maximum(islands, 0)])
+    # and so does the patch's rim, blended with what is around it
+    padded_hole = np.pad(hole, 1)
+    hole = np.stack([padded_hole[dy : dy + FILL_SIDE, dx : dx + FILL_SIDE] for dy in range(3) for dx in range(3)]).any(
+        axis=0
+    )
+    if hole.mean() > MAX_FILLED:
+        return None
+    values = np.ascontiguousarray(small, dtype=np.float64)
+    _pyramid_fill(values, np.asarray(hole, dtype=np.bool_))
+    return values.astype(np.float32)
+
+
+def _pyramid_fill(values: npt.NDArray[np.float64], hole: npt.NDArray[np.bool_]) -> None:
+    """Fill the hole from coarse to fine: each level's hole starts from the level below (the mean
+    of the pixels kept in each 2x2), then smoothed from its edges; a wide hole fills in a few dozen
+    rounds instead of thousands."""
+    h, w = values.shape
+    if not hole.any():
+        return
+    if h <= 4 or w <= 4 or h % 2 or w % 2:
+        _harmonic_fill(values, hole, 50)
+        return
+    kept = (~hole).astype(np.float64)
+    weight = kept.reshape(h // 2, 2, w // 2, 2).sum(axis=(1, 3))
+    total = (values * kept).reshape(h // 2, 2, w // 2, 2).sum(axis=(1, 3))
+    coarse = np.ascontiguousarray(total / np.maximum(weight, 1e-9))
+    _pyramid_fill(coarse, weight == 0)
+    values[hole] = np.repeat(np.repeat(coarse, 2, axis=0), 2, axis=1)[hole]
+    _harmonic_fill_from(values, hole, 12)

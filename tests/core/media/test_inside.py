@@ -1,0 +1,147 @@
+"""Finding the picture inside memes, screenshots, photos of photos and turned copies, and filling
+the flat patches laid over it: on generated benign pictures placed where the test knows."""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from alliance.core.media import inside
+from alliance.core.media.hashing import hash_image, query_signals
+from alliance.core.media.pdq_views import CROP_VIEWS, FILLED, INSIDE, NORMALISED, NUDGE_VIEWS, TURN_VIEWS, UPRIGHT
+from alliance.core.signals import signal_type
+from alliance.demo import alterations
+
+distance = signal_type("pdq").distance
+
+
+def landscape(width: int = 400, height: int = 300, seed: int = 3) -> Image.Image:
+    """A generated landscape: hills, a textured ground and a sky with soft clouds; no straight edges."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float64)
+    sky = 170 + 40 * np.sin(x / 37 + rng.uniform(0, 6)) * np.sin(y / 19 + rng.uniform(0, 6))
+    ground = 80 + 45 * np.sin(x / 9 + rng.uniform(0, 6)) * np.cos(y / 7) + rng.normal(0, 12, (height, width))
+    ridge = height * 0.45 + height * 0.12 * np.sin(x[0] / 50 + rng.uniform(0, 6)) + 10 * np.sin(x[0] / 13)
+    luma = np.where(y < ridge[None, :], sky, ground)
+    rgb = np.dstack([luma * 0.9, luma, luma * 1.05 - 10])
+    return Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
+
+
+def png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def grey(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("L"))
+
+
+def text(draw: ImageDraw.ImageDraw, at: tuple[int, int], words: str, colour: tuple[int, int, int], size: int) -> None:
+    draw.text(at, words, font=alterations._font_of("", size), fill=colour)
+
+
+def close(found: tuple[int, int, int, int] | None, truth: tuple[int, int, int, int], pixels: int = 3) -> bool:
+    return found is not None and max(abs(a - b) for a, b in zip(found, truth, strict=True)) <= pixels
+
+
+@pytest.mark.parametrize(("bar", "ink"), [((0, 0, 0), (255, 255, 255)), ((255, 255, 255), (0, 0, 0))])
+def test_a_picture_between_caption_bars_with_text_is_found_within_a_few_pixels(bar, ink):
+    picture = landscape()
+    canvas = Image.new("RGB", (400, 300 + 60 + 45), bar)
+    canvas.paste(picture, (0, 60))
+    draw = ImageDraw.Draw(canvas)
+    text(draw, (40, 15), "when the weekend is over", ink, 26)
+    text(draw, (90, 372), "nobody explains why", ink, 20)
+    assert close(inside.inner_picture(grey(canvas)), (0, 60, 400, 360))
+
+
+def test_a_picture_in_a_screenshot_with_margins_and_interface_text_is_found():
+    canvas = Image.new("RGB", (560, 900), (240, 242, 245))
+    draw = ImageDraw.Draw(canvas)
+    text(draw, (20, 8), "12:41", (0, 0, 0), 14)
+    for row, line in enumerate(["someone shared a photo", "2 hours ago"]):
+        text(draw, (40, 60 + 22 * row), line, (0, 0, 0), 16)
+    canvas.paste(landscape(480, 360, seed=5), (40, 130))
+    for row in range(6):
+        text(draw, (40, 510 + 30 * row), f"{12 * row + 3} likes  look at this view", (20, 20, 20), 18)
+    assert close(inside.inner_picture(grey(canvas)), (40, 130, 520, 490))
+
+
+def test_a_photo_inside_another_photo_is_found():
+    scene = alterations.textured_background(700, 520, np.random.default_rng(9))
+    scene.paste(landscape(360, 270, seed=11), (190, 140))
+    assert close(inside.inner_picture(grey(scene)), (190, 140, 550, 410))
+
+
+def test_a_picture_with_no_surroundings_has_nothing_inside():
+    assert inside.inner_picture(grey(landscape())) is None
+
+
+@pytest.mark.parametrize("degrees", [-12.0, -3.0, 4.0, 9.0])
+def test_a_turned_picture_on_a_filled_canvas_is_measured_and_turned_back(degrees):
+    picture = landscape(400, 300, seed=7)
+    turned = picture.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=(0, 0, 0))
+    found = inside.turned_picture(grey(turned))
+    assert found is not None
+    measured, quad = found
+    assert abs(measured - degrees) < 0.5
+    upright = inside.deskew(grey(turned), quad)
+    assert abs(upright.shape[1] - 400) <= 6 and abs(upright.shape[0] - 300) <= 6
+
+
+def test_an_upright_picture_is_not_taken_for_a_turned_one():
+    assert inside.turned_picture(grey(landscape())) is None
+    bordered = Image.new("RGB", (440, 340), (0, 0, 0))
+    bordered.paste(landscape(), (20, 20))
+    assert inside.turned_picture(grey(bordered)) is None
+
+
+@pytest.mark.parametrize("seed", [13, 14])
+def test_a_sticker_in_the_middle_is_filled_from_around_it_and_the_filled_views_meet(seed):
+    picture = landscape(400, 300, seed=seed)
+    covered = picture.copy()
+    ImageDraw.Draw(covered).ellipse((150, 100, 260, 210), fill=(250, 205, 40))  # ~8%, in the middle
+    entry, copy = hash_image(png(picture), crops=True), hash_image(png(covered), crops=True)
+    filled_entry, filled_copy = entry.view(FILLED), copy.view(FILLED)
+    assert filled_entry is not None and filled_copy is not None
+    normalised = distance(entry.view(NORMALISED).value, copy.view(NORMALISED).value)
+    assert distance(filled_entry.value, filled_copy.value) < normalised
+
+
+def test_a_mostly_flat_picture_has_no_filled_view():
+    flat = Image.new("RGB", (400, 300), (255, 255, 255))
+    ImageDraw.Draw(flat).ellipse((150, 100, 250, 200), fill=(200, 30, 30))
+    assert inside.overlays_filled(grey(flat)) is None
+
+
+def test_a_meme_of_a_picture_meets_the_picture_through_its_inside_view():
+    original = png(landscape(480, 360, seed=21))
+    meme = alterations.meme_caption("both")(original, 5, False)
+    media, signals, names = query_signals(meme)
+    own = hash_image(original).get("pdq")
+    assert own is not None
+    found = dict(zip(names, signals, strict=True))
+    assert INSIDE in found
+    assert distance(found[INSIDE].value, own.value) <= 31
+    assert distance(media.get("pdq").value, own.value) > 31  # the whole meme does not
+
+
+def test_a_turned_copy_meets_the_picture_upright_or_through_the_banks_turns():
+    original = png(landscape(480, 360, seed=23))
+    own = hash_image(original, crops=True)
+    filled = alterations.small_rotation(6, 6, cropped=False)(original, 1, False)
+    names = dict(zip(*reversed(query_signals(filled)[1:]), strict=True))
+    assert distance(names[UPRIGHT].value, own.get("pdq").value) <= 31
+    cropped = alterations.small_rotation(6, 6, cropped=True)(original, 1, False)
+    query = query_signals(cropped, crops=True)[1]
+    stored = [v.signal for v in own.views if v.view in TURN_VIEWS]
+    assert len(stored) == len(TURN_VIEWS) - len(NUDGE_VIEWS)  # the nudges are the query's
+    assert min(distance(q.value, s.value) for q in query for s in stored) <= 31
+
+
+def test_the_new_bank_views_count_only_in_crop_matching_banks_and_the_found_ones_everywhere():
+    assert TURN_VIEWS <= CROP_VIEWS and FILLED in CROP_VIEWS
+    assert INSIDE not in CROP_VIEWS and UPRIGHT not in CROP_VIEWS
+    assert all(len(name) <= 16 for name in TURN_VIEWS)
