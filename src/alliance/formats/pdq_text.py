@@ -34,14 +34,12 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
+from alliance.core.banks import FILENAME_KEY, FILENAMES_KEY
 from alliance.core.errors import FormatError, InvalidSignal
 from alliance.core.signals import Signal, parse_signal, signal_type
 from alliance.formats.records import Item, MediaRecord, Skipped
 
 SIGNAL_TYPE = "pdq"
-FILENAME_KEY = "filename"
-FILENAMES_KEY = "filenames"
-"""Every file name of an entry that a list named more than once (the import merges them)."""
 HEADER = "header line"
 PYTX_TYPES = frozenset({"pdq", "video_md5", "video_sha256"})
 """The hash type names python-threatexchange 1.2 and HMA know; `sha1` is not one of them."""

@@ -7,21 +7,36 @@ dataclasses, never ORM rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alliance.core.access import OrgKind, Role, SharingPolicy
-from alliance.core.banks import Bank, BankPurpose, Duplicate, Entry, EntryStatus, NewEntry, Organisation
+from alliance.core.banks import (
+    Bank,
+    BankPurpose,
+    Duplicate,
+    Entry,
+    EntryStatus,
+    ImportCounts,
+    NewEntry,
+    Organisation,
+    merge_duplicate,
+)
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
 from alliance.core.signals import Signal, signal_type
 from alliance.core.trust import check_transition
 from alliance.store.db import LOOKUP_CHUNK, chunks, is_row_id, lock_change_log
 from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
 from alliance.store.trust_models import TransitionRow
+
+
+IMPORT_BATCH = 2000
+"""Entries an import writes at a time: its memory is about this many records, whatever the file's size."""
 
 
 class BankRecords:
@@ -224,6 +239,129 @@ class BankRecords:
             else:
                 seen.update(k for _, k in keys_of_entry)
         return duplicates
+
+    def import_entries(
+        self,
+        bank_id: int,
+        entries: Iterable[NewEntry],
+        *,
+        status: EntryStatus = EntryStatus.CONFIRMED,
+        batch_size: int = IMPORT_BATCH,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> ImportCounts:
+        """Add a stream of entries in one transaction, `batch_size` at a time (memory stays flat):
+        a record whose identity signals (`_identity`) an entry of the bank, or an earlier record,
+        already has is merged into that entry (`core.banks.merge_duplicate`), never dropped.
+        Anything `entries` raises while it is read rolls the whole import back."""
+        counts = ImportCounts()
+        with self._sessions.begin() as session:
+            lock_change_log(session)
+            if session.get(BankRow, bank_id) is None:
+                raise NotFound(f"no bank with id {bank_id}")
+            batch: list[NewEntry] = []
+            for entry in entries:
+                batch.append(entry)
+                if len(batch) >= batch_size:
+                    self._import_batch(session, bank_id, batch, status, counts)
+                    if on_batch:
+                        on_batch(len(batch))
+                    batch = []
+            if batch:
+                self._import_batch(session, bank_id, batch, status, counts)
+                if on_batch:
+                    on_batch(len(batch))
+        return counts
+
+    def _import_batch(
+        self, session: Session, bank_id: int, batch: list[NewEntry], status: EntryStatus, counts: ImportCounts
+    ) -> None:
+        keys = {(s.type, s.value) for entry in batch for s in _identity(entry)}
+        existing = self._live_identities(session, bank_id, keys)
+        kept: list[NewEntry] = []
+        in_batch: dict[tuple[str, str], int] = {}
+        into_existing: dict[int, list[NewEntry]] = {}
+        for entry in batch:
+            identity = [(s.type, s.value) for s in _identity(entry)]
+            found = next((existing[k] for k in identity if k in existing), None)
+            earlier = next((in_batch[k] for k in identity if k in in_batch), None)
+            if found is not None:
+                into_existing.setdefault(found, []).append(entry)
+            elif earlier is not None:
+                first = kept[earlier]
+                kept[earlier] = replace(first, metadata=merge_duplicate(first.metadata, first.signals, entry))
+            else:
+                in_batch.update((k, len(kept)) for k in identity)
+                kept.append(entry)
+                continue
+            counts.merged += 1
+        if kept:
+            ids = list(
+                session.scalars(
+                    insert(EntryRow).returning(EntryRow.id, sort_by_parameter_order=True),
+                    [
+                        {"bank_id": bank_id, "status": status.value, "note": e.note, "extra": dict(e.metadata)}
+                        | {"source": e.source, "needs_review": False}
+                        for e in kept
+                    ],
+                )
+            )
+            signal_rows = [
+                {"entry_id": entry_id, "type": s.type, "value": s.value, "quality": s.quality, "view": None}
+                for entry_id, entry in zip(ids, kept, strict=True)
+                for s in entry.signals
+            ]
+            signal_rows += [
+                {"entry_id": row.entry_id, "type": row.type, "value": row.value, "quality": row.quality, "view": row.view}
+                for entry_id, entry in zip(ids, kept, strict=True)
+                for row in _view_rows(entry_id, entry)
+            ]
+            session.execute(insert(SignalRow), signal_rows)
+            session.execute(
+                insert(ChangeRow), [{"kind": "entry_added", "bank_id": bank_id, "entry_id": i} for i in ids]
+            )
+            counts.added += len(ids)
+            counts.first_ids.extend(ids[: max(0, 1000 - len(counts.first_ids))])
+        for row in session.scalars(select(EntryRow).where(EntryRow.id.in_(list(into_existing)))):
+            metadata = dict(row.extra)
+            signals = [Signal(s.type, s.value, s.quality) for s in row.signals]
+            for duplicate in into_existing[row.id]:
+                metadata = merge_duplicate(metadata, signals, duplicate)
+            row.extra = metadata
+        session.flush()
+        session.expunge_all()
+
+    @staticmethod
+    def _live_identities(session: Session, bank_id: int, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+        """The live entry of the bank that has each of `keys` as its own signal."""
+        existing: dict[tuple[str, str], int] = {}
+        for chunk in chunks(sorted(keys), LOOKUP_CHUNK):
+            rows = session.execute(
+                select(SignalRow.type, SignalRow.value, SignalRow.entry_id)
+                .join(EntryRow)
+                .where(
+                    EntryRow.bank_id == bank_id,
+                    EntryRow.status != EntryStatus.RETIRED.value,
+                    SignalRow.view.is_(None),
+                    tuple_(SignalRow.type, SignalRow.value).in_(chunk),
+                )
+            ).all()
+            for type_, value, entry_id in rows:
+                existing.setdefault((type_, value), entry_id)
+        return existing
+
+    def export_views(self, entry_ids: Sequence[int], views: Sequence[str]) -> dict[int, dict[str, Signal]]:
+        """The named views of each entry (`core.media.pdq_views`): what an export gives in place of
+        the entry's own hash."""
+        found: dict[int, dict[str, Signal]] = {}
+        with self._sessions() as session:
+            for chunk in chunks(list(entry_ids), LOOKUP_CHUNK):
+                rows = session.scalars(
+                    select(SignalRow).where(SignalRow.entry_id.in_(chunk), SignalRow.view.in_(list(views)))
+                )
+                for row in rows:
+                    assert row.view is not None
+                    found.setdefault(row.entry_id, {})[row.view] = Signal(row.type, row.value, row.quality)
+        return found
 
     def get_entry(self, entry_id: int) -> Entry:
         with self._sessions() as session:
