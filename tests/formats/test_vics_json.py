@@ -305,8 +305,10 @@ def test_records_are_counted_across_cases() -> None:
     [
         ("", "document", "empty input"),
         ("  \n", "document", "empty input"),
-        ('{\n  "@odata.context": "x#Media",\n  "value": [,]\n}', "line 3", "not valid JSON"),
-        ('{"@odata.context": "x#Media", "value": []', "line 1", "not valid JSON"),
+        ('{\n  "@odata.context": "x#Media",\n  "value": [,]\n}', "document", "not valid JSON"),
+        ('{"@odata.context": "x#Media", "value": []', "document", "not valid JSON"),
+        ('{"@odata.context": "x#Media", "value": []} {}', "document", "not valid JSON"),
+        ('{"@odata.context": "x#Media", "value": ' + "[" * 100_000 + "]" * 100_000 + "}", "document", "nested"),
         ("[]", "document", "expected a JSON object, got a list"),
         ('"VICS"', "document", "expected a JSON object, got a string"),
         ('{"value": []}', "document", "no '@odata.context' (2.0) or 'odata.metadata' (1.x) header"),

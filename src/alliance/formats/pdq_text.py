@@ -204,7 +204,8 @@ def _parse_typed(type_name: str, value: str, where: str) -> Item:
 
 def _is_header(fields: list[str], first: bool) -> bool:
     """A first line of words (`hash,quality,filename`, `pdq_hash`) rather than values."""
-    return first and all(not field or _TYPE_NAME.fullmatch(field) for field in fields[:3])
+    words = [field for field in fields[:3] if field]
+    return first and all(_TYPE_NAME.fullmatch(w) and not (len(w) >= 32 and _HEX.fullmatch(w)) for w in words)
 
 
 def _number(text: str) -> object:

@@ -28,7 +28,8 @@ Reading (columns matched case-insensitively, order free):
   stay objects); any other column is kept as text in metadata under its name.
 
 Written with CRLF line ends (RFC 4180). Text that a spreadsheet would run as a formula (tags,
-note, collab) gets a leading `'` (`formats.spreadsheet`), which reading takes off again.
+note, collab, each `;`-separated part of the metadata JSON) gets a leading `'`
+(`formats.spreadsheet`), which reading takes off again.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ SEED = "INVESTIGATION_SEED"
 _TYPE_PREFIXES = ("hash_", "photo_", "video_", "image_")
 _TAG_SEPARATORS = re.compile(r"[\s,]+")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-_TEXT_COLUMNS = frozenset({TAGS_COLUMN, *NOTE_COLUMNS, COLLAB_COLUMN, CATEGORY_COLUMN})
+_TEXT_COLUMNS = frozenset({TAGS_COLUMN, *NOTE_COLUMNS, COLLAB_COLUMN, CATEGORY_COLUMN, METADATA_COLUMN})
 _MODELLED = frozenset({TAGS_COLUMN, COLLAB_COLUMN})
 
 
@@ -241,9 +242,12 @@ class _Columns:
 
 
 def _merged(first: MediaRecord, more: MediaRecord) -> MediaRecord:
-    """One record from the rows of one entry: the first row's fields, every row's hashes once."""
+    """One record from the rows of one entry: the first row's fields, every row's hashes once, in
+    exact types first (md5, sha1, sha256, then pdq), as VICS reads them."""
     signals = list(first.signals)
     signals += [s for s in more.signals if s not in signals]
+    order = {name: index for index, name in enumerate(signal_type_names())}
+    signals.sort(key=lambda s: (signal_type(s.type).perceptual, order.get(s.type, len(order))))
     return MediaRecord(
         tuple(signals), first.metadata, first.note, first.where, first.status, first.negative, first.entry_id
     )
@@ -302,7 +306,7 @@ def _rows_of(record: MediaRecord, number: int, others: list[str]) -> list[list[s
         defuse(record.note or ""),
     ]
     tail = [columned.get(name, "") for name in others]
-    tail.append(json.dumps(rest, ensure_ascii=False, separators=(",", ":")) if rest else "")
+    tail.append(defuse(json.dumps(rest, ensure_ascii=False, separators=(",", ":"))) if rest else "")
     return [[_type_name(s), s.value, "" if s.quality is None else str(s.quality), *shared, *tail] for s in rowed]
 
 

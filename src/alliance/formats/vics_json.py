@@ -205,14 +205,23 @@ def _top_level(source: Readable) -> Iterator[tuple[str, Any]]:
                 yield key, _build(start, scalar, events)
         for _extra in events:
             raise FormatError("document", "not valid JSON: more than one JSON value")
-    except ijson.JSONError as error:
+    except ijson.JSONError as error:  # pragma: no cover - `_checked_events` turns these into FormatError
         raise FormatError("document", f"not valid JSON: {_first_line(error)}") from None
 
 
 def _checked_events(source: Readable) -> Iterator[tuple[str, str, Any]]:
     """The parser's events, refusing nesting deeper than `MAX_DEPTH` before building anything of it."""
     depth = 0
-    for prefix, event, value in ijson.parse(source, use_float=True):
+    events = ijson.parse(source, use_float=True)
+    while True:
+        try:
+            prefix, event, value = next(events)
+        except StopIteration:
+            return
+        except ijson.JSONError as error:
+            raise FormatError("document", f"not valid JSON: {_first_line(error)}") from None
+        except UnicodeDecodeError:
+            raise FormatError("document", "not valid JSON: not UTF-8 text") from None
         if event in ("start_map", "start_array"):
             depth += 1
             if depth > MAX_DEPTH:
@@ -380,7 +389,12 @@ def _header_for(first: MediaRecord | None, cases: bool) -> Json:
     """The first record's document header as it was; a new one (2.0, `#Media` or `#Cases`) otherwise."""
     found = first.metadata.get(DOCUMENT_KEY) if first is not None else None
     if isinstance(found, dict) and _has_header(found):
-        return {key: value for key, value in found.items() if key != "value"}
+        header = {key: value for key, value in found.items() if key != "value"}
+        for key in (HEADER_V2, HEADER_V1):  # a Media list under a #Cases header would not read back
+            context = header.get(key)
+            if not cases and isinstance(context, str) and context.rpartition("#")[2] == "Cases":
+                header[key] = context.rpartition("#")[0] + "#Media"
+        return header
     return {HEADER_V2: DEFAULT_CONTEXT.rpartition("#")[0] + ("#Cases" if cases else "#Media")}
 
 
