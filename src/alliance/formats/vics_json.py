@@ -16,8 +16,8 @@ Signals: a Media record's `MD5`, `SHA1` and `SHA256` fields become md5, sha1 and
 (hex in either case; stored lowercase, written uppercase as VICS sets are distributed). VICS has no
 documented PDQ field, so Alliance writes PDQ hashes into the record's `AlternativeHashes` list, the
 model's place for further hash types, as `{"HashName": "PDQ", "HashValue": hex, "Quality": n}`, and
-reads them from there (HashName matched case-insensitively); so too any other registered signal type,
-under its `vics_name`. A hash field that is `null` or `""`
+reads them from there (HashName matched case-insensitively; the list is kept as it was, and a
+hash it lacks is appended on writing); so too any other registered signal type, under its `vics_name`. A hash field that is `null` or `""`
 counts as absent (some tools write `"SHA1": ""`) and is kept as it was. A Media record needs at least
 one of these hashes: VICS makes MD5 mandatory, and a record with none (say, PhotoDNA only) cannot be
 matched by Alliance, so it is an error naming the record ("record 3 (MediaID 17)").
@@ -338,20 +338,12 @@ def _vics_types() -> tuple[dict[str, SignalType], dict[str, SignalType]]:
 
 
 def _alternative_signals(metadata: Json, alternatives: dict[str, SignalType]) -> list[Signal]:
-    """Take the entries of known types out of `AlternativeHashes` (dropping the list if nothing else
-    was in it)."""
+    """The entries of known types in `AlternativeHashes`; the list stays in metadata as it was, so
+    that writing it back keeps its order and spelling (`_media` adds only hashes it lacks)."""
     entries = metadata.get(ALTERNATIVE_HASHES)
     if not isinstance(entries, list):
         return []
-    known = [entry for entry in entries if _alternative_type(entry, alternatives)]
-    if not known:
-        return []
-    rest = [entry for entry in entries if not _alternative_type(entry, alternatives)]
-    if rest:
-        metadata[ALTERNATIVE_HASHES] = rest
-    else:
-        del metadata[ALTERNATIVE_HASHES]
-    return [_alternative_signal(entry, alternatives) for entry in known]
+    return [_alternative_signal(entry, alternatives) for entry in entries if _alternative_type(entry, alternatives)]
 
 
 def _alternative_type(entry: Any, alternatives: dict[str, SignalType]) -> SignalType | None:
@@ -429,9 +421,23 @@ def _media(record: MediaRecord) -> Json:
             raise InvalidRequest(f"{record.where or 'a record'}: VICS Media cannot hold {_describe(record, signal)}")
         else:
             hashes[field] = signal.value.upper()
-    if alternative:
-        others = fields.get(ALTERNATIVE_HASHES)
-        fields[ALTERNATIVE_HASHES] = (others if isinstance(others, list) else []) + alternative
+    listed = fields.get(ALTERNATIVE_HASHES)
+    if isinstance(listed, list):  # as read, less hashes of Alliance's types the record no longer has
+        _fields, types = _vics_types()
+        listed = [
+            other
+            for other in listed
+            if not _alternative_type(other, types) or any(_same_entry(entry, other) for entry in alternative)
+        ]
+        if listed or not fields[ALTERNATIVE_HASHES]:
+            fields[ALTERNATIVE_HASHES] = listed
+        else:
+            del fields[ALTERNATIVE_HASHES]
+    else:
+        listed = []
+    missing = [entry for entry in alternative if not any(_same_entry(entry, other) for other in listed)]
+    if missing:
+        fields[ALTERNATIVE_HASHES] = listed + missing
     if "MediaID" not in fields and record.entry_id is not None:
         fields["MediaID"] = record.entry_id
     if "Category" not in fields and record.negative:
@@ -446,6 +452,14 @@ def _media(record: MediaRecord) -> Json:
 def _describe(record: MediaRecord, signal: Signal) -> str:
     count = sum(other.type == signal.type for other in record.signals)
     return f"{count} {signal.type} hashes" if count > 1 else f"a {signal.type} hash"
+
+
+def _same_entry(entry: Json, other: Any) -> bool:
+    """Whether `other`, an entry of a list read, already holds `entry`'s hash."""
+    if not isinstance(other, dict) or not all(isinstance(other.get(k), str) for k in ("HashName", "HashValue")):
+        return False
+    same_name = other["HashName"].strip().upper() == entry["HashName"].upper()
+    return same_name and other["HashValue"].strip().lower() == entry["HashValue"].lower()
 
 
 def _alternative_entry(kind: SignalType, signal: Signal) -> Json:
