@@ -29,7 +29,9 @@ def test_get_format_finds_a_format_by_name(name: str) -> None:
 
 
 def test_an_unknown_name_lists_the_known_ones() -> None:
-    with pytest.raises(InvalidRequest, match=r"unknown format 'stix'; known: pdq-txt, pdq-hex, pdq-pytx, te-csv, vics-json"):
+    with pytest.raises(
+        InvalidRequest, match=r"unknown format 'stix'; known: pdq-txt, pdq-hex, pdq-pytx, te-csv, vics-json"
+    ):
         get_format("stix")
 
 

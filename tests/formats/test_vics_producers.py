@@ -37,7 +37,11 @@ def test_vics_to_te_csv_to_vics_keeps_cases_header_numbers_and_media(path: Path)
 def test_the_fixtures_cover_both_versions_and_every_shape() -> None:
     headers = [next(iter(tree(path))) for path in FIXTURES]
     assert {"@odata.context", "odata.metadata"} <= set(headers)
-    targets = [str(tree(path).get("@odata.context", tree(path).get("odata.metadata"))).rpartition("#")[2] for path in FIXTURES]
+    targets = [
+        str(tree(path).get("@odata.context", tree(path).get("odata.metadata"))).rpartition("#")[2] for path in FIXTURES
+    ]
     bodies = ["Media" in tree(path)["value"][0] for path in FIXTURES]
-    assert ("Media", True) in zip(targets, bodies)  # #Media over a Cases-shaped body
-    assert ("Cases", True) in zip(targets, bodies) and ("Media", False) in zip(targets, bodies)
+    assert ("Media", True) in zip(targets, bodies, strict=True)  # #Media over a Cases-shaped body
+    assert ("Cases", True) in zip(targets, bodies, strict=True) and ("Media", False) in zip(
+        targets, bodies, strict=True
+    )

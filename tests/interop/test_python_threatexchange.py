@@ -28,15 +28,15 @@ from PIL import Image, ImageOps
 pytest.importorskip("threatexchange", reason="python-threatexchange is a test extra")
 pytest.importorskip("pdqhash", reason="python-threatexchange hashes with Meta's pdqhash")
 
-from threatexchange.cli.main import _DEFAULT_SIGNAL_TYPES  # noqa: E402 - its own list of signal types
-from threatexchange.signal_type.pdq.pdq_hasher import pdq_from_bytes  # noqa: E402
+from threatexchange.cli.main import _DEFAULT_SIGNAL_TYPES
+from threatexchange.signal_type.pdq.pdq_hasher import pdq_from_bytes
 
-from alliance.core.banks import EntryStatus  # noqa: E402
-from alliance.core.media.hashing import hash_image  # noqa: E402
-from alliance.formats.registry import get_format  # noqa: E402
-from alliance.services.banks import BankService  # noqa: E402
-from alliance.services.hashing import hash_file  # noqa: E402
-from tests.services.test_import_export import landscape  # noqa: E402
+from alliance.core.banks import EntryStatus
+from alliance.core.media.hashing import hash_image
+from alliance.formats.registry import get_format
+from alliance.services.banks import BankService
+from alliance.services.hashing import hash_file
+from tests.services.test_import_export import landscape
 
 PYTX_TYPES = {kind.get_name(): kind for kind in _DEFAULT_SIGNAL_TYPES}
 ORIENTATIONS = (3, 6, 8)

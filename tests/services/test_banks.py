@@ -53,7 +53,9 @@ def test_a_file_that_fails_to_hash_adds_nothing(banks: BankService, engine: Engi
     assert len(report.added) == 1 and [r.path for r in report.failed] == [broken]
 
 
-def test_a_file_that_is_not_an_image_is_added_by_its_exact_hashes(banks: BankService, photos: list[Path], tmp_path: Path):
+def test_a_file_that_is_not_an_image_is_added_by_its_exact_hashes(
+    banks: BankService, photos: list[Path], tmp_path: Path
+):
     banks.create_bank("photos")
     document = tmp_path / "notes.jpg"
     document.write_text("not an image")

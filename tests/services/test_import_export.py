@@ -96,11 +96,20 @@ def test_known_false_positives_are_skipped_by_a_known_bank_and_taken_by_a_negati
 def test_a_te_csv_round_trip_of_four_entries_gives_four(banks: BankService):
     banks.create_bank("first")
     banks.create_bank("second")
-    records = [
-        f"{i:032x}" for i in range(1, 5)
-    ]
-    vics = {"@odata.context": "x#Media", "value": [{"MediaID": n, "MD5": md5, "SHA1": f"{n:040x}", "SHA256": f"{n:064x}",
-             "AlternativeHashes": [{"HashName": "PDQ", "HashValue": f"{n:064x}", "Quality": 90}]} for n, md5 in enumerate(records, 1)]}
+    records = [f"{i:032x}" for i in range(1, 5)]
+    vics = {
+        "@odata.context": "x#Media",
+        "value": [
+            {
+                "MediaID": n,
+                "MD5": md5,
+                "SHA1": f"{n:040x}",
+                "SHA256": f"{n:064x}",
+                "AlternativeHashes": [{"HashName": "PDQ", "HashValue": f"{n:064x}", "Quality": 90}],
+            }
+            for n, md5 in enumerate(records, 1)
+        ],
+    }
     banks.import_stream("first", stream("vics-json", json.dumps(vics)))
 
     text = export(banks, "first", "te-csv")
@@ -127,6 +136,7 @@ def test_vics_through_a_bank_and_te_csv_comes_back_whole(banks: BankService, pat
 
 def strip_status(document: dict) -> dict:
     """The document less the trust state Alliance adds to each Media record."""
+
     def media(item: dict) -> dict:
         if "Media" in item:
             return {**item, "Media": [media(m) for m in item["Media"]]}
@@ -172,7 +182,10 @@ def test_exports_carry_the_hash_of_the_file_as_stored_not_our_views(banks: BankS
     boxed = Image.new("RGB", (320, 300))
     boxed.paste(landscape(), (0, 50))
     boxed.save(letterboxed, "PNG")
-    results = [FileResult(tmp_path / n, hashes=hash_image(b.getvalue())) for n, b in (("r.jpg", rotated), ("l.png", letterboxed))]
+    results = [
+        FileResult(tmp_path / n, hashes=hash_image(b.getvalue()))
+        for n, b in (("r.jpg", rotated), ("l.png", letterboxed))
+    ]
     banks.add_files("photos", results)
 
     exported = export(banks, "photos", "pdq-hex").split()

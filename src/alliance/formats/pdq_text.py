@@ -89,7 +89,7 @@ def write_to(records: Iterable[MediaRecord], out: TextIO) -> int:
     """`hash,quality[,filename]`, one line per PDQ signal and file name; returns the lines written."""
     lines = 0
     for record in records:
-        names = [name for name in filenames(record) if _writable(name)] or [None]
+        names: list[str | None] = [name for name in filenames(record) if _writable(name)] or [None]
         for signal in record.signals:
             if signal.type == SIGNAL_TYPE:
                 for name in names:
@@ -136,9 +136,9 @@ def _parse_line(content: str, where: str, *, first: bool) -> Item:
     if separator is None and " " in content:
         separator = " "
     fields = [field.strip() for field in content.split(separator, 2)] if separator else [content]
-    if len(fields) >= 2 and fields[1] and not _HEX.fullmatch(fields[0]) and _TYPE_NAME.fullmatch(fields[0]):
-        if not _is_header(fields, first):
-            return _parse_typed(fields[0], content.split(separator, 1)[1].strip(), where)
+    typed = len(fields) >= 2 and fields[1] and not _HEX.fullmatch(fields[0]) and _TYPE_NAME.fullmatch(fields[0])
+    if typed and not _is_header(fields, first):
+        return _parse_typed(fields[0], content.split(separator, 1)[1].strip(), where)
     try:
         value = signal_type(SIGNAL_TYPE).canonical(fields[0])
     except InvalidSignal as error:

@@ -85,7 +85,9 @@ FORMATS: dict[str, Format] = {
             pdq_text.write_to,
             ".txt",
         ),
-        Format("pdq-hex", "PDQ text: bare hex, one hash per line", _text(pdq_text.stream), pdq_text.write_hex_to, ".txt"),
+        Format(
+            "pdq-hex", "PDQ text: bare hex, one hash per line", _text(pdq_text.stream), pdq_text.write_hex_to, ".txt"
+        ),
         Format(
             "pdq-pytx",
             "python-threatexchange signal file: 'pdq <hash>' lines",

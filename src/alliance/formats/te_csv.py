@@ -89,7 +89,9 @@ def stream(source: TextIO) -> Iterator[Item]:
     for line, cells in rows:
         where = f"line {line}"
         if len(cells) != len(columns.names):
-            item: Item = Skipped(where, "wrong number of fields", f"{len(cells)}, but the header names {len(columns.names)}")
+            item: Item = Skipped(
+                where, "wrong number of fields", f"{len(cells)}, but the header names {len(columns.names)}"
+            )
         else:
             item = columns.record(cells, where)
         key = columns.entry_key(cells) if isinstance(item, MediaRecord) else ""

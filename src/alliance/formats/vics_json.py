@@ -17,10 +17,11 @@ Signals: a Media record's `MD5`, `SHA1` and `SHA256` fields become md5, sha1 and
 documented PDQ field, so Alliance writes PDQ hashes into the record's `AlternativeHashes` list, the
 model's place for further hash types, as `{"HashName": "PDQ", "HashValue": hex, "Quality": n}`, and
 reads them from there (HashName matched case-insensitively; the list is kept as it was, and a
-hash it lacks is appended on writing); so too any other registered signal type, under its `vics_name`. A hash field that is `null` or `""`
-counts as absent (some tools write `"SHA1": ""`) and is kept as it was. A Media record needs at least
-one of these hashes: VICS makes MD5 mandatory, and a record with none (say, PhotoDNA only) cannot be
-matched by Alliance, so it is an error naming the record ("record 3 (MediaID 17)").
+hash it lacks is appended on writing); so too any other registered signal type, under its
+`vics_name`. A hash field that is `null` or `""` counts as absent (some tools write `"SHA1": ""`)
+and is kept as it was. A Media record needs at least one of these hashes: VICS makes MD5
+mandatory, and a record with none (say, PhotoDNA only) cannot be matched by Alliance, so it is
+skipped, naming the record ("record 3 (MediaID 17)").
 
 Kept, in `MediaRecord.metadata`, so `write` gives them back: every other Media field as it was
 (PhotoDNA, which Alliance cannot compute, Category, VictimIdentified, OffenderIdentified,
@@ -299,7 +300,9 @@ def _with_context(item: Item, case: Json | None, header: Json) -> Item:
 
 def _record(media: Any, number: int) -> Item:
     if not isinstance(media, dict):
-        return Skipped(f"record {number}", "not a Media record", f"a Media record must be a JSON object, got {_kind(media)}")
+        return Skipped(
+            f"record {number}", "not a Media record", f"a Media record must be a JSON object, got {_kind(media)}"
+        )
     where = _where(media, number)
     metadata = dict(media)
     fields, alternatives = _vics_types()
@@ -399,7 +402,7 @@ def _chain(first: MediaRecord | None, rest: Iterator[MediaRecord]) -> Iterator[M
 def _case_opening(fields: Json) -> str:
     """A case's fields, then the opening of its Media list (its records follow one by one)."""
     inner = "".join(f"\n      {json.dumps(key)}: {_dumps(value, 6)}," for key, value in fields.items())
-    return f"\n    {{{inner}\n      \"Media\": ["
+    return f'\n    {{{inner}\n      "Media": ['
 
 
 def _dumps(value: Any, indent: int) -> str:
@@ -458,8 +461,8 @@ def _same_entry(entry: Json, other: Any) -> bool:
     """Whether `other`, an entry of a list read, already holds `entry`'s hash."""
     if not isinstance(other, dict) or not all(isinstance(other.get(k), str) for k in ("HashName", "HashValue")):
         return False
-    same_name = other["HashName"].strip().upper() == entry["HashName"].upper()
-    return same_name and other["HashValue"].strip().lower() == entry["HashValue"].lower()
+    same_name = str(other["HashName"]).strip().upper() == str(entry["HashName"]).upper()
+    return same_name and str(other["HashValue"]).strip().lower() == str(entry["HashValue"]).lower()
 
 
 def _alternative_entry(kind: SignalType, signal: Signal) -> Json:

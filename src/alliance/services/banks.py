@@ -331,7 +331,10 @@ class BankService:
                     summary.skip(item.where, NEGATIVE_IN_KNOWN)
                 else:
                     yield NewEntry(
-                        signals=item.signals, note=item.note, metadata=dict(item.metadata), source=f"import:{item.where}"
+                        signals=item.signals,
+                        note=item.note,
+                        metadata=dict(item.metadata),
+                        source=f"import:{item.where}",
                     )
 
         counts = self.store.import_entries(bank.id, entries(), status=status, on_batch=on_batch)

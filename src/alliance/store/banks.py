@@ -34,7 +34,6 @@ from alliance.store.db import LOOKUP_CHUNK, chunks, is_row_id, lock_change_log
 from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
 from alliance.store.trust_models import TransitionRow
 
-
 IMPORT_BATCH = 2000
 """Entries an import writes at a time: its memory is about this many records, whatever the file's size."""
 
@@ -311,7 +310,13 @@ class BankRecords:
                 for s in entry.signals
             ]
             signal_rows += [
-                {"entry_id": row.entry_id, "type": row.type, "value": row.value, "quality": row.quality, "view": row.view}
+                {
+                    "entry_id": row.entry_id,
+                    "type": row.type,
+                    "value": row.value,
+                    "quality": row.quality,
+                    "view": row.view,
+                }
                 for entry_id, entry in zip(ids, kept, strict=True)
                 for row in _view_rows(entry_id, entry)
             ]

@@ -27,10 +27,10 @@ from alliance.api.schemas import (
 from alliance.core.access import SharingPolicy
 from alliance.core.banks import EntryStatus
 from alliance.core.errors import HashingError, InvalidSignal
+from alliance.core.media.hashing import exact_signals
 from alliance.core.signals import parse_signal
 from alliance.formats.records import MediaRecord
 from alliance.services.banks import AddReport, BankService
-from alliance.core.media.hashing import exact_signals
 from alliance.services.hashing import FileResult
 
 router = APIRouter(prefix="/v1", tags=["banks"])

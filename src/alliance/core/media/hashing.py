@@ -39,8 +39,8 @@ from alliance.core.media import pdq_views
 from alliance.core.media.decode import (
     SUPPORTED_FORMATS,
     ReducedLuma,
-    load_reduced_luma,
     as_stored,
+    load_reduced_luma,
     load_rgb,
     open_image,
 )
@@ -240,8 +240,8 @@ def hash_image(
     if trimmed is not None:
         kept.insert(0, ViewSignal(pdq_views.TRIMMED, trimmed))
     if reduced.orientation != 1:
-        stored = pdq_from_pixels(np.asarray(as_stored(image, reduced.orientation)))
-        kept.insert(0, ViewSignal(pdq_views.REFERENCE, stored))
+        as_filed = pdq_from_pixels(np.asarray(as_stored(image, reduced.orientation)))
+        kept.insert(0, ViewSignal(pdq_views.REFERENCE, as_filed))
     return MediaHashes(
         signals=(pdq, *fast.signals[1:]),
         width=image.width,

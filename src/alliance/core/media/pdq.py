@@ -38,7 +38,6 @@ DIHEDRAL_NAMES = ("original", "rotate90", "rotate180", "rotate270", "flipx", "fl
 """The order of `pdq_dihedral`'s hashes, the same as `pdqhash.compute_dihedral`."""
 
 
-
 def _dct_matrix() -> npt.NDArray[np.float32]:
     # float32 scale times a double cosine, rounded to float32: the reference's constant table.
     scale = float(np.float32(math.sqrt(2.0 / 64.0)))
