@@ -320,8 +320,10 @@ class BankRecords:
                 for row in _view_rows(entry_id, entry)
             ]
             change_rows = [{"kind": "entry_added", "bank_id": bank_id, "entry_id": i, "at": now} for i in ids]
-            for table, rows in ((EntryRow, entry_rows), (SignalRow, signal_rows), (ChangeRow, change_rows)):
-                _insert_many(session, table.__table__, rows)
+            for model, rows in ((EntryRow, entry_rows), (SignalRow, signal_rows), (ChangeRow, change_rows)):
+                table = model.__table__
+                assert isinstance(table, Table)
+                _insert_many(session, table, rows)
             counts.added += len(ids)
             counts.first_ids.extend(ids[: max(0, 1000 - len(counts.first_ids))])
         for row in session.scalars(select(EntryRow).where(EntryRow.id.in_(list(into_existing)))):
