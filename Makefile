@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ALLIANCE_HOME ?= $(CURDIR)/var
 
-.PHONY: run test browser messages screenshots lint typecheck bench-match bench-hash bench-robustness bench-api bench-trust bench-abuse bench-deconflict clean
+.PHONY: run test browser messages screenshots lint typecheck bench-match bench-hash bench-robustness bench-api bench-trust bench-abuse bench-deconflict bench-import clean
 
 ARGS ?=
 
@@ -61,6 +61,9 @@ bench-api: $(VENV)/.bench-extras  ## HTTP match and upload throughput with 64 cl
 
 bench-trust: $(VENV)/.bench-extras  ## what the trust checks cost in the match path (ARGS=--quick)
 	$(BIN)/python bench/trust.py $(ARGS)
+
+bench-import: $(VENV)/.bench-extras  ## hash-list import and export: lines/s and peak memory, 1M and 5M lines (ARGS=--quick)
+	$(BIN)/python bench/import_export.py $(ARGS)
 
 bench-abuse: $(VENV)/.bench-extras  ## another caller's match latency under login, anonymous and big-body floods (needs wrk; ARGS=--quick)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

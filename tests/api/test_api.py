@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -55,6 +57,23 @@ def test_an_image_may_be_the_whole_body_of_each_upload_route(world: World):
     added = world.client.post(
         f"/v1/banks/{world.bank}/entries/upload", headers=analyst, content=world.photos[1].read_bytes()
     )
+    assert added.status_code == 201 and len(added.json()["added"]) == 1
+
+
+def test_a_file_that_is_not_an_image_is_hashed_and_added_by_its_exact_hashes(world: World):
+    document = b"%PDF-1.4 not an image"
+    h = world.headers(Role.ANALYST)
+
+    hashed = world.client.post("/v1/hash", headers=h, files={"file": ("notes.pdf", document)})
+    added = world.client.post(
+        f"/v1/banks/{world.bank}/entries/upload", headers=h, files={"file": ("notes.pdf", document)}
+    )
+
+    assert hashed.status_code == 200
+    body = hashed.json()
+    assert [s["type"] for s in body["signals"]] == ["md5", "sha1", "sha256"]
+    assert body["signals"][0]["value"] == hashlib.md5(document).hexdigest()
+    assert body["format"] is None and "not an image" in body["not_an_image"]
     assert added.status_code == 201 and len(added.json()["added"]) == 1
 
 
@@ -179,7 +198,7 @@ def test_session_login_needs_csrf_for_changes(world: World):
         (
             "POST",
             "/v1/banks/own-bank/entries/upload",
-            {"files": {"file": ("a.jpg", b"not an image")}},
+            {"files": {"file": ("a.jpg", b"")}},  # an empty file: its exact hashes are every empty file's
             422,
             "hashing_error",
         ),

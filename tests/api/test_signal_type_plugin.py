@@ -85,7 +85,8 @@ def test_a_toy_signal_type_goes_through_banks_import_match_and_export(toy_world:
     # export: both list formats write the type under their names for it, and read it back
     exported = banks.export_records("toys")
     csv_text = te_csv.write(exported)
-    assert f"toy_hash,{STORED}" in csv_text and "toy," not in csv_text
+    rows = csv_text.splitlines()[1:]  # the header names a `toy` column: a type pytx has no name for
+    assert f"toy_hash,{STORED}" in csv_text and not any(row.startswith("toy,") for row in rows)
     assert {s for r in te_csv.read(csv_text) for s in r.signals} == {
         Signal("toy", STORED),
         Signal("toy", flipped(STORED, 64)),

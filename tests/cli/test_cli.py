@@ -143,12 +143,22 @@ def test_usage_errors_exit_2(capsys, home):
     assert run(capsys, "no-such-command")[0] == 2
 
 
-def test_bad_import_names_the_line_and_adds_nothing(capsys, home, tmp_path):
+def test_import_skips_bad_lines_naming_them_and_adds_the_rest(capsys, home, tmp_path):
     hashes = tmp_path / "list.txt"
     hashes.write_text(f"{PDQ}\nnot-a-hash\n")
     run(capsys, "bank", "create", "list")
-    code, _, err = run(capsys, "bank", "import", "list", str(hashes))
-    assert code == 4 and "line 2" in err
+    code, out, _ = run(capsys, "bank", "import", "list", str(hashes))
+    assert code == 0 and "added 1 entries" in out and "skipped 1: bad pdq hash (line 2)" in out
+    _, out, _ = run(capsys, "bank", "list", "--json")
+    assert json.loads(out)[0]["entries"] == 1
+
+
+def test_an_import_that_cannot_be_read_adds_nothing(capsys, home, tmp_path):
+    listed = tmp_path / "list.csv"
+    listed.write_text(f'signal_type,signal_str\npdq,{PDQ}\npdq,"{PDQ}"x\n')
+    run(capsys, "bank", "create", "list")
+    code, _, err = run(capsys, "bank", "import", "list", str(listed), "-f", "te-csv")
+    assert code == 4 and "line 3" in err and "malformed CSV" in err
     _, out, _ = run(capsys, "bank", "list", "--json")
     assert json.loads(out)[0]["entries"] == 0
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -7,7 +9,7 @@ from hypothesis import strategies as st
 from alliance.core.errors import FormatError
 from alliance.core.signals import Signal
 from alliance.formats import te_csv
-from alliance.formats.records import MediaRecord
+from alliance.formats.records import MediaRecord, Skipped
 
 from .helpers import exact_signals, pdq_signals, positionless
 
@@ -39,14 +41,10 @@ def test_reads_the_threatexchange_cli_export() -> None:
     assert records == [
         MediaRecord(
             signals=(Signal("pdq", PDQ),),
-            metadata={"tags": ["media_type_photo", "known_set"], "collab": "Sample Data", "category": "POSITIVE_CLASS"},
+            metadata={"tags": ["media_type_photo", "known_set"], "collab": "Sample Data"},
             where="line 2",
         ),
-        MediaRecord(
-            signals=(Signal("md5", MD5),),
-            metadata={"signal_type": "video_md5", "collab": "Sample Data", "category": "POSITIVE_CLASS"},
-            where="line 3",
-        ),
+        MediaRecord(signals=(Signal("md5", MD5),), metadata={"collab": "Sample Data"}, where="line 3"),
     ]
 
 
@@ -60,14 +58,19 @@ def test_reads_every_known_column_and_keeps_unknown_ones() -> None:
             note="first seen 2024-05",
             where="line 2",
         ),
-        MediaRecord(
-            signals=(Signal("sha1", SHA1),),
-            metadata={"signal_type": "HASH_SHA1"},
-            note="multi\nline note",
-            where="line 3",
-        ),
+        MediaRecord(signals=(Signal("sha1", SHA1),), note="multi\nline note", where="line 3"),
         MediaRecord(signals=(Signal("sha256", SHA256),), metadata={"source_id": "H-19"}, where="line 5"),
     ]
+
+
+def test_categories_other_than_the_status_implies_are_kept_and_negative_is_marked() -> None:
+    text = f"signal_type,signal_str,category\npdq,{PDQ},INVESTIGATION_SEED\nvideo_md5,{MD5},NEGATIVE_CLASS\n"
+
+    seed, negative = te_csv.read(text)
+
+    assert seed.metadata == {"category": "INVESTIGATION_SEED"} and not seed.negative
+    assert negative.metadata == {} and negative.negative
+    assert te_csv.read(te_csv.write([seed, negative])) == te_csv.read(te_csv.write(te_csv.read(text)))
 
 
 @pytest.mark.parametrize(
@@ -89,14 +92,18 @@ def test_threatexchange_type_names_map_to_alliance_types(name: str, canonical: s
     assert te_csv.canonical_type_name(name) == canonical
 
 
-def test_mapped_type_names_are_written_back_as_they_came() -> None:
-    text = te_csv.write(te_csv.read(TE_CLI_EXPORT))
+def test_only_names_python_threatexchange_knows_are_written_as_signal_types() -> None:
+    record = MediaRecord(
+        signals=(Signal("pdq", PDQ, 90), Signal("md5", MD5), Signal("sha1", SHA1), Signal("sha256", SHA256)),
+        status="proposed",
+        entry_id=7,
+    )
 
-    assert text.splitlines() == [
-        "signal_type,signal_value,tags,collab,category",
-        f"pdq,{PDQ},media_type_photo known_set,Sample Data,POSITIVE_CLASS",
-        f"video_md5,{MD5},,Sample Data,POSITIVE_CLASS",
-    ]
+    lines = te_csv.write([record]).splitlines()
+
+    assert lines[0] == "signal_type,signal_str,quality,collab,category,tags,status,entry_id,note,sha1,metadata"
+    assert [line.split(",")[0] for line in lines[1:]] == ["pdq", "video_md5", "video_sha256"]
+    assert all(f",INVESTIGATION_SEED,,proposed,7,,{SHA1}," in line for line in lines[1:])
 
 
 @pytest.mark.parametrize("text", [TE_CLI_EXPORT, FULL])
@@ -113,29 +120,25 @@ def test_round_trip_of_any_valid_hashes_and_notes(signals: list[Signal], note: s
     assert positionless(te_csv.read(te_csv.write(records))) == records
 
 
-def test_records_with_several_signals_become_one_row_each() -> None:
-    record = MediaRecord(signals=(Signal("md5", MD5), Signal("sha1", SHA1)), metadata={"case": "A-1"}, note="n")
+def test_an_entry_written_as_several_rows_reads_back_as_one_record() -> None:
+    record = MediaRecord(
+        signals=(Signal("md5", MD5), Signal("sha1", SHA1), Signal("sha256", SHA256), Signal("pdq", PDQ, 90)),
+        metadata={"case": "A-1"},
+        note="n",
+    )
 
-    assert positionless(te_csv.read(te_csv.write([record]))) == [
-        MediaRecord(signals=(Signal("md5", MD5),), metadata={"case": "A-1"}, note="n"),
-        MediaRecord(signals=(Signal("sha1", SHA1),), metadata={"case": "A-1"}, note="n"),
-    ]
+    assert positionless(te_csv.read(te_csv.write([record, record, record, record]))) == [record] * 4
 
 
-def test_metadata_from_other_formats_is_kept_without_clashing_with_known_columns() -> None:
+def test_metadata_from_other_formats_keeps_its_keys_and_json_types() -> None:
     vics_like = MediaRecord(
         signals=(Signal("md5", MD5),),
-        metadata={"Category": 1, "Tags": "indoor, series", "Comments": "seen", "VictimIdentified": True},
+        metadata={"Category": 1, "Tags": "indoor, series", "Comments": "seen", "Size": 2.5, "vics_case": {"CaseID": 3}},
     )
 
     (record,) = te_csv.read(te_csv.write([vics_like]))
 
-    assert record.metadata == {
-        "Category": "1",
-        "metadata.Tags": "indoor, series",
-        "metadata.Comments": "seen",
-        "VictimIdentified": "true",
-    }
+    assert record.metadata == vics_like.metadata
     assert record.note is None
 
 
@@ -165,10 +168,10 @@ def bad(rows: str) -> FormatError:
         (f"pdq,{PDQ},101", "from 0 to 100, got 101"),
         (f"pdq,{PDQ},good", "integer from 0 to 100, got 'good'"),
         (f"md5,{MD5},50", "md5 hashes carry no quality"),
-        (f"raw_text,{MD5},", "unknown signal type 'raw_text'"),
-        (f",{MD5},", "unknown signal type ''"),
-        (f"md5,{MD5}", "2 fields, but the header names 3"),
-        (f"md5,{MD5},,extra", "4 fields, but the header names 3"),
+        (f"raw_text,{MD5},", "not a hash type Alliance uses: raw_text"),
+        (f",{MD5},", "not a hash type Alliance uses: (empty)"),
+        (f"md5,{MD5}", "2, but the header names 3"),
+        (f"md5,{MD5},,extra", "4, but the header names 3"),
         (f'md5,"{MD5}"x,', "malformed CSV"),
         (f'md5,"{MD5},', "malformed CSV"),
         ("md5,a\0b,", "md5 hash must be 32 hex characters, got 3"),
@@ -191,9 +194,9 @@ def test_the_line_named_is_where_the_row_starts() -> None:
     ("header", "reason"),
     [
         ("signal_value,quality", "missing signal_type"),
-        ("signal_type,quality", "missing signal_value"),
-        ("type,hash", "missing signal_type, signal_value"),
-        (PDQ, "must name the columns signal_type and signal_value"),
+        ("signal_type,quality", "missing signal_str"),
+        ("type,hash", "missing signal_type, signal_str"),
+        (PDQ, "must name the columns signal_type and signal_str"),
         ("signal_type,signal_value,Tags,tags", "column 'tags' twice"),
     ],
 )
@@ -210,3 +213,19 @@ def test_nothing_is_returned_when_a_later_row_is_bad() -> None:
 
     with pytest.raises(FormatError, match="line 4"):
         te_csv.read(text)
+
+
+def test_a_python_threatexchange_csv_with_other_types_is_read_skipping_those() -> None:
+    text = f"""signal_type,signal_str,collab,category,tags
+pdq,{PDQ},c,POSITIVE_CLASS,
+url,https://example.org/x,c,POSITIVE_CLASS,
+raw_text,some words,c,POSITIVE_CLASS,
+video_md5,{MD5},c,POSITIVE_CLASS,
+"""
+    items = list(te_csv.stream(io.StringIO(text)))
+
+    assert [type(item).__name__ for item in items] == ["MediaRecord", "Skipped", "Skipped", "MediaRecord"]
+    assert [item.reason for item in items if isinstance(item, Skipped)] == [
+        "not a hash type Alliance uses: url",
+        "not a hash type Alliance uses: raw_text",
+    ]

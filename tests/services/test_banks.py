@@ -1,3 +1,4 @@
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -43,13 +44,27 @@ def test_add_files_stores_hashes_and_reports(banks: BankService, photos: list[Pa
 def test_a_file_that_fails_to_hash_adds_nothing(banks: BankService, engine: Engine, photos: list[Path], tmp_path: Path):
     banks.create_bank("photos")
     broken = tmp_path / "broken.jpg"
-    broken.write_text("not an image")
+    broken.write_bytes(b"")  # nothing to hash: even its exact hashes are every empty file's
     results = list(hash_files([photos[0], broken]))
     with pytest.raises(HashingError, match=r"1 of 2 files could not be hashed.*broken\.jpg.*Nothing was added"):
         banks.add_files("photos", results)
     assert count_rows(engine) == (0, 0)
     report = banks.add_files("photos", results, skip_failed=True)
     assert len(report.added) == 1 and [r.path for r in report.failed] == [broken]
+
+
+def test_a_file_that_is_not_an_image_is_added_by_its_exact_hashes(
+    banks: BankService, photos: list[Path], tmp_path: Path
+):
+    banks.create_bank("photos")
+    document = tmp_path / "notes.jpg"
+    document.write_text("not an image")
+    report = banks.add_files("photos", list(hash_files([photos[0], document])))
+    assert len(report.added) == 2 and report.failed == []
+    (exact,) = report.exact_only
+    assert [s.type for s in exact.signals] == ["md5", "sha1", "sha256"]
+    assert exact.signals[0].value == hashlib.md5(b"not an image").hexdigest()
+    assert exact.metadata["exact_only"] == "not_an_image"
 
 
 def test_adding_the_same_photo_twice_is_a_conflict(banks: BankService, photos: list[Path]):

@@ -88,10 +88,13 @@ class SignalOut(BaseModel):
 
 class HashOut(BaseModel):
     signals: list[SignalOut]
-    width: int
-    height: int
-    format: str
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
     pdq_low_quality: bool
+    not_an_image: str | None = Field(
+        None, description="Set when the file is not an image Alliance decodes: why. Its exact hashes are given."
+    )
 
 
 class MatchIn(Strict):

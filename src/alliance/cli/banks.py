@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
+from rich.progress import Progress
 
 from alliance.cli.context import err, node_of, out
 from alliance.cli.hashing import ExactOpt, JobsOpt, PathsArg, hash_with_progress
 from alliance.cli.output import JsonOpt, OutputFormat, print_rows, shown
-from alliance.core.banks import BankPurpose
+from alliance.core.banks import BankPurpose, EntryStatus
 from alliance.core.errors import InvalidRequest
 from alliance.formats.registry import FORMATS, get_format
 
 if TYPE_CHECKING:
-    from alliance.services.banks import AddReport
+    from alliance.services.banks import AddReport, ImportSummary
 
 app = typer.Typer(help="Create, curate, import and export hash banks.", no_args_is_help=True)
 
@@ -191,7 +195,8 @@ def add(
     if not results:
         raise InvalidRequest("no image files found")
     for failed in (r for r in results if not r.ok):
-        err.print(f"{shown(failed.path)}: {shown(failed.error)}")
+        kept = ": its exact hashes only" if failed.exact else ""
+        err.print(f"{shown(failed.path)}: {shown(failed.error)}{kept}")
     report = node.banks.add_files(name, results, skip_duplicates=skip_duplicates, skip_failed=skip_failed)
     _print_report(name, report)
 
@@ -202,15 +207,35 @@ def import_file(
     name: BankArg,
     file: Annotated[Path, typer.Argument(help="The hash list to import ('-' for standard input).")],
     fmt: FormatOpt = "pdq-txt",
-    skip_duplicates: SkipDupOpt = False,
+    skip_duplicates: Annotated[
+        bool, typer.Option("--skip-duplicates", hidden=True, help="Kept for scripts: duplicates are merged now.")
+    ] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Import a hash list in one transaction: all of it, or nothing."""
+    """Import a hash list as it is read, in one transaction. Lines that cannot be used are skipped
+    and counted by reason; a hash already in the bank (or earlier in the file) is merged into its
+    entry, every file name kept. A file that cannot be read at all adds nothing."""
+    del skip_duplicates
     node = node_of(ctx)
     node.banks.get_bank(name)
     reader = get_format(fmt)
-    text = sys.stdin.read() if str(file) == "-" else _read_text(file)
-    report = node.banks.import_records(name, reader.read(text), skip_duplicates=skip_duplicates)
-    _print_report(name, report)
+    with _opened(file) as source:
+        size = _size(source)
+        with Progress(console=err, transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task("importing", total=size)
+            summary = node.banks.import_stream(
+                name, reader.stream(source), on_batch=lambda _n: progress.update(task, completed=_position(source))
+            )
+    if as_json:
+        sys.stdout.write(json.dumps(_summary_json(name, summary), indent=2) + "\n")
+        return
+    out.print(
+        f"read {summary.read:,} records from {shown(str(file))}: added {summary.added:,} entries to {shown(name)}, "
+        f"merged {summary.merged:,} duplicates, skipped {sum(summary.skipped.values()):,}"
+    )
+    for reason, count in summary.skipped.most_common():
+        examples = ", ".join(summary.examples.get(reason, []))
+        out.print(f"  skipped {count:,}: {shown(reason)} ({shown(examples)}{', ...' if count > 3 else ''})")
 
 
 @app.command("export")
@@ -221,15 +246,22 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")
     ] = None,
+    status: Annotated[
+        EntryStatus, typer.Option("--status", help="Only entries in this trust state (confirmed: what may be shared).")
+    ] = EntryStatus.CONFIRMED,
+    every: Annotated[bool, typer.Option("--all", help="Every live entry, whatever its trust state.")] = False,
 ) -> None:
-    """Export a bank's live entries."""
+    """Export a bank's entries (confirmed ones unless told otherwise), as it reads them. PDQ is the
+    hash other tools compute for the file (untrimmed, as stored), not Alliance's own views."""
     node = node_of(ctx)
-    text = get_format(fmt).write(node.banks.export_records(name))
+    writer = get_format(fmt)
+    records = node.banks.export_stream(name, status=None if every else status)
     if output is None:
-        sys.stdout.write(text)
+        written = writer.write_to(records, sys.stdout)
     else:
-        output.write_text(text, encoding="utf-8")
-        err.print(f"wrote {output}", markup=False)
+        with output.open("w", encoding="utf-8", newline="") as target:
+            written = writer.write_to(records, target)
+        err.print(f"wrote {written:,} {'records' if fmt == 'vics-json' else 'lines'} to {output}", markup=False)
 
 
 @app.command("retire")
@@ -244,19 +276,50 @@ def retire(
     out.print(f"entry {entry.id} retired")
 
 
-def _read_text(path: Path) -> str:
+@contextmanager
+def _opened(path: Path) -> Iterator[IO[bytes]]:
+    if str(path) == "-":
+        yield sys.stdin.buffer
+        return
     try:
-        return path.read_text(encoding="utf-8-sig")
+        source = path.open("rb")
     except FileNotFoundError:
         raise InvalidRequest(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise InvalidRequest(f"{path}: not a UTF-8 text file") from None
     except OSError as exc:
         raise InvalidRequest(f"{path}: {exc.strerror}") from exc
+    with source:
+        yield source
+
+
+def _size(source: IO[bytes]) -> int | None:
+    try:
+        return os.fstat(source.fileno()).st_size or None
+    except (OSError, ValueError):
+        return None
+
+
+def _position(source: IO[bytes]) -> int:
+    try:
+        return source.tell()
+    except (OSError, ValueError):
+        return 0
+
+
+def _summary_json(name: str, summary: ImportSummary) -> dict[str, object]:
+    return {
+        "bank": name,
+        "read": summary.read,
+        "added": summary.added,
+        "merged": summary.merged,
+        "skipped": dict(summary.skipped),
+        "examples": summary.examples,
+    }
 
 
 def _print_report(name: str, report: AddReport) -> None:
     out.print(f"added {len(report.added)} entries to {shown(name)}")
+    if report.exact_only:
+        out.print(f"  {len(report.exact_only)} of them by exact hashes only (files that are not images it decodes)")
     if report.duplicates:
         out.print(f"skipped {len(report.duplicates)} duplicates")
     if report.failed:

@@ -9,6 +9,7 @@ what matched yesterday can still be explained tomorrow.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -119,6 +120,52 @@ class NewEntry:
     source: str = ""
     views: tuple[ViewSignal, ...] = ()
     """Hashes of other views of the picture, for matching only (entries added from media)."""
+
+
+FILENAME_KEY = "filename"
+FILENAMES_KEY = "filenames"
+"""Every file name a list gave an entry's hash under, when it gave more than one."""
+OTHER_HASHES_KEY = "other_hashes"
+"""Hashes a duplicate line brought that its entry did not have: kept, not matched."""
+
+
+def merge_duplicate(metadata: dict[str, Any], signals: Sequence[Signal], duplicate: NewEntry) -> dict[str, Any]:
+    """An entry's metadata once a later record of the same media is merged into it: every file
+    name kept (`filenames`), and any hash the entry lacks listed under `other_hashes`."""
+    merged = dict(metadata)
+    names = _filenames(metadata)
+    names += [name for name in _filenames(duplicate.metadata) if name not in names]
+    if len(names) > 1:
+        merged[FILENAMES_KEY] = names
+    elif names and FILENAME_KEY not in merged:
+        merged[FILENAME_KEY] = names[0]
+    known = {(s.type, s.value) for s in signals}
+    others = list(merged.get(OTHER_HASHES_KEY) or [])
+    for signal in duplicate.signals:
+        listed = {"type": signal.type, "value": signal.value}
+        if (signal.type, signal.value) not in known and listed not in others:
+            others.append(listed)
+    if others:
+        merged[OTHER_HASHES_KEY] = others
+    return merged
+
+
+def _filenames(metadata: dict[str, Any]) -> list[str]:
+    names = metadata.get(FILENAMES_KEY)
+    if isinstance(names, list) and names:
+        return [name for name in names if isinstance(name, str)]
+    name = metadata.get(FILENAME_KEY)
+    return [name] if isinstance(name, str) and name else []
+
+
+@dataclass(slots=True)
+class ImportCounts:
+    """What a streamed import wrote: entries added (the first ids, for the audit) and records merged
+    into an entry they duplicate (of the bank, or earlier in the file)."""
+
+    added: int = 0
+    merged: int = 0
+    first_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -145,7 +145,7 @@ class ExactHashType(SignalType):
 class MD5(ExactHashType):
     name = "md5"
     hex_length = 32
-    exchange_name = "md5"
+    exchange_name = "video_md5"  # python-threatexchange and HMA have no other MD5 type
     vics_name = "MD5"
 
 
@@ -159,7 +159,7 @@ class SHA1(ExactHashType):
 class SHA256(ExactHashType):
     name = "sha256"
     hex_length = 64
-    exchange_name = "sha256"
+    exchange_name = "video_sha256"
     vics_name = "SHA256"
 
 

@@ -1,43 +1,35 @@
 """ThreatExchange / HMA style CSV: one signal per row, with a header naming the columns.
 
-    signal_type,signal_value,quality,tags,note,collab
-    pdq,f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,100,csam known_set,,Hotline X
-    video_md5,0cc175b9c0f1b6a831c399e269772661,,,seen 2024-05,Hotline X
+    signal_type,signal_str,quality,collab,category,tags,status,entry_id,note,sha1,metadata
+    pdq,f8f8f0ce...9b22,100,,POSITIVE_CLASS,,confirmed,17,,2b037f69...,{}
+    video_md5,0cc175b9c0f1b6a831c399e269772661,,,POSITIVE_CLASS,,confirmed,17,,2b037f69...,{}
 
-This is the shape `threatexchange dataset -P --csv` prints (`collab,signal_type,signal_str,
-category,tags`) and that HMA's bank API takes (a signal type name and a signal string), so exports from
-either import without editing.
+`threatexchange dataset -P --csv` prints `signal_type,signal_str,collab,category,tags`; HMA takes a
+signal type name and a signal string. Both know the hash types `pdq`, `video_md5` and
+`video_sha256` and no others, so Alliance writes its md5 and sha256 under those names and every
+other hash (sha1) in a column named by its type on the rows of its entry: every row is one that
+python-threatexchange and HMA accept.
 
-Columns (names matched case-insensitively, surrounding whitespace ignored; order is free):
+Reading (columns matched case-insensitively, order free):
 
-- `signal_type` (required): the signal type name, see the mapping below.
-- `signal_value` (required; `signal_str` and `signal` are accepted instead): the hash.
-- `quality` (optional): PDQ quality 0-100; empty means not known. Exact hashes take no quality.
-- `tags` (optional): tags separated by spaces (as the threatexchange CLI writes them) or commas;
-  kept as a list in `metadata["tags"]` (so a tag cannot itself hold a space or a comma).
-- `note` (optional; `notes`, `description`, `comment` or `comments` are accepted instead, the first
-  one present wins): free text, kept as `MediaRecord.note`.
-- any other column (`collab`, `category`, ids, dates, ...): kept as text in `metadata` under its
-  header name, and written back as a column. Empty cells are not kept.
+- `signal_type` and `signal_str` (or `signal_value`, `signal`) are required; a header without
+  them is refused whole (`FormatError`). Type names: lowercased, then a leading `hash_`, `photo_`,
+  `video_` or `image_` dropped (`HASH_PDQ`, `video_md5`, `photo_md5`), must name an Alliance type;
+  a row of another type (`url`, `raw_text`, `trend_query`) is skipped and counted, as is a row with
+  a bad hash or the wrong number of fields (`records.Skipped`).
+- `quality` (PDQ, 0-100), `tags` (space- or comma-separated), `note` (or `notes`, `description`,
+  `comment`, `comments`), `status` (the trust state it was exported with), `collab`.
+- `category`: python-threatexchange's opinion. `NEGATIVE_CLASS` marks a known false positive
+  (`MediaRecord.negative`); a category that differs from what the status implies is kept in metadata.
+- a column named by a signal type (`sha1`, `md5`): one more hash of the row's media.
+- `entry_id`: consecutive rows with the same id are one piece of media (one record), so an entry
+  exported as three rows comes back as one.
+- `metadata`: a JSON object of the record's other fields (numbers stay numbers, VICS case fields
+  stay objects); any other column is kept as text in metadata under its name.
 
-Signal type names: lowercased, then a leading `hash_` (ThreatExchange indicator types such as
-`HASH_PDQ`) and then a leading `photo_`, `video_` or `image_` (python-threatexchange's `video_md5`,
-`photo_md5`) are dropped, and what remains must be an Alliance type: `pdq`, `md5`, `sha1`, `sha256`,
-or another registered type (a type whose `exchange_name` differs from its own name is written so).
-So `video_md5`, `photo_md5` and `HASH_MD5` all read as md5, `HASH_VIDEO_SHA256` as sha256. When the
-name was mapped, the original spelling is kept in `metadata["signal_type"]` and written back.
-Types Alliance does not know (`raw_text`, `url`, `tmk_pdqf`, ...) are an error: filter them out
-first (`threatexchange dataset -s pdq video_md5 ...`).
-
-Written with CRLF line ends (RFC 4180), which also keeps a lone CR inside a note quoted. Text
-that a spreadsheet would run as a formula (tags, note, metadata values and column names) is
-written with a leading `'` (`formats.spreadsheet`), which reading takes off again; so a file from
-elsewhere whose text begins with `'` and then one of `= + - @` loses that `'`. Kept:
-everything above. Lost: the header's spelling of known columns (written back as the names
-above) and blank lines. A record with several signals is written as one row per signal, each
-repeating its metadata, so it reads back as several records. Metadata from other formats: values
-that are not text are written as JSON, and a key that would read back as a known column (VICS's
-`Tags`, `Comments`) is written as `metadata.<key>` (`metadata.Tags`) so nothing is lost or merged.
+Written with CRLF line ends (RFC 4180). Text that a spreadsheet would run as a formula (tags,
+note, collab, each `;`-separated part of the metadata JSON) gets a leading `'`
+(`formats.spreadsheet`), which reading takes off again.
 """
 
 from __future__ import annotations
@@ -47,55 +39,100 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TextIO
 
 from alliance.core.errors import FormatError, InvalidSignal
-from alliance.core.signals import Signal, exchange_type, parse_signal, signal_type, signal_type_names
-from alliance.formats.records import MediaRecord
+from alliance.core.signals import Signal, exchange_type, parse_signal, signal_type, signal_type_names, signal_types
+from alliance.formats.pdq_text import PYTX_TYPES, strict
+from alliance.formats.records import Item, MediaRecord, Skipped
 from alliance.formats.spreadsheet import defuse, restore
 
 TYPE_COLUMN = "signal_type"
-VALUE_COLUMNS = ("signal_value", "signal_str", "signal")
+VALUE_COLUMNS = ("signal_str", "signal_value", "signal")
 QUALITY_COLUMN = "quality"
 TAGS_COLUMN = "tags"
 NOTE_COLUMNS = ("note", "notes", "description", "comment", "comments")
+COLLAB_COLUMN = "collab"
+CATEGORY_COLUMN = "category"
+STATUS_COLUMN = "status"
+ENTRY_COLUMN = "entry_id"
+METADATA_COLUMN = "metadata"
+
+POSITIVE = "POSITIVE_CLASS"
+NEGATIVE = "NEGATIVE_CLASS"
+SEED = "INVESTIGATION_SEED"
+"""python-threatexchange's opinion categories (`SignalOpinionCategory`)."""
 
 _TYPE_PREFIXES = ("hash_", "photo_", "video_", "image_")
 _TAG_SEPARATORS = re.compile(r"[\s,]+")
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-_KNOWN_COLUMNS = frozenset({TYPE_COLUMN, *VALUE_COLUMNS, QUALITY_COLUMN, TAGS_COLUMN, *NOTE_COLUMNS})
-_PLAIN_COLUMNS = frozenset({TYPE_COLUMN, VALUE_COLUMNS[0], QUALITY_COLUMN})
-RENAMED_PREFIX = "metadata."
+_TEXT_COLUMNS = frozenset({TAGS_COLUMN, *NOTE_COLUMNS, COLLAB_COLUMN, CATEGORY_COLUMN, METADATA_COLUMN})
+_MODELLED = frozenset({TAGS_COLUMN, COLLAB_COLUMN})
+
+
+def category_for(status: str | None, negative: bool) -> str:
+    """The opinion other tools act on: a false positive, confirmed material, or one to look into."""
+    if negative:
+        return NEGATIVE
+    return POSITIVE if status in (None, "confirmed") else SEED
+
+
+def stream(source: TextIO) -> Iterator[Item]:
+    """Each record (rows of one entry grouped), or why a row was skipped; `FormatError` for a bad header."""
+    rows = _rows(source)
+    header = next(rows, None)
+    if header is None:
+        return
+    columns = _Columns.from_header(header[1], f"line {header[0]}")
+    pending: MediaRecord | None = None
+    pending_key = ""
+    for line, cells in rows:
+        where = f"line {line}"
+        if len(cells) != len(columns.names):
+            item: Item = Skipped(
+                where, "wrong number of fields", f"{len(cells)}, but the header names {len(columns.names)}"
+            )
+        else:
+            item = columns.record(cells, where)
+        key = columns.entry_key(cells) if isinstance(item, MediaRecord) else ""
+        if pending is not None and isinstance(item, MediaRecord) and key and key == pending_key:
+            pending = _merged(pending, item)
+            continue
+        if pending is not None:
+            yield pending
+            pending = None
+        if isinstance(item, MediaRecord):
+            pending, pending_key = item, key
+        else:
+            yield item
+    if pending is not None:
+        yield pending
 
 
 def read(text: str) -> list[MediaRecord]:
-    """Parse a CSV with a header row; `FormatError` names the first bad line."""
-    rows = _rows(text.removeprefix("\ufeff"))
-    header = next(rows, None)
-    if header is None:
-        return []
-    columns = _Columns.from_header(header[1], f"line {header[0]}")
-    records = []
-    for line, cells in rows:
-        if len(cells) != len(header[1]):
-            raise FormatError(f"line {line}", f"{len(cells)} fields, but the header names {len(header[1])}")
-        restored = [cell if index in columns.plain else restore(cell) for index, cell in enumerate(cells)]
-        records.append(columns.record(restored, f"line {line}"))
-    return records
+    """Every record, or `FormatError` naming the first row that cannot be used."""
+    return strict(stream(io.StringIO(text.removeprefix("\ufeff"))))
 
 
 def write(records: Iterable[MediaRecord]) -> str:
-    """A header row, then one row per signal."""
-    rows = [row for record in records for row in _rows_of(record)]
-    extra = _extra_columns(rows)
-    header = [TYPE_COLUMN, VALUE_COLUMNS[0]]
-    header += [name for name in (QUALITY_COLUMN, TAGS_COLUMN, NOTE_COLUMNS[0]) if any(row.get(name) for row in rows)]
     out = io.StringIO()
-    # Only empty quality/tags/note cells are left out of the header, so "ignore" drops nothing.
-    writer = csv.DictWriter(out, header + extra, lineterminator="\r\n", extrasaction="ignore")
-    writer.writerow({name: defuse(name) for name in header + extra})  # metadata keys are free text too
-    writer.writerows({k: v if k in _PLAIN_COLUMNS else defuse(v) for k, v in row.items()} for row in rows)
+    write_to(records, out)
     return out.getvalue()
+
+
+def write_to(records: Iterable[MediaRecord], out: TextIO) -> int:
+    """A header row, then one row per hash python-threatexchange knows; returns the rows written."""
+    others = _column_types()
+    header = [TYPE_COLUMN, VALUE_COLUMNS[0], QUALITY_COLUMN, COLLAB_COLUMN, CATEGORY_COLUMN, TAGS_COLUMN]
+    header += [STATUS_COLUMN, ENTRY_COLUMN, NOTE_COLUMNS[0], *others, METADATA_COLUMN]
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    rows = 0
+    for number, record in enumerate(records, start=1):
+        for row in _rows_of(record, number, others):
+            writer.writerow(row)
+            rows += 1
+    return rows
 
 
 def canonical_type_name(name: str) -> str:
@@ -103,7 +140,7 @@ def canonical_type_name(name: str) -> str:
     stripped = name.strip().lower()
     for prefix in _TYPE_PREFIXES:
         stripped = stripped.removeprefix(prefix)
-    named = exchange_type(name) or exchange_type(stripped)
+    named = exchange_type(name.strip().lower()) or exchange_type(stripped)
     if named is not None:
         return named.name
     try:
@@ -111,6 +148,11 @@ def canonical_type_name(name: str) -> str:
     except InvalidSignal:
         known = ", ".join(signal_type_names())
         raise InvalidSignal(f"unknown signal type {name!r}; known: {known} (and names such as video_md5)") from None
+
+
+def _column_types() -> list[str]:
+    """The registered types python-threatexchange has no name for: each gets a column of its own."""
+    return [kind.name for kind in signal_types() if kind.exchange_name not in PYTX_TYPES]
 
 
 class _Columns:
@@ -124,9 +166,16 @@ class _Columns:
         self.quality = _find(lowered, (QUALITY_COLUMN,))
         self.tags = _find(lowered, (TAGS_COLUMN,))
         self.note = _find(lowered, NOTE_COLUMNS)
-        known = {self.type, self.value, self.quality, self.tags, self.note}
+        self.category = _find(lowered, (CATEGORY_COLUMN,))
+        self.status = _find(lowered, (STATUS_COLUMN,))
+        self.entry = _find(lowered, (ENTRY_COLUMN,))
+        self.metadata = _find(lowered, (METADATA_COLUMN,))
+        known = {self.type, self.value, self.quality, self.tags, self.note, self.category, self.status}
+        known |= {self.entry, self.metadata}
+        registered = set(signal_type_names())
+        self.hashes = [(i, n) for i, n in enumerate(lowered) if i not in known and n in registered]
+        known |= {i for i, _ in self.hashes}
         self.extra = [(index, name) for index, name in enumerate(names) if index not in known]
-        self.plain = {self.type, self.value, self.quality}  # never free text, so never defused
 
     @classmethod
     def from_header(cls, cells: list[str], where: str) -> _Columns:
@@ -135,42 +184,81 @@ class _Columns:
         duplicate = next((name for name in lowered if lowered.count(name) > 1), None)
         if duplicate is not None:
             raise FormatError(where, f"the header names column {duplicate!r} twice")
-        missing = []
-        if TYPE_COLUMN not in lowered:
-            missing.append(TYPE_COLUMN)
+        missing = [name for name, found in ((TYPE_COLUMN, TYPE_COLUMN in lowered),) if not found]
         if not any(name in lowered for name in VALUE_COLUMNS):
             missing.append(VALUE_COLUMNS[0])
         if missing:
             raise FormatError(
                 where,
-                f"the header must name the columns {TYPE_COLUMN} and {VALUE_COLUMNS[0]}; "
-                f"missing {', '.join(missing)} (header: {', '.join(names)})",
+                f"missing {', '.join(missing)} in the header; the first line must name the columns "
+                f"{TYPE_COLUMN} and {VALUE_COLUMNS[0]} (got {', '.join(names)!r})",
             )
         return cls(names)
 
-    def record(self, cells: list[str], where: str) -> MediaRecord:
-        metadata: dict[str, Any] = {}
+    def entry_key(self, cells: list[str]) -> str:
+        return cells[self.entry].strip() if self.entry is not None else ""
+
+    def record(self, raw: list[str], where: str) -> Item:
+        cells = [restore(cell) if self.names[i].lower() in _TEXT_COLUMNS else cell for i, cell in enumerate(raw)]
         type_name = cells[self.type].strip()
         try:
             canonical = canonical_type_name(type_name)
+        except InvalidSignal:
+            return Skipped(where, f"not a hash type Alliance uses: {type_name.lower() or '(empty)'}")
+        try:
             quality = _quality(cells[self.quality].strip() if self.quality is not None else "")
-            signal = parse_signal(canonical, cells[self.value], quality)
+            signals = [parse_signal(canonical, cells[self.value], quality)]
+            signals += [parse_signal(name, cells[i]) for i, name in self.hashes if cells[i].strip()]
         except InvalidSignal as error:
-            raise FormatError(where, str(error)) from None
-        if type_name != canonical:
-            metadata[TYPE_COLUMN] = type_name
+            return Skipped(where, f"bad {canonical} row", str(error))
+        metadata: dict[str, Any] = {}
+        if self.metadata is not None and cells[self.metadata].strip():
+            try:
+                loaded = json.loads(cells[self.metadata])
+            except (ValueError, RecursionError):
+                loaded = None
+            if not isinstance(loaded, dict):
+                return Skipped(where, "bad metadata", "the metadata column must hold a JSON object")
+            metadata.update(loaded)
         if self.tags is not None and (tags := _TAG_SEPARATORS.split(cells[self.tags].strip())) != [""]:
             metadata[TAGS_COLUMN] = tags
         for index, name in self.extra:
             if cells[index]:
                 metadata[name] = cells[index]
+        status = cells[self.status].strip() or None if self.status is not None else None
+        category = cells[self.category].strip() if self.category is not None else ""
+        negative = category.upper() == NEGATIVE
+        if category and category != category_for(status, negative):
+            metadata[CATEGORY_COLUMN] = category
         note = cells[self.note] if self.note is not None and cells[self.note] else None
-        return MediaRecord(signals=(signal,), metadata=metadata, note=note, where=where)
+        entry = self.entry_key(cells)
+        return MediaRecord(
+            signals=tuple(signals),
+            metadata=metadata,
+            note=note,
+            where=where,
+            status=status,
+            negative=negative,
+            entry_id=int(entry) if entry.isdigit() else None,
+        )
 
 
-def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Non-blank CSV rows with the line each starts on; a `csv.Error` becomes a `FormatError`."""
-    reader = csv.reader(io.StringIO(text), strict=True)
+def _merged(first: MediaRecord, more: MediaRecord) -> MediaRecord:
+    """One record from the rows of one entry: the first row's fields, every row's hashes once, in
+    exact types first (md5, sha1, sha256, then pdq), as VICS reads them."""
+    signals = list(first.signals)
+    signals += [s for s in more.signals if s not in signals]
+    order = {name: index for index, name in enumerate(signal_type_names())}
+    signals.sort(key=lambda s: (signal_type(s.type).perceptual, order.get(s.type, len(order))))
+    return MediaRecord(
+        tuple(signals), first.metadata, first.note, first.where, first.status, first.negative, first.entry_id
+    )
+
+
+def _rows(source: TextIO) -> Iterator[tuple[int, list[str]]]:
+    """Non-blank CSV rows with the line each starts on; malformed CSV is a `FormatError` (the rest
+    of the file cannot be told apart from it)."""
+    reader = csv.reader(_without_bom(source), strict=True)
     line = 1
     while True:
         try:
@@ -182,6 +270,11 @@ def _rows(text: str) -> Iterator[tuple[int, list[str]]]:
         if cells:
             yield line, cells
         line = reader.line_num + 1
+
+
+def _without_bom(source: TextIO) -> Iterator[str]:
+    for number, line in enumerate(source):
+        yield line.removeprefix("\ufeff") if number == 0 else line
 
 
 def _find(lowered: list[str], candidates: tuple[str, ...]) -> int | None:
@@ -196,49 +289,31 @@ def _quality(text: str) -> int | None:
     return int(text)
 
 
-def _rows_of(record: MediaRecord) -> list[dict[str, str]]:
-    shared = {_column_for(key): _cell(value) for key, value in record.metadata.items() if key != TYPE_COLUMN}
-    if isinstance(tags := record.metadata.get(TAGS_COLUMN), list):
-        shared[TAGS_COLUMN] = " ".join(str(tag) for tag in tags)
-    if record.note:
-        shared[NOTE_COLUMNS[0]] = record.note
-    return [_row(signal, record.metadata.get(TYPE_COLUMN), shared) for signal in record.signals]
+def _rows_of(record: MediaRecord, number: int, others: list[str]) -> list[list[str]]:
+    rowed = [s for s in record.signals if signal_type(s.type).exchange_name in PYTX_TYPES]
+    columned = {s.type: s.value for s in record.signals if s not in rowed and s.type in others}
+    if not rowed:  # nothing python-threatexchange knows: the hash goes in a row under its own name
+        rowed, columned = list(record.signals[:1]), {}
+    tags = record.metadata.get(TAGS_COLUMN)
+    tag_text = " ".join(str(tag) for tag in tags) if isinstance(tags, list) else _cell(tags)
+    category = record.metadata.get(CATEGORY_COLUMN)
+    category = category if isinstance(category, str) else category_for(record.status, record.negative)
+    rest = {k: v for k, v in record.metadata.items() if k not in _MODELLED and k != CATEGORY_COLUMN}
+    shared = [
+        defuse(_cell(record.metadata.get(COLLAB_COLUMN))),
+        defuse(category),
+        defuse(tag_text),
+        record.status or "",
+        str(record.entry_id) if record.entry_id is not None else f"r{number}",
+        defuse(record.note or ""),
+    ]
+    tail = [columned.get(name, "") for name in others]
+    tail.append(defuse(json.dumps(rest, ensure_ascii=False, separators=(",", ":"))) if rest else "")
+    return [[_type_name(s), s.value, "" if s.quality is None else str(s.quality), *shared, *tail] for s in rowed]
 
 
-def _column_for(key: str) -> str:
-    """The column a metadata key is written to: its own name, unless that would read back as a known column."""
-    if key == TAGS_COLUMN or key.lower() not in _KNOWN_COLUMNS:
-        return key
-    return RENAMED_PREFIX + key
-
-
-def _row(signal: Signal, original_type: Any, shared: dict[str, str]) -> dict[str, str]:
-    type_name = signal_type(signal.type).exchange_name
-    if isinstance(original_type, str) and _maps_to(original_type, signal.type):
-        type_name = original_type
-    quality = "" if signal.quality is None else str(signal.quality)
-    return {**shared, TYPE_COLUMN: type_name, VALUE_COLUMNS[0]: signal.value, QUALITY_COLUMN: quality}
-
-
-def _maps_to(type_name: str, canonical: str) -> bool:
-    try:
-        return canonical_type_name(type_name) == canonical
-    except InvalidSignal:
-        return False
-
-
-def _extra_columns(rows: list[dict[str, str]]) -> list[str]:
-    """Metadata columns in first-seen order; a name differing only in case from an earlier one is renamed."""
-    extra: dict[str, str] = {}
-    for row in rows:
-        for key in list(row):
-            if key.lower() in _KNOWN_COLUMNS:
-                continue
-            taken = extra.setdefault(key.lower(), key)
-            if taken != key:
-                row[RENAMED_PREFIX + key] = row.pop(key)
-                extra.setdefault((RENAMED_PREFIX + key).lower(), RENAMED_PREFIX + key)
-    return list(extra.values())
+def _type_name(signal: Signal) -> str:
+    return signal_type(signal.type).exchange_name
 
 
 def _cell(value: Any) -> str:

@@ -11,8 +11,9 @@ crop views only in banks with crop matching on. Exports carry the files' own sig
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from alliance.core.access import (
@@ -37,9 +38,10 @@ from alliance.core.banks import (
     check_thresholds,
 )
 from alliance.core.errors import HashingError, InvalidRequest, NotFound
-from alliance.core.media.pdq_views import CROP_VIEWS
+from alliance.core.media.pdq_views import CROP_VIEWS, REFERENCE, UNTRIMMED
+from alliance.core.signals import Signal
 from alliance.core.trust import BankTrust
-from alliance.formats.records import MediaRecord
+from alliance.formats.records import Item, MediaRecord, Skipped
 from alliance.services.audit import AuditLog, actor_name
 from alliance.services.hashing import FileResult
 from alliance.settings import Settings
@@ -53,6 +55,45 @@ class AddReport:
     added: list[Entry]
     duplicates: list[Duplicate]
     failed: list[FileResult]
+
+    @property
+    def exact_only(self) -> list[Entry]:
+        """Entries of files that are not images Alliance can decode: their exact hashes only."""
+        return [entry for entry in self.added if EXACT_ONLY_KEY in entry.metadata]
+
+
+EXACT_ONLY_KEY = "exact_only"
+"""Metadata of an entry added from a file that is not an image Alliance decodes: why (it has its
+md5, sha1 and sha256, no PDQ)."""
+NEGATIVE_IN_KNOWN = "a known false positive (NEGATIVE_CLASS, VICS Category 0): import it into a negative bank"
+EXPORTED_VIEWS = (REFERENCE, UNTRIMMED)
+"""The views an export gives in place of an entry's own PDQ, the first found: what other tools
+compute for the same file (decision 0002)."""
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did: parts of the file read, entries added, records merged into an entry
+    they duplicate, and parts skipped, by reason (with where the first few are)."""
+
+    read: int = 0
+    added: int = 0
+    merged: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def skip(self, where: str, reason: str) -> None:
+        self.skipped[reason] += 1
+        shown = self.examples.setdefault(reason, [])
+        if len(shown) < 3:
+            shown.append(where)
+
+
+def _with_reference(signals: tuple[Signal, ...], views: dict[str, Signal]) -> tuple[Signal, ...]:
+    reference = next((views[name] for name in EXPORTED_VIEWS if name in views), None)
+    if reference is None:
+        return signals
+    return tuple(reference if s.type == "pdq" else s for s in signals)
 
 
 class BankService:
@@ -231,7 +272,7 @@ class BankService:
         """Add hashed files as entries, with their views. The media themselves were dropped after
         hashing: hash with `crops=bank.crop_matching` for the entries to get crops."""
         bank = self._bank_for(name, BankAction.CONTRIBUTE, "entries.add")
-        failed = [r for r in results if not r.ok]
+        failed = [r for r in results if not r.ok and not r.exact]
         if failed and not skip_failed:
             first = failed[0]
             raise HashingError(
@@ -246,8 +287,14 @@ class BankService:
                 source=f"file:{r.path.name}",
                 views=tuple(v for v in r.hashes.views if bank.crop_matching or v.view not in CROP_VIEWS),
             )
-            for r in results
             if r.hashes is not None
+            else NewEntry(
+                signals=r.exact,
+                metadata={EXACT_ONLY_KEY: r.error.reason if r.error else "not_an_image"},
+                source=f"file:{r.path.name}",
+            )
+            for r in results
+            if r.hashes is not None or r.exact
         ]
         return self._add(bank, entries, skip_duplicates, failed)
 
@@ -262,6 +309,87 @@ class BankService:
             for r in records
         ]
         return self._add(bank, entries, skip_duplicates, [])
+
+    def import_stream(
+        self, name: str, items: Iterable[Item], *, on_batch: Callable[[int], None] | None = None
+    ) -> ImportSummary:
+        """Import a hash list as it is read, in one transaction: each usable record is added, or
+        merged into the entry it duplicates (every file name kept); each part of the file that
+        cannot be used is skipped and counted by reason. A file that cannot be read at all
+        (`FormatError`) adds nothing."""
+        bank = self._bank_for(name, BankAction.CONTRIBUTE, "entries.add")
+        status = BankTrust.from_json(bank.trust, self.settings.default_required_grades).initial_status()
+        summary = ImportSummary()
+        known = bank.purpose is BankPurpose.KNOWN
+
+        def entries() -> Iterator[NewEntry]:
+            for item in items:
+                summary.read += 1
+                if isinstance(item, Skipped):
+                    summary.skip(item.where, item.reason)
+                elif known and item.negative:
+                    summary.skip(item.where, NEGATIVE_IN_KNOWN)
+                else:
+                    yield NewEntry(
+                        signals=item.signals,
+                        note=item.note,
+                        metadata=dict(item.metadata),
+                        source=f"import:{item.where}",
+                    )
+
+        counts = self.store.import_entries(bank.id, entries(), status=status, on_batch=on_batch)
+        summary.added, summary.merged = counts.added, counts.merged
+        self.audit.record(
+            self.actor,
+            "entries.add",
+            f"bank:{bank.name}",
+            subject_org_id=bank.owner.id,
+            details={
+                "added": counts.first_ids,
+                "count": counts.added,
+                "merged": counts.merged,
+                "read": summary.read,
+                "skipped": dict(summary.skipped),
+            },
+        )
+        return summary
+
+    def export_stream(
+        self, name: str, *, status: EntryStatus | None = EntryStatus.CONFIRMED, page: int = 2000
+    ) -> Iterator[MediaRecord]:
+        """A bank's entries in `status` (None: every live one), a page at a time, each with the
+        PDQ other tools compute for its file (`MediaHashes.pdq_reference`) in place of its own,
+        its trust state, and whether its bank holds known false positives. Audited when asked,
+        before the first record."""
+        bank = self._bank_for(name, BankAction.READ, "bank.export")
+        self.audit.record(
+            self.actor,
+            "bank.export",
+            f"bank:{name}",
+            subject_org_id=bank.owner.id,
+            details={"status": status.value if status else "all", "count": bank.entry_count},
+        )
+        return self._exported(bank, status, page)
+
+    def _exported(self, bank: Bank, status: EntryStatus | None, page: int) -> Iterator[MediaRecord]:
+        after = 0
+        negative = bank.purpose is BankPurpose.NEGATIVE
+        while True:
+            entries = self.store.list_entries(bank.id, after_id=after, limit=page, status=status)
+            if not entries:
+                return
+            views = self.store.export_views([e.id for e in entries], EXPORTED_VIEWS)
+            for entry in entries:
+                yield MediaRecord(
+                    signals=_with_reference(entry.signals, views.get(entry.id, {})),
+                    metadata=dict(entry.metadata),
+                    note=entry.note,
+                    where=f"entry {entry.id}",
+                    status=entry.status.value,
+                    negative=negative,
+                    entry_id=entry.id,
+                )
+            after = entries[-1].id
 
     def _add(self, bank: Bank, entries: list[NewEntry], skip_duplicates: bool, failed: list[FileResult]) -> AddReport:
         status = BankTrust.from_json(bank.trust, self.settings.default_required_grades).initial_status()

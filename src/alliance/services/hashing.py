@@ -31,7 +31,8 @@ class FileResult:
     error: HashingError | None = None
     exact: tuple[Signal, ...] = ()
     """When the file was read but is not an image we can decode: its md5, sha1 and sha256 all
-    the same, since an identical file still matches by them."""
+    the same, since an identical file still matches by them (none for an empty file, whose
+    hashes every empty file shares)."""
 
     @property
     def ok(self) -> bool:
@@ -95,7 +96,7 @@ def hash_file(
         hashes = hash_image(data, limits, exact_reference=exact_reference, views=views, crops=crops)
         return FileResult(path, hashes=hashes)
     except HashingError as exc:
-        return FileResult(path, error=exc, exact=exact_signals(data))
+        return FileResult(path, error=exc, exact=exact_signals(data) if data else ())
     finally:
         del data
 

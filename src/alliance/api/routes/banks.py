@@ -27,6 +27,7 @@ from alliance.api.schemas import (
 from alliance.core.access import SharingPolicy
 from alliance.core.banks import EntryStatus
 from alliance.core.errors import HashingError, InvalidSignal
+from alliance.core.media.hashing import exact_signals
 from alliance.core.signals import parse_signal
 from alliance.formats.records import MediaRecord
 from alliance.services.banks import AddReport, BankService
@@ -139,8 +140,8 @@ async def upload_entries(
         def hashed() -> FileResult:
             try:
                 return FileResult(Path(filename), hashes=hash_upload(node, data, crops=bank.crop_matching))
-            except HashingError as exc:
-                return FileResult(Path(filename), error=exc)
+            except HashingError as exc:  # not an image we decode: its exact hashes still match copies
+                return FileResult(Path(filename), error=exc, exact=exact_signals(data) if data else ())
 
         result = await anyio.to_thread.run_sync(hashed, limiter=request.app.state.hashing_limiter)
     # The write waits for the store outside the hashing slots, which uploads to match also need.

@@ -18,8 +18,8 @@ from alliance.api import uploads
 from alliance.api.deps import NodeDep, PrincipalDep, authenticate, upload_turn
 from alliance.api.schemas import BANK_NAME, MAX_BANKS, HashOut, MatchesOut, MatchIn, MatchOut, SignalOut, UploadMatchOut
 from alliance.core.access import Principal, Scope
-from alliance.core.errors import InvalidSignal, NotFound
-from alliance.core.media.hashing import MediaHashes, hash_image, query_signals
+from alliance.core.errors import HashingError, InvalidSignal, NotFound
+from alliance.core.media.hashing import MediaHashes, exact_signals, hash_image, query_signals
 from alliance.core.signals import Signal, parse_signal
 from alliance.node import Node
 from alliance.services.matching import Match
@@ -80,12 +80,19 @@ def _match_rows(matches: list[Match], queries: list[Signal]) -> list[MatchOut]:
 
 @router.post("/hash", response_model=HashOut, openapi_extra=uploads.REQUEST_BODY)
 async def hash_media(request: Request, node: NodeDep, principal: PrincipalDep) -> HashOut:
-    """The signals of an image. Nothing is stored."""
+    """The signals of an image; of any other file, its exact hashes (md5, sha1, sha256) and why
+    it has no PDQ. Nothing is stored."""
     await _require(request, principal, Scope.HASH)
     with upload_turn(request, principal):
         data, _ = await uploads.upload_bytes(request)
         work = functools.partial(hash_upload, node, data, views=False)
-        hashes = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
+        try:
+            hashes = await anyio.to_thread.run_sync(work, limiter=request.app.state.hashing_limiter)
+        except HashingError as exc:
+            if not data:
+                raise
+            exact = exact_signals(data)
+            return HashOut(signals=[SignalOut.of(s) for s in exact], pdq_low_quality=False, not_an_image=str(exc))
     return HashOut(
         signals=[SignalOut.of(s) for s in hashes.signals],
         width=hashes.width,

@@ -59,6 +59,8 @@ class ReducedLuma:
     scale_y: int
     rgb: npt.NDArray[np.uint8] | None = None
     """The full-size RGB pixels when no reduction happened (then PDQ can be computed exactly)."""
+    orientation: int = 1
+    """The file's EXIF orientation (1-8), which was applied: other tools hash the image as stored."""
 
 
 @contextmanager
@@ -141,6 +143,21 @@ def load_rgb(image: Image.Image, max_pixels: int) -> Image.Image:
     return decoding(image, max_pixels, step)
 
 
+def as_stored(image: Image.Image, orientation: int) -> Image.Image:
+    """An upright image turned back the way the file stores it (EXIF `orientation` undone)."""
+    method = Image.Transpose
+    inverse = {
+        2: method.FLIP_LEFT_RIGHT,
+        3: method.ROTATE_180,
+        4: method.FLIP_TOP_BOTTOM,
+        5: method.TRANSPOSE,
+        6: method.ROTATE_90,
+        7: method.TRANSVERSE,
+        8: method.ROTATE_270,
+    }
+    return image.transpose(inverse[orientation]) if orientation in inverse else image
+
+
 def _orientation(image: Image.Image) -> int:
     try:
         value = image.getexif().get(ORIENTATION, 1)
@@ -155,8 +172,11 @@ def reduction_for(width: int, height: int, choices: tuple[int, ...], min_side: i
     return next((f for f in choices if shorter // f >= min_side), 1)
 
 
-def load_reduced_luma(image: Image.Image, max_pixels: int, min_side: int = REDUCED_MIN_SIDE) -> ReducedLuma:
-    """Decode only what PDQ needs (see the module docstring)."""
+def load_reduced_luma(
+    image: Image.Image, max_pixels: int, min_side: int = REDUCED_MIN_SIDE, *, upright: bool = True
+) -> ReducedLuma:
+    """Decode only what PDQ needs (see the module docstring); without `upright`, the image as the
+    file stores it (EXIF orientation not applied, `orientation` 1), as other tools hash it."""
 
     def step() -> ReducedLuma:
         image.seek(0)
@@ -169,17 +189,17 @@ def load_reduced_luma(image: Image.Image, max_pixels: int, min_side: int = REDUC
                 if drafted is not None:
                     scale = round(width / drafted[1][2])
         image.load()
-        orientation = _orientation(image)
-        upright = eight_bit(ImageOps.exif_transpose(image) if orientation != 1 else image)
+        orientation = _orientation(image) if upright else 1
+        shown = eight_bit(ImageOps.exif_transpose(image) if orientation != 1 else image)
         full_w, full_h = (height, width) if orientation in _TRANSPOSED else (width, height)
         if scale == 1:
             factor = reduction_for(full_w, full_h, tuple(range(16, 1, -1)), min_side)
             if factor == 1:
-                rgb = np.asarray(upright.convert("RGB"))
-                return ReducedLuma(np.empty((0, 0), np.uint8), full_w, full_h, 1, 1, rgb)
-            reduced = _grey(upright).reduce(factor)
-            return ReducedLuma(np.asarray(reduced), full_w, full_h, factor, factor)
-        return ReducedLuma(np.asarray(_grey(upright)), full_w, full_h, scale, scale)
+                rgb = np.asarray(shown.convert("RGB"))
+                return ReducedLuma(np.empty((0, 0), np.uint8), full_w, full_h, 1, 1, rgb, orientation)
+            reduced = _grey(shown).reduce(factor)
+            return ReducedLuma(np.asarray(reduced), full_w, full_h, factor, factor, None, orientation)
+        return ReducedLuma(np.asarray(_grey(shown)), full_w, full_h, scale, scale, None, orientation)
 
     return decoding(image, max_pixels, step)
 

@@ -24,6 +24,7 @@ altered copies match it (`MediaHashes.views`); a query sends its own (`query_sig
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from types import ModuleType
@@ -38,6 +39,7 @@ from alliance.core.media import pdq_views
 from alliance.core.media.decode import (
     SUPPORTED_FORMATS,
     ReducedLuma,
+    as_stored,
     load_reduced_luma,
     load_rgb,
     open_image,
@@ -101,6 +103,12 @@ class MediaHashes:
         """When the default path trimmed a uniform border, the PDQ of the whole image (what the
         reference and other systems' hash lists hold for this file); a matcher queries both."""
         return self.view(pdq_views.UNTRIMMED)
+
+    @property
+    def pdq_reference(self) -> Signal | None:
+        """The PDQ other tools compute for this file: the whole image as stored (untrimmed, EXIF
+        orientation not applied). Exports give it; matching uses every view."""
+        return self.view(pdq_views.REFERENCE) or self.pdq_untrimmed or self.get("pdq")
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,10 +177,13 @@ def pdq_from_reduced(reduced: ReducedLuma) -> tuple[npt.NDArray[np.float32], int
     )
 
 
-def decode_for_pdq(data: bytes, limits: HashingLimits = HashingLimits()) -> tuple[ReducedLuma, str]:
-    """The fast path's decode: as little as PDQ needs (see `decode.load_reduced_luma`)."""
+def decode_for_pdq(
+    data: bytes, limits: HashingLimits = HashingLimits(), *, upright: bool = True
+) -> tuple[ReducedLuma, str]:
+    """The fast path's decode: as little as PDQ needs (see `decode.load_reduced_luma`); the image
+    as the file stores it when not `upright`."""
     image, image_format = open_image(data, limits.max_bytes, limits.max_pixels)
-    return load_reduced_luma(image, limits.max_pixels), image_format
+    return load_reduced_luma(image, limits.max_pixels, upright=upright), image_format
 
 
 def pdq_block(data: bytes, limits: HashingLimits = HashingLimits(), *, trim_borders: bool = TRIM_BORDERS) -> PDQBlock:
@@ -217,13 +228,20 @@ def hash_image(
     picture = pdq_views.picture_box(reduced, trim_borders)
     fast = _fast_hashes(data, reduced, image_format, limits, picture, normalised=views or crops, crops=crops)
     if not exact_reference:
+        if (views or crops) and reduced.orientation != 1:  # other tools hash the file as stored
+            stored, _format = decode_for_pdq(data, limits, upright=False)
+            reference = ViewSignal(pdq_views.REFERENCE, _signal(*pdq_from_reduced(stored)))
+            return dataclasses.replace(fast, views=(reference, *fast.views))
         return fast
     image, image_format = decode_image(data, limits)
     pdq = pdq_from_pixels(np.asarray(image))
     trimmed = fast.get("pdq") if fast.pdq_untrimmed is not None else None
-    kept = [v for v in fast.views if v.view != pdq_views.UNTRIMMED]
+    kept = [v for v in fast.views if v.view not in (pdq_views.UNTRIMMED, pdq_views.REFERENCE)]
     if trimmed is not None:
         kept.insert(0, ViewSignal(pdq_views.TRIMMED, trimmed))
+    if reduced.orientation != 1:
+        as_filed = pdq_from_pixels(np.asarray(as_stored(image, reduced.orientation)))
+        kept.insert(0, ViewSignal(pdq_views.REFERENCE, as_filed))
     return MediaHashes(
         signals=(pdq, *fast.signals[1:]),
         width=image.width,

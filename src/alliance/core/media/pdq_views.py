@@ -82,6 +82,9 @@ UNTRIMMED = "untrimmed"
 """The whole image, when the picture hashed was trimmed out of a uniform border."""
 TRIMMED = "trimmed"
 """The picture inside a uniform border, when the hash itself is the whole image's (the reference path)."""
+REFERENCE = "reference"
+"""The whole image as the file stores it (EXIF orientation not applied): what other tools hash,
+when it differs from the entry's own hash; exports give it (decision 0002)."""
 NORMALISED = "normalised"
 """The picture shrunk to `NORMALISED_SIDE` pixels square, its highlights flattened (`normalised_hash`)."""
 
