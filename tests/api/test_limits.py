@@ -77,6 +77,14 @@ def test_repeated_failed_logins_get_429_without_argon2_and_unknown_names_alike(w
     assert login(world, known).status_code == 401  # a right password cleared the name's failures
 
 
+def test_changing_a_names_case_is_the_same_name_to_the_throttle(world: World):
+    """ "ANA" logs in as "ana", so its failures count against "ana": case is no way around a lockout."""
+    world.client.app.state.login_throttle = LoginThrottle(2, 900, Clock())
+    known = world.users[(Role.ANALYST, True)]
+    statuses = [login(world, name).status_code for name in (known, known.upper(), known.title())]
+    assert statuses == [401, 401, 429]
+
+
 def test_a_client_address_that_guesses_many_names_is_locked_out(world: World):
     world.client.app.state.login_throttle = LoginThrottle(2, 900, Clock())
     statuses = [login(world, f"name-{n}").status_code for n in range(6)]

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -77,6 +78,19 @@ def test_login_session_and_logout(accounts: AccountService, org):
     accounts.logout(issued.token)
     with pytest.raises(AuthenticationFailed):
         accounts.session(issued.token)
+
+
+@pytest.mark.parametrize("taken, asked", [("ana", "Ana"), ("Ana", "ANA"), ("straße", "STRASSE"), ("ﬁona", "FIONA")])
+def test_a_name_that_differs_only_in_case_is_the_same_account(accounts: AccountService, org, taken, asked):
+    """Nobody can pass as "ana" in the audit log or a user list as "Ana"; and "ANA" logs in as ana."""
+    accounts.create_user(SYSTEM, org.id, taken, "correct horse battery", frozenset({Role.ANALYST}))
+    with pytest.raises(Conflict, match="more than case"):
+        accounts.create_user(SYSTEM, org.id, asked, "another horse battery", frozenset({Role.ANALYST}))
+    issued = accounts.login(asked, "correct horse battery")
+    principal, _ = accounts.session(issued.token)
+    assert principal.name == unicodedata.normalize("NFKC", taken)
+    with pytest.raises(AuthenticationFailed):
+        accounts.login(asked, "another horse battery")
 
 
 def test_the_store_keeps_a_hash_of_the_csrf_token_not_the_token(accounts: AccountService, org, engine: Engine):

@@ -1,5 +1,6 @@
 """The migrations and the models describe the same schema, and re-applying them changes nothing."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
@@ -105,6 +106,38 @@ def test_organisations_from_before_kinds_keep_the_roles_their_people_and_keys_ho
     assert empty.allowed_roles == frozenset()
     key = accounts.key_by_prefix("abcd")
     assert key is not None and key.user is None  # keys from before act for nobody: they cannot grade
+
+
+def test_users_from_before_0011_that_differ_only_in_case_both_keep_their_logins(engine: Engine):
+    """0011 gives each user a unique case-folded key; of two names that already differed only in
+    case, each still logs in by its exact name, and a new name in either case is refused."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from alliance.core.access import Role
+    from alliance.core.errors import Conflict
+    from alliance.store.accounts import AccountStore
+    from alliance.store.db import alembic_config
+
+    command.downgrade(alembic_config(engine), "0010")
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO organisations (id, name, country, created_at) VALUES (1, 'O', 'GB', '2026-01-01')")
+        )
+        for user_id, name in ((1, "Ana"), (2, "ana"), (3, "bo")):
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, org_id, username, password_hash, roles, disabled, must_change_password,"
+                    " created_at) VALUES (:id, 1, :name, 'x', '[]', false, false, '2026-01-01')"
+                ),
+                {"id": user_id, "name": name},
+            )
+    upgrade(engine)
+    accounts = AccountStore(engine)
+    assert [accounts.user_by_name(n).id for n in ("Ana", "ana", "ANA", "BO")] == [1, 2, 1, 3]
+    for name in ("ANA", "Bo"):
+        with pytest.raises(Conflict):
+            accounts.create_user(1, name, "x", frozenset({Role.ANALYST}))
 
 
 def test_commitments_from_before_0010_were_made_when_recorded_and_keep_their_status(engine: Engine):

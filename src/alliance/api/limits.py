@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from alliance.api.errors import code_of, error_body
 from alliance.core.access import ANONYMOUS
 from alliance.core.errors import Overloaded, PayloadTooLarge, RateLimited
+from alliance.core.names import username_key
 from alliance.core.rates import TRACKED
 
 Scope = MutableMapping[str, Any]
@@ -100,7 +101,7 @@ class LoginThrottle:
 
     @staticmethod
     def _keys(username: str, client: str) -> tuple[str, str]:
-        return f"user:{username.strip().lower()}", f"client:{client}"
+        return f"user:{username_key(username)}", f"client:{client}"
 
 
 class LoginSlots:

@@ -3,7 +3,9 @@
 A username from a right-to-left override (U+202E), a control character or letters of two scripts
 ("аdmin" with a Cyrillic "а") would show as somebody else in the audit log and on a terminal.
 Usernames are NFKC-normalised and kept to letters of one script, ASCII digits and `. _ -`; key
-names are free text, but printable only (no control or bidi formatting characters).
+names are free text, but printable only (no control or bidi formatting characters). "Admin" and
+"admin" are one name: a username's key (its case fold) is unique, so nobody can pass as another
+account by changing a letter's case.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ def check_username(text: str) -> str:
     if len(scripts) > 1:
         raise InvalidRequest(f"a username's letters come from one script, not {' and '.join(sorted(scripts))}")
     return name
+
+
+def username_key(name: str) -> str:
+    """What makes two usernames the same account name: NFKC, then case-folded ("Straße" = "STRASSE")."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).strip().casefold())
 
 
 def check_key_name(text: str) -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from alliance.core.access import OrgKind, Role, Scope
 from alliance.core.banks import KEY_REVOKED, KEY_ROTATED, NO_BANK, USER_DISABLED, Organisation
 from alliance.core.errors import Conflict, NotFound
+from alliance.core.names import username_key
 from alliance.store.banks import organisation_from_row
 from alliance.store.db import aware, is_row_id, lock_change_log, session_factory
 from alliance.store.models import ApiKeyRow, ChangeRow, OrganisationRow, SessionRow, UserRow, utcnow
@@ -120,14 +121,18 @@ class AccountStore:
 
     def create_user(self, org_id: int, username: str, password_hash: str, roles: frozenset[Role]) -> User:
         with self._sessions.begin() as session:
-            if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-                raise Conflict(f"a user called {username!r} already exists")
-            row = UserRow(org_id=org_id, username=username, password_hash=password_hash, roles=sorted(roles))
+            key = username_key(username)
+            taken = select(UserRow.id).where(or_(UserRow.username == username, UserRow.username_key == key))
+            if session.scalar(taken) is not None:
+                raise Conflict(f"a user called {username!r} already exists (names differ by more than case)")
+            row = UserRow(
+                org_id=org_id, username=username, username_key=key, password_hash=password_hash, roles=sorted(roles)
+            )
             session.add(row)
             try:
                 session.flush()
             except IntegrityError as exc:
-                raise Conflict(f"a user called {username!r} already exists") from exc
+                raise Conflict(f"a user called {username!r} already exists (names differ by more than case)") from exc
             session.refresh(row)
             return _user(row)
 
@@ -139,8 +144,12 @@ class AccountStore:
             return _user(row)
 
     def user_by_name(self, username: str) -> User | None:
+        """The user of this name, in any case ("ADMIN" logs in as "admin"); an exact match first, for
+        two names that differed only in case before the key existed (migration 0011)."""
         with self._sessions() as session:
             row = session.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                row = session.scalar(select(UserRow).where(UserRow.username_key == username_key(username)))
             return _user(row) if row else None
 
     def users(self, org_id: int | None = None, after: int = 0, limit: int | None = None) -> list[User]:

@@ -127,6 +127,8 @@ class UserRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)
+    username_key: Mapped[str] = mapped_column(String(400), unique=True)
+    """`core.names.username_key` of the username: "Admin" and "admin" cannot both exist."""
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(JSON)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)

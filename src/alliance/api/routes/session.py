@@ -17,6 +17,7 @@ from alliance.api.limits import LoginSlots, LoginThrottle, client_of
 from alliance.api.schemas import LoginIn, PasswordChangeIn, SessionOut, WhoAmI
 from alliance.core.access import ANONYMOUS
 from alliance.core.errors import AuthenticationFailed, Overloaded, RateLimited
+from alliance.core.names import username_key
 from alliance.node import Node
 from alliance.services.accounts import IssuedSession
 from alliance.services.audit import BurstLog
@@ -33,7 +34,7 @@ async def login_flow(request: Request, node: Node, username: str, password: str)
 
     def refused(outcome: str) -> None:
         bursts: BurstLog = request.app.state.bursts
-        target = f"user:{username.strip().lower()}"
+        target = f"user:{username_key(username)}"
         # Failures that reached argon2 per name and address; refusals before it per address alone,
         # so that guessing at many names from one address still writes one event per burst.
         source = f"login:{outcome}:{client}" + (f":{target}" if outcome == "failed" else "")
