@@ -33,7 +33,7 @@ TODAY = {
     "Throttled": (429, 4),
     "StoreUnavailable": (503, 6),
     "IndexFileError": (503, 6),
-    "Overloaded": (503, 4),
+    "Overloaded": (503, 6),
 }
 """Statuses and exit codes as the hand-kept tables had them before they went."""
 

@@ -15,10 +15,11 @@ AllianceError                   status  exit
  ├── Throttled                    429     4   a caller slowed down on purpose (a single-caller flood)
  ├── StoreUnavailable             503     6   the database cannot be opened or reached
  ├── IndexFileError               503     6   a saved index that is corrupt, truncated, stale or too new
- └── Overloaded                   503     4   the node cannot record requests as fast as they come
+ └── Overloaded                   503     6   the node cannot record requests as fast as they come
 
-Exit codes (README, "Exit codes"): 3 not found, 4 invalid input, 5 conflict, 6 the store or a saved
-index cannot be used. 0, 1 (no match), 2 (usage) and 70 (a bug) are not errors of this tree.
+Exit codes (README, "Exit codes"): 3 not found, 4 invalid input, 5 conflict, 6 the node cannot serve
+now (its store or a saved index cannot be used, or it is overloaded: try again). 0, 1 (no match),
+2 (usage) and 70 (a bug) are not errors of this tree.
 """
 
 from __future__ import annotations
@@ -156,3 +157,4 @@ class Overloaded(AllianceError):
     rather than serve them unrecorded or queue their records without end."""
 
     status = 503
+    exit_code = EXIT_UNAVAILABLE
