@@ -125,7 +125,8 @@ class Node:
             caller_rate_per_second=self.settings.flood_caller_rate_per_second,
         )
         return MatchTrust(
-            events=BatchWriter(self.trust_store.add_match_events, "match-events"),
+            # A match event's id is its key: a batch written twice is refused whole, never doubled.
+            events=BatchWriter(lambda events, _batch_id: self.trust_store.add_match_events(events), "match-events"),
             floods=floods,
             schemes=load_schemes(self.settings.category_schemes),
             default_required=self.settings.default_required_grades,

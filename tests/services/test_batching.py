@@ -14,8 +14,10 @@ from alliance.core.access import SYSTEM
 from alliance.core.errors import Overloaded
 from alliance.core.signals import Signal
 from alliance.node import Node
+from alliance.services.audit import AuditLog
 from alliance.services.batching import BatchWriter
 from alliance.settings import Settings
+from alliance.store.audit_log import AuditStore
 
 
 def store_down() -> OperationalError:
@@ -33,7 +35,7 @@ def test_a_batch_the_store_cannot_take_is_retried_until_written_and_flush_waits_
     written: list[int] = []
     outage = iter([True] * 6)  # more failures than a shutdown would allow
 
-    def write(items):
+    def write(items, _batch_id):
         if next(outage, False):
             raise store_down()
         written.extend(items)
@@ -50,7 +52,7 @@ def test_a_batch_the_store_cannot_take_is_retried_until_written_and_flush_waits_
 def test_a_batch_that_can_never_be_written_is_dropped_and_the_next_ones_go_through():
     written: list[int] = []
 
-    def write(items):
+    def write(items, _batch_id):
         if 3 in items:
             raise ValueError("a value the store refuses")
         written.extend(items)
@@ -71,7 +73,7 @@ def test_batches_stay_within_max_batch_and_a_backlog_drains_in_order():
     written: list[int] = []
     gate = threading.Event()
 
-    def write(items):
+    def write(items, _batch_id):
         gate.wait(5)
         sizes.append(len(items))
         written.extend(items)
@@ -87,7 +89,7 @@ def test_batches_stay_within_max_batch_and_a_backlog_drains_in_order():
 
 def test_no_room_past_max_pending_then_room_again_once_written():
     gate = threading.Event()
-    writer = BatchWriter(lambda items: gate.wait(5), "test", max_pending=20, max_batch=5)
+    writer = BatchWriter(lambda items, _: gate.wait(5), "test", max_pending=20, max_batch=5)
     writer.start(interval=0.01)
     for n in range(30):
         writer.put(n)
@@ -103,7 +105,7 @@ def test_no_room_past_max_pending_then_room_again_once_written():
 def test_shutdown_with_the_store_down_tries_a_few_more_times_in_all_then_gives_up():
     attempts: list[int] = []
 
-    def write(items):
+    def write(items, _batch_id):
         attempts.append(len(items))
         raise store_down()
 
@@ -123,7 +125,7 @@ def test_what_is_put_or_flushed_while_stopping_is_written_and_nobody_waits_forev
     entered = threading.Event()
     release = threading.Event()
 
-    def write(items):
+    def write(items, _batch_id):
         entered.set()
         release.wait(5)
         written.extend(items)
@@ -148,7 +150,7 @@ def test_what_is_put_or_flushed_while_stopping_is_written_and_nobody_waits_forev
 
 def test_a_writer_thread_that_died_leaves_put_writing_at_once():
     written: list[int] = []
-    writer = BatchWriter(written.extend, "test")
+    writer = BatchWriter(lambda items, _: written.extend(items), "test")
 
     def dies() -> None:
         raise SystemExit  # whatever kills it, requests must not queue behind a dead thread
@@ -177,3 +179,30 @@ def test_a_match_is_refused_before_any_work_when_the_audit_writer_is_behind(tmp_
     finally:
         node.stop_background()
         node.close()
+
+
+def test_a_batch_whose_commit_reply_was_lost_is_not_appended_twice(engine):
+    """The commit went through but the connection dropped before its reply: the writer retries the
+    batch, and the store recognises it by its batch id instead of appending it again."""
+    store = AuditStore(engine)
+    append = store.append
+    lost_replies = iter([True])
+
+    def commit_then_lose_the_reply(records, batch_id=None):
+        events = append(records, batch_id)
+        if next(lost_replies, False):
+            raise store_down()
+        return events
+
+    store.append = commit_then_lose_the_reply  # type: ignore[method-assign]
+    log = AuditLog(store)
+    log._deferred._retry_seconds = 0.01
+    log.start_background(interval=0.01)
+    for n in range(5):
+        log.record(SYSTEM, "match", f"query:{n}", defer=True)
+    assert log.flush()
+    log.stop()
+    later = log.record(SYSTEM, "bank.create", "bank:after")  # the chain goes on from the right head
+    assert [e.record.target for e in store.events()] == [f"query:{n}" for n in range(5)] + ["bank:after"]
+    assert later is not None and later.seq == 6
+    assert log.verify()[2] == []

@@ -63,7 +63,7 @@ class AuditLog:
         self.store = store
         # Deferred events (the match path) are bounded by the writer thread, off the request's time.
         self._deferred: BatchWriter[AuditRecord] = BatchWriter(
-            lambda records: store.append([_bounded_record(r) for r in records]), "audit"
+            lambda records, batch_id: store.append([_bounded_record(r) for r in records], batch_id), "audit"
         )
 
     def start_background(self, interval: float = 0.2) -> None:

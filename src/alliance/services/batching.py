@@ -6,7 +6,9 @@ seconds, at most `max_batch` per transaction. Without a running writer, `put` wr
 the CLI and tests need no thread.
 
 A batch the store cannot take for now (down, locked, unreachable: `store.db.TRANSIENT_ERRORS`) is
-retried until it is written; only on shutdown does the writer give up, after `stop_attempts`
+retried until it is written, under the same batch id: a store whose commit went through but whose
+reply was lost (the connection dropped) sees that id again and does not write the batch twice.
+Only on shutdown does the writer give up, after `stop_attempts`
 more tries in all, and say how many items it could not write. A batch that can never be written
 (any other error) is logged and dropped, so that it does not hold up the ones behind it. The
 queue is bounded by what callers check before they work: past `max_pending` items,
@@ -20,6 +22,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -39,10 +42,16 @@ _STOP = object()
 """Queued by `stop`: write what came before, then end."""
 
 
+def new_batch_id() -> str:
+    return uuid.uuid4().hex
+
+
 class BatchWriter(Generic[T]):
+    """`write(items, batch_id)` writes one batch; a retry of the batch passes the same id."""
+
     def __init__(
         self,
-        write: Callable[[Sequence[T]], object],
+        write: Callable[[Sequence[T], str], object],
         name: str,
         *,
         max_pending: int = MAX_PENDING,
@@ -84,7 +93,7 @@ class BatchWriter(Generic[T]):
         if self.running:
             self._queue.put(item)
         else:
-            self._write([item])
+            self._write([item], new_batch_id())
 
     def start(self, interval: float = 0.2) -> None:
         if self._thread is None:
@@ -123,7 +132,7 @@ class BatchWriter(Generic[T]):
         items, waiters = self._drain()
         if items and not self._gave_up:
             try:
-                self._write(items)
+                self._write(items, new_batch_id())
             except Exception:
                 log.exception("%s: %d items put while stopping could not be written", self._name, len(items))
         elif items:
@@ -182,11 +191,11 @@ class BatchWriter(Generic[T]):
     def _write_until_done(self, items: list[T]) -> bool:
         """Write `items`, retrying while the store cannot take them; False once stopping has used
         up its tries."""
-        attempt = 0
+        attempt, batch_id = 0, new_batch_id()
         while True:
             attempt += 1
             try:
-                self._write(items)
+                self._write(items, batch_id)
             except TRANSIENT_ERRORS:
                 if self._stopping.is_set():
                     self._stop_budget -= 1

@@ -24,8 +24,12 @@ class AuditStore:
     def __init__(self, engine: Engine) -> None:
         self._sessions = session_factory(engine)
 
-    def append(self, records: Sequence[AuditRecord]) -> list[AuditEvent]:
+    def append(self, records: Sequence[AuditRecord], batch_id: str | None = None) -> list[AuditEvent]:
         """Append records at the head of the chain, in one transaction.
+
+        With a `batch_id` (the background writer's, the same on each try of one batch), a batch
+        already written is returned as it was written rather than appended again: its commit went
+        through, but the reply was lost and the writer retried.
 
         Writers take the chain's lock before reading its head, so that several server processes
         appending batches wait in turn instead of racing (the loser of a race recomputed its whole
@@ -36,6 +40,8 @@ class AuditStore:
             try:
                 with self._sessions.begin() as session:
                     _lock_chain(session)
+                    if batch_id is not None and (written := _written_batch(session, batch_id, len(records))):
+                        return written
                     head = session.execute(
                         select(AuditEventRow.seq, AuditEventRow.hash).order_by(AuditEventRow.seq.desc()).limit(1)
                     ).first()
@@ -48,7 +54,10 @@ class AuditStore:
                         events.append(AuditEvent(seq, at, record, prev, digest))
                         prev = digest
                     # One Core executemany on the table (no ORM bulk machinery): a server appends batches of hundreds.
-                    session.execute(insert(_AUDIT_TABLE), [_row(e) for e in events])
+                    rows = [_row(e) for e in events]
+                    if rows and batch_id is not None:
+                        rows[0]["batch_id"] = batch_id  # on the first row only: one index entry per batch
+                    session.execute(insert(_AUDIT_TABLE), rows)
                 return events
             except IntegrityError:
                 continue
@@ -94,6 +103,17 @@ class AuditStore:
             after = events[-1].seq
 
 
+def _written_batch(session: Session, batch_id: str, size: int) -> list[AuditEvent]:
+    """The events of a batch already appended under `batch_id` (none: not written yet)."""
+    first = session.scalar(select(AuditEventRow.seq).where(AuditEventRow.batch_id == batch_id))
+    if first is None:
+        return []
+    rows = session.scalars(
+        select(AuditEventRow).where(AuditEventRow.seq >= first).order_by(AuditEventRow.seq).limit(size)
+    )
+    return [_event(r) for r in rows]
+
+
 def _lock_chain(session: Session) -> None:
     """Hold the write lock of the chain until the transaction ends."""
     if not advisory_lock(session, _AUDIT_CHAIN_LOCK) and session.get_bind().dialect.name == "sqlite":
@@ -114,6 +134,7 @@ def _row(event: AuditEvent) -> dict[str, Any]:
         "outcome": record.outcome,
         "details": record.details,
         "request_id": record.request_id,
+        "batch_id": None,
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }

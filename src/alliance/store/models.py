@@ -198,6 +198,9 @@ class AuditEventRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64), index=True)
     """The HTTP request that caused the event (its `X-Request-ID`), so a log line finds its event."""
+    batch_id: Mapped[str | None] = mapped_column(String(32), index=True, unique=True)
+    """On the first event of a batch from the background writer: a retried batch is not appended
+    twice. Not part of the chain's hash (it says how the event was written, not what happened)."""
 
 
 # The other tables share Base.metadata, so that Alembic and the model check see them.
