@@ -351,6 +351,10 @@ def test_an_entry_shows_the_category_of_the_viewers_jurisdiction(site: Site):
 
         expected = scheme.category(Grade.from_json(grade))
         assert f'<strong>{expected}</strong> <span class="detail">({scheme.title})</span>' in page
+        listed = client.get(f"/banks/{REVIEW_BANK}?status=confirmed").text  # the bank's entries, in its column
+        cells = rf'<a href="/entries/{entry_id}">#{entry_id}</a></td>\s*<td[^>]*>[^<]*</td>\s*<td>([^<]*)</td>'
+        row = re.search(cells, listed)
+        assert row is not None and row.group(1) == expected, country
         categories[country] = (scheme.name, expected)
     assert categories["DE"][0] != categories["GB"][0]  # each reads it in its own law's scheme
 

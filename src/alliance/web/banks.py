@@ -127,10 +127,8 @@ def render_entry(request: Request, viewer: Viewer, entry_id: int, status: int = 
 def category_of(node: Node, principal: Principal, grade: dict[str, Any] | None) -> tuple[str, str] | None:
     """The agreed grade as the category of the viewer's jurisdiction (its organisation's country):
     the scheme's title and the category, as matching shows it to readers of the bank."""
-    if not grade:
-        return None
     schemes = node.match_trust.schemes
-    found = schemes.category(Grade.from_json({k: v for k, v in grade.items() if v is not None}), principal.country)
+    found = schemes.category_of_agreed(grade, principal.country)
     return (schemes.for_country(principal.country).title, found["category"]) if found else None
 
 
