@@ -57,7 +57,7 @@ def pages(role: str, ids: dict[str, int], org: dict[str, int]) -> list[str]:
         "de-investigator": ["/banks", f"/banks/{BANK}", f"/entries/{ids['graded']}", "/review", "/disputes"],
         "us-platform": ["/check", "/matches", "/disputes", "/banks", f"/banks/{SHARED_BANK}"],
         "uk-admin": ["/organisation", f"/keys/{key}/rotate?org={uk}", f"/keys/{key}/revoke?org={uk}"],
-        "uk-auditor": ["/audit"],
+        "uk-auditor": ["/audit", "/audit?outcome=refused", "/audit/verify"],
         "admin": ["/organisations", f"/organisations/{uk}", f"/organisation?org={uk}", "/audit", "/audit/verify"],
     }[role]  # fmt: skip
 
