@@ -1,6 +1,8 @@
 """axe-core on every page each role reaches, in Chromium: lists, details, forms, the confirmation
 pages and the results of forms, in English and one role in Arabic; no serious or critical
-violation, and nothing loaded from another origin (the `visit` fixture's check).
+violation, and nothing loaded from another origin (`conftest.no_other_origin`'s check).
+`test_every_page_is_opened_in_the_browser` fails when a page of the web is in none of these lists
+(with the Alliance's, `test_alliance_browser.ALLIANCE_PAGES`): a new page is added to `pages()`.
 
 Works on a bank of its own (`axe-bank`), so the journeys' banks and entries are left as they were."""
 
@@ -49,16 +51,16 @@ def pages(role: str, ids: dict[str, int], org: dict[str, int]) -> list[str]:
     uk, key = org["uk"], org["key"]
     return {
         "uk-analyst": [
-            "/banks", "/banks/new", f"/banks/{BANK}", f"/banks/{BANK}/policy", f"/banks/{BANK}/import",
+            "/", "/banks", "/banks/new", f"/banks/{BANK}", f"/banks/{BANK}/policy", f"/banks/{BANK}/import",
             f"/entries/{ids['disputed']}", f"/entries/{ids['quarantined']}", f"/entries/{ids['review']}",
             f"/entries/{ids['graded']}", "/review", "/review?queue=review", "/review?queue=disputes",
             "/review?queue=quarantine", "/check",
         ],
-        "de-investigator": ["/banks", f"/banks/{BANK}", f"/entries/{ids['graded']}", "/review", "/disputes"],
-        "us-platform": ["/check", "/matches", "/disputes", "/banks", f"/banks/{SHARED_BANK}"],
-        "uk-admin": ["/organisation", f"/keys/{key}/rotate?org={uk}", f"/keys/{key}/revoke?org={uk}"],
-        "uk-auditor": ["/audit", "/audit?outcome=refused", "/audit/verify"],
-        "admin": ["/organisations", f"/organisations/{uk}", f"/organisation?org={uk}", "/audit", "/audit/verify"],
+        "de-investigator": ["/", "/banks", f"/banks/{BANK}", f"/entries/{ids['graded']}", "/review", "/disputes"],
+        "us-platform": ["/", "/check", "/matches", "/disputes", "/banks", f"/banks/{SHARED_BANK}"],
+        "uk-admin": ["/", "/organisation", f"/keys/{key}/rotate?org={uk}", f"/keys/{key}/revoke?org={uk}"],
+        "uk-auditor": ["/", "/audit", "/audit?outcome=refused", "/audit/verify", "/password"],
+        "admin": ["/", "/organisations", f"/organisations/{uk}", f"/organisation?org={uk}", "/audit", "/audit/verify"],
     }[role]  # fmt: skip
 
 
@@ -121,3 +123,46 @@ def test_the_curators_pages_in_arabic_pass_axe(browser: Any, served: Served, sta
         assert tab.foreign_requests() == []
     finally:
         context.close()
+
+
+DOWNLOADS = {"/banks/{name}/export", "/audit/export"}
+"""Files, not pages: what they send is tested where they are (`test_curation`, `test_role_pages`)."""
+REDIRECTS = {"/alliance"}
+ROLES = ["uk-analyst", "de-investigator", "us-platform", "uk-admin", "uk-auditor", "admin"]
+
+
+def test_every_page_is_opened_in_the_browser():
+    """Every GET page of the web is in a list the browser tests open (so axe-core and the check
+    that nothing comes from another origin cover it), or is a download or a redirect."""
+    from alliance.web import PAGES
+    from tests.web.test_alliance_browser import alliance_pages
+
+    ids = {"disputed": 1, "quarantined": 2, "review": 3, "graded": 4}
+    opened = {p.split("?")[0] for role in ROLES for p in pages(role, ids, {"uk": 1, "key": 1})}
+    opened |= {p.split("?")[0] for p in alliance_pages(1)} | {"/login"}  # the login page: test_browser.py
+    routes = [r for module in PAGES for r in module.router.routes if "GET" in getattr(r, "methods", ())]
+    missed = [
+        r.path
+        for r in routes
+        if r.path not in DOWNLOADS | REDIRECTS and not any(r.path_regex.match(path) for path in opened)
+    ]
+    assert missed == [], "pages no browser test opens: add them to pages()"
+    assert {r.path for r in routes} >= DOWNLOADS | REDIRECTS  # no stale exception
+
+
+def test_a_request_to_another_origin_is_caught(browser: Any, served: Served):
+    """The check itself: a page that loads from elsewhere is seen (and forgotten here, so this
+    test passes); one whose policy blocks it is seen too."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content('<img src="http://192.0.2.1/tracker.png" alt="">')  # no policy on about:blank
+        page.goto(served.url + "/login")
+        page.evaluate("document.body.append(Object.assign(new Image(), {src: 'http://192.0.2.1/cdn.png'}))")
+        page.wait_for_timeout(300)
+        found = browser.foreign(served.url)
+        assert any("192.0.2.1/tracker.png" in f for f in found)
+        assert any("Content Security Policy" in f and "192.0.2.1/cdn.png" in f for f in found)
+    finally:
+        context.close()
+        browser.forget()
