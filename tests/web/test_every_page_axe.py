@@ -26,17 +26,22 @@ BANK = "axe-bank"
 
 @pytest.fixture(scope="module")
 def states(served: Served) -> dict[str, int]:
-    """An entry of `axe-bank` in each state a curator acts on."""
+    return entries_in_each_state(served, BANK)
+
+
+def entries_in_each_state(served: Served, bank: str) -> dict[str, int]:
+    """A new bank of the UK Hotline's, read by the German police, with an entry in each state a
+    curator acts on (so the journeys' banks and entries are left as they were)."""
     node = served.node
     hotline = next(o for o in node.accounts.directory(SYSTEM) if o.name == "UK Hotline")
     police = next(o for o in node.accounts.directory(SYSTEM) if o.name == "DE Federal Police")
     banks = node.banks_for(SYSTEM)
     policy = SharingPolicy({BankAction.READ: ShareRule(orgs=frozenset({police.id}))})
     banks.store.create_bank(
-        BANK, hotline.id, BankPurpose.KNOWN, "axe checks", {"pdq": 31}, policy, {"required_grades": 2}
+        bank, hotline.id, BankPurpose.KNOWN, "axe checks", {"pdq": 31}, policy, {"required_grades": 2}
     )
     records = [MediaRecord((parse_signal("pdq", secrets.token_hex(32)),)) for _ in range(4)]
-    added = banks.import_records(BANK, records).added
+    added = banks.import_records(bank, records).added
     ids = {"disputed": added[0].id, "quarantined": added[1].id, "review": added[2].id, "graded": added[3].id}
     for status in ("disputed", "quarantined"):
         node.store.transition(ids[status], EntryStatus.CONFIRMED, "test", "set up")
@@ -47,16 +52,16 @@ def states(served: Served) -> dict[str, int]:
     return ids
 
 
-def pages(role: str, ids: dict[str, int], org: dict[str, int]) -> list[str]:
+def pages(role: str, ids: dict[str, int], org: dict[str, int], bank: str = BANK) -> list[str]:
     uk, key = org["uk"], org["key"]
     return {
         "uk-analyst": [
-            "/", "/banks", "/banks/new", f"/banks/{BANK}", f"/banks/{BANK}/policy", f"/banks/{BANK}/import",
+            "/", "/banks", "/banks/new", f"/banks/{bank}", f"/banks/{bank}/policy", f"/banks/{bank}/import",
             f"/entries/{ids['disputed']}", f"/entries/{ids['quarantined']}", f"/entries/{ids['review']}",
             f"/entries/{ids['graded']}", "/review", "/review?queue=review", "/review?queue=disputes",
             "/review?queue=quarantine", "/check",
         ],
-        "de-investigator": ["/", "/banks", f"/banks/{BANK}", f"/entries/{ids['graded']}", "/review", "/disputes"],
+        "de-investigator": ["/", "/banks", f"/banks/{bank}", f"/entries/{ids['graded']}", "/review", "/disputes"],
         "us-platform": ["/", "/check", "/matches", "/disputes", "/banks", f"/banks/{SHARED_BANK}"],
         "uk-admin": ["/", "/organisation", f"/keys/{key}/rotate?org={uk}", f"/keys/{key}/revoke?org={uk}"],
         "uk-auditor": ["/", "/audit", "/audit?outcome=refused", "/audit/verify", "/password"],
