@@ -14,6 +14,7 @@ its confirmation box. The grading form, the login and the report editor have the
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,9 +151,19 @@ def test_a_platform_checks_a_hash_and_an_image_with_the_keyboard(browser: Any, s
         context.close()
 
 
-def test_a_curator_creates_shares_and_fills_a_bank_with_the_keyboard(visit: Visit, served: Served):
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_curator_creates_shares_fills_and_exports_a_bank_with_the_keyboard(
+    browser: Any, served: Served, language: str
+):
+    context, visit = tab(browser, served, language)
+    try:
+        _curate_a_bank(visit, served, f"typed-bank-{language}")
+    finally:
+        context.close()
+
+
+def _curate_a_bank(visit: Visit, served: Served, name: str) -> None:
     page = visit.page
-    name = "typed-bank"
     visit.login("uk-analyst")
     visit.open("/banks/new")
     tab_to(page, "#bank-name")
@@ -183,12 +194,18 @@ def test_a_curator_creates_shares_and_fills_a_bank_with_the_keyboard(visit: Visi
     tab_to(page, "#hash-file")
     with page.expect_file_chooser() as chooser:
         page.keyboard.press("Space")
-    chooser.value.set_files(files=[{"name": "typed.txt", "mimeType": "text/plain",
-                                    "buffer": (secrets.token_hex(32) + "\n").encode()}])  # fmt: skip
+    pdq = secrets.token_hex(32)
+    chooser.value.set_files(files=[{"name": "typed.txt", "mimeType": "text/plain", "buffer": f"{pdq}\n".encode()}])
     tab_to(page, "form[action$='/import'] button[type=submit]")
     enter(page)
     assert page.get_by_role("status").count() >= 1
     assert served.node.store.get_bank(name).entry_count == 1
+    tab_to(page, f"a[href='/banks/{name}']")
+    enter(page)
+    tab_to(page, f"a[href='/banks/{name}/export?format=pdq-txt']")
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert pdq in Path(download.value.path()).read_text()
 
 
 def test_an_org_admin_issues_and_revokes_a_key_with_the_keyboard(visit: Visit, served: Served):
