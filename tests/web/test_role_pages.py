@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from alliance.asgi import create_app
 from alliance.services.demo import REVIEW_BANK, SHARED_BANK, DemoLogin
 from alliance.web import audit as audit_pages
+from alliance.web import banks as bank_pages
+from alliance.web import organisations as organisation_pages
 from tests.web.conftest import seed, web_settings
 from tests.web.test_pages import form_token, log_in
 
@@ -126,3 +128,29 @@ def test_an_auditor_filters_the_log_and_verifies_the_chain(site, monkeypatch: py
     count = int(re.search(r"<dt>Events checked</dt><dd>([\d,]+)</dd>", verified.text).group(1).replace(",", ""))
     assert count > len(node.audit.store.events(org_id=uk))  # the whole node's chain, others' events counted
     assert "session.login" not in verified.text  # how many, never what
+
+
+@pytest.mark.parametrize(
+    ("username", "first", "row"),
+    [
+        ("uk-analyst", "/banks", r'<td><a href="/banks/([^"]+)">'),
+        ("admin", "/organisations", r'<a href="/organisations/(\d+)"'),
+    ],
+)
+def test_the_banks_and_the_organisations_are_paged(site, monkeypatch: pytest.MonkeyPatch, username, first, row):
+    """A page at a time, following "Next page" to the end: each once, none missed."""
+    client, logins = site
+    log_in(client, logins, username)
+    everything = re.findall(row, client.get(first).text)
+    assert len(everything) >= 2
+    monkeypatch.setattr(bank_pages, "PAGE_SIZE", 1)
+    monkeypatch.setattr(organisation_pages, "PAGE_SIZE", 1)
+    seen, path = [], first
+    for _ in range(len(everything) + 2):
+        page = client.get(path).text
+        seen += re.findall(row, page)
+        found = re.search(rf'href="({re.escape(first)}\?after=\d+)">Next page', page)
+        if not found:
+            break
+        path = found.group(1)
+    assert seen == everything

@@ -43,12 +43,17 @@ def _principal(viewer: ViewerDep) -> Principal:
 
 
 @router.get("/banks")
-def banks(request: Request, viewer: ViewerDep) -> Response:
+def banks(request: Request, viewer: ViewerDep, after: Annotated[int, Query(ge=0)] = 0) -> Response:
+    """The banks the viewer may see, a page at a time (by id: the oldest first)."""
     principal = _principal(viewer)
     service = node_of(request).banks_for(principal)
-    rows = [(bank, sorted(visible_actions(principal, bank.owner.id, bank.policy))) for bank in service.list_banks()]
+    visible = sorted((b for b in service.list_banks() if b.id > after), key=lambda b: b.id)
+    page, next_after = visible[:PAGE_SIZE], (visible[PAGE_SIZE - 1].id if len(visible) > PAGE_SIZE else None)
+    rows = [(bank, sorted(visible_actions(principal, bank.owner.id, bank.policy))) for bank in page]
     may_create = may_create_bank(principal, principal.org_id)
-    return render(request, "banks/list.html", viewer, rows=rows, may_create=may_create)
+    return render(
+        request, "banks/list.html", viewer, rows=rows, may_create=may_create, after=after, next_after=next_after
+    )
 
 
 @router.get("/banks/{name}")
