@@ -377,3 +377,23 @@ def test_the_review_queue_is_paged(site: Site, monkeypatch: pytest.MonkeyPatch):
             break
         path = found.group(1).replace("&amp;", "&")
     assert set(ids) <= set(seen) and len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_grading_form_explains_each_jurisdictions_categories(site: Site, language: str):
+    """The grader's own scheme first, each rule in words of the page's language, then the rest."""
+    from alliance.web import i18n
+
+    client, logins = site
+    entry_id = entry_in(client, EntryStatus.PROPOSED, REVIEW_BANK)
+    log_in(client, logins, "uk-analyst")
+    page = client.get(f"/entries/{entry_id}", headers={"Accept-Language": language}).text
+    guide = page[page.index('<details class="schemes"') : page.index("</details>")]
+    schemes = node_of(client).match_trust.schemes
+    titles = re.findall(r"<h3>([^<]+?)(?: <span|</h3>)", guide)
+    assert titles[0] == schemes.for_country("GB").title  # the analyst's own, first
+    assert sorted(titles) == sorted(s.title for s in schemes.schemes.values())
+    words = i18n.translations(language)
+    first_rule = re.search(r'<table class="scheme">.*?<tbody>\s*<tr><td>([^<]+)</td><td>([^<]+)</td>', guide, re.S)
+    assert first_rule is not None
+    assert first_rule.groups() == (f"{words.gettext('illegal')} · {words.gettext('severity %(n)s') % {'n': 1}}", "A")

@@ -7,6 +7,7 @@ entry the viewer may not see is the same 404 page as one that does not exist, an
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -22,8 +23,9 @@ from alliance.node import Node
 from alliance.services.trust import GRADER_ROLES, grader_of
 from alliance.web.auth import ViewerDep, node_of
 from alliance.web.errors import WebRoute
-from alliance.web.nav import N_
-from alliance.web.templating import Viewer, render
+from alliance.web.i18n import gettext_, number
+from alliance.web.nav import N_, label
+from alliance.web.templating import ENV, Viewer, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -121,6 +123,7 @@ def render_entry(request: Request, viewer: Viewer, entry_id: int, status: int = 
         "severities": SEVERITIES,
         "error": None,
         "category": category_of(node, principal, found.grade),
+        "schemes": scheme_guides(node, principal),
         "curator": curator,
         "disputes": trust.open_disputes(entry_id) if curator and found.status is EntryStatus.DISPUTED else [],
         "curator_error": None,
@@ -135,6 +138,49 @@ def category_of(node: Node, principal: Principal, grade: dict[str, Any] | None) 
     schemes = node.match_trust.schemes
     found = schemes.category_of_agreed(grade, principal.country)
     return (schemes.for_country(principal.country).title, found["category"]) if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeGuide:
+    """A category scheme as the grading form explains it: its rules in order, then its default."""
+
+    title: str
+    countries: list[str]
+    own: bool
+    rules: list[tuple[dict[str, Any], str]]
+    default: str
+
+
+def scheme_guides(node: Node, principal: Principal) -> list[SchemeGuide]:
+    """Every category scheme of the node, the grader's jurisdiction's first: how the grade given
+    reads as a category in each country's law (the first rule that fits gives it)."""
+    book = node.match_trust.schemes
+    own = book.for_country(principal.country)
+    guides = [
+        SchemeGuide(s.title, sorted(s.jurisdictions), s is own, [(dict(w), c) for w, c in s.rules], s.default)
+        for s in book.schemes.values()
+    ]
+    return sorted(guides, key=lambda g: not g.own)
+
+
+def rule_text(when: dict[str, Any]) -> str:
+    """A scheme's rule ("illegal · severity 1") in the page's language (called while it renders)."""
+    words = []
+    for field, value in when.items():
+        if field == "illegal":
+            words.append(gettext_(N_("illegal")) if value else gettext_(N_("not illegal")))
+        elif field == "age_band":
+            words.append(gettext_(label(value)))
+        elif field == "severity":
+            words.append(gettext_(N_("severity %(n)s")) % {"n": number(value)})
+        elif field == "baseline":
+            words.append(gettext_(N_("INTERPOL Baseline")) if value else gettext_(N_("not Baseline")))
+        else:
+            words.append(f"{field} = {value}")
+    return " · ".join(words)
+
+
+ENV.globals["rule_text"] = rule_text
 
 
 def _may_grade(principal: Principal, found: Entry, grades: list[Any] | None) -> bool:
