@@ -160,6 +160,10 @@ def test_two_organisations_dispute_a_match_the_curator_resolves_it_and_the_platf
             page.locator("form[action$='/dispute-resolution'] button[type=submit]").click()
         assert page.get_by_role("status").count() == 1  # "The dispute has been resolved."
         assert page.locator("dd.status-confirmed").count() == 1  # it matches again
+        stands = "the entry stands" if language == "en" else _arabic("the entry stands")
+        for organisation, username in (("US Platform", "us-platform"), ("DE Federal Police", "de-investigator")):
+            row = page.locator("#disputes + p + div tr", has_text=reasons[username])  # who, why, how it ended
+            assert organisation in row.inner_text() and stands in row.inner_text()
         assert visit.accessibility_problems() == []
     finally:
         context.close()
@@ -207,6 +211,7 @@ def test_an_investigator_reads_a_shared_entry_in_the_category_of_german_law(
         page.wait_for_load_state()
         assert page.locator("dd strong").inner_text() == category
         assert scheme.title in page.locator("dl.facts").inner_text()
+        assert page.locator("#disputes").count() == 0  # who disputes an entry: its curators' to know
         assert visit.accessibility_problems() == []
     finally:
         context.close()

@@ -113,6 +113,7 @@ def render_entry(request: Request, viewer: Viewer, entry_id: int, status: int = 
     trust = node.trust_for(principal)
     grades = _grades_or_none(trust, entry_id)
     curator = banks.may_curate(owner)
+    all_disputes = trust.entry_disputes(entry_id) if curator else []
     context: dict[str, Any] = {
         "entry": found,
         "bank": owner,
@@ -125,7 +126,8 @@ def render_entry(request: Request, viewer: Viewer, entry_id: int, status: int = 
         "category": category_of(node, principal, found.grade),
         "schemes": scheme_guides(node, principal),
         "curator": curator,
-        "disputes": trust.open_disputes(entry_id) if curator and found.status is EntryStatus.DISPUTED else [],
+        "disputes": [d for d in all_disputes if d.resolution is None],
+        "all_disputes": all_disputes,
         "curator_error": None,
         "curator_notices": CURATOR_NOTICES,
     }
