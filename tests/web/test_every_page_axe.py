@@ -19,6 +19,7 @@ from alliance.core.signals import parse_signal
 from alliance.formats.records import MediaRecord
 from alliance.services.demo import SHARED_BANK
 from tests.web.conftest import Served, Visit
+from tests.web.test_alliance_browser import alliance_pages
 
 pytestmark = pytest.mark.browser
 BANK = "axe-bank"
@@ -140,7 +141,6 @@ def test_every_page_is_opened_in_the_browser():
     """Every GET page of the web is in a list the browser tests open (so axe-core and the check
     that nothing comes from another origin cover it), or is a download or a redirect."""
     from alliance.web import PAGES
-    from tests.web.test_alliance_browser import alliance_pages
 
     ids = {"disputed": 1, "quarantined": 2, "review": 3, "graded": 4}
     opened = {p.split("?")[0] for role in ROLES for p in pages(role, ids, {"uk": 1, "key": 1})}
@@ -171,3 +171,39 @@ def test_a_request_to_another_origin_is_caught(browser: Any, served: Served):
     finally:
         context.close()
         browser.forget()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_fits_a_phone_and_every_form_carries_its_token(
+    browser: Any, served: Served, states: dict[str, int], role: str, language: str
+):
+    """At 390 px, in English and in Arabic, nothing is wider than the screen (wide tables scroll in
+    their own box), and every form that posts carries the page's CSRF token."""
+    locale = "ar-EG" if language == "ar" else "en-GB"
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)
+    tab = Visit(context.new_page(), served)
+    try:
+        tab.login(role)
+        paths = pages(role, states, org_ids(served))
+        if role == "uk-admin":
+            paths += alliance_pages(published_report(served))
+        too_wide, tokenless = {}, {}
+        for path in paths:
+            tab.open(path)
+            width = tab.page.evaluate("document.documentElement.scrollWidth")
+            if width > 390:
+                too_wide[path] = width
+            missing = tab.page.evaluate(
+                "[...document.forms].filter(f => f.method === 'post' && !(f.elements.csrf && f.elements.csrf.value))"
+                ".map(f => f.getAttribute('action'))"
+            )
+            if missing:
+                tokenless[path] = missing
+        assert (too_wide, tokenless) == ({}, {})
+    finally:
+        context.close()
+
+
+def published_report(served: Served) -> int:
+    return next(r.id for r in served.node.alliance_for(SYSTEM).reports() if r.status.value == "published")
