@@ -6,6 +6,7 @@ is checked before the body is read."""
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 from collections.abc import Iterator
@@ -397,3 +398,31 @@ def test_the_grading_form_explains_each_jurisdictions_categories(site: Site, lan
     first_rule = re.search(r'<table class="scheme">.*?<tbody>\s*<tr><td>([^<]+)</td><td>([^<]+)</td>', guide, re.S)
     assert first_rule is not None
     assert first_rule.groups() == (f"{words.gettext('illegal')} · {words.gettext('severity %(n)s') % {'n': 1}}", "A")
+
+
+def test_a_banks_entries_are_filtered_by_source_and_status_page_after_page(site: Site, monkeypatch: pytest.MonkeyPatch):
+    from alliance.core.signals import parse_signal
+    from alliance.formats.records import MediaRecord
+
+    client, logins = site
+    banks = node_of(client).banks_for(SYSTEM)
+    wanted = [
+        e.id
+        for e in banks.import_records(
+            SHARED_BANK, [MediaRecord((parse_signal("pdq", random_pdq()),), where=f"filtered.txt:{n}") for n in (1, 2)]
+        ).added
+    ]
+    banks.import_records(SHARED_BANK, [MediaRecord((parse_signal("pdq", random_pdq()),), where="other.txt:1")])
+    log_in(client, logins, "uk-analyst")
+    monkeypatch.setattr(bank_pages, "PAGE_SIZE", 1)
+    seen, path = [], f"/banks/{SHARED_BANK}?status=confirmed&source=import:filtered.txt"
+    for _ in range(5):
+        page = client.get(path).text
+        assert 'value="import:filtered.txt"' in page  # the filter stays in its field
+        seen += [int(i) for i in re.findall(r'<td><a href="/entries/(\d+)">', page)]
+        found = re.search(r'href="(/banks/[^"]+&amp;after=\d+)">Next page', page)
+        if not found:
+            break
+        path = html.unescape(found.group(1))
+        assert "source=import%3Afiltered.txt" in path and "status=confirmed" in path
+    assert seen == wanted

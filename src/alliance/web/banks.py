@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -65,15 +66,19 @@ def bank(
     name: str,
     after: Annotated[int, Query(ge=0)] = 0,
     status: EntryStatus | None = None,
+    source: Annotated[str, Query(max_length=200)] = "",
     notice: str | None = None,
 ) -> Response:
+    """A bank and its entries a page at a time, filtered by status and by where they came from."""
     principal = _principal(viewer)
     service = node_of(request).banks_for(principal)
     found = service.get_bank(name)
     actions = visible_actions(principal, found.owner.id, found.policy)
     entries, next_after = [], None
     if BankAction.READ in actions or service.may_curate(found):
-        entries = service.entries(name, after_id=after, limit=PAGE_SIZE + 1, status=status)
+        entries = service.entries(
+            name, after_id=after, limit=PAGE_SIZE + 1, status=status, source_prefix=source.strip() or None
+        )
         if len(entries) > PAGE_SIZE:
             entries, next_after = entries[:PAGE_SIZE], entries[PAGE_SIZE - 1].id
     node = node_of(request)
@@ -94,6 +99,8 @@ def bank(
         next_after=next_after,
         after=after,
         status=status.value if status else "",
+        source=source,
+        filters=urlencode({k: v for k, v in (("status", status.value if status else ""), ("source", source)) if v}),
         statuses=[s.value for s in EntryStatus],
     )
 
