@@ -315,6 +315,12 @@ def test_audit_api_scopes_auditors_to_their_organisation(world: World):
     everything = world.client.get("/v1/audit/export", headers=world.headers(Role.NODE_ADMIN)).text.splitlines()
     assert len(everything) > len(own)
     assert world.node.audit.verify()[2] == []
+    world.client.get("/v1/audit", headers=world.headers(Role.PLATFORM))  # refused: 404, and recorded so
+    refused = world.client.get(
+        "/v1/audit", headers=world.headers(Role.AUDITOR), params={"outcome": "refused", "limit": 1000}
+    ).json()["events"]
+    assert refused and {e["outcome"] for e in refused} == {"refused"}
+    assert any(e["action"] == "audit.read" for e in refused)
 
 
 def test_openapi_and_health(world: World):

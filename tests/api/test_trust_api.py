@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alliance.core.access import Role
 from alliance.core.banks import EntryStatus
+from alliance.core.trust import Grade
 from tests.api.conftest import World
 from tests.api.test_api import counts, last_event
 
@@ -91,3 +92,27 @@ def test_curators_see_why_and_the_disputer_follows_its_disputes(world: World):
     [mine] = world.client.get("/v1/disputes", headers=platform).json()
     assert mine["state"] == "false_positive" and mine["resolved_at"]
     assert world.client.get("/v1/disputes", headers=platform, params={"after": mine["id"]}).json() == []
+
+
+def test_an_entry_reads_as_the_category_of_each_readers_jurisdiction(world: World):
+    """A German investigator and a British analyst read the same agreed grade, each in its own
+    country's scheme, on the entry and in the bank's list; an entry not graded yet has none."""
+    curator = world.headers(Role.ANALYST)
+    shared = world.client.patch(
+        f"/v1/banks/{world.bank}", headers=curator, json={"policy": {"read": {"orgs": [world.foreign.id]}}}
+    )
+    assert shared.status_code == 200
+    graded, ungraded = world.fresh_entry(EntryStatus.PROPOSED), world.fresh_entry(EntryStatus.PROPOSED)
+    world.node.store.transition(graded, EntryStatus.CONFIRMED, "test", "agreed", grade=GRADE)
+    schemes = world.node.match_trust.schemes
+    seen = {}
+    for country, headers in (("GB", curator), ("DE", world.headers(Role.INVESTIGATOR, own=False))):
+        expected = schemes.category(Grade.from_json(GRADE), country)
+        entry = world.client.get(f"/v1/entries/{graded}", headers=headers).json()
+        assert entry["category"] == expected, country
+        listed = world.client.get(f"/v1/banks/{world.bank}/entries?limit=1000", headers=headers).json()["entries"]
+        by_id = {e["id"]: e["category"] for e in listed}
+        assert (by_id[graded], by_id[ungraded]) == (expected, None)
+        assert world.client.get(f"/v1/entries/{ungraded}", headers=headers).json()["category"] is None
+        seen[country] = entry["category"]["scheme"]
+    assert seen["GB"] != seen["DE"]  # each in its own law's scheme

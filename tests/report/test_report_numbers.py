@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -22,7 +23,7 @@ from alliance.core.record.members import AllianceFacts
 from alliance.core.record.report import AllianceReportView, build_view
 from alliance.core.record.workflow import Commitment, CommitmentStatus, StatusChange
 from alliance.report.html import render
-from alliance.report.svg import LEFT, H
+from alliance.report.svg import H
 
 S = CommitmentStatus
 FACTS: AllianceFacts = load_facts()
@@ -149,21 +150,24 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def number(text: str) -> float:
-    """A chart label or table cell back to a number: "1.2M", "250k", "1,234", "2.8"."""
+    """A chart label or table cell back to a number: "1.2M", "250k" (or "250K", Babel's), "1,234", "2.8"."""
     text = text.strip().replace(",", "")
-    scale = {"M": 1_000_000, "k": 1000}.get(text[-1:], 1)
-    return float(text.rstrip("Mk")) * scale
+    scale = {"M": 1_000_000, "k": 1000, "K": 1000}.get(text[-1:], 1)
+    return float(text.rstrip("MkK")) * scale
 
 
 class Chart:
-    """An inline SVG chart read back: its y axis from the gridline labels, then what each mark says."""
+    """An inline SVG chart read back: its y axis from the gridline labels (the only words anchored
+    at their end), then what each mark says. `parse` reads a label back (the web pages write them
+    in the reader's language)."""
 
-    def __init__(self, svg: str) -> None:
+    def __init__(self, svg: str, parse: Callable[[str], float] = number) -> None:
         self.root = ET.fromstring(svg)
+        self.parse = parse
         ticks = [
-            (float(t.get("y", "0")) - 4, number(t.text or ""))
+            (float(t.get("y", "0")) - 4, parse(t.text or ""))
             for t in self.root.iter(f"{SVG}text")
-            if t.get("text-anchor") == "end" and float(t.get("x", "0")) == LEFT - 6
+            if t.get("text-anchor") == "end"
         ]
         (self.y0, _), (self.y_top, self.top) = ticks[0], ticks[-1]
         self.step = self.top / (len(ticks) - 1)
@@ -182,7 +186,7 @@ class Chart:
     def labels(self) -> dict[tuple[float, float], float]:
         """The value written above each mark, by its (x, y)."""
         return {
-            (float(t.get("x", "0")), float(t.get("y", "0"))): number(t.text or "")
+            (float(t.get("x", "0")), float(t.get("y", "0"))): self.parse(t.text or "")
             for t in self.root.iter(f"{SVG}text")
             if t.get("text-anchor") == "middle" and t.get("y") != str(H - 12)
         }

@@ -3,8 +3,9 @@ thread, and Chromium driven by Playwright.
 
 Playwright cannot download its own browser here: the tests launch Debian's `chromium` (`make
 browser` installs it). Without it the browser tests skip, saying so, unless ALLIANCE_REQUIRE_BROWSER=1
-(as `.ci/run` sets), which makes a missing browser a failure. Every page a test opens records its
-requests: a request to another origin fails the test (nothing is loaded from a CDN).
+(as `.ci/run` sets), which makes a missing browser a failure. Every browser context a test opens
+records its requests: a request to another origin fails the test (nothing is loaded from a CDN),
+whichever page made it (`no_other_origin`); `test_every_page_axe.py` opens every page.
 """
 
 from __future__ import annotations
@@ -91,8 +92,58 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     thread.join(timeout=10)
 
 
+class GuardedBrowser:
+    """Chromium, whose every context records the URLs its pages request (popups and downloads
+    too) and what the Content-Security-Policy stopped them loading, so that a test can be failed
+    for either (`no_other_origin`): the policy blocks a CDN's script, but the page meant to load it."""
+
+    def __init__(self, browser: Any) -> None:
+        self.browser = browser
+        self.requested: list[str] = []
+        self.blocked: list[str] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self.browser.new_context(**options)
+        context.on("request", lambda request: self.requested.append(request.url))
+        context.on("page", self._watch)
+        return context
+
+    def _watch(self, page: Any) -> None:
+        def console(message: Any) -> None:
+            if message.type == "error" and "Content Security Policy" in message.text:
+                self.blocked.append(message.text)
+
+        page.on("console", console)
+
+    def foreign(self, origin: str) -> list[str]:
+        """What was requested from anywhere but `origin` (data: URLs stay in the page), and what the
+        policy refused to load."""
+        elsewhere = [url for url in self.requested if not url.startswith((origin + "/", "data:", "about:", "blob:"))]
+        return elsewhere + self.blocked
+
+    def forget(self) -> None:
+        self.requested.clear()
+        self.blocked.clear()
+
+
+@pytest.fixture(autouse=True)
+def no_other_origin(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails any test that drove the browser if one of its pages, in any context it opened,
+    loaded anything from another origin: every page a browser test opens is checked."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    guard: GuardedBrowser = request.getfixturevalue("browser")
+    served: Served = request.getfixturevalue("served")
+    guard.forget()
+    yield
+    foreign = guard.foreign(served.url)
+    guard.forget()
+    assert foreign == [], "a page loaded (or tried to load) something from another origin"
+
+
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[GuardedBrowser]:
     executable = shutil.which("chromium")
     try:
         from playwright.sync_api import sync_playwright
@@ -104,7 +155,7 @@ def browser() -> Iterator[Any]:
         pytest.skip(NO_BROWSER)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
+        yield GuardedBrowser(browser)
         browser.close()
 
 

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterator
 
 import pytest
+from babel.numbers import parse_decimal
 from fastapi.testclient import TestClient
 
 from alliance.asgi import create_app
 from alliance.core.access import SYSTEM
 from alliance.core.record.workflow import ReportMove, ReportStatus
 from alliance.node import Node
+from alliance.report.svg import H
 from alliance.services.demo import DemoLogin
-from tests.report.test_report_numbers import SVG, Chart, svgs, table
+from alliance.web import alliance_pages, i18n
+from tests.report.test_report_numbers import SVG, Chart, number, svgs
 from tests.web.conftest import seed, web_settings
 from tests.web.test_pages import form_token, log_in
 
@@ -141,16 +145,36 @@ def test_a_bad_campaign_is_refused_and_nothing_is_added(site: Site):
     assert "Campaign added." in ok.text and len(node.figures_for(SYSTEM).campaigns()) == before + 1
 
 
-@pytest.mark.parametrize("path", ["/alliance/report?year=2014", "/alliance/countries/GB", "/alliance/countries/US"])
-def test_each_chart_on_a_page_draws_its_table(site: Site, path: str):
+def read_number(language: str) -> Callable[[str], float]:
+    """A number the page wrote in `language` back to a float: "1,234.5", "250K", "1.2 مليون"."""
+
+    def parse(text: str) -> float:
+        text, scale = text.strip("\u2067\u2069 "), 1.0
+        for word, factor in (("مليون", 1e6), ("ألف", 1e3), ("M", 1e6), ("K", 1e3), ("k", 1e3)):
+            if text.endswith(word):
+                text, scale = text[: -len(word)].strip(), factor
+                break
+        return float(parse_decimal(text, locale=language)) * scale
+
+    return parse
+
+
+CHART_PAGES = ["/alliance/report?year=2014", "/alliance/countries/GB", "/alliance/countries/US"]
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+@pytest.mark.parametrize("path", CHART_PAGES)
+def test_each_chart_on_a_page_draws_its_table(site: Site, path: str, language: str):
     client, logins, _ = site
     log_in(client, logins, "uk-analyst")
-    page = client.get(path).text
+    page = client.get(path, headers={"Accept-Language": language}).text
+    parse = read_number(language)
     blocks = re.findall(r'<div class="indicator" data-name="([^"]+)">(.*?)</table>', page, re.S)
     assert blocks, "no indicator on the page"
     for name, block in blocks:
         [svg] = svgs(block)
-        chart, rows, goals = Chart(svg), table(block, "data-year"), table(block, "data-goal")
+        chart = Chart(svg, parse)
+        rows, goals = ({k: parse(v) for k, v in table_cells(block, a).items()} for a in ("data-year", "data-goal"))
         years = chart.years()
         drawn = {
             years[float(c.get("cx", "0"))]: chart.at(float(c.get("cy", "0"))) for c in chart.root.iter(f"{SVG}circle")
@@ -166,6 +190,30 @@ def test_each_chart_on_a_page_draws_its_table(site: Site, path: str):
         assert all(chart.close(marks[int(y)], v) for y, v in goals.items()), (name, marks, goals)
 
 
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_reach_chart_draws_each_campaigns_reach_from_the_table(site: Site, language: str):
+    client, logins, _ = site
+    log_in(client, logins, "uk-analyst")
+    page = client.get("/alliance/report?year=2014", headers={"Accept-Language": language}).text
+    section = page[page.index('id="reach-heading"') :]
+    [svg] = svgs(section)
+    chart = Chart(svg, read_number(language))
+    rows = re.findall(r'<tr><td>([A-Z]{2})</td><td>([^<]*)</td>.*?data-campaign="\d+">([^<]*)</td>', section)
+    reach = {f"{country}: {html.unescape(title)}": read_number(language)(n) for country, title, n in rows if n != "–"}
+    bars = {}
+    for bar in chart.root.iter(f"{SVG}rect"):
+        if bar.get("class") == "bar":
+            label = (bar.findtext(f"{SVG}title") or "").rsplit(": ", 1)[0]
+            bars[label] = chart.at(float(bar.get("y", "0")))
+    assert bars and bars.keys() == reach.keys()
+    assert all(chart.close(bars[k], v) for k, v in reach.items()), (bars, reach)
+
+
+def table_cells(html_text: str, attribute: str) -> dict[str, str]:
+    found = re.findall(rf'<td class="num" {attribute}="([^"]+)">([^<]*)</td>', html_text)
+    return {key: text for key, text in found if text}
+
+
 def test_the_report_page_says_how_each_figure_is_made(site: Site):
     client, logins, _ = site
     log_in(client, logins, "secretariat")
@@ -175,3 +223,42 @@ def test_the_report_page_says_how_each_figure_is_made(site: Site):
     assert '<th scope="col" class="num">Median of medians' in days
     assert 'data-name="campaign_reach"' not in page  # reach is per campaign, never a yearly line
     assert '<svg class="chart bars"' in page
+
+
+def _in_language(language: str, value: float) -> str:
+    token = i18n.current_language.set(language)
+    try:
+        return alliance_pages.chart_number(value)
+    finally:
+        i18n.current_language.reset(token)
+
+
+@pytest.mark.parametrize("path", CHART_PAGES)
+def test_a_chart_in_arabic_is_the_english_chart_in_the_readers_words_and_numbers(site: Site, path: str):
+    """Its numbers written as an Arabic reader writes them (as the table beside it does), its title
+    and legend translated, laid out left to right whatever the page's direction (so its
+    `text-anchor`s mean what they say)."""
+    client, logins, _ = site
+    log_in(client, logins, "uk-analyst")
+    english = svgs(client.get(path, headers={"Accept-Language": "en"}).text)
+    arabic = svgs(client.get(path, headers={"Accept-Language": "ar"}).text)
+    assert english and len(english) == len(arabic)
+    arabic_words = i18n.translations("ar")
+    short_forms = 0
+    for en_svg, ar_svg in zip(english, arabic, strict=True):
+        en, ar = ET.fromstring(en_svg), ET.fromstring(ar_svg)
+        assert ar.get("direction") == en.get("direction") == "ltr"
+        [en_title], [ar_title] = en.findall(f"{SVG}title"), ar.findall(f"{SVG}title")
+        assert ar_title.text == arabic_words.gettext(en_title.text or "") != en_title.text
+        for en_text, ar_text in zip(en.iter(f"{SVG}text"), ar.iter(f"{SVG}text"), strict=True):
+            said, written = en_text.text or "", ar_text.text or ""
+            if en_text.get("y") == str(H - 12):  # years and campaigns' names, as they are
+                assert written == said
+            elif en_text.get("text-anchor"):  # a number: the axis, a value
+                assert written == _in_language("ar", number(said)), (said, written)
+                assert written[0] + written[-1] == "\u2067\u2069"  # right to left where it stands
+                short_forms += "ألف" in written or "مليون" in written
+            else:  # the legend
+                assert written == arabic_words.gettext(said) != said
+    if path.startswith("/alliance/report"):
+        assert short_forms > 0  # 1.2M and 250K are "1.2 مليون" and "250 ألف" in Arabic

@@ -1,12 +1,18 @@
-"""The pages in Chromium: logging in as every demo role, Arabic right to left, session expiry,
-the offline API documentation, a keyboard-only login, and axe-core on each page."""
+"""The pages in Chromium: logging in as every demo role, Arabic right to left, sessions that end
+(ended by an admin, past their lifetime, logged out: the page says so, brings the reader back, and
+an old cookie opens nothing), the offline API documentation, a keyboard-only login, and axe-core
+on each page."""
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
+import alliance.services.accounts as accounts
 from alliance.core.access import SYSTEM
 from tests.web.conftest import Served, Visit
 
@@ -121,3 +127,61 @@ def test_a_page_is_readable_on_a_phone(browser: Any, served: Served):
         assert width <= 390  # nothing wider than the screen: no sideways scrolling
     finally:
         context.close()
+
+
+def test_a_session_past_its_lifetime_ends_and_the_reader_is_told_and_brought_back(
+    visit: Visit, served: Served, monkeypatch: pytest.MonkeyPatch
+):
+    """A session that lives two seconds (twelve hours on a node): after it, a page goes to the
+    login page, which says the session ended, and logging in returns to the page with its query;
+    a form posted after it acts on nothing."""
+    monkeypatch.setattr(accounts, "SESSION_LIFETIME", timedelta(seconds=2))
+    visit.login("uk-analyst")
+    page = visit.page
+    visit.open("/review?queue=disputes")
+    assert "/review" in page.url
+    time.sleep(5)  # past the session, and past a cookie that would have ended with it (second-rounded)
+    visit.open("/review?queue=disputes")
+    assert "/login" in page.url
+    assert page.get_by_role("status").inner_text() == "Your session has ended: log in again."
+    monkeypatch.setattr(accounts, "SESSION_LIFETIME", timedelta(hours=12))
+    page.fill("#username", "uk-analyst")
+    page.fill("#password", served.password("uk-analyst"))
+    with page.expect_navigation():
+        page.locator("form[action='/login'] button[type=submit]").click()
+    assert page.url == served.url + "/review?queue=disputes"
+    assert page.locator("h1").count() == 1 and page.locator("#username").count() == 0
+
+
+def test_a_form_sent_after_the_session_ended_does_nothing(visit: Visit, served: Served):
+    visit.login("us-platform")
+    page = visit.page
+    visit.open("/check")
+    page.fill("#value", "f" * 64)
+    user = served.node.account_store.user_by_name("us-platform")
+    assert user is not None
+    served.node.accounts.end_sessions(SYSTEM, user.id)
+    with page.expect_navigation():
+        page.locator("form[action='/check/hash'] button[type=submit]").click()
+    assert "/login" in page.url
+    assert page.get_by_role("status").inner_text() == "Your session has ended: log in again."
+    assert page.locator("#result").count() == 0
+
+
+def test_after_logging_out_back_shows_nothing_and_the_old_cookie_opens_nothing(visit: Visit, served: Served):
+    visit.login("uk-auditor")
+    page = visit.page
+    visit.open("/audit")
+    assert page.locator("table").count() == 1
+    cookies = page.context.cookies()
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_load_state()
+    page.go_back()  # the audit log is never kept by the browser (Cache-Control: no-store)
+    page.wait_for_load_state()
+    assert "/login" in page.url and page.locator("table").count() == 0
+    page.context.add_cookies(cookies)  # the session's cookies, kept by someone: dead
+    visit.open("/audit")
+    assert "/login" in page.url
+    session = next(c["value"] for c in cookies if c["name"] == "alliance_session")
+    api = httpx.get(f"{served.url}/v1/me", cookies={"alliance_session": session}, timeout=30)
+    assert api.status_code == 401

@@ -6,6 +6,7 @@ is checked before the body is read."""
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 from collections.abc import Iterator
@@ -351,6 +352,10 @@ def test_an_entry_shows_the_category_of_the_viewers_jurisdiction(site: Site):
 
         expected = scheme.category(Grade.from_json(grade))
         assert f'<strong>{expected}</strong> <span class="detail">({scheme.title})</span>' in page
+        listed = client.get(f"/banks/{REVIEW_BANK}?status=confirmed").text  # the bank's entries, in its column
+        cells = rf'<a href="/entries/{entry_id}">#{entry_id}</a></td>\s*<td[^>]*>[^<]*</td>\s*<td>([^<]*)</td>'
+        row = re.search(cells, listed)
+        assert row is not None and row.group(1) == expected, country
         categories[country] = (scheme.name, expected)
     assert categories["DE"][0] != categories["GB"][0]  # each reads it in its own law's scheme
 
@@ -373,3 +378,51 @@ def test_the_review_queue_is_paged(site: Site, monkeypatch: pytest.MonkeyPatch):
             break
         path = found.group(1).replace("&amp;", "&")
     assert set(ids) <= set(seen) and len(seen) == len(set(seen))
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_grading_form_explains_each_jurisdictions_categories(site: Site, language: str):
+    """The grader's own scheme first, each rule in words of the page's language, then the rest."""
+    from alliance.web import i18n
+
+    client, logins = site
+    entry_id = entry_in(client, EntryStatus.PROPOSED, REVIEW_BANK)
+    log_in(client, logins, "uk-analyst")
+    page = client.get(f"/entries/{entry_id}", headers={"Accept-Language": language}).text
+    guide = page[page.index('<details class="schemes"') : page.index("</details>")]
+    schemes = node_of(client).match_trust.schemes
+    titles = re.findall(r"<h3>([^<]+?)(?: <span|</h3>)", guide)
+    assert titles[0] == schemes.for_country("GB").title  # the analyst's own, first
+    assert sorted(titles) == sorted(s.title for s in schemes.schemes.values())
+    words = i18n.translations(language)
+    first_rule = re.search(r'<table class="scheme">.*?<tbody>\s*<tr><td>([^<]+)</td><td>([^<]+)</td>', guide, re.S)
+    assert first_rule is not None
+    assert first_rule.groups() == (f"{words.gettext('illegal')} · {words.gettext('severity %(n)s') % {'n': 1}}", "A")
+
+
+def test_a_banks_entries_are_filtered_by_source_and_status_page_after_page(site: Site, monkeypatch: pytest.MonkeyPatch):
+    from alliance.core.signals import parse_signal
+    from alliance.formats.records import MediaRecord
+
+    client, logins = site
+    banks = node_of(client).banks_for(SYSTEM)
+    wanted = [
+        e.id
+        for e in banks.import_records(
+            SHARED_BANK, [MediaRecord((parse_signal("pdq", random_pdq()),), where=f"filtered.txt:{n}") for n in (1, 2)]
+        ).added
+    ]
+    banks.import_records(SHARED_BANK, [MediaRecord((parse_signal("pdq", random_pdq()),), where="other.txt:1")])
+    log_in(client, logins, "uk-analyst")
+    monkeypatch.setattr(bank_pages, "PAGE_SIZE", 1)
+    seen, path = [], f"/banks/{SHARED_BANK}?status=confirmed&source=import:filtered.txt"
+    for _ in range(5):
+        page = client.get(path).text
+        assert 'value="import:filtered.txt"' in page  # the filter stays in its field
+        seen += [int(i) for i in re.findall(r'<td><a href="/entries/(\d+)">', page)]
+        found = re.search(r'href="(/banks/[^"]+&amp;after=\d+)">Next page', page)
+        if not found:
+            break
+        path = html.unescape(found.group(1))
+        assert "source=import%3Afiltered.txt" in path and "status=confirmed" in path
+    assert seen == wanted

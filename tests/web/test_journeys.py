@@ -1,14 +1,23 @@
 """Journeys in Chromium, from login to result, in English and in Arabic: an entry graded to
-confirmed by three analysts of two organisations; a platform checks an image and disputes a match."""
+confirmed by three analysts of two organisations; a platform checks an image and disputes a match;
+two organisations dispute a match, the bank's curator resolves it and the platform reads the
+outcome; an investigator reads a shared bank's entry in the category of German law."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from secrets import token_hex
 from typing import Any
 
 import pytest
 
+from alliance.core.access import SYSTEM
+from alliance.core.banks import EntryStatus
+from alliance.core.signals import parse_signal
+from alliance.core.trust import Grade
+from alliance.formats.records import MediaRecord
 from alliance.services.demo import REVIEW_BANK, demo_photos
+from alliance.web import i18n
 from tests.web.conftest import Served, Visit
 
 pytestmark = pytest.mark.browser
@@ -103,3 +112,110 @@ def test_a_generated_picture_matches_nothing(visit: Visit, tmp_path: Path):
     with visit.page.expect_navigation():
         visit.page.locator("form[action='/check/upload'] button").click()
     assert visit.page.locator("p.empty[role=status]").count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_two_organisations_dispute_a_match_the_curator_resolves_it_and_the_platform_sees_the_outcome(
+    browser: Any, served: Served, language: str
+):
+    """The platform and the German police each dispute a match of the same entry (two
+    organisations: the bank's threshold), the hotline's curator finds it in the disputes queue with
+    both reasons and decides the entry stands, and the platform reads that outcome."""
+    photo = demo_photos()[3 if language == "en" else 4]  # held by the shared bank only
+    reasons = {"us-platform": f"a beach, not in scope ({language})", "de-investigator": f"a view of hills ({language})"}
+    entry_id = None
+    for username in ("us-platform", "de-investigator"):
+        context, visit = tab(browser, served, language)
+        try:
+            visit.login(username)
+            visit.open("/check")
+            page = visit.page
+            page.set_input_files("#image", str(photo))
+            with page.expect_navigation():
+                page.locator("form[action='/check/upload'] button").click()
+            rows = page.locator("tr", has=page.locator("form[action^='/matches/']"))
+            row = rows.first if entry_id is None else rows.filter(has_text=f"#{entry_id}").first
+            entry_id = entry_id or int(row.locator("td").nth(1).inner_text().lstrip("#"))
+            row.locator("input[name=reason]").fill(reasons[username])
+            with page.expect_navigation():
+                row.locator("button").click()
+            assert page.get_by_text(reasons[username]).count() == 1  # its disputes, the new one listed
+        finally:
+            context.close()
+    assert served.node.store.get_entry(entry_id).status.value == "disputed"  # upheld by two organisations
+
+    context, visit = tab(browser, served, language)
+    try:
+        visit.login("uk-analyst")
+        visit.open("/review?queue=disputes")
+        page = visit.page
+        queued = page.locator("tr", has=page.locator(f"a[href='/entries/{entry_id}']"))
+        assert all(queued.get_by_text(reason).count() == 1 for reason in reasons.values())
+        assert visit.accessibility_problems() == []
+        queued.locator(f"a[href='/entries/{entry_id}']").click()
+        page.wait_for_load_state()
+        page.check("input[name=outcome][value=entry_stands]")
+        page.fill("#dispute-reason", "checked: the entry is what it says")
+        with page.expect_navigation():
+            page.locator("form[action$='/dispute-resolution'] button[type=submit]").click()
+        assert page.get_by_role("status").count() == 1  # "The dispute has been resolved."
+        assert page.locator("dd.status-confirmed").count() == 1  # it matches again
+        stands = "the entry stands" if language == "en" else _arabic("the entry stands")
+        for organisation, username in (("US Platform", "us-platform"), ("DE Federal Police", "de-investigator")):
+            row = page.locator("#disputes + p + div tr", has_text=reasons[username])  # who, why, how it ended
+            assert organisation in row.inner_text() and stands in row.inner_text()
+        assert visit.accessibility_problems() == []
+    finally:
+        context.close()
+
+    context, visit = tab(browser, served, language)
+    try:
+        visit.login("us-platform")
+        visit.open("/disputes")
+        page = visit.page
+        mine = page.locator("tr", has_text=reasons["us-platform"])
+        outcome = mine.locator("td").nth(1).inner_text()
+        assert outcome == ("the entry stands" if language == "en" else _arabic("the entry stands"))
+        assert mine.locator("td").nth(4).inner_text() != "–"  # resolved, with when
+        assert visit.accessibility_problems() == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_an_investigator_reads_a_shared_entry_in_the_category_of_german_law(
+    browser: Any, served: Served, language: str
+):
+    node = served.node
+    grade = {"illegal": True, "age_band": "prepubescent", "severity": 2, "baseline": False}
+    report = node.banks_for(SYSTEM).import_records(REVIEW_BANK, [MediaRecord((parse_signal("pdq", token_hex(32)),))])
+    entry_id = report.added[0].id
+    node.store.transition(entry_id, EntryStatus.CONFIRMED, "test", "agreed by three graders", grade=grade)
+    scheme = node.match_trust.schemes.for_country("DE")
+    category = scheme.category(Grade.from_json(grade))
+    context, visit = tab(browser, served, language)
+    try:
+        visit.login("de-investigator")
+        page = visit.page
+        page.locator("nav a[href='/banks']").click()
+        page.wait_for_load_state()
+        page.locator(f"main a[href='/banks/{REVIEW_BANK}']").click()
+        page.wait_for_load_state()
+        page.select_option("select[name=status]", "confirmed")
+        with page.expect_navigation():
+            page.locator("form.filters button[type=submit]").click()
+        row = page.locator("tr", has=page.locator(f"a[href='/entries/{entry_id}']"))
+        assert row.locator("td").nth(2).inner_text() == category  # in the list, in German law's scheme
+        assert visit.accessibility_problems() == []
+        row.locator(f"a[href='/entries/{entry_id}']").click()
+        page.wait_for_load_state()
+        assert page.locator("dd strong").inner_text() == category
+        assert scheme.title in page.locator("dl.facts").inner_text()
+        assert page.locator("#disputes").count() == 0  # who disputes an entry: its curators' to know
+        assert visit.accessibility_problems() == []
+    finally:
+        context.close()
+
+
+def _arabic(msgid: str) -> str:
+    return i18n.translations("ar").gettext(msgid)

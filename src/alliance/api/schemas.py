@@ -211,9 +211,14 @@ class EntryOut(BaseModel):
     created_at: datetime | None
     grade: dict[str, Any] | None = Field(None, description="The agreed grade, once graders agree.")
     needs_review: bool = Field(False, description="Graders disagreed; a curator decides.")
+    category: dict[str, str] | None = Field(
+        None,
+        description="The agreed grade as a category of your jurisdiction's scheme (your organisation's country), "
+        'e.g. {"scheme": "uk_abc", "category": "A"}; null until graders agree.',
+    )
 
     @classmethod
-    def of(cls, entry: Entry, bank: str) -> EntryOut:
+    def of(cls, entry: Entry, bank: str, category: dict[str, str] | None = None) -> EntryOut:
         return cls(
             id=entry.id,
             bank=bank,
@@ -225,6 +230,7 @@ class EntryOut(BaseModel):
             created_at=entry.created_at,
             grade=entry.grade,
             needs_review=entry.needs_review,
+            category=category,
         )
 
 

@@ -174,6 +174,13 @@ class SchemeBook:
         scheme = self.for_country(country)
         return {"scheme": scheme.name, "category": scheme.category(grade)}
 
+    def category_of_agreed(self, grade: dict[str, Any] | None, country: str) -> dict[str, str] | None:
+        """The category of an entry's agreed grade as the store keeps it (JSON), in `country`'s
+        scheme; None for an entry not graded yet."""
+        if not grade:
+            return None
+        return self.category(Grade.from_json({k: v for k, v in grade.items() if v is not None}), country)
+
 
 def load_schemes(path: Path | None = None) -> SchemeBook:
     """The schemes shipped with the package, or those in `path` (same format)."""

@@ -122,13 +122,17 @@ class AuditLog:
         limit: int = 100,
         action: str | None = None,
         request_id: str | None = None,
+        outcome: str | None = None,
     ) -> list[AuditEvent]:
-        """Events the principal may read: all for a node admin, its organisation's for an auditor."""
+        """Events the principal may read: all for a node admin, its organisation's for an auditor;
+        only those of `action`, of the request `request_id`, or with `outcome` ("refused"), if given."""
         if not may_read_audit(principal):
             self.record(principal, "audit.read", "audit", "refused")
             raise NotFound("no such resource")
         scope = None if principal.is_node_admin else principal.org_id
-        events = self.store.events(after=after, limit=limit, org_id=scope, action=action, request_id=request_id)
+        events = self.store.events(
+            after=after, limit=limit, org_id=scope, action=action, request_id=request_id, outcome=outcome
+        )
         self.record(principal, "audit.read", "audit", details={"after": after, "count": len(events)})
         return events
 
@@ -146,6 +150,17 @@ class AuditLog:
         checkpoint = self.checkpoint(key, node)
         self.record(principal, "audit.checkpoint", "audit", details={"seq": checkpoint.seq})
         return checkpoint
+
+    def verify_for(self, principal: Principal) -> tuple[int, str, list[str]]:
+        """`verify` for whoever may read the log. An organisation's auditor learns whether the
+        node's chain holds and how many events it has (as from `checkpoint_for`), never what the
+        others' events are: a problem names an event by its number only."""
+        if not may_read_audit(principal):
+            self.record(principal, "audit.verify", "audit", "refused")
+            raise NotFound("no such resource")
+        count, head, problems = self.verify()
+        self.record(principal, "audit.verify", "audit", details={"events": count, "problems": len(problems)})
+        return count, head, problems
 
     def verify(self, checkpoints: Sequence[Checkpoint] = ()) -> tuple[int, str, list[str]]:
         """(events checked, head hash, problems) for the whole chain, and at each checkpoint

@@ -318,8 +318,13 @@ class TrustService:
 
     def open_disputes(self, entry_id: int) -> list[Dispute]:
         """An entry's open disputes (who, why, when), for its curators to decide on."""
+        return self.entry_disputes(entry_id, open_only=True)
+
+    def entry_disputes(self, entry_id: int, open_only: bool = False) -> list[Dispute]:
+        """An entry's disputes, resolved ones too (who, why, when, how it ended), for its curators:
+        those who dispute it are named to them alone."""
         _, bank = self._entry(entry_id, "entry.disputes", "curate")
-        found = self.trust.disputes(entry_id, open_only=True)
+        found = self.trust.disputes(entry_id, open_only=open_only)
         details = {"count": len(found)}
         self.audit.record(
             self.actor, "entry.disputes", f"entry:{entry_id}", subject_org_id=bank.owner.id, details=details

@@ -71,6 +71,7 @@ class AuditStore:
         org_id: int | None = None,
         action: str | None = None,
         request_id: str | None = None,
+        outcome: str | None = None,
     ) -> list[AuditEvent]:
         """Events in chain order; `org_id` keeps those done by or to that organisation."""
         query = select(AuditEventRow).where(AuditEventRow.seq > after).order_by(AuditEventRow.seq)
@@ -80,6 +81,8 @@ class AuditStore:
             query = query.where(or_(AuditEventRow.org_id == org_id, AuditEventRow.subject_org_id == org_id))
         if action is not None:
             query = query.where(AuditEventRow.action == action)
+        if outcome is not None:
+            query = query.where(AuditEventRow.outcome == outcome)
         if limit is not None:
             query = query.limit(limit)
         with self._sessions() as session:

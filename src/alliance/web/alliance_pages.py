@@ -75,8 +75,28 @@ def chart(svg: str) -> Markup:
     return Markup(svg)  # built by our own code from escaped parts
 
 
-def legend() -> tuple[str, str]:
-    return (i18n.gettext_("value"), i18n.gettext_("goal for the year"))
+def chart_number(value: float) -> str:
+    """A number on a chart as the reader writes it (`i18n.chart_number`). A chart is laid out left
+    to right; on a right-to-left page each number is isolated as right-to-left text (U+2067 ...
+    U+2069), so "1.2 مليون" reads in Arabic order where it is anchored."""
+    text = i18n.chart_number(value)
+    return f"\u2067{text}\u2069" if i18n.direction(i18n.current_language.get()) == "rtl" else text
+
+
+def trend_svg(points: list[tuple[int, float]], goal_points: list[tuple[int, float]], title: str) -> Markup:
+    """An indicator's chart in the page's language: called by the template, while it renders, so
+    its title, legend and numbers are the reader's (`i18n.current_language` is set then)."""
+    legend = (i18n.gettext_("value"), i18n.gettext_("goal for the year"))
+    return chart(trend_chart(points, goal_points, title, legend, fmt=chart_number))
+
+
+def bars_svg(bars: list[tuple[str, float]], title: str) -> Markup:
+    """One bar per item, in the page's language (see `trend_svg`)."""
+    return chart(bar_chart(bars, title, "", fmt=chart_number))
+
+
+ENV.globals["trend_svg"] = trend_svg
+ENV.globals["bars_svg"] = bars_svg
 
 
 # --- members ----------------------------------------------------------------------------------
@@ -131,12 +151,19 @@ def members(request: Request, viewer: ViewerDep) -> Response:
 
 @dataclass(frozen=True, slots=True)
 class IndicatorBlock:
+    """An indicator of a country: its values by year and the goal line of each year that has one
+    (the template draws the chart from these, `trend_svg`, beside the table of the same numbers)."""
+
     name: str
     label: str
     unit: str
     trends: list[Trend]
-    goal_lines: dict[int, float]
-    svg: Markup
+    points: list[tuple[int, float]]
+    goal_points: list[tuple[int, float]]
+
+    @property
+    def goal_lines(self) -> dict[int, float]:
+        return dict(self.goal_points)
 
 
 @router.get("/alliance/countries/{code}")
@@ -186,8 +213,7 @@ def _indicator_blocks(found: list[Trend], goals: dict[str, Goal]) -> list[Indica
             for t in trends
             if goal is not None and t.previous is not None and kind.yearly
         ]
-        svg = trend_chart(points, lines, i18n.gettext_(kind.label), legend())
-        blocks.append(IndicatorBlock(name, kind.label, kind.unit, trends, dict(lines), chart(svg)))
+        blocks.append(IndicatorBlock(name, kind.label, kind.unit, trends, points, lines))
     return blocks
 
 
@@ -265,24 +291,13 @@ def report(
     today = node.alliance_for(principal).today()
     chosen = year if year is not None else today.year - 1
     view = figures.report_view(chosen)
-    series = [
-        (s, chart(trend_chart(s.points, s.goal_points, i18n.gettext_(BY_NAME[s.name].label), legend())))
-        for s in view.series
-    ]
-    reach = chart(
-        bar_chart(
-            [(f"{c.country}: {c.title}", float(c.reach or 0)) for c in view.reach],
-            i18n.gettext_("Reach per campaign"),
-            "",
-        )
-    )
+    reach = [(f"{c.country}: {c.title}", float(c.reach or 0)) for c in view.reach]
     published = [p.report for p in view.pages if p.report is not None]
     return render(
         request,
         "alliance/report.html",
         viewer,
         view=view,
-        series=series,
         reach=reach,
         published=published,
         years=list(range(today.year, FIRST_YEAR - 1, -1)),

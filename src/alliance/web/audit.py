@@ -1,23 +1,32 @@
 """The audit log for auditors and the node admin: events a page at a time, filtered by action,
-whether the chain verifies, and the export (what `GET /v1/audit/export` streams)."""
+outcome or request, whether the chain verifies, and the export (what `GET /v1/audit/export` streams)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from alliance.core.errors import NotFound
 from alliance.web.auth import ViewerDep, node_of
 from alliance.web.errors import WebRoute
+from alliance.web.nav import N_
 from alliance.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
+OUTCOMES = {
+    "ok": N_("done"),
+    "refused": N_("refused"),
+    "invalid": N_("invalid input"),
+    "failed": N_("failed"),
+    "error": N_("error"),
+}
+"""The outcomes an event records, as the filter offers them (an unknown one is shown as it is)."""
 
 
 @router.get("/audit")
@@ -26,25 +35,40 @@ async def audit(
     viewer: ViewerDep,
     after: Annotated[int, Query(ge=0)] = 0,
     action: Annotated[str, Query(max_length=64)] = "",
+    outcome: Annotated[str, Query(max_length=32)] = "",
+    request_id: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    assert viewer.principal is not None
+    """Events a page at a time, filtered by action, outcome or request (what the API filters by)."""
+    principal = viewer.principal
+    assert principal is not None
     node = node_of(request)
+    filters = {"action": action.strip(), "outcome": outcome, "request_id": request_id.strip()}
     events = await run_in_threadpool(
-        lambda: node.audit.events(viewer.principal, after=after, limit=PAGE_SIZE, action=action or None)  # type: ignore[arg-type]
+        lambda: node.audit.events(principal, after=after, limit=PAGE_SIZE, **{k: v or None for k, v in filters.items()})
     )
     next_after = events[-1].seq if len(events) == PAGE_SIZE else None
-    return render(request, "audit/log.html", viewer, events=events, after=after, action=action, next_after=next_after)
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return render(
+        request,
+        "audit/log.html",
+        viewer,
+        events=events,
+        after=after,
+        next_after=next_after,
+        outcomes=OUTCOMES,
+        query=query,
+        **filters,
+    )
 
 
 @router.get("/audit/verify")
 async def verify(request: Request, viewer: ViewerDep) -> Response:
-    """Walk the whole chain (the node admin's check; an auditor sees its organisation's events only)."""
-    assert viewer.principal is not None
-    if not viewer.principal.is_node_admin:
-        raise NotFound("no such resource")
+    """Whether the whole chain verifies: for the node admin and auditors (`AuditService.verify_for`:
+    an auditor learns how many events the node holds and whether they hold, never what they are)."""
+    principal = viewer.principal
+    assert principal is not None
     node = node_of(request)
-    count, head, problems = await run_in_threadpool(node.audit.verify)
-    node.audit.record(viewer.principal, "audit.verify", "audit", details={"events": count, "problems": len(problems)})
+    count, head, problems = await run_in_threadpool(node.audit.verify_for, principal)
     return render(request, "audit/verify.html", viewer, count=count, head=head, problems=problems)
 
 

@@ -8,7 +8,7 @@ back to the login page; a session whose password was reset reaches nothing but `
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Protocol
 from urllib.parse import urlsplit
 
@@ -143,10 +143,17 @@ def _login_error(exc: AllianceError) -> str:
     return N_("Wrong username or password.")
 
 
+COOKIE_OUTLIVES_SESSION = timedelta(days=1)
+"""The browser keeps the cookies a day past the session, so that a page opened after the session
+expired says so ("Your session has ended") instead of showing a bare login page; the node refuses
+the token by then (`live_session`), so the day gives nothing to whoever holds it."""
+
+
 def _set_session(response: Response, request: Request, token: str, csrf: str, expires: datetime) -> None:
     secure = node_of(request).settings.secure_cookies
+    until = expires + COOKIE_OUTLIVES_SESSION
     for name, value in ((SESSION_COOKIE, token), (CSRF_COOKIE, csrf)):
-        response.set_cookie(name, value, httponly=True, samesite="strict", secure=secure, expires=expires)
+        response.set_cookie(name, value, httponly=True, samesite="strict", secure=secure, expires=until)
 
 
 @router.post("/logout")

@@ -7,7 +7,9 @@ entry the viewer may not see is the same 404 page as one that does not exist, an
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,8 +24,9 @@ from alliance.node import Node
 from alliance.services.trust import GRADER_ROLES, grader_of
 from alliance.web.auth import ViewerDep, node_of
 from alliance.web.errors import WebRoute
-from alliance.web.nav import N_
-from alliance.web.templating import Viewer, render
+from alliance.web.i18n import gettext_, number
+from alliance.web.nav import N_, label
+from alliance.web.templating import ENV, Viewer, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -43,12 +46,17 @@ def _principal(viewer: ViewerDep) -> Principal:
 
 
 @router.get("/banks")
-def banks(request: Request, viewer: ViewerDep) -> Response:
+def banks(request: Request, viewer: ViewerDep, after: Annotated[int, Query(ge=0)] = 0) -> Response:
+    """The banks the viewer may see, a page at a time (by id: the oldest first)."""
     principal = _principal(viewer)
     service = node_of(request).banks_for(principal)
-    rows = [(bank, sorted(visible_actions(principal, bank.owner.id, bank.policy))) for bank in service.list_banks()]
+    visible = sorted((b for b in service.list_banks() if b.id > after), key=lambda b: b.id)
+    page, next_after = visible[:PAGE_SIZE], (visible[PAGE_SIZE - 1].id if len(visible) > PAGE_SIZE else None)
+    rows = [(bank, sorted(visible_actions(principal, bank.owner.id, bank.policy))) for bank in page]
     may_create = may_create_bank(principal, principal.org_id)
-    return render(request, "banks/list.html", viewer, rows=rows, may_create=may_create)
+    return render(
+        request, "banks/list.html", viewer, rows=rows, may_create=may_create, after=after, next_after=next_after
+    )
 
 
 @router.get("/banks/{name}")
@@ -58,15 +66,19 @@ def bank(
     name: str,
     after: Annotated[int, Query(ge=0)] = 0,
     status: EntryStatus | None = None,
+    source: Annotated[str, Query(max_length=200)] = "",
     notice: str | None = None,
 ) -> Response:
+    """A bank and its entries a page at a time, filtered by status and by where they came from."""
     principal = _principal(viewer)
     service = node_of(request).banks_for(principal)
     found = service.get_bank(name)
     actions = visible_actions(principal, found.owner.id, found.policy)
     entries, next_after = [], None
     if BankAction.READ in actions or service.may_curate(found):
-        entries = service.entries(name, after_id=after, limit=PAGE_SIZE + 1, status=status)
+        entries = service.entries(
+            name, after_id=after, limit=PAGE_SIZE + 1, status=status, source_prefix=source.strip() or None
+        )
         if len(entries) > PAGE_SIZE:
             entries, next_after = entries[:PAGE_SIZE], entries[PAGE_SIZE - 1].id
     node = node_of(request)
@@ -87,6 +99,8 @@ def bank(
         next_after=next_after,
         after=after,
         status=status.value if status else "",
+        source=source,
+        filters=urlencode({k: v for k, v in (("status", status.value if status else ""), ("source", source)) if v}),
         statuses=[s.value for s in EntryStatus],
     )
 
@@ -106,6 +120,7 @@ def render_entry(request: Request, viewer: Viewer, entry_id: int, status: int = 
     trust = node.trust_for(principal)
     grades = _grades_or_none(trust, entry_id)
     curator = banks.may_curate(owner)
+    all_disputes = trust.entry_disputes(entry_id) if curator else []
     context: dict[str, Any] = {
         "entry": found,
         "bank": owner,
@@ -116,8 +131,10 @@ def render_entry(request: Request, viewer: Viewer, entry_id: int, status: int = 
         "severities": SEVERITIES,
         "error": None,
         "category": category_of(node, principal, found.grade),
+        "schemes": scheme_guides(node, principal),
         "curator": curator,
-        "disputes": trust.open_disputes(entry_id) if curator and found.status is EntryStatus.DISPUTED else [],
+        "disputes": [d for d in all_disputes if d.resolution is None],
+        "all_disputes": all_disputes,
         "curator_error": None,
         "curator_notices": CURATOR_NOTICES,
     }
@@ -127,11 +144,52 @@ def render_entry(request: Request, viewer: Viewer, entry_id: int, status: int = 
 def category_of(node: Node, principal: Principal, grade: dict[str, Any] | None) -> tuple[str, str] | None:
     """The agreed grade as the category of the viewer's jurisdiction (its organisation's country):
     the scheme's title and the category, as matching shows it to readers of the bank."""
-    if not grade:
-        return None
     schemes = node.match_trust.schemes
-    found = schemes.category(Grade.from_json({k: v for k, v in grade.items() if v is not None}), principal.country)
+    found = schemes.category_of_agreed(grade, principal.country)
     return (schemes.for_country(principal.country).title, found["category"]) if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeGuide:
+    """A category scheme as the grading form explains it: its rules in order, then its default."""
+
+    title: str
+    countries: list[str]
+    own: bool
+    rules: list[tuple[dict[str, Any], str]]
+    default: str
+
+
+def scheme_guides(node: Node, principal: Principal) -> list[SchemeGuide]:
+    """Every category scheme of the node, the grader's jurisdiction's first: how the grade given
+    reads as a category in each country's law (the first rule that fits gives it)."""
+    book = node.match_trust.schemes
+    own = book.for_country(principal.country)
+    guides = [
+        SchemeGuide(s.title, sorted(s.jurisdictions), s is own, [(dict(w), c) for w, c in s.rules], s.default)
+        for s in book.schemes.values()
+    ]
+    return sorted(guides, key=lambda g: not g.own)
+
+
+def rule_text(when: dict[str, Any]) -> str:
+    """A scheme's rule ("illegal · severity 1") in the page's language (called while it renders)."""
+    words = []
+    for field, value in when.items():
+        if field == "illegal":
+            words.append(gettext_(N_("illegal")) if value else gettext_(N_("not illegal")))
+        elif field == "age_band":
+            words.append(gettext_(label(value)))
+        elif field == "severity":
+            words.append(gettext_(N_("severity %(n)s")) % {"n": number(value)})
+        elif field == "baseline":
+            words.append(gettext_(N_("INTERPOL Baseline")) if value else gettext_(N_("not Baseline")))
+        else:
+            words.append(f"{field} = {value}")
+    return " · ".join(words)
+
+
+ENV.globals["rule_text"] = rule_text
 
 
 def _may_grade(principal: Principal, found: Entry, grades: list[Any] | None) -> bool:

@@ -36,7 +36,11 @@ class PasswordChangeRequired(Exception):
 
 
 def _back_to(request: Request) -> str:
-    return request.url.path if request.method == "GET" else "/"
+    """Where the login page sends the reader back: the page asked for, with its query (a form
+    posted after the session ended is not sent again: home, to start over)."""
+    if request.method != "GET":
+        return "/"
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
 class WebRoute(APIRoute):

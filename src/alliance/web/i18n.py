@@ -22,7 +22,7 @@ from babel.core import negotiate_locale
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_compact_decimal, format_decimal
 
 LOCALES = Path(__file__).resolve().parent / "locales"
 SOURCE_LANGUAGE = "en"
@@ -97,6 +97,17 @@ def number(value: int | float | None) -> str:
     if value is None:
         return "–"
     return format_decimal(value, locale=locale_of(current_language.get()))
+
+
+def chart_number(value: float) -> str:
+    """A number on a chart as the reader writes it: whole, or to one decimal, below 10,000; in the
+    locale's short form above ("250K", "1.2M"; "250 ألف", "1.2 مليون"). The same locale as the
+    table beside the chart (`number`), so the two read alike."""
+    locale = locale_of(current_language.get())
+    if abs(value) >= 10_000:
+        digits = 1 if abs(value) >= 1_000_000 else 0
+        return format_compact_decimal(value, format_type="short", fraction_digits=digits, locale=locale)
+    return format_decimal(value, format="#,##0.#", locale=locale)
 
 
 def when(value: datetime | None, style: str = "medium") -> str:

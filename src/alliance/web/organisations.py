@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from alliance.core.access import OrgKind, Principal, Role, parse_roles
@@ -33,6 +33,7 @@ KIND_LABELS = {
     OrgKind.NGO: N_("NGO"),
     OrgKind.UNCLASSIFIED: N_("unclassified"),
 }
+PAGE_SIZE = 50
 NOTICES = {"created": N_("The organisation has been created."), "saved": N_("The organisation has been saved.")}
 
 
@@ -43,10 +44,12 @@ def _admin(viewer: Viewer) -> Principal:
     return viewer.principal
 
 
-def _list_page(request: Request, viewer: Viewer, status: int = 200, **context: Any) -> Response:
+def _list_page(request: Request, viewer: Viewer, status: int = 200, after: int = 0, **context: Any) -> Response:
+    """The organisations a page at a time (by id), the form to add one, the index and settings."""
     principal = _admin(viewer)
     node = node_of(request)
-    orgs = node.accounts.organisations(principal)
+    listed = [o for o in node.accounts.organisations(principal) if o.id > after]
+    orgs, next_after = listed[:PAGE_SIZE], (listed[PAGE_SIZE - 1].id if len(listed) > PAGE_SIZE else None)
     index = node.matcher.index.status()
     rows = [(name, value) for name, value, _, _ in node.settings.describe()]  # passwords redacted
     defaults: dict[str, Any] = {"error": None, "notice": None, "form": {"name": "", "country": "", "kind": ""}}
@@ -56,6 +59,8 @@ def _list_page(request: Request, viewer: Viewer, status: int = 200, **context: A
         viewer,
         status,
         orgs=orgs,
+        after=after,
+        next_after=next_after,
         index=index,
         settings_rows=rows,
         kinds=KINDS,
@@ -65,8 +70,10 @@ def _list_page(request: Request, viewer: Viewer, status: int = 200, **context: A
 
 
 @router.get("/organisations")
-def organisations(request: Request, viewer: ViewerDep, notice: str | None = None) -> Response:
-    return _list_page(request, viewer, notice=NOTICES.get(notice or ""))
+def organisations(
+    request: Request, viewer: ViewerDep, notice: str | None = None, after: Annotated[int, Query(ge=0)] = 0
+) -> Response:
+    return _list_page(request, viewer, after=after, notice=NOTICES.get(notice or ""))
 
 
 @router.post("/organisations")

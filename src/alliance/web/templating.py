@@ -75,6 +75,7 @@ def render(request: Request, template: str, viewer: Viewer, status: int = 200, /
         html = ENV.get_template(template).render(
             request=request,
             path=request.url.path,
+            here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             viewer=viewer,
             principal=viewer.principal,
             csrf=viewer.csrf,

@@ -27,8 +27,13 @@ def audit_events(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     action: Annotated[str | None, Query(max_length=64)] = None,
     request_id: Annotated[str | None, Query(max_length=64, description="Events of one request (X-Request-ID).")] = None,
+    outcome: Annotated[
+        str | None, Query(max_length=32, description='Events with this outcome: "ok", "refused", "invalid", ...')
+    ] = None,
 ) -> AuditEventsOut:
-    events = node.audit.events(principal, after=after, limit=limit, action=action, request_id=request_id)
+    events = node.audit.events(
+        principal, after=after, limit=limit, action=action, request_id=request_id, outcome=outcome
+    )
     return AuditEventsOut(events=[_out(e) for e in events], next_after=events[-1].seq if len(events) == limit else None)
 
 

@@ -104,8 +104,9 @@ def list_entries(
     entries = node.banks_for(principal).entries(
         name, include_retired=include_retired, after_id=after, limit=limit, status=status, source_prefix=source
     )
+    schemes = node.match_trust.schemes
     return EntriesOut(
-        entries=[EntryOut.of(e, name) for e in entries],
+        entries=[EntryOut.of(e, name, schemes.category_of_agreed(e.grade, principal.country)) for e in entries],
         next_after=entries[-1].id if len(entries) == limit else None,
     )
 
@@ -151,8 +152,9 @@ async def upload_entries(
 
 @router.get("/entries/{entry_id}", response_model=EntryOut)
 def get_entry(node: NodeDep, principal: PrincipalDep, entry_id: RowId) -> EntryOut:
+    """An entry, hashes included, and its category in your jurisdiction once graded (needs read rights)."""
     entry, bank = node.banks_for(principal).get_entry(entry_id)
-    return EntryOut.of(entry, bank.name)
+    return EntryOut.of(entry, bank.name, node.match_trust.schemes.category_of_agreed(entry.grade, principal.country))
 
 
 @router.post("/entries/{entry_id}/retire", response_model=EntryOut)
