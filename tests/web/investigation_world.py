@@ -26,6 +26,7 @@ class Police:
     b_series: int
     c_series: int
     b_victim: int
+    b_victim_identifier: str  # victims' identifiers are unique on a node
     b_hashes: list[str]
     c_hashes: list[str]
 
@@ -59,9 +60,9 @@ def make_police(node: Node, tag: str) -> Police:
     )
     b_hashes = [secrets.token_hex(32) for _ in range(2)]
     b.add_items(beach.id, [NewItem((parse_signal("pdq", h, 100),)) for h in b_hashes])
-    victim = b.add_victim(beach.id, "DE-2026-0001", age_band="prepubescent", status=VictimStatus.IDENTIFIED)
+    victim = b.add_victim(beach.id, f"DE-2026-{tag}", age_band="prepubescent", status=VictimStatus.IDENTIFIED)
     c = node.investigations_for(investigator(node, orgs["C"]))
     garden = c.create_series(f"Garden {tag}", contact_point=C_CONTACT)
     c_hashes = [secrets.token_hex(32) for _ in range(2)]
     c.add_items(garden.id, [NewItem((parse_signal("pdq", h, 100),)) for h in c_hashes])
-    return Police(logins, orgs, users, beach.id, garden.id, victim.id, b_hashes, c_hashes)
+    return Police(logins, orgs, users, beach.id, garden.id, victim.id, victim.identifier, b_hashes, c_hashes)

@@ -85,7 +85,7 @@ def test_a_case_takes_a_hash_list_and_names_only_what_each_policy_allows(site: S
     assert taken.status_code == 200, taken.text[:800]
     text = text_of(taken.text)
     assert "Beach web" in text and B_CONTACT in text and "Police B web (DE)" in text
-    assert "DE-2026-0001" in text and "identified by Police B web" in text
+    assert site.police.b_victim_identifier in text and "identified (Police B web, DE," in text
     assert "Another agency works this" in text
     assert "Garden" not in text and "Police C" not in text and C_CONTACT not in text
     assert taken.text.count('class="priority"') == 2  # the two unknown items, highlighted
@@ -234,7 +234,7 @@ def test_the_victim_form_refuses_identifying_data_and_does_not_show_it_again(sit
     for value in ("Anna", "Schmidt", "2014-03-09", "Acacia"):
         assert value not in refused.text
     service = site.node.investigations_for(investigator(site.node, site.police.orgs["B"]))
-    assert [v.identifier for v in service.victims(site.police.b_series)] == ["DE-2026-0001"]
+    assert [v.identifier for v in service.victims(site.police.b_series)] == [site.police.b_victim_identifier]
 
 
 # --- who may not: the 404 page, on every page and form --------------------------------------------------
@@ -299,5 +299,5 @@ def test_every_form_of_the_pages_needs_its_token(site: Site):
         wrong = site.client.post(path, data={"csrf": "from elsewhere", "name": "x", "case_number": "x"})
         assert wrong.status_code == 403, path
     service = site.node.investigations_for(investigator(site.node, site.police.orgs["B"]))
-    assert [v.identifier for v in service.victims(site.police.b_series)] == ["DE-2026-0001"]
+    assert [v.identifier for v in service.victims(site.police.b_series)] == [site.police.b_victim_identifier]
     assert not any(c.case_number == "x" for c in service.list_cases())
