@@ -13,10 +13,12 @@ import pytest
 
 from alliance.core.access import SYSTEM, BankAction, ShareRule, SharingPolicy
 from alliance.core.banks import BankPurpose, EntryStatus
+from alliance.core.investigations import NewItem, VictimStatus
 from alliance.core.signals import parse_signal
 from alliance.formats.records import MediaRecord
 from alliance.services.demo import SHARED_BANK
 from tests.web.conftest import Served, Visit
+from tests.web.investigation_world import investigator
 
 pytestmark = pytest.mark.browser
 BANK = "axe-bank"
@@ -42,7 +44,24 @@ def states(served: Served) -> dict[str, int]:
     node.trust_store.mark_review(ids["review"])
     grade = {"illegal": True, "age_band": "pubescent", "severity": 2, "baseline": False}
     node.store.transition(ids["graded"], EntryStatus.CONFIRMED, "test", "agreed", grade=grade)
+    ids |= investigations(node, police.id)
     return ids
+
+
+def investigations(node: Any, police_id: int) -> dict[str, int]:
+    """A series of the DE police with a victim, and a case whose items it holds, one of them new;
+    a notification to read."""
+    work = node.investigations_for(investigator(node, police_id))
+    series = work.create_series("axe-series", icse_name="ICSE-AXE", contact_point="desk 1")
+    held = [NewItem((parse_signal("pdq", secrets.token_hex(32), 100),)) for _ in range(2)]
+    work.add_items(series.id, held)
+    work.add_victim(series.id, "DE-axe-1", age_band="infant", status=VictimStatus.IDENTIFIED)
+    work.add_victim(series.id, "DE-axe-2")
+    case = work.open_case("DE-axe-case", contact_point="desk 2")
+    fresh = NewItem((parse_signal("pdq", secrets.token_hex(32), 100),))
+    node.deconfliction_for(work.actor).intake(case.id, [*held, fresh])
+    node.notifier.notify(work.actor, police_id, "series_hit", "a case hit your series", "no hashes", {}, None)
+    return {"series": series.id, "case": case.id}
 
 
 def pages(role: str, ids: dict[str, int], org: dict[str, int]) -> list[str]:
@@ -54,7 +73,10 @@ def pages(role: str, ids: dict[str, int], org: dict[str, int]) -> list[str]:
             f"/entries/{ids['graded']}", "/review", "/review?queue=review", "/review?queue=disputes",
             "/review?queue=quarantine", "/check",
         ],
-        "de-investigator": ["/banks", f"/banks/{BANK}", f"/entries/{ids['graded']}", "/review", "/disputes"],
+        "de-investigator": [
+            "/banks", f"/banks/{BANK}", f"/entries/{ids['graded']}", "/review", "/disputes", "/series", "/series/new",
+            f"/series/{ids['series']}", "/cases", "/cases/new", f"/cases/{ids['case']}", "/notifications",
+        ],
         "us-platform": ["/check", "/matches", "/disputes", "/banks", f"/banks/{SHARED_BANK}"],
         "uk-admin": ["/organisation", f"/keys/{key}/rotate?org={uk}", f"/keys/{key}/revoke?org={uk}"],
         "uk-auditor": ["/audit"],
@@ -115,6 +137,44 @@ def test_the_curators_pages_in_arabic_pass_axe(browser: Any, served: Served, sta
     try:
         tab.login("uk-analyst")
         for path in (f"/banks/{BANK}/policy", f"/entries/{states['quarantined']}", "/banks/new"):
+            tab.open(path)
+            assert tab.page.locator("html").get_attribute("dir") == "rtl"
+            assert tab.accessibility_problems() == [], path
+        assert tab.foreign_requests() == []
+    finally:
+        context.close()
+
+
+def test_the_results_of_investigation_forms_pass_axe(visit: Visit, states: dict[str, int]):
+    """An intake's summary and priority list, the question before closing a case, a refused victim."""
+    page = visit.page
+    visit.login("de-investigator")
+    visit.open(f"/cases/{states['case']}")
+    page.check("input[name=format][value=pdq-txt]")
+    page.set_input_files("#case-file", files=[{"name": "list.txt", "mimeType": "text/plain",
+                                               "buffer": (secrets.token_hex(32) + ",100\n").encode()}])  # fmt: skip
+    with page.expect_navigation():
+        page.locator("form[action$='/import'] button[type=submit]").click()
+    assert page.locator("section.priority-list").count() == 1
+    assert visit.accessibility_problems() == []
+    with page.expect_navigation():
+        page.locator("form[action$='/close'] button[type=submit]").click()
+    assert page.locator("button.danger").count() == 1  # asks first
+    assert visit.accessibility_problems() == []
+    visit.open(f"/series/{states['series']}")
+    page.fill("#victim-identifier", "no digits here")
+    with page.expect_navigation():
+        page.locator("form[action$='/victims'] button[type=submit]").click()
+    assert page.get_by_role("alert").count() == 1
+    assert visit.accessibility_problems() == []
+
+
+def test_the_investigation_pages_in_arabic_pass_axe(browser: Any, served: Served, states: dict[str, int]):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ar-EG")
+    tab = Visit(context.new_page(), served)
+    try:
+        tab.login("de-investigator")
+        for path in (f"/cases/{states['case']}", f"/series/{states['series']}", "/notifications", "/"):
             tab.open(path)
             assert tab.page.locator("html").get_attribute("dir") == "rtl"
             assert tab.accessibility_problems() == [], path
