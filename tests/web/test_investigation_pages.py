@@ -134,6 +134,23 @@ def test_images_are_hashed_into_a_case_and_a_file_that_is_no_picture_goes_in_by_
     assert refused.status_code == 422 and "choose one or more images" in refused.text
 
 
+def test_a_case_shows_its_findings_a_page_at_a_time(site: Site):
+    import secrets
+
+    case_id = open_case(site, "GB-2026-21")
+    token = form_token(site.client.get(f"/cases/{case_id}").text)
+    taken = upload(site, case_id, token, "".join(f"{secrets.token_hex(32)},100\n" for _ in range(55)))
+    assert taken.text.count('class="priority"') == 50  # the first page of the intake's results
+    assert "Priority list: unknown, looks new (55)" in text_of(taken.text)
+    assert f'href="/cases/{case_id}?after=50#results"' in taken.text
+    first = site.client.get(f"/cases/{case_id}").text
+    assert first.count('class="priority"') == 50 and "#50" in first and "#51" not in first
+    rest = site.client.get(f"/cases/{case_id}?after=50").text
+    assert rest.count('class="priority"') == 5 and "#51" in rest and "#55" in rest
+    assert "Next page" not in rest and f'href="/cases/{case_id}#results"' in rest
+    assert "No more items." in site.client.get(f"/cases/{case_id}?after=60").text
+
+
 def test_a_bad_hash_list_takes_nothing_and_says_why(site: Site):
     case_id = open_case(site, "GB-2026-19")
     token = form_token(site.client.get(f"/cases/{case_id}").text)
@@ -213,6 +230,14 @@ def test_an_agency_works_its_series_through_the_pages(site: Site):
     assert "Room web" in listed and "Beach web" in listed and "Garden" not in listed
     assert "desk 4" in text_of(site.client.get(f"/series/{series_id}").text)
     assert 'action="/series/' not in site.client.get(f"/series/{series_id}").text  # no owner's forms
+    # Reading B's series is not changing it: its forms are the 404 page for A.
+    token = form_token(site.client.get("/series").text)
+    for path, data in (
+        (f"/series/{site.police.b_series}/victims", {"identifier": "DE-2026-0099"}),
+        (f"/victims/{site.police.b_victim}/status", {"status": "safeguarded"}),
+        (f"/series/{site.police.b_series}/links", {"other_series": str(series_id), "kind": "same_place"}),
+    ):
+        assert site.client.post(path, data={"csrf": token, **data}).status_code == 404, path
 
 
 @pytest.mark.parametrize(

@@ -150,6 +150,7 @@ def render_case(
         "priority_count": len(priority),
         "formats": intake_formats(),
         "max_images": MAX_IMAGES,
+        "max_megabytes": node.settings.max_request_bytes // (1024 * 1024),  # a form's body, all images together
         "notice": None,
         "error": None,
         "exact_only": [],
