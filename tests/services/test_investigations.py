@@ -81,8 +81,9 @@ def test_an_smtp_server_that_is_down_loses_no_notification(tmp_path: Path):
     node.close()
 
 
-def test_notifications_page_unread_first_and_count_unread_for_the_agencys_police_only(tmp_path: Path):
-    node = Node(Settings(home=tmp_path, hash_jobs=1))
+def test_notifications_page_unread_first_and_count_unread_for_the_agencys_police_only(engine, tmp_path: Path):
+    url = engine.url.render_as_string(hide_password=False)  # on each backend: the order is the database's
+    node = Node(Settings(home=tmp_path, hash_jobs=1, database_url=url))
     nl, gb = police(node, "NL police", "NL"), police(node, "GB police", "GB")
     ids = [node.notifier.notify(gb, nl.org_id, "series_hit", f"hit {n}", "no hashes", {}, None).id for n in range(5)]
     node.notifier.mark_read(nl, ids[3])
