@@ -6,8 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from alliance.alliance_data import load_facts
 from alliance.core.access import SYSTEM, OrgKind, Principal, Role
+from alliance.core.errors import NotFound
 from alliance.core.investigations import LinkKind, NewItem, VictimStatus
 from alliance.core.record.indicators import IndicatorValue, Origin
 from alliance.core.signals import Signal
@@ -75,4 +78,33 @@ def test_an_smtp_server_that_is_down_loses_no_notification(tmp_path: Path):
     assert note.emailed_at is None and note.email_error and "GB-2" in note.body
     failed = [e for e in node.audit.store.events() if e.record.action == "notification.email"]
     assert [e.record.outcome for e in failed] == ["failed"]
+    node.close()
+
+
+def test_notifications_page_unread_first_and_count_unread_for_the_agencys_police_only(engine, tmp_path: Path):
+    url = engine.url.render_as_string(hide_password=False)  # on each backend: the order is the database's
+    node = Node(Settings(home=tmp_path, hash_jobs=1, database_url=url))
+    nl, gb = police(node, "NL police", "NL"), police(node, "GB police", "GB")
+    ids = [node.notifier.notify(gb, nl.org_id, "series_hit", f"hit {n}", "no hashes", {}, None).id for n in range(5)]
+    node.notifier.mark_read(nl, ids[3])
+    node.notifier.mark_read(nl, ids[0])
+    assert node.notifier.unread_count(nl) == 3 and node.notifier.unread_count(gb) == 0
+    first = node.notifier.for_org(nl, limit=2, unread_first=True)
+    rest = node.notifier.for_org(nl, limit=10, offset=2, unread_first=True)
+    assert [n.id for n in first + rest] == [ids[4], ids[2], ids[1], ids[3], ids[0]]
+    assert [n.id for n in node.notifier.for_org(nl)] == ids[::-1]  # newest first, as before
+    hotline = node.accounts.create_organisation(SYSTEM, "Hotline", "NL", OrgKind.HOTLINE)
+    analyst = Principal(hotline.id, "Hotline", "NL", frozenset({Role.ANALYST}), name="analyst")
+    assert node.notifier.unread_count(analyst) == 0  # not police: nothing, and no error on every page
+    node.close()
+
+
+def test_police_may_read_the_directory_to_name_agencies_in_a_disclosure_policy(tmp_path: Path):
+    node = Node(Settings(home=tmp_path, hash_jobs=1))
+    nl = police(node, "NL police", "NL")
+    platform_org = node.accounts.create_organisation(SYSTEM, "Platform", "US", OrgKind.PLATFORM)
+    platform = Principal(platform_org.id, "Platform", "US", frozenset({Role.PLATFORM}), name="platform")
+    assert {o.name for o in node.accounts.directory(nl)} == {"NL police", "Platform"}
+    with pytest.raises(NotFound):
+        node.accounts.directory(platform)
     node.close()

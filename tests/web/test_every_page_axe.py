@@ -15,10 +15,12 @@ import pytest
 
 from alliance.core.access import SYSTEM, BankAction, ShareRule, SharingPolicy
 from alliance.core.banks import BankPurpose, EntryStatus
+from alliance.core.investigations import NewItem, VictimStatus
 from alliance.core.signals import parse_signal
 from alliance.formats.records import MediaRecord
 from alliance.services.demo import SHARED_BANK
 from tests.web.conftest import Served, Visit
+from tests.web.investigation_world import investigator
 from tests.web.test_alliance_browser import alliance_pages
 
 pytestmark = pytest.mark.browser
@@ -50,7 +52,24 @@ def entries_in_each_state(served: Served, bank: str) -> dict[str, int]:
     node.trust_store.mark_review(ids["review"])
     grade = {"illegal": True, "age_band": "pubescent", "severity": 2, "baseline": False}
     node.store.transition(ids["graded"], EntryStatus.CONFIRMED, "test", "agreed", grade=grade)
+    ids |= investigations(node, police.id, bank)
     return ids
+
+
+def investigations(node: Any, police_id: int, name: str) -> dict[str, int]:
+    """A series of the DE police with a victim, and a case whose items it holds, one of them new;
+    a notification to read."""
+    work = node.investigations_for(investigator(node, police_id))
+    series = work.create_series(f"{name}-series", icse_name="ICSE-AXE", contact_point="desk 1")
+    held = [NewItem((parse_signal("pdq", secrets.token_hex(32), 100),)) for _ in range(2)]
+    work.add_items(series.id, held)
+    work.add_victim(series.id, f"DE-{name}-1", age_band="infant", status=VictimStatus.IDENTIFIED)
+    work.add_victim(series.id, f"DE-{name}-2")
+    case = work.open_case(f"DE-{name}-case", contact_point="desk 2")
+    fresh = NewItem((parse_signal("pdq", secrets.token_hex(32), 100),))
+    node.deconfliction_for(work.actor).intake(case.id, [*held, fresh])
+    node.notifier.notify(work.actor, police_id, "series_hit", "a case hit your series", "no hashes", {}, None)
+    return {"series": series.id, "case": case.id}
 
 
 def pages(role: str, ids: dict[str, int], org: dict[str, int], bank: str = BANK) -> list[str]:
@@ -62,7 +81,11 @@ def pages(role: str, ids: dict[str, int], org: dict[str, int], bank: str = BANK)
             f"/entries/{ids['graded']}", "/review", "/review?queue=review", "/review?queue=disputes",
             "/review?queue=quarantine", "/check",
         ],
-        "de-investigator": ["/", "/banks", f"/banks/{bank}", f"/entries/{ids['graded']}", "/review", "/disputes"],
+        "de-investigator": [
+            "/", "/banks", f"/banks/{bank}", f"/entries/{ids['graded']}", "/review", "/disputes", "/series",
+            "/series/new", f"/series/{ids['series']}", "/cases", "/cases/new", f"/cases/{ids['case']}",
+            "/notifications",
+        ],
         "us-platform": ["/", "/check", "/matches", "/disputes", "/banks", f"/banks/{SHARED_BANK}"],
         "uk-admin": ["/", "/organisation", f"/keys/{key}/rotate?org={uk}", f"/keys/{key}/revoke?org={uk}"],
         "uk-auditor": ["/", "/audit", "/audit?outcome=refused", "/audit/verify", "/password"],
@@ -142,7 +165,7 @@ def test_every_page_is_opened_in_the_browser():
     that nothing comes from another origin cover it), or is a download or a redirect."""
     from alliance.web import PAGES
 
-    ids = {"disputed": 1, "quarantined": 2, "review": 3, "graded": 4}
+    ids = {"disputed": 1, "quarantined": 2, "review": 3, "graded": 4, "series": 5, "case": 6}
     opened = {p.split("?")[0] for role in ROLES for p in pages(role, ids, {"uk": 1, "key": 1})}
     opened |= {p.split("?")[0] for p in alliance_pages(1)} | {"/login"}  # the login page: test_browser.py
     routes = [r for module in PAGES for r in module.router.routes if "GET" in getattr(r, "methods", ())]
@@ -207,3 +230,41 @@ def test_every_page_fits_a_phone_and_every_form_carries_its_token(
 
 def published_report(served: Served) -> int:
     return next(r.id for r in served.node.alliance_for(SYSTEM).reports() if r.status.value == "published")
+
+
+def test_the_results_of_investigation_forms_pass_axe(visit: Visit, states: dict[str, int]):
+    """An intake's summary and priority list, the question before closing a case, a refused victim."""
+    page = visit.page
+    visit.login("de-investigator")
+    visit.open(f"/cases/{states['case']}")
+    page.check("input[name=format][value=pdq-txt]")
+    page.set_input_files("#case-file", files=[{"name": "list.txt", "mimeType": "text/plain",
+                                               "buffer": (secrets.token_hex(32) + ",100\n").encode()}])  # fmt: skip
+    with page.expect_navigation():
+        page.locator("form[action$='/import'] button[type=submit]").click()
+    assert page.locator("section.priority-list").count() == 1
+    assert visit.accessibility_problems() == []
+    with page.expect_navigation():
+        page.locator("form[action$='/close'] button[type=submit]").click()
+    assert page.locator("button.danger").count() == 1  # asks first
+    assert visit.accessibility_problems() == []
+    visit.open(f"/series/{states['series']}")
+    page.fill("#victim-identifier", "no digits here")
+    with page.expect_navigation():
+        page.locator("form[action$='/victims'] button[type=submit]").click()
+    assert page.get_by_role("alert").count() == 1
+    assert visit.accessibility_problems() == []
+
+
+def test_the_investigation_pages_in_arabic_pass_axe(browser: Any, served: Served, states: dict[str, int]):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ar-EG")
+    tab = Visit(context.new_page(), served)
+    try:
+        tab.login("de-investigator")
+        for path in (f"/cases/{states['case']}", f"/series/{states['series']}", "/notifications", "/"):
+            tab.open(path)
+            assert tab.page.locator("html").get_attribute("dir") == "rtl"
+            assert tab.accessibility_problems() == [], path
+        assert tab.foreign_requests() == []
+    finally:
+        context.close()

@@ -182,11 +182,12 @@ def refuse_identifying_fields(fields: dict[str, Any]) -> None:
 
 
 def check_identifier(identifier: str) -> str:
-    """A victim's identifier is a pseudonym such as 'DE-2026-0042', never a name."""
+    """A victim's identifier is a pseudonym such as 'DE-2026-0042', never a name. The refusal does not
+    repeat what was sent: it may be a child's name."""
     text = identifier.strip()
     if not PSEUDONYM.match(text) or not any(c.isdigit() for c in text):
         raise InvalidRequest(
-            f"victim identifier {identifier!r} must be a pseudonym with at least one digit (letters, digits, "
+            "a victim identifier must be a pseudonym with at least one digit (letters, digits, "
             "'.', '_', ':', '-'; up to 64), such as 'DE-2026-0042': never a name"
         )
     return text

@@ -31,7 +31,15 @@ class Format:
 
     def read(self, text: str) -> list[MediaRecord]:
         """Every record of a whole file, or `FormatError` for the first part that cannot be used."""
-        return pdq_text.strict(self.stream(io.BytesIO(text.encode("utf-8"))))
+        items = self.stream(io.BytesIO(text.encode("utf-8")))
+        try:
+            return pdq_text.strict(items)
+        finally:
+            # Closed now, not by the garbage collector: a refused file's error may keep the reader
+            # alive in a reference cycle until its buffer is gone, and its clean-up would then fail.
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     def write(self, records: Iterable[MediaRecord]) -> str:
         out = io.StringIO()

@@ -219,9 +219,10 @@ class AccountService:
         return [self.store.organisation(actor.org_id)]
 
     def directory(self, actor: Principal) -> list[Organisation]:
-        """Every member organisation (name, country, kind), for those who curate banks: a sharing
-        policy names organisations, and a curator chooses them by name."""
-        if not (actor.is_node_admin or actor.has(*BANK_CREATORS)):
+        """Every member organisation (name, country, kind), for those who curate banks and for
+        police: a bank's sharing policy and a series' or case's disclosure policy name
+        organisations, and whoever writes one chooses them by name."""
+        if not (actor.is_node_admin or actor.has(*BANK_CREATORS, Role.INVESTIGATOR)):
             self.audit.record(actor, "org.directory", "orgs", "refused")
             raise NotFound("no such resource")
         return self.store.organisations()

@@ -108,6 +108,8 @@ class ItemResult:
     finding: Finding
     known: tuple[KnownHit, ...] = ()
     held_by: tuple[HolderHit, ...] = ()
+    signals: tuple[Signal, ...] = ()  # the item's own hashes, so a reader can tell which item it is
+    image_id: str | None = None
 
 
 @dataclass
@@ -186,10 +188,12 @@ class DeconflictionService:
                 )
             ids = self.store.add_items(batch, case_id=case.id)
             self.store.set_findings({i: r.finding for i, r in zip(ids, results, strict=True)})
-            for item_id, r in zip(ids, results, strict=True):
+            for item_id, item, r in zip(ids, batch, results, strict=True):
                 report.counts[r.finding.value] += 1
                 if keep_results:
-                    report.results.append(ItemResult(r.position, item_id, r.finding, r.known, r.held_by))
+                    report.results.append(
+                        ItemResult(r.position, item_id, r.finding, r.known, r.held_by, item.signals, item.image_id)
+                    )
             position += len(batch)
         report.items = position
         report.notified = self._notify(case, pending)
@@ -208,7 +212,10 @@ class DeconflictionService:
         items = [i for i in islice(self.store.items_of(case_id=case_id), after, after + limit)]
         batch = [NewItem(i.signals, i.flags, i.image_id) for i in items]
         results = self._deconflict(case, batch, self.index.current(), after, {})
-        out = [ItemResult(r.position, i.id, r.finding, r.known, r.held_by) for i, r in zip(items, results, strict=True)]
+        out = [
+            ItemResult(r.position, i.id, r.finding, r.known, r.held_by, i.signals, i.image_id)
+            for i, r in zip(items, results, strict=True)
+        ]
         self.audit.record(
             self.actor,
             "case.deconfliction",

@@ -103,14 +103,25 @@ class Notifier:
                 )
         return note
 
-    def for_org(self, actor: Principal, unread: bool = False, limit: int = 100) -> list[Notification]:
-        """The organisation's notifications, for its investigators."""
+    def for_org(
+        self, actor: Principal, unread: bool = False, limit: int = 100, offset: int = 0, unread_first: bool = False
+    ) -> list[Notification]:
+        """The organisation's notifications, for its investigators, newest first (`unread_first`: the
+        unread ones before the read ones; `offset`: how many to skip, for a page)."""
         if not is_investigator(actor):
             self.audit.record(actor, "notification.read", "notifications", "refused")
             raise NotFound("no such resource")
-        notes = self.store.notifications(actor.org_id, unread, limit)
+        notes = self.store.notifications(actor.org_id, unread, limit, offset, unread_first)
         self.audit.record(actor, "notification.read", "notifications", details={"count": len(notes)})
         return notes
+
+    def unread_count(self, actor: Principal) -> int:
+        """How many of the organisation's notifications no one has read: for its investigators, 0
+        for anyone else. Not audited: a number, shown in the menu of every page, says nothing of
+        what the notifications hold (reading them is audited)."""
+        if not is_investigator(actor):
+            return 0
+        return self.store.count_unread(actor.org_id)
 
     def mark_read(self, actor: Principal, notification_id: int) -> Notification:
         try:

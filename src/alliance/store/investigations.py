@@ -397,12 +397,25 @@ class InvestigationStore:
             if row is not None:
                 row.emailed_at, row.email_error = at, error
 
-    def notifications(self, org_id: int, unread: bool = False, limit: int = 100) -> list[Notification]:
+    def notifications(
+        self, org_id: int, unread: bool = False, limit: int = 100, offset: int = 0, unread_first: bool = False
+    ) -> list[Notification]:
+        """Newest first; `unread_first`: the unread ones (newest first), then the read ones."""
         query = select(NotificationRow).where(NotificationRow.org_id == org_id)
         if unread:
             query = query.where(NotificationRow.read_at.is_(None))
+        if unread_first:  # false (unread) sorts before true (read) on SQLite and PostgreSQL alike
+            query = query.order_by(NotificationRow.read_at.is_not(None))
+        query = query.order_by(NotificationRow.id.desc()).offset(offset).limit(limit)
         with self._sessions() as session:
-            return [_notification(r) for r in session.scalars(query.order_by(NotificationRow.id.desc()).limit(limit))]
+            return [_notification(r) for r in session.scalars(query)]
+
+    def count_unread(self, org_id: int) -> int:
+        query = select(func.count(NotificationRow.id)).where(
+            NotificationRow.org_id == org_id, NotificationRow.read_at.is_(None)
+        )
+        with self._sessions() as session:
+            return int(session.scalar(query) or 0)
 
     def get_notification(self, notification_id: int) -> Notification:
         with self._sessions() as session:

@@ -21,11 +21,14 @@ from alliance.web import (
     auth,
     bank_admin,
     banks,
+    cases,
     curation,
     home,
     matches,
+    notifications,
     organisations,
     platform,
+    series,
 )
 from alliance.web.security import SecurityHeaders
 
@@ -43,6 +46,9 @@ PAGES = (
     audit,
     alliance_pages,
     alliance_reports,
+    series,
+    cases,
+    notifications,
 )
 """The modules of pages, each with a `router`: a new area is one module and one entry here.
 (`bank_admin` before `banks`: its `/banks/new` is not a bank called "new".)"""

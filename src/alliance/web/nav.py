@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alliance.core.access import Principal, Role
+from alliance.node import Node
 
 
 def N_(message: str) -> str:
@@ -20,6 +21,7 @@ class NavItem:
     href: str
     label: str
     roles: frozenset[Role]  # empty: everyone logged in
+    counter: str | None = None  # a key of `nav_counts`: the number shown beside the label
 
     def current(self, path: str) -> bool:
         return path == self.href if self.href == "/" else path == self.href or path.startswith(self.href + "/")
@@ -35,6 +37,9 @@ NAV: list[NavItem] = [
     NavItem("/check", N_("Check"), frozenset({Role.PLATFORM, Role.INVESTIGATOR, Role.ANALYST})),
     NavItem("/disputes", N_("Disputes"), frozenset({Role.PLATFORM, Role.INVESTIGATOR})),
     NavItem("/matches", N_("Match history"), frozenset({Role.PLATFORM})),
+    NavItem("/cases", N_("Cases"), frozenset({Role.INVESTIGATOR})),
+    NavItem("/series", N_("Series"), frozenset({Role.INVESTIGATOR})),
+    NavItem("/notifications", N_("Notifications"), frozenset({Role.INVESTIGATOR}), counter="notifications"),
     NavItem("/organisation", N_("Users and keys"), frozenset({Role.ORG_ADMIN, Role.NODE_ADMIN})),
     NavItem("/organisations", N_("Organisations"), frozenset({Role.NODE_ADMIN})),
     NavItem("/audit", N_("Audit log"), frozenset({Role.AUDITOR, Role.NODE_ADMIN})),
@@ -54,6 +59,7 @@ class Panel:
 
 
 PANELS: list[Panel] = [
+    Panel("panels/investigations.html", frozenset({Role.INVESTIGATOR})),
     Panel("panels/analyst.html", frozenset({Role.ANALYST, Role.INVESTIGATOR})),
     Panel("panels/platform.html", frozenset({Role.PLATFORM})),
     Panel("panels/admin.html", frozenset({Role.ORG_ADMIN, Role.NODE_ADMIN})),
@@ -76,6 +82,13 @@ ROLE_LABELS = {
 
 def navigation(principal: Principal) -> list[NavItem]:
     return [item for item in NAV if item.shown_to(principal)]
+
+
+def nav_counts(node: Node, principal: Principal | None) -> dict[str, int]:
+    """The numbers the menu shows beside a label: an investigator's unread notifications."""
+    if principal is None or not principal.has(Role.INVESTIGATOR):
+        return {}
+    return {"notifications": node.notifier.unread_count(principal)}
 
 
 def home_panels(principal: Principal) -> list[str]:
@@ -113,6 +126,21 @@ LABELS = {
     "upheld": N_("upheld: the entry is disputed"),
     "entry_stands": N_("the entry stands"),
     "false_positive": N_("false positive"),
+    # victims, series and cases
+    "unknown": N_("unknown"),
+    "female": N_("female"),
+    "male": N_("male"),
+    "unidentified": N_("unidentified"),
+    "identified": N_("identified"),
+    "safeguarded": N_("safeguarded"),
+    "same_victim": N_("same victim"),
+    "same_place": N_("same place"),
+    "closed": N_("closed"),
+    # what a deconfliction says of an item
+    "victim_identified": N_("victim identified"),
+    "other_agency": N_("another agency works this"),
+    "own_agency": N_("your agency works this"),
+    "known": N_("known"),
 }
 """Words the services use as values (statuses, queues, age bands), as msgids to show."""
 

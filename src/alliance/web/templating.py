@@ -70,6 +70,8 @@ def language_of(request: Request) -> str:
 def render(request: Request, template: str, viewer: Viewer, status: int = 200, /, **context: Any) -> HTMLResponse:
     """The page `template` in the reader's language, with the context every page gets."""
     language = language_of(request)
+    # The menu's numbers; not on a server error's page, which may be answering for a store that is down.
+    counts = nav.nav_counts(request.app.state.node, viewer.principal) if status < 500 else {}
     token = i18n.current_language.set(language)
     try:
         html = ENV.get_template(template).render(
@@ -82,6 +84,7 @@ def render(request: Request, template: str, viewer: Viewer, status: int = 200, /
             language=language,
             direction=i18n.direction(language),
             languages=[(code, i18n.language_name(code)) for code in i18n.languages()],
+            nav_counts=counts,
             **context,
         )
     finally:
