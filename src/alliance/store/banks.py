@@ -7,7 +7,7 @@ dataclasses, never ORM rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,6 +22,7 @@ from alliance.core.banks import (
     Duplicate,
     Entry,
     EntryStatus,
+    ExportedEntry,
     ImportCounts,
     NewEntry,
     Organisation,
@@ -36,6 +37,8 @@ from alliance.store.trust_models import TransitionRow
 
 IMPORT_LOOKUP_CHUNK = 2000
 """Values a duplicate lookup sends at once (SQLite takes 32,766 parameters, PostgreSQL 65,535)."""
+EXPORT_PAGE = 2000
+"""Entries an export reads at a time (their ids go in one `IN (...)`)."""
 IMPORT_BATCH = 2000
 """Entries an import writes at a time: its memory is about this many records, whatever the file's size."""
 
@@ -358,19 +361,47 @@ class BankRecords:
                     existing.setdefault((kind, value), entry_id)
         return existing
 
-    def export_views(self, entry_ids: Sequence[int], views: Sequence[str]) -> dict[int, dict[str, Signal]]:
-        """The named views of each entry (`core.media.pdq_views`): what an export gives in place of
-        the entry's own hash."""
-        found: dict[int, dict[str, Signal]] = {}
-        with self._sessions() as session:
-            for chunk in chunks(list(entry_ids), LOOKUP_CHUNK):
-                rows = session.scalars(
-                    select(SignalRow).where(SignalRow.entry_id.in_(chunk), SignalRow.view.in_(list(views)))
-                )
-                for row in rows:
-                    assert row.view is not None
-                    found.setdefault(row.entry_id, {})[row.view] = Signal(row.type, row.value, row.quality)
-        return found
+    def stream_entries(
+        self, bank_id: int, *, status: EntryStatus | None = None, views: Sequence[str] = (), page: int = EXPORT_PAGE
+    ) -> Iterator[ExportedEntry]:
+        """A bank's entries in `status` (None: every live one) in id order, with their own signals
+        and the named `views` of each, as they are read: a page of `page` entries at a time, each
+        page two queries in a short read of its own (on `ix_entries_bank_id`), so memory stays flat
+        and no transaction stays open while the caller writes."""
+        entries = EntryRow.__table__
+        signals = SignalRow.__table__
+        assert isinstance(entries, Table) and isinstance(signals, Table)
+        query = select(entries.c.id, entries.c.status, entries.c.note, entries.c.metadata).where(
+            entries.c.bank_id == bank_id
+        )
+        if status is not None:
+            query = query.where(entries.c.status == status.value)
+        else:
+            query = query.where(entries.c.status != EntryStatus.RETIRED.value)
+        own_or_named = signals.c.view.is_(None)
+        if views:
+            own_or_named = own_or_named | signals.c.view.in_(list(views))
+        after = 0
+        while True:
+            with self._sessions() as session:
+                rows = session.execute(query.where(entries.c.id > after).order_by(entries.c.id).limit(page)).all()
+                if not rows:
+                    return
+                found: dict[int, tuple[list[Signal], dict[str, Signal]]] = {row.id: ([], {}) for row in rows}
+                for entry_id, kind, value, quality, view in session.execute(
+                    select(signals.c.entry_id, signals.c.type, signals.c.value, signals.c.quality, signals.c.view)
+                    .where(signals.c.entry_id.in_(list(found)), own_or_named)
+                    .order_by(signals.c.id)
+                ):
+                    own, named = found[entry_id]
+                    if view is None:
+                        own.append(Signal(kind, value, quality))
+                    else:
+                        named[view] = Signal(kind, value, quality)
+            for row in rows:
+                own, named = found[row.id]
+                yield ExportedEntry(row.id, EntryStatus(row.status), tuple(own), row.note, row.metadata, named)
+            after = rows[-1].id
 
     def get_entry(self, entry_id: int) -> Entry:
         with self._sessions() as session:
