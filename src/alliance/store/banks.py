@@ -405,7 +405,7 @@ class BankRecords:
                 rows = session.execute(query.where(entries.c.id > after).order_by(entries.c.id).limit(page)).all()
                 if not rows:
                     return
-                found: dict[int, tuple[list[Signal], dict[str, Signal]]] = {row.id: ([], {}) for row in rows}
+                found: dict[int, tuple[list[Signal], dict[str, Signal]]] = {row[0]: ([], {}) for row in rows}
                 for entry_id, kind, value, quality, view in session.execute(
                     select(signals.c.entry_id, signals.c.type, signals.c.value, signals.c.quality, signals.c.view)
                     .where(signals.c.entry_id.in_(list(found)), own_or_named)
@@ -416,10 +416,10 @@ class BankRecords:
                         own.append(Signal(kind, value, quality))
                     else:
                         named[view] = Signal(kind, value, quality)
-            for row in rows:
-                own, named = found[row.id]
-                yield ExportedEntry(row.id, EntryStatus(row.status), tuple(own), row.note, row.metadata, named)
-            after = rows[-1].id
+            for entry_id, entry_status, note, metadata in rows:
+                own, named = found[entry_id]
+                yield ExportedEntry(entry_id, EntryStatus(entry_status), tuple(own), note, metadata, named)
+            after = rows[-1][0]
 
     def get_entry(self, entry_id: int) -> Entry:
         with self._sessions() as session:
