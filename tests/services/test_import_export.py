@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import Engine, event
 
 from alliance.core.banks import BankPurpose, EntryStatus, NewEntry
 from alliance.core.errors import FormatError
@@ -16,6 +18,7 @@ from alliance.formats.records import MediaRecord, Skipped
 from alliance.formats.registry import get_format
 from alliance.services.banks import NEGATIVE_IN_KNOWN, BankService
 from alliance.services.hashing import FileResult
+from alliance.store.banks import EXPORT_PAGE, IMPORT_BATCH
 from alliance.store.repository import Store
 
 H1 = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
@@ -78,6 +81,67 @@ def test_a_file_that_breaks_midway_adds_nothing(banks: BankService):
         banks.import_stream("list", get_format("te-csv").stream(io.BytesIO(text.encode())))
 
     assert banks.entries("list") == []
+
+
+LINES = 2 * IMPORT_BATCH + 500
+"""A list longer than two of an import's batches, so that what one batch wrote the next must see."""
+
+
+def long_list() -> list[str]:
+    lines = [f"{n:064x},90,img_{n}.jpg\n" for n in range(1, LINES + 1)]
+    lines[IMPORT_BATCH + 10] = "not-a-hash\n"  # in the second batch
+    lines[2 * IMPORT_BATCH + 100] = f"{1:064x},90,copy_of_1.jpg\n"  # the third batch repeats the first line
+    return lines
+
+
+def test_a_long_list_is_read_in_batches_that_lose_nothing(banks: BankService):
+    banks.create_bank("list")
+
+    summary = banks.import_stream("list", stream("pdq-txt", "".join(long_list())))
+
+    assert (summary.read, summary.added, summary.merged) == (LINES, LINES - 2, 1)
+    assert dict(summary.skipped) == {"bad pdq hash": 1}
+    assert summary.examples["bad pdq hash"] == [f"line {IMPORT_BATCH + 11}"]
+    first = banks.entries("list", limit=1)[0]
+    assert first.metadata["filenames"] == ["img_1.jpg", "copy_of_1.jpg"]
+    exported = export(banks, "list", "pdq-txt").splitlines()
+    assert exported[:2] == [f"{1:064x},90,img_1.jpg", f"{1:064x},90,copy_of_1.jpg"]
+    assert len(exported) == LINES - 1 and len(set(exported)) == LINES - 1
+
+
+def test_an_import_costs_a_few_statements_a_batch_not_one_a_line(banks: BankService, engine: Engine):
+    banks.create_bank("list")
+    text = "".join(long_list())
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    banks.import_stream("list", stream("pdq-txt", text))
+    writes = len(statements)
+    statements.clear()
+    again = banks.import_stream("list", stream("pdq-txt", text))  # every line merges into its entry
+    merges = len(statements)
+    statements.clear()
+    exported = export(banks, "list", "pdq-hex")
+
+    batches = -(-LINES // IMPORT_BATCH)
+    assert again.merged == LINES - 1
+    assert writes <= 5 * batches + 10 and merges <= 5 * batches + 10  # the bank, the audit, the commit...
+    assert len(statements) <= 2 * -(-len(exported.split()) // EXPORT_PAGE) + 1 + 5
+
+
+def test_an_import_that_breaks_after_a_batch_was_written_adds_nothing(banks: BankService, store: Store):
+    banks.create_bank("list")
+    sequence = store.current_sequence()
+
+    def records() -> Iterator[MediaRecord | Skipped]:
+        yield from stream("pdq-txt", "".join(long_list()[: IMPORT_BATCH + 5]))
+        raise KeyboardInterrupt  # Ctrl-C while a later batch was being read
+
+    with pytest.raises(KeyboardInterrupt):
+        banks.import_stream("list", records())
+
+    assert banks.entries("list") == [] and store.current_sequence() == sequence
+    assert banks.import_stream("list", stream("pdq-txt", "".join(long_list()))).added == LINES - 2
 
 
 def test_known_false_positives_are_skipped_by_a_known_bank_and_taken_by_a_negative_one(banks: BankService):

@@ -1,12 +1,16 @@
 """The store on SQLite and PostgreSQL: the same behaviour, and nothing half-written."""
 
+from pathlib import Path
+from typing import Any
+
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from alliance.core.banks import BankPurpose, EntryStatus, NewEntry
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
 from alliance.core.signals import Signal, ViewSignal
+from alliance.store.db import create_store_engine, upgrade
 from alliance.store.models import EntryRow, SignalRow
 from alliance.store.repository import Store
 
@@ -222,3 +226,54 @@ def test_what_an_index_is_built_from_is_read_in_bulk(store: Store, bank_id: int)
     strict_ids, strict_hashes = store.pdq_index_arrays(min_quality=101)
     assert list(strict_ids) == [ids[1]]  # only the hash of unknown quality passes
     assert [bytes(h).hex() for h in strict_hashes] == [format(8, "064x")] and strict_hashes.shape == (1, 32)
+
+
+def test_an_export_reads_a_bank_a_page_at_a_time_with_the_views_it_asks_for(store: Store, engine: Engine, bank_id: int):
+    org = store.ensure_organisation("Hotline", "gb")
+    other = store.create_bank("other", org.id, BankPurpose.KNOWN, "", {}).id
+    mine: list[int] = []
+    for n in range(1, 6):  # the two banks' entries interleave
+        (added,), _ = store.add_entries(bank_id, [with_views(n, ("untrimmed", 100 + n), ("centre-8", 200 + n))])
+        store.add_entries(other, [entry(50 + n)])
+        mine.append(added.id)
+    store.retire_entry(mine[1], "test")
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    exported = list(store.stream_entries(bank_id, views=["untrimmed"], page=2))
+
+    assert [e.id for e in exported] == [mine[0], *mine[2:]]
+    assert [e.signals for e in exported] == [(pdq(n), md5(n)) for n in (1, 3, 4, 5)]
+    assert [e.views for e in exported] == [{"untrimmed": pdq(100 + n)} for n in (1, 3, 4, 5)]
+    assert len(statements) == 2 * 2 + 1  # two pages of two queries, then an empty page
+    assert [e.id for e in store.stream_entries(bank_id, status=EntryStatus.RETIRED)] == [mine[1]]
+    assert [e.views for e in store.stream_entries(bank_id, page=10)] == [{}] * 4
+
+
+def test_a_page_of_a_banks_entries_reads_that_page_not_the_bank(tmp_path: Path):
+    """Paging by `id > after ORDER BY id` walks the (bank_id, id) index: a page never sorts the
+    whole bank (which made exporting a million entries read the bank 500 times)."""
+    engine = create_store_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    upgrade(engine)
+    store = Store(engine)
+    org = store.ensure_organisation("Hotline", "gb")
+    bank = store.create_bank("known", org.id, BankPurpose.KNOWN, "", {}).id
+    store.add_entries(bank, [entry(n) for n in range(3)])
+    pages: list[tuple[str, Any]] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("SELECT entries.id") and "ORDER BY entries.id" in statement:
+            pages.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    list(store.stream_entries(bank, page=2))
+    list(store.stream_entries(bank, status=EntryStatus.CONFIRMED, page=2))
+    store.list_entries(bank, after_id=1, limit=2)
+    event.remove(engine, "before_cursor_execute", remember)
+
+    assert len(pages) == 3 + 3 + 1
+    with engine.connect() as connection:
+        for statement, parameters in pages:
+            explained = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plan = " ".join(row[-1] for row in explained)
+            assert "USING INDEX ix_entries_bank" in plan and "TEMP B-TREE" not in plan, plan

@@ -89,6 +89,19 @@ class Entry:
     needs_review: bool = False  # graders disagree
 
 
+@dataclass(frozen=True, slots=True)
+class ExportedEntry:
+    """An entry as an export reads it: what a hash list says of it, and the named views of its
+    picture that the export asked for (`core.media.pdq_views`), by view."""
+
+    id: int
+    status: EntryStatus
+    signals: tuple[Signal, ...]
+    note: str | None
+    metadata: dict[str, Any]
+    views: dict[str, Signal]
+
+
 def check_bank_name(name: str) -> str:
     """Bank names are short, unambiguous on a command line, and start with a letter or digit."""
     if not _BANK_NAME.match(name):

@@ -156,8 +156,9 @@ def _parse_line(content: str, where: str, *, first: bool) -> Item:
 
 
 def _record(value: str, quality: int | None, metadata: dict[str, object], where: str) -> Item:
+    """A record of `value`, a canonical PDQ hash (`SignalType.canonical` gave it), with its quality."""
     try:
-        signal = parse_signal(SIGNAL_TYPE, value, quality)
+        signal = Signal(SIGNAL_TYPE, value, signal_type(SIGNAL_TYPE).check_quality(quality))
     except InvalidSignal as error:
         return Skipped(where, "bad pdq quality", str(error))
     return MediaRecord(signals=(signal,), metadata=dict(metadata), where=where)

@@ -27,6 +27,8 @@ def defuse(text: str) -> str:
 
 def restore(text: str) -> str:
     """The text `defuse` was given."""
+    if "'" not in text:  # nothing was defused (most cells): nothing to undo
+        return text
     return SEPARATOR.join(
         part[1:] if part.startswith("'") and _looks_like_formula(part) else part for part in text.split(SEPARATOR)
     )

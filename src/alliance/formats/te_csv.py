@@ -42,7 +42,15 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 from alliance.core.errors import FormatError, InvalidSignal
-from alliance.core.signals import Signal, exchange_type, parse_signal, signal_type, signal_type_names, signal_types
+from alliance.core.signals import (
+    Signal,
+    SignalType,
+    exchange_type,
+    parse_signal,
+    signal_type,
+    signal_type_names,
+    signal_types,
+)
 from alliance.formats.pdq_text import PYTX_TYPES, strict
 from alliance.formats.records import Item, MediaRecord, Skipped
 from alliance.formats.spreadsheet import defuse, restore
@@ -96,7 +104,7 @@ def stream(source: TextIO) -> Iterator[Item]:
             item = columns.record(cells, where)
         key = columns.entry_key(cells) if isinstance(item, MediaRecord) else ""
         if pending is not None and isinstance(item, MediaRecord) and key and key == pending_key:
-            pending = _merged(pending, item)
+            pending = _merged(pending, item, columns.order)
             continue
         if pending is not None:
             yield pending
@@ -176,6 +184,20 @@ class _Columns:
         self.hashes = [(i, n) for i, n in enumerate(lowered) if i not in known and n in registered]
         known |= {i for i, _ in self.hashes}
         self.extra = [(index, name) for index, name in enumerate(names) if index not in known]
+        self.text = frozenset(i for i, name in enumerate(lowered) if name in _TEXT_COLUMNS)
+        self.types: dict[str, str | None] = {}
+        """Each type name of the file, as `canonical_type_name` reads it (None: not a type Alliance uses)."""
+        self.order = {kind.name: (kind.perceptual, index) for index, kind in enumerate(_by_name())}
+        """Where each type's hash goes in a record: exact types first (md5, sha1, sha256, then pdq)."""
+
+    def canonical_type(self, name: str) -> str | None:
+        """The Alliance type `name` stands for, None if none; worked out once per name and file."""
+        if name not in self.types:
+            try:
+                self.types[name] = canonical_type_name(name)
+            except InvalidSignal:
+                self.types[name] = None
+        return self.types[name]
 
     @classmethod
     def from_header(cls, cells: list[str], where: str) -> _Columns:
@@ -199,11 +221,14 @@ class _Columns:
         return cells[self.entry].strip() if self.entry is not None else ""
 
     def record(self, raw: list[str], where: str) -> Item:
-        cells = [restore(cell) if self.names[i].lower() in _TEXT_COLUMNS else cell for i, cell in enumerate(raw)]
+        cells = raw
+        for index in self.text:
+            if "'" in raw[index]:  # a cell `defuse` changed: undo it (a copy, the row stays as read)
+                cells = cells if cells is not raw else list(raw)
+                cells[index] = restore(raw[index])
         type_name = cells[self.type].strip()
-        try:
-            canonical = canonical_type_name(type_name)
-        except InvalidSignal:
+        canonical = self.canonical_type(type_name)
+        if canonical is None:
             return Skipped(where, f"not a hash type Alliance uses: {type_name.lower() or '(empty)'}")
         try:
             quality = _quality(cells[self.quality].strip() if self.quality is not None else "")
@@ -243,16 +268,19 @@ class _Columns:
         )
 
 
-def _merged(first: MediaRecord, more: MediaRecord) -> MediaRecord:
+def _merged(first: MediaRecord, more: MediaRecord, order: dict[str, tuple[bool, int]]) -> MediaRecord:
     """One record from the rows of one entry: the first row's fields, every row's hashes once, in
-    exact types first (md5, sha1, sha256, then pdq), as VICS reads them."""
+    `order` (exact types first: md5, sha1, sha256, then pdq), as VICS reads them."""
     signals = list(first.signals)
     signals += [s for s in more.signals if s not in signals]
-    order = {name: index for index, name in enumerate(signal_type_names())}
-    signals.sort(key=lambda s: (signal_type(s.type).perceptual, order.get(s.type, len(order))))
+    signals.sort(key=lambda s: order.get(s.type, (True, len(order))))
     return MediaRecord(
         tuple(signals), first.metadata, first.note, first.where, first.status, first.negative, first.entry_id
     )
+
+
+def _by_name() -> list[SignalType]:
+    return [signal_type(name) for name in signal_type_names()]
 
 
 def _rows(source: TextIO) -> Iterator[tuple[int, list[str]]]:

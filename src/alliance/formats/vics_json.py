@@ -405,8 +405,12 @@ def _case_opening(fields: Json) -> str:
     return f'\n    {{{inner}\n      "Media": ['
 
 
+_PRETTY = json.JSONEncoder(indent=2, ensure_ascii=False)
+"""One encoder for every record an export writes (json.dumps would make one per record)."""
+
+
 def _dumps(value: Any, indent: int) -> str:
-    text = json.dumps(value, indent=2, ensure_ascii=False)
+    text = _PRETTY.encode(value)
     return text.replace("\n", "\n" + " " * indent)
 
 

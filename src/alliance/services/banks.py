@@ -372,24 +372,17 @@ class BankService:
         return self._exported(bank, status, page)
 
     def _exported(self, bank: Bank, status: EntryStatus | None, page: int) -> Iterator[MediaRecord]:
-        after = 0
         negative = bank.purpose is BankPurpose.NEGATIVE
-        while True:
-            entries = self.store.list_entries(bank.id, after_id=after, limit=page, status=status)
-            if not entries:
-                return
-            views = self.store.export_views([e.id for e in entries], EXPORTED_VIEWS)
-            for entry in entries:
-                yield MediaRecord(
-                    signals=_with_reference(entry.signals, views.get(entry.id, {})),
-                    metadata=dict(entry.metadata),
-                    note=entry.note,
-                    where=f"entry {entry.id}",
-                    status=entry.status.value,
-                    negative=negative,
-                    entry_id=entry.id,
-                )
-            after = entries[-1].id
+        for entry in self.store.stream_entries(bank.id, status=status, views=EXPORTED_VIEWS, page=page):
+            yield MediaRecord(
+                signals=_with_reference(entry.signals, entry.views),
+                metadata=entry.metadata,
+                note=entry.note,
+                where=f"entry {entry.id}",
+                status=entry.status.value,
+                negative=negative,
+                entry_id=entry.id,
+            )
 
     def _add(self, bank: Bank, entries: list[NewEntry], skip_duplicates: bool, failed: list[FileResult]) -> AddReport:
         status = BankTrust.from_json(bank.trust, self.settings.default_required_grades).initial_status()

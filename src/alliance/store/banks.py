@@ -7,11 +7,12 @@ dataclasses, never ORM rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, text, tuple_
+from sqlalchemy import Connection, Table, func, or_, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,20 +23,23 @@ from alliance.core.banks import (
     Duplicate,
     Entry,
     EntryStatus,
+    ExportedEntry,
     ImportCounts,
     NewEntry,
     Organisation,
     merge_duplicate,
 )
 from alliance.core.errors import Conflict, InvalidRequest, NotFound
-from alliance.core.signals import Signal, signal_type
+from alliance.core.signals import Signal, ViewSignal, hamming_types, signal_type
 from alliance.core.trust import check_transition
 from alliance.store.db import LOOKUP_CHUNK, chunks, is_row_id, lock_change_log
-from alliance.store.models import BankRow, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
+from alliance.store.models import BankRow, Base, ChangeRow, EntryRow, OrganisationRow, SignalRow, utcnow
 from alliance.store.trust_models import TransitionRow
 
 IMPORT_LOOKUP_CHUNK = 2000
 """Values a duplicate lookup sends at once (SQLite takes 32,766 parameters, PostgreSQL 65,535)."""
+EXPORT_PAGE = 2000
+"""Entries an export reads at a time (their ids go in one `IN (...)`)."""
 IMPORT_BATCH = 2000
 """Entries an import writes at a time: its memory is about this many records, whatever the file's size."""
 
@@ -276,13 +280,13 @@ class BankRecords:
     def _import_batch(
         self, session: Session, bank_id: int, batch: list[NewEntry], status: EntryStatus, counts: ImportCounts
     ) -> None:
-        keys = {(s.type, s.value) for entry in batch for s in _identity(entry)}
-        existing = self._live_identities(session, bank_id, keys)
+        perceptual = {kind.name for kind in hamming_types()}
+        identities = [_identity_keys(entry, perceptual) for entry in batch]
+        existing = self._live_identities(session, bank_id, {key for keys in identities for key in keys})
         kept: list[NewEntry] = []
         in_batch: dict[tuple[str, str], int] = {}
         into_existing: dict[int, list[NewEntry]] = {}
-        for entry in batch:
-            identity = [(s.type, s.value) for s in _identity(entry)]
+        for entry, identity in zip(batch, identities, strict=True):
             found = next((existing[k] for k in identity if k in existing), None)
             earlier = next((in_batch[k] for k in identity if k in in_batch), None)
             if found is not None:
@@ -295,45 +299,64 @@ class BankRecords:
                 kept.append(entry)
                 continue
             counts.merged += 1
+        now = utcnow()
         if kept:
             ids = _reserve_entry_ids(session, len(kept))
-            now = utcnow()
-            entry_rows = [
-                {"id": i, "bank_id": bank_id, "status": status.value, "note": e.note, "metadata": dict(e.metadata)}
-                | {"source": e.source, "needs_review": False, "created_at": now, "updated_at": now}
-                for i, e in zip(ids, kept, strict=True)
-            ]
-            signal_rows = [
-                {"entry_id": entry_id, "type": s.type, "value": s.value, "quality": s.quality, "view": None}
+            _insert_many(
+                session,
+                _table(EntryRow),
+                ("id", "note", "metadata", "source"),
+                [(i, e.note, e.metadata, e.source) for i, e in zip(ids, kept, strict=True)],
+                {"bank_id": bank_id, "status": status.value, "needs_review": False, "created_at": now}
+                | {"updated_at": now},
+            )
+            signal_rows: list[tuple[int, str, str, int | None, str | None]] = [
+                (entry_id, s.type, s.value, s.quality, None)
                 for entry_id, entry in zip(ids, kept, strict=True)
                 for s in entry.signals
             ]
             signal_rows += [
-                {
-                    "entry_id": row.entry_id,
-                    "type": row.type,
-                    "value": row.value,
-                    "quality": row.quality,
-                    "view": row.view,
-                }
+                (entry_id, view.signal.type, view.signal.value, view.signal.quality, view.view)
                 for entry_id, entry in zip(ids, kept, strict=True)
-                for row in _view_rows(entry_id, entry)
+                if entry.views
+                for view in _distinct_views(entry)
             ]
-            change_rows = [{"kind": "entry_added", "bank_id": bank_id, "entry_id": i, "at": now} for i in ids]
-            for model, rows in ((EntryRow, entry_rows), (SignalRow, signal_rows), (ChangeRow, change_rows)):
-                table = model.__table__
-                assert isinstance(table, Table)
-                _insert_many(session, table, rows)
+            _insert_many(session, _table(SignalRow), ("entry_id", "type", "value", "quality", "view"), signal_rows)
+            _insert_many(
+                session,
+                _table(ChangeRow),
+                ("entry_id",),
+                [(i,) for i in ids],
+                {"kind": "entry_added", "bank_id": bank_id, "at": now},
+            )
             counts.added += len(ids)
             counts.first_ids.extend(ids[: max(0, 1000 - len(counts.first_ids))])
-        for row in session.scalars(select(EntryRow).where(EntryRow.id.in_(list(into_existing)))):
-            metadata = dict(row.extra)
-            signals = [Signal(s.type, s.value, s.quality) for s in row.signals]
-            for duplicate in into_existing[row.id]:
-                metadata = merge_duplicate(metadata, signals, duplicate)
-            row.extra = metadata
-        session.flush()
-        session.expunge_all()
+        if into_existing:
+            self._merge_into(session, into_existing, now)
+
+    @staticmethod
+    def _merge_into(session: Session, duplicates: dict[int, list[NewEntry]], now: datetime) -> None:
+        """Merge each entry's `duplicates` into its metadata (`core.banks.merge_duplicate`)."""
+        entries, signals = _table(EntryRow), _table(SignalRow)
+        ids = sorted(duplicates)
+        own: dict[int, list[Signal]] = {i: [] for i in ids}
+        metadata: dict[int, dict[str, Any]] = {}
+        for chunk in chunks(ids, IMPORT_LOOKUP_CHUNK):
+            for entry_id, kind, value, quality in session.execute(
+                select(signals.c.entry_id, signals.c.type, signals.c.value, signals.c.quality)
+                .where(signals.c.entry_id.in_(chunk), signals.c.view.is_(None))
+                .order_by(signals.c.id)
+            ):
+                own[entry_id].append(Signal(kind, value, quality))
+            rows = session.execute(select(entries.c.id, entries.c.metadata).where(entries.c.id.in_(chunk)))
+            metadata.update((entry_id, extra) for entry_id, extra in rows)
+        merged = []
+        for entry_id in ids:
+            current = dict(metadata[entry_id])
+            for duplicate in duplicates[entry_id]:
+                current = merge_duplicate(current, own[entry_id], duplicate)
+            merged.append((current, entry_id))
+        _update_many(session, entries, ("metadata",), "id", merged, {"updated_at": now})
 
     @staticmethod
     def _live_identities(session: Session, bank_id: int, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -358,19 +381,45 @@ class BankRecords:
                     existing.setdefault((kind, value), entry_id)
         return existing
 
-    def export_views(self, entry_ids: Sequence[int], views: Sequence[str]) -> dict[int, dict[str, Signal]]:
-        """The named views of each entry (`core.media.pdq_views`): what an export gives in place of
-        the entry's own hash."""
-        found: dict[int, dict[str, Signal]] = {}
-        with self._sessions() as session:
-            for chunk in chunks(list(entry_ids), LOOKUP_CHUNK):
-                rows = session.scalars(
-                    select(SignalRow).where(SignalRow.entry_id.in_(chunk), SignalRow.view.in_(list(views)))
-                )
-                for row in rows:
-                    assert row.view is not None
-                    found.setdefault(row.entry_id, {})[row.view] = Signal(row.type, row.value, row.quality)
-        return found
+    def stream_entries(
+        self, bank_id: int, *, status: EntryStatus | None = None, views: Sequence[str] = (), page: int = EXPORT_PAGE
+    ) -> Iterator[ExportedEntry]:
+        """A bank's entries in `status` (None: every live one) in id order, with their own signals
+        and the named `views` of each, as they are read: a page of `page` entries at a time, each
+        page two queries in a short read of its own (on `ix_entries_bank_id`), so memory stays flat
+        and no transaction stays open while the caller writes."""
+        entries, signals = _table(EntryRow), _table(SignalRow)
+        query = select(entries.c.id, entries.c.status, entries.c.note, entries.c.metadata).where(
+            entries.c.bank_id == bank_id
+        )
+        if status is not None:
+            query = query.where(entries.c.status == status.value)
+        else:
+            query = query.where(entries.c.status != EntryStatus.RETIRED.value)
+        own_or_named = (
+            or_(signals.c.view.is_(None), signals.c.view.in_(list(views))) if views else signals.c.view.is_(None)
+        )
+        after = 0
+        while True:
+            with self._sessions() as session:
+                rows = session.execute(query.where(entries.c.id > after).order_by(entries.c.id).limit(page)).all()
+                if not rows:
+                    return
+                found: dict[int, tuple[list[Signal], dict[str, Signal]]] = {row[0]: ([], {}) for row in rows}
+                for entry_id, kind, value, quality, view in session.execute(
+                    select(signals.c.entry_id, signals.c.type, signals.c.value, signals.c.quality, signals.c.view)
+                    .where(signals.c.entry_id.in_(list(found)), own_or_named)
+                    .order_by(signals.c.id)
+                ):
+                    own, named = found[entry_id]
+                    if view is None:
+                        own.append(Signal(kind, value, quality))
+                    else:
+                        named[view] = Signal(kind, value, quality)
+            for entry_id, entry_status, note, metadata in rows:
+                own, named = found[entry_id]
+                yield ExportedEntry(entry_id, EntryStatus(entry_status), tuple(own), note, metadata, named)
+            after = rows[-1][0]
 
     def get_entry(self, entry_id: int) -> Entry:
         with self._sessions() as session:
@@ -455,26 +504,85 @@ class BankRecords:
         )
 
 
-def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` through the driver's executemany, each value converted once by its column's
-    type (JSON, timestamps) as SQLAlchemy would: an import's rows skip SQLAlchemy's per-row work,
-    which cost more than the database's."""
+def _table(model: type[Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def _insert_many(
+    session: Session,
+    table: Table,
+    names: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    constants: dict[str, Any] | None = None,
+) -> None:
+    """Insert `rows` (the values of `names`, in order) with `constants` in every row, through the
+    driver's executemany: an import's rows skip SQLAlchemy's per-row work, which cost more than the
+    database's. Each value is converted by its column's type as SQLAlchemy would (JSON, timestamps),
+    a constant once."""
     if not rows:
         return
     connection = session.connection()
-    dialect = connection.dialect
-    names = list(rows[0])
-    converters = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    fixed = constants or {}
+    columns = [*names, *fixed]
     statement = (
-        f"INSERT INTO {table.name} ({', '.join(dialect.identifier_preparer.quote(n) for n in names)}) "
-        f"VALUES ({', '.join([marker] * len(names))})"
+        f"INSERT INTO {table.name} ({', '.join(_quoted(connection, c) for c in columns)}) "
+        f"VALUES ({', '.join([_marker(connection)] * len(columns))})"
     )
-    values = [
-        tuple(convert(row[n]) if convert else row[n] for n, convert in zip(names, converters, strict=True))
-        for row in rows
-    ]
-    connection.exec_driver_sql(statement, values)
+    connection.exec_driver_sql(statement, _driver_rows(connection, table, names, rows, fixed))
+
+
+def _update_many(
+    session: Session,
+    table: Table,
+    names: Sequence[str],
+    key: str,
+    rows: list[tuple[Any, ...]],
+    constants: dict[str, Any] | None = None,
+) -> None:
+    """`UPDATE table SET names..., constants... WHERE key = ?` for each row (the values of `names`,
+    then its key), through the driver's executemany like `_insert_many`."""
+    if not rows:
+        return
+    connection = session.connection()
+    fixed = constants or {}
+    marker = _marker(connection)
+    assignments = ", ".join(f"{_quoted(connection, c)} = {marker}" for c in [*names, *fixed])
+    statement = f"UPDATE {table.name} SET {assignments} WHERE {_quoted(connection, key)} = {marker}"
+    values = _driver_rows(connection, table, names, [row[:-1] for row in rows], fixed)
+    connection.exec_driver_sql(statement, [(*value, row[-1]) for value, row in zip(values, rows, strict=True)])
+
+
+def _driver_rows(
+    connection: Connection, table: Table, names: Sequence[str], rows: list[tuple[Any, ...]], fixed: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Each row's values, then the `fixed` ones, as the driver takes them (each column's type
+    converts them as SQLAlchemy would; a fixed value once)."""
+    dialect = connection.dialect
+
+    def converter(name: str) -> Callable[[Any], Any] | None:
+        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+    tail = tuple(convert(value) if (convert := converter(name)) else value for name, value in fixed.items())
+    converters = [(index, convert) for index, name in enumerate(names) if (convert := converter(name))]
+    if not converters:
+        return [(*row, *tail) for row in rows] if tail else rows
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, convert in converters:
+            values[index] = convert(values[index])
+        converted.append((*values, *tail))
+    return converted
+
+
+def _quoted(connection: Connection, name: str) -> str:
+    return connection.dialect.identifier_preparer.quote(name)
+
+
+def _marker(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
 
 
 def _reserve_entry_ids(session: Session, count: int) -> list[int]:
@@ -493,6 +601,12 @@ def _identity(entry: NewEntry) -> list[Signal]:
     return exact or list(entry.signals)
 
 
+def _identity_keys(entry: NewEntry, perceptual: set[str]) -> list[tuple[str, str]]:
+    """`_identity` as (type, value) keys, given the names of the perceptual types."""
+    exact = [(s.type, s.value) for s in entry.signals if s.type not in perceptual]
+    return exact or [(s.type, s.value) for s in entry.signals]
+
+
 def _entry_row(bank_id: int, entry: NewEntry, status: EntryStatus) -> EntryRow:
     return EntryRow(
         bank_id=bank_id,
@@ -505,18 +619,23 @@ def _entry_row(bank_id: int, entry: NewEntry, status: EntryStatus) -> EntryRow:
 
 
 def _view_rows(entry_id: int, entry: NewEntry) -> list[SignalRow]:
+    return [
+        SignalRow(entry_id=entry_id, type=v.signal.type, value=v.signal.value, quality=v.signal.quality, view=v.view)
+        for v in _distinct_views(entry)
+    ]
+
+
+def _distinct_views(entry: NewEntry) -> list[ViewSignal]:
     """The entry's views, each hash once: a view that hashes like the entry's own signal, or like
     another view, adds nothing to matching (and (entry, type, value) is unique)."""
     seen = {(s.type, s.value) for s in entry.signals}
-    rows = []
+    views = []
     for view in entry.views:
         key = (view.signal.type, view.signal.value)
         if key not in seen:
             seen.add(key)
-            rows.append(
-                SignalRow(entry_id=entry_id, type=key[0], value=key[1], quality=view.signal.quality, view=view.view)
-            )
-    return rows
+            views.append(view)
+    return views
 
 
 def organisation_from_row(row: OrganisationRow) -> Organisation:

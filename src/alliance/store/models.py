@@ -69,7 +69,10 @@ class BankRow(Base):
 
 class EntryRow(Base):
     __tablename__ = "entries"
-    __table_args__ = (Index("ix_entries_bank_status", "bank_id", "status"),)
+    __table_args__ = (
+        Index("ix_entries_bank_status", "bank_id", "status"),
+        Index("ix_entries_bank_id", "bank_id", "id"),  # a bank's entries a page at a time, in id order
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
