@@ -9,7 +9,17 @@ from PIL import Image, ImageDraw
 
 from alliance.core.media import inside
 from alliance.core.media.hashing import hash_image, query_signals
-from alliance.core.media.pdq_views import CROP_VIEWS, FILLED, INSIDE, NORMALISED, NUDGE_VIEWS, TURN_VIEWS, UPRIGHT
+from alliance.core.media.pdq_views import (
+    CROP_VIEWS,
+    FILLED,
+    FRAMED,
+    INSIDE,
+    NORMALISED,
+    NUDGE_VIEWS,
+    TURN_VIEWS,
+    UPRIGHT,
+    without_frame,
+)
 from alliance.core.signals import signal_type
 from alliance.demo import alterations
 
@@ -77,6 +87,62 @@ def test_a_photo_inside_another_photo_is_found():
 
 def test_a_picture_with_no_surroundings_has_nothing_inside():
     assert inside.inner_picture(grey(landscape())) is None
+    assert inside.canvas_picture(grey(landscape())) is None
+
+
+def phone(picture: Image.Image, colour: tuple[int, int, int], ink: tuple[int, int, int], margin: int) -> Image.Image:
+    """A generated phone screen: status bar, a header with a name, the picture, comments below."""
+    canvas = Image.new("RGB", (420, 860), colour)
+    draw = ImageDraw.Draw(canvas)
+    text(draw, (18, 4), "9:41", ink, 14)
+    draw.rectangle((360, 8, 392, 18), fill=ink)
+    text(draw, (margin + 10, 40), "a friend shared this", ink, 18)
+    text(draw, (margin + 10, 64), "yesterday at noon", ink, 13)
+    canvas.paste(picture, (margin, 100))
+    for row in range(8):
+        text(draw, (margin + 10, 106 + picture.height + 28 * row), f"{7 * row + 2} likes  what a view", ink, 17)
+    return canvas
+
+
+@pytest.mark.parametrize(
+    ("colour", "ink", "margin"),
+    [((255, 255, 255), (0, 0, 0), 0), ((18, 18, 18), (230, 230, 230), 0), ((229, 236, 246), (20, 20, 20), 24)],
+)
+def test_a_picture_on_a_phone_like_canvas_is_found_and_meets_the_picture(colour, ink, margin):
+    picture = landscape(420 - 2 * margin, 300 - margin, seed=31)
+    screen = phone(picture, colour, ink, margin)
+    assert close(inside.canvas_picture(grey(screen)), (margin, 100, 420 - margin, 100 + picture.height))
+    names = dict(zip(*reversed(query_signals(png(screen))[1:]), strict=True))
+    assert distance(names[INSIDE].value, hash_image(png(picture)).get("pdq").value) <= 31
+
+
+def test_text_touching_the_picture_does_not_widen_what_is_found():
+    canvas = Image.new("RGB", (600, 520), (250, 250, 250))
+    canvas.paste(landscape(360, 270, seed=33), (40, 90))
+    draw = ImageDraw.Draw(canvas)
+    text(draw, (40, 362), "caption right under it, wider than the picture is", (0, 0, 0), 20)
+    text(draw, (420, 100), "a side column", (0, 0, 0), 16)
+    assert close(inside.canvas_picture(grey(canvas)), (40, 90, 400, 360))
+
+
+def test_an_object_on_the_canvas_colour_is_found_alike_alone_and_on_the_canvas():
+    """A white backdrop on a white page is flooded with the page: the object's box is found, the
+    same in the picture alone as in the screenshot, so an entry and its copies still meet."""
+    product = Image.new("RGB", (400, 300), (255, 255, 255))
+    ImageDraw.Draw(product).ellipse((90, 60, 330, 250), fill=(200, 40, 40), outline=(60, 10, 10), width=6)
+    page = Image.new("RGB", (640, 700), (255, 255, 255))
+    page.paste(product, (120, 150))
+    text(ImageDraw.Draw(page), (120, 470), "now 20% off", (0, 0, 0), 24)
+    alone, shown = inside.canvas_picture(grey(product)), inside.canvas_picture(grey(page))
+    assert alone is not None and shown is not None
+    assert close((shown[0] - 120, shown[1] - 150, shown[2] - 120, shown[3] - 150), alone)
+
+
+def test_a_print_border_inside_a_framed_picture_is_trimmed():
+    scene = alterations.textured_background(700, 520, np.random.default_rng(9))
+    ImageDraw.Draw(scene).rectangle((175, 125, 565, 425), fill=(245, 245, 240))
+    scene.paste(landscape(360, 270, seed=11), (190, 140))
+    assert close(without_frame(grey(scene), (176, 126, 564, 424)), (190, 140, 550, 410))
 
 
 @pytest.mark.parametrize("degrees", [-12.0, -3.0, 4.0, 9.0])
@@ -143,5 +209,5 @@ def test_a_turned_copy_meets_the_picture_upright_or_through_the_banks_turns():
 
 def test_the_new_bank_views_count_only_in_crop_matching_banks_and_the_found_ones_everywhere():
     assert TURN_VIEWS <= CROP_VIEWS and FILLED in CROP_VIEWS
-    assert INSIDE not in CROP_VIEWS and UPRIGHT not in CROP_VIEWS
+    assert INSIDE not in CROP_VIEWS and FRAMED not in CROP_VIEWS and UPRIGHT not in CROP_VIEWS
     assert all(len(name) <= 16 for name in TURN_VIEWS)

@@ -16,6 +16,7 @@ from alliance.core.media.pdq_views import (
     CROP_SETS,
     CROP_VIEWS,
     FILLED,
+    FRAMED,
     INSIDE,
     NORMALISED,
     NUDGE_VIEWS,
@@ -54,7 +55,7 @@ def sky_over_ground(seed: int = 18) -> bytes:
     return png(Image.fromarray(np.clip(np.dstack([luma * 0.95, luma, luma * 1.02]), 0, 255).astype(np.uint8)))
 
 
-FOUND = {INSIDE, UPRIGHT}  # a picture found inside the image: only when there is one
+FOUND = {INSIDE, FRAMED, UPRIGHT}  # a picture found inside the image: only when there is one
 
 
 def test_an_image_has_a_normalised_view_and_crops_on_request(photos):

@@ -236,6 +236,213 @@ def inner_picture(grey: npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | No
     return box
 
 
+CANVAS_STEP = 3
+"""Luma levels between neighbouring pixels that a flood through a canvas crosses (JPEG noise on a flat
+colour, a smooth gradient), and no more: a picture's edge against its canvas steps by more."""
+CANVAS_SPREAD = 8
+"""Levels a flooded pixel may differ from the colour of the edge run its flood started from."""
+CANVAS_MIN_RUN = 0.03
+"""An edge run (of the shorter side's length) that long, in a canvas colour, starts a flood."""
+CANVAS_LONG_RUN = 0.6
+"""A canvas colour runs flat along this share of one of the image's edges: a meme's bar, a phone's
+status bar, a page; a picture's own sky or backdrop rarely spans a whole edge of a screenshot."""
+CANVAS_MIN_SIDE = 0.15
+"""The picture found on a canvas spans at least this share of the image's width and of its height..."""
+CANVAS_MIN_AREA = 0.06
+"""...and of its area."""
+CANVAS_SOLID = 0.6
+"""A found region filling this share of its bounding box is a pasted picture: its outer rows and
+columns that hold less than `CANVAS_TRIM` of it (a line of text touching it) are cut off. A sparser
+region (an object on a white canvas) keeps its bounding box."""
+CANVAS_TRIM = 0.3
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _edge_pixel(grey: Any, side: int, i: int) -> Any:  # pragma: no cover - compiled
+    h, w = grey.shape
+    if side == 0:
+        return np.int32(grey[0, i])
+    if side == 1:
+        return np.int32(grey[h - 1, i])
+    if side == 2:
+        return np.int32(grey[i, 0])
+    return np.int32(grey[i, w - 1])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _edge_at(side: int, i: int, h: int, w: int) -> tuple[int, int]:  # pragma: no cover - compiled
+    if side == 0:
+        return 0, i
+    if side == 1:
+        return h - 1, i
+    if side == 2:
+        return i, 0
+    return i, w - 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _edge_runs(grey: Any, step: int, spread: int, min_run: int) -> Any:  # pragma: no cover - compiled
+    """Flat runs along the image's four edges, at least `min_run` long: (side, start, end, colour),
+    each pixel within `step` of the one before and `spread` of the first (its colour)."""
+    h, w = grey.shape
+    runs = np.zeros((2 * (h + w) // max(1, min_run) + 4, 4), np.int32)
+    n = 0
+    for side in range(4):
+        length = w if side < 2 else h
+        start = 0
+        while start < length:
+            first = _edge_pixel(grey, side, start)
+            prev = first
+            end = start + 1
+            while end < length:
+                value = _edge_pixel(grey, side, end)
+                if abs(value - prev) > step or abs(value - first) > spread:
+                    break
+                prev = value
+                end += 1
+            if end - start >= min_run and n < runs.shape[0]:
+                runs[n, 0], runs[n, 1], runs[n, 2], runs[n, 3] = side, start, end, first
+                n += 1
+            start = end
+    return runs[:n]
+
+
+@numba.njit(cache=True, nogil=True)
+def _flood_canvas(grey: Any, runs: Any, colours: Any, step: int, spread: int) -> Any:  # pragma: no cover
+    """The pixels a canvas covers (1): flooded from the edge runs whose colour is one of `colours`,
+    through neighbours within `step` of each other and `spread` of the run's colour."""
+    h, w = grey.shape
+    flooded = np.zeros((h, w), np.uint8)
+    seed = np.zeros((h, w), np.int16)
+    stack = np.empty(h * w, np.int32)
+    top = -1
+    for r in range(runs.shape[0]):
+        near = False
+        for c in colours:
+            if abs(runs[r, 3] - c) <= spread:
+                near = True
+        if not near:
+            continue
+        for i in range(runs[r, 1], runs[r, 2]):
+            y, x = _edge_at(runs[r, 0], i, h, w)
+            if flooded[y, x] == 0:
+                flooded[y, x] = 1
+                seed[y, x] = runs[r, 3]
+                top += 1
+                stack[top] = y * w + x
+    while top >= 0:
+        p = stack[top]
+        top -= 1
+        y, x = p // w, p % w
+        here = np.int32(grey[y, x])
+        colour = np.int32(seed[y, x])
+        for k in range(4):
+            yy = y + (1 if k == 0 else (-1 if k == 1 else 0))
+            xx = x + (1 if k == 2 else (-1 if k == 3 else 0))
+            if yy < 0 or xx < 0 or yy >= h or xx >= w or flooded[yy, xx]:
+                continue
+            value = np.int32(grey[yy, xx])
+            if abs(value - here) <= step and abs(value - colour) <= spread:
+                flooded[yy, xx] = 1
+                seed[yy, xx] = colour
+                top += 1
+                stack[top] = yy * w + xx
+    return flooded
+
+
+@numba.njit(cache=True, nogil=True)
+def _largest_region(flooded: Any) -> Any:  # pragma: no cover - compiled
+    """The largest 4-connected region the canvas does not cover: its label image (the region's pixels
+    1, others 0) and (area, x0, y0, x1, y1)."""
+    h, w = flooded.shape
+    labels = -np.ones((h, w), np.int32)
+    stack = np.empty(h * w, np.int32)
+    best = np.zeros(5, np.int64)
+    best_label = -1
+    n = 0
+    for start in range(h * w):
+        sy, sx = start // w, start % w
+        if flooded[sy, sx] or labels[sy, sx] >= 0:
+            continue
+        top = 0
+        stack[0] = start
+        labels[sy, sx] = n
+        area = 0
+        x0, y0, x1, y1 = sx, sy, sx, sy
+        while top >= 0:
+            p = stack[top]
+            top -= 1
+            y, x = p // w, p % w
+            area += 1
+            x0, x1, y0, y1 = min(x0, x), max(x1, x), min(y0, y), max(y1, y)
+            for k in range(4):
+                yy = y + (1 if k == 0 else (-1 if k == 1 else 0))
+                xx = x + (1 if k == 2 else (-1 if k == 3 else 0))
+                if 0 <= yy < h and 0 <= xx < w and not flooded[yy, xx] and labels[yy, xx] < 0:
+                    labels[yy, xx] = n
+                    top += 1
+                    stack[top] = yy * w + xx
+        if area > best[0]:
+            best[0], best[1], best[2], best[3], best[4] = area, x0, y0, x1 + 1, y1 + 1
+            best_label = n
+        n += 1
+    mine = np.zeros((h, w), np.uint8)
+    for y in range(h):
+        for x in range(w):
+            if labels[y, x] == best_label:
+                mine[y, x] = 1
+    return mine, best
+
+
+def canvas_picture(grey: npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
+    """The picture pasted on a flat canvas inside `grey` (8-bit luma), as (x0, y0, x1, y1), or None.
+
+    A canvas is a colour that runs flat along most of one of the image's edges (`CANVAS_LONG_RUN`):
+    a meme's caption bar, a phone's or a page's background, a browser's bars. Flooded from the edges
+    in that colour, it covers everything but the picture and the ink on it (text, icons: small
+    islands); the picture is the largest region left. Its own flat stretches in the canvas colour
+    (a white backdrop on a white page) are flooded too, alike in its copies and in the picture alone
+    (an entry finds the same region), so bank and query stay consistent. Cheap when there is no
+    canvas: a photo's edges rarely run flat for most of their length, and then nothing is flooded."""
+    h, w = grey.shape
+    if h < 32 or w < 32:
+        return None
+    grey = np.ascontiguousarray(grey)
+    runs: npt.NDArray[np.int32] = _edge_runs(grey, CANVAS_STEP, CANVAS_SPREAD, max(4, int(CANVAS_MIN_RUN * min(h, w))))
+    lengths = np.array([w, w, h, h], np.float64)[runs[:, 0]]
+    colours = runs[(runs[:, 2] - runs[:, 1]) >= lengths * CANVAS_LONG_RUN, 3]
+    if not len(colours):
+        return None
+    flooded = _flood_canvas(grey, runs, np.unique(colours).astype(np.int32), CANVAS_STEP, CANVAS_SPREAD)
+    mine, (area, x0, y0, x1, y1) = _largest_region(flooded)
+    if area == 0:
+        return None
+    x0, y0, x1, y1 = int(x0), int(y0), int(x1), int(y1)
+    if area >= CANVAS_SOLID * (x1 - x0) * (y1 - y0):
+        x0, y0, x1, y1 = _trimmed(mine, x0, y0, x1, y1)
+    if x1 - x0 < CANVAS_MIN_SIDE * w or y1 - y0 < CANVAS_MIN_SIDE * h:
+        return None
+    if (x1 - x0) * (y1 - y0) < CANVAS_MIN_AREA * w * h or (x1 - x0) * (y1 - y0) > 0.97 * w * h:
+        return None
+    # the picture's outermost lines were blended with the canvas when the image was scaled: one in
+    return (x0 + 1 if x0 else 0, y0 + 1 if y0 else 0, x1 - 1 if x1 < w else w, y1 - 1 if y1 < h else h)
+
+
+def _trimmed(mine: npt.NDArray[np.uint8], x0: int, y0: int, x1: int, y1: int) -> tuple[int, int, int, int]:
+    """The box without its outer rows and columns that hold under `CANVAS_TRIM` of the region."""
+    for _ in range(2):
+        part = mine[y0:y1, x0:x1]
+        rows = np.nonzero(part.sum(axis=1) >= CANVAS_TRIM * part.shape[1])[0]
+        cols = np.nonzero(part.sum(axis=0) >= CANVAS_TRIM * part.shape[0])[0]
+        if not len(rows) or not len(cols):
+            return x0, y0, x0, y0
+        box = (x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)
+        if box == (x0, y0, x1, y1):
+            break
+        x0, y0, x1, y1 = box
+    return x0, y0, x1, y1
+
+
 def inscribed_scale(width: float, height: float, degrees: float) -> float:
     """The largest s such that an upright s*width x s*height rectangle fits, centred, inside a
     width x height rectangle turned by `degrees`."""

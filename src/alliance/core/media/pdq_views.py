@@ -121,8 +121,11 @@ CROP_SETS: dict[str, dict[str, Box]] = {
 }
 
 INSIDE = "inside"
-"""The picture framed inside the image by long straight edges (`inside.inner_picture`): the photo of a
-meme between its caption bars, of a screenshot inside its interface, of a photo inside a photo."""
+"""The picture pasted on a flat canvas (`inside.canvas_picture`): the photo of a meme between its
+caption bars, of a screenshot inside its interface."""
+FRAMED = "framed"
+"""The picture framed inside the image by long straight edges (`inside.inner_picture`), a frame or
+print border inside it trimmed: a photo inside a photo; found only when not the `INSIDE` one."""
 UPRIGHT = "upright"
 """A picture turned by a few degrees on a canvas grown to hold it, turned back (`inside.turned_picture`)."""
 
@@ -331,7 +334,10 @@ def uniform_border(reduced: ReducedLuma) -> PixelBox | None:
     Added borders come in pairs: letterbox bars above and below, pillarbox or padding left and
     right, a frame on all four sides. A flat band on one side only (a clear sky, a studio wall) is
     the picture itself and is left alone; so is a flat band without a like one opposite."""
-    grey = luma8(reduced)
+    return _inside_border(luma8(reduced))
+
+
+def _inside_border(grey: npt.NDArray[np.uint8]) -> PixelBox | None:
     h, w = grey.shape
     if h < 10 or w < 10:
         return None
@@ -348,6 +354,19 @@ def uniform_border(reduced: ReducedLuma) -> PixelBox | None:
     if box[2] - box[0] < 0.2 * w or box[3] - box[1] < 0.2 * h:
         return None  # mostly flat: a flat image, not a bordered one
     return box
+
+
+def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
+    """`box` without a flat frame or print border inside it (`uniform_border`'s rule: opposite sides
+    flat alike), its outermost line, blended with what lies outside, passed over."""
+    x0, y0, x1, y1 = box
+    if x1 - x0 < 12 or y1 - y0 < 12:
+        return box
+    found = _inside_border(np.ascontiguousarray(grey[y0 + 1 : y1 - 1, x0 + 1 : x1 - 1]))
+    if found is None:
+        return box
+    left, top, right, bottom = found
+    return (x0 + 1 + left, y0 + 1 + top, x0 + 1 + right, y0 + 1 + bottom)
 
 
 def sub_box(outer: PixelBox, box: Box) -> PixelBox:
@@ -395,18 +414,30 @@ def _hash_luma(reduced: ReducedLuma, luma: npt.NDArray[np.uint8]) -> RegionHash:
 
 
 def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
-    """The picture found inside the image, hashed: `INSIDE` (framed by straight edges) and
-    `UPRIGHT` (turned by a few degrees, turned back), each when found. Entries and queries both
+    """The picture found inside the image, hashed: `INSIDE` (on a flat canvas), `FRAMED` (framed by
+    straight edges) and `UPRIGHT` (turned by a few degrees, turned back), each when found. Entries and queries both
     compute them, so a meme, a screenshot or a turned copy meets its picture's own hash."""
     grey = luma8(reduced)
     out = {}
-    box = inside.inner_picture(grey)
-    if box is not None:
-        out[INSIDE] = hash_region(reduced, box) if reduced.rgb is None else _hash_luma(reduced, _cut(grey, box))
+    on_canvas, framed = inside.canvas_picture(grey), inside.inner_picture(grey)
+    if framed is not None:
+        framed = without_frame(grey, framed)
+        if on_canvas is not None and _alike(on_canvas, framed, grey.shape):
+            framed = None
+    boxes = {INSIDE: on_canvas, FRAMED: framed}
+    for name, box in boxes.items():
+        if box is not None:
+            out[name] = hash_region(reduced, box) if reduced.rgb is None else _hash_luma(reduced, _cut(grey, box))
     turned = inside.turned_picture(grey)
     if turned is not None:
         out[UPRIGHT] = _hash_luma(reduced, inside.deskew(grey, turned[1]))
     return out
+
+
+def _alike(a: PixelBox, b: PixelBox, shape: tuple[int, ...]) -> bool:
+    """Two boxes whose sides lie within 1% of the image of each other: one hash serves both."""
+    h, w = shape[:2]
+    return max(abs(a[0] - b[0]), abs(a[2] - b[2])) <= 0.01 * w and max(abs(a[1] - b[1]), abs(a[3] - b[3])) <= 0.01 * h
 
 
 def _cut(grey: npt.NDArray[np.uint8], box: PixelBox) -> npt.NDArray[np.uint8]:
