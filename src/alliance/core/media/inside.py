@@ -41,6 +41,8 @@ MIN_SIDE = 0.25
 MIN_INSET = 0.02
 """A side found closer than this to the image's edge (of its width or height) is the edge: the
 picture reaches it."""
+EDGE_HALVE_FROM = 400
+"""`inner_picture` searches lumas this large (shorter side) at half size."""
 CANDIDATE_COVERAGE = 0.5
 """A line is a candidate side where its side pixels, averaged over `SMOOTH`, hold above this (the
 whole side is then held to `SIDE_COVERAGE`)."""
@@ -79,21 +81,32 @@ def _side_step(grey: Any, y: int, x: int, dy: int, dx: int, step: int, flat_step
     )
 
 
-@numba.njit(cache=True, nogil=True)
-def _steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> Any:  # pragma: no cover - compiled
-    """Prefix sums, along each line, of the pixels a side can run through (`_side_step`): for top
-    sides (the picture below), bottom sides, left sides and right sides."""
+def _row_steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> Any:
+    """Prefix sums, along each row, of the pixels a top side (the picture below) and a bottom side
+    can run through (`_side_step`, here for whole rows at once: 15 -> 3 ms on a 640x427 luma)."""
     h, w = grey.shape
-    sides = np.zeros((4, max(h, w) + 1, max(h, w) + 1), np.int32)
-    for y in range(1, h - 1):
-        for x in range(w):
-            sides[0, y, x + 1] = sides[0, y, x] + _side_step(grey, y, x, 1, 0, step, flat_step)
-            sides[1, y, x + 1] = sides[1, y, x] + _side_step(grey, y, x, -1, 0, step, flat_step)
-    for x in range(1, w - 1):
-        for y in range(h):
-            sides[2, x, y + 1] = sides[2, x, y] + _side_step(grey, y, x, 0, 1, step, flat_step)
-            sides[3, x, y + 1] = sides[3, x, y] + _side_step(grey, y, x, 0, -1, step, flat_step)
-    return sides
+    g = grey.astype(np.int16)
+    rows = np.zeros((2, h, w + 1), np.int32)
+    if h < 3 or w < 3:
+        return rows
+    ys = np.arange(1, h - 1)
+    for k, sign in enumerate((1, -1)):
+        inner, outer = g[ys + sign], g[ys - sign]
+        beyond_at = ys - 2 * sign
+        room = (beyond_at >= 0) & (beyond_at < h)
+        beyond = g[np.clip(beyond_at, 0, h - 1)]
+        diff = np.abs(inner - outer)
+        along = np.zeros(diff.shape, dtype=bool)
+        along[:, 1:-1] = (np.abs(outer[:, 2:] - outer[:, 1:-1]) <= 2) & (np.abs(outer[:, :-2] - outer[:, 1:-1]) <= 2)
+        flat = (diff > flat_step) & (np.abs(beyond - outer) <= 2) & along & room[:, None]
+        np.cumsum((diff > step) | flat, axis=1, out=rows[k, 1 : h - 1, 1:])
+    return rows
+
+
+def _steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> tuple[Any, Any]:
+    """`_row_steps` of the rows (top and bottom sides) and of the columns (left and right sides: the
+    rows of the transposed picture, read in memory order: 10 -> 3 ms on a 640x427 luma)."""
+    return _row_steps(grey, step, flat_step), _row_steps(np.ascontiguousarray(grey.T), step, flat_step)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -132,7 +145,7 @@ def _candidate_rows(rows: Any, h: int, w: int, window: int, coverage: float, min
 
 @numba.njit(cache=True, nogil=True)
 def _best_rectangle(
-    sides: Any, h: int, w: int, tops: Any, bottoms: Any, coverage: float, min_side: float, inset: float
+    rows: Any, cols: Any, h: int, w: int, tops: Any, bottoms: Any, coverage: float, min_side: float, inset: float
 ) -> Any:  # pragma: no cover - compiled
     """The upright rectangle with the best-evidenced sides: top and bottom from candidate rows (or
     the image's edges), left and right where those rows' runs end (or the image's edges), each side
@@ -160,8 +173,11 @@ def _best_rectangle(
                 a0, a1 = tops[i, 1], tops[i, 2]
                 b0, b1 = bottoms[j, 1], bottoms[j, 2]
                 if abs(a0 - b0) > 4 * tol_x or abs(a1 - b1) > 4 * tol_x:
-                    continue
-                x0, x1 = min(a0, b0), max(a1, b1)
+                    # one run went on past the picture (the surroundings step there too): the
+                    # span both hold, the sides' own coverage to decide
+                    x0, x1 = max(a0, b0), min(a1, b1)
+                else:
+                    x0, x1 = min(a0, b0), max(a1, b1)
             elif i >= 0:
                 x0, x1 = tops[i, 1], tops[i, 2]
             else:
@@ -174,26 +190,26 @@ def _best_rectangle(
             if x0 > 0:
                 best_c, best_x = -1.0, x0
                 for xx in range(max(1, x0 - tol_x), min(w - 1, x0 + tol_x + 1)):
-                    c = _cover(sides[2], xx, y0, y1, w)
+                    c = _cover(cols[0], xx, y0, y1, w)
                     if c > best_c:
                         best_c, best_x = c, xx
                 x0 = best_x
             if x1 < w:
                 best_c, best_x = -1.0, x1
                 for xx in range(max(1, x1 - tol_x), min(w - 1, x1 + tol_x + 1)):
-                    c = _cover(sides[3], xx, y0, y1, w)
+                    c = _cover(cols[1], xx, y0, y1, w)
                     if c > best_c:
                         best_c, best_x = c, xx
                 x1 = best_x
             score = 1.0
             if y0 > 0:
-                score = min(score, _cover(sides[0], y0, x0, x1, h))
+                score = min(score, _cover(rows[0], y0, x0, x1, h))
             if y1 < h:
-                score = min(score, _cover(sides[1], y1, x0, x1, h))
+                score = min(score, _cover(rows[1], y1, x0, x1, h))
             if x0 > 0:
-                score = min(score, _cover(sides[2], x0, y0, y1, w))
+                score = min(score, _cover(cols[0], x0, y0, y1, w))
             if x1 < w:
-                score = min(score, _cover(sides[3], x1, y0, y1, w))
+                score = min(score, _cover(cols[1], x1, y0, y1, w))
             if score < coverage:
                 continue
             area = (x1 - x0) * (y1 - y0) / (w * h)
@@ -218,16 +234,25 @@ def _strongest(cands: Any, keep: int = 48) -> Any:
 
 def inner_picture(grey: npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
     """The picture framed inside `grey` (8-bit luma) by long straight edges, as (x0, y0, x1, y1)
-    without the edge lines themselves, or None when no side lies inside the image."""
+    without the edge lines themselves, or None when no side lies inside the image.
+
+    A luma whose shorter side is `EDGE_HALVE_FROM` pixels or more is searched at half size (a
+    quarter of the work; the sides found are then within a couple of lines: `refined_box` in
+    `pdq_views` puts them back on the edge)."""
     h, w = grey.shape
     if h < 32 or w < 32:
         return None
-    sides = _steps(np.ascontiguousarray(grey), EDGE_STEP, FLAT_EDGE_STEP)
+    if min(h, w) >= EDGE_HALVE_FROM:
+        half = inner_picture(np.asarray(Image.fromarray(np.ascontiguousarray(grey)).reduce(2)))
+        if half is None:
+            return None
+        return (min(w, 2 * half[0]), min(h, 2 * half[1]), min(w, 2 * half[2]), min(h, 2 * half[3]))
+    rows, cols = _steps(np.ascontiguousarray(grey), EDGE_STEP, FLAT_EDGE_STEP)
     window = max(3, int(SMOOTH * w))
     tops, bottoms = (
-        _strongest(_candidate_rows(sides[k], h, w, window, CANDIDATE_COVERAGE, int(MIN_SIDE * w))) for k in (0, 1)
+        _strongest(_candidate_rows(rows[k], h, w, window, CANDIDATE_COVERAGE, int(MIN_SIDE * w))) for k in (0, 1)
     )
-    score, x0, y0, x1, y1 = _best_rectangle(sides, h, w, tops, bottoms, SIDE_COVERAGE, MIN_SIDE, MIN_INSET)
+    score, x0, y0, x1, y1 = _best_rectangle(rows, cols, h, w, tops, bottoms, SIDE_COVERAGE, MIN_SIDE, MIN_INSET)
     if score <= 0:
         return None
     x0, y0, x1, y1 = int(x0), int(y0), int(x1), int(y1)

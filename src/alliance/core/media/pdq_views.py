@@ -356,17 +356,77 @@ def _inside_border(grey: npt.NDArray[np.uint8]) -> PixelBox | None:
     return box
 
 
+FRAME_MAX = 0.1
+"""A frame or print border found inside a framed picture is at most this deep (of the box's side)."""
+
+
 def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
-    """`box` without a flat frame or print border inside it (`uniform_border`'s rule: opposite sides
-    flat alike), its outermost line, blended with what lies outside, passed over."""
+    """`box` without a flat frame or print border inside it: a band of one colour at least two lines
+    deep along two or more of its sides, the same colour on each (the box found may run along the
+    frame's outer edge on some sides and the picture's own on others); the box's outermost line,
+    blended with what lies outside, is passed over."""
     x0, y0, x1, y1 = box
-    if x1 - x0 < 12 or y1 - y0 < 12:
+    if x1 - x0 < 16 or y1 - y0 < 16:
         return box
-    found = _inside_border(np.ascontiguousarray(grey[y0 + 1 : y1 - 1, x0 + 1 : x1 - 1]))
-    if found is None:
+    outer = np.ascontiguousarray(grey[y0:y1, x0:x1])
+    h, w = outer.shape
+    limits = (int(h * FRAME_MAX), int(h * FRAME_MAX), int(w * FRAME_MAX), int(w * FRAME_MAX))
+    bands = []
+    for side, limit in enumerate(limits):
+        depth, colour = _flat_band(outer, side, limit, BORDER_TOLERANCE, BORDER_OUTLIERS)
+        if depth == 0:  # the outermost line blended with what lies outside: the band may start after it
+            depth, colour = _flat_band(_without_line(outer, side), side, limit - 1, BORDER_TOLERANCE, BORDER_OUTLIERS)
+            depth += depth > 0
+        bands.append((depth, colour))
+    best: list[int] = []
+    for _, colour in bands:
+        depths = [
+            d if 2 <= d < limit and abs(c - colour) <= BORDER_TOLERANCE else 0
+            for (d, c), limit in zip(bands, limits, strict=True)
+        ]
+        if sum(d > 0 for d in depths) > sum(d > 0 for d in best):
+            best = depths
+    if sum(d > 0 for d in best) < 2:
         return box
-    left, top, right, bottom = found
-    return (x0 + 1 + left, y0 + 1 + top, x0 + 1 + right, y0 + 1 + bottom)
+    top, bottom, left, right = best
+    return refined_box(grey, (x0 + left, y0 + top, x1 - right, y1 - bottom))
+
+
+def _without_line(grey: npt.NDArray[np.uint8], side: int) -> npt.NDArray[np.uint8]:
+    """`grey` without its outermost line on `side` (0 top, 1 bottom, 2 left, 3 right)."""
+    cut = (grey[1:], grey[:-1], grey[:, 1:], grey[:, :-1])[side]
+    return np.ascontiguousarray(cut)
+
+
+REFINE_LINES = 3
+"""A side found by its straight edge is moved to the strongest step within this many lines."""
+
+
+def refined_box(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
+    """Each side of `box` inside the image moved to where the luma steps most between two lines,
+    along the side's length, within `REFINE_LINES`: the side then lies on the picture's edge to the
+    line (PDQ drifts a bit per line a box is off)."""
+    h, w = grey.shape
+    x0, y0, x1, y1 = box
+    g = grey.astype(np.int16)
+    out = list(box)
+    for k, at, lo, hi, horizontal in (
+        (1, y0, x0, x1, True),
+        (3, y1, x0, x1, True),
+        (0, x0, y0, y1, False),
+        (2, x1, y0, y1, False),
+    ):
+        size = h if horizontal else w
+        if at <= 0 or at >= size:
+            continue
+        best, best_step = at, -1.0
+        for line in range(max(1, at - REFINE_LINES), min(size - 1, at + REFINE_LINES) + 1):
+            a, b = (g[line, lo:hi], g[line - 1, lo:hi]) if horizontal else (g[lo:hi, line], g[lo:hi, line - 1])
+            step = float(np.abs(a - b).mean())
+            if step > best_step:
+                best, best_step = line, step
+        out[k] = best
+    return (out[0], out[1], out[2], out[3])
 
 
 def sub_box(outer: PixelBox, box: Box) -> PixelBox:
@@ -421,7 +481,7 @@ def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
     out = {}
     on_canvas, framed = inside.canvas_picture(grey), inside.inner_picture(grey)
     if framed is not None:
-        framed = without_frame(grey, framed)
+        framed = without_frame(grey, refined_box(grey, framed))
         if on_canvas is not None and _alike(on_canvas, framed, grey.shape):
             framed = None
     boxes = {INSIDE: on_canvas, FRAMED: framed}
