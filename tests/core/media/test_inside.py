@@ -166,6 +166,20 @@ def test_a_turned_picture_on_a_filled_canvas_is_measured_and_turned_back(degrees
     assert abs(upright.shape[1] - 400) <= 6 and abs(upright.shape[0] - 300) <= 6
 
 
+@pytest.mark.parametrize("degrees", [-6.0, 3.0])
+def test_a_turned_picture_whose_top_is_the_fill_colour_is_turned_back_all_the_same(degrees):
+    """A white sky along the picture's top on a white fill: that side is mirrored from the bottom."""
+    picture = landscape(400, 300, seed=8)
+    ImageDraw.Draw(picture).rectangle((0, 0, 400, 60), fill=(255, 255, 255))
+    turned = picture.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+    found = inside.turned_picture(grey(turned))
+    assert found is not None
+    measured, quad = found
+    assert abs(measured - degrees) < 0.5
+    upright = inside.deskew(grey(turned), quad)
+    assert abs(upright.shape[1] - 400) <= 6 and abs(upright.shape[0] - 300) <= 6
+
+
 def test_an_upright_picture_is_not_taken_for_a_turned_one():
     assert inside.turned_picture(grey(landscape())) is None
     bordered = Image.new("RGB", (440, 340), (0, 0, 0))

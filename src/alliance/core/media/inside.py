@@ -51,6 +51,12 @@ SMOOTH = 0.02
 
 TURN_FILL_TOLERANCE = 12
 """Luma levels a filled corner's pixels may differ from the corners' colour."""
+TURN_STRAIGHT = 2.5
+"""Pixels a turned picture's side may stray from its fitted line (3/4 of its points); one side that
+does not (its edge the fill's colour for long) is mirrored from the opposite one."""
+TURN_SYMMETRY = 0.01
+"""Share of the canvas opposite sides may lie unalike about its middle before the inner one is
+taken for the picture's own edge in the fill's colour."""
 TURN_MIN_DEGREES = 1.0
 TURN_MAX_DEGREES = 20.0
 
@@ -514,16 +520,35 @@ def turned_picture(grey: npt.NDArray[np.uint8]) -> tuple[float, npt.NDArray[np.f
         return None
     # a turned picture touches each canvas edge at one corner: the left side's points are the rows
     # between the top-left and bottom-left corners. Use the middle of each side's span.
-    lines = []
+    lines: list[tuple[float, float, float] | None] = []
     for edge, along, span in ((left, ys, h), (right, ys, h), (top, xs, w), (bottom, xs, w)):
         mid = along[(along > span * 0.3) & (along < span * 0.7)]
         fitted = _fit_side(np.column_stack([mid.astype(np.float64), edge[mid]]))
-        if fitted is None:
-            return None
-        lines.append(fitted)
-    (la, lb, lr), (ra, rb, rr), (ta, tb, tr), (ba, bb, br) = lines
-    if max(lr, rr, tr, br) > 2.5:
+        lines.append(fitted if fitted is not None and fitted[2] <= TURN_STRAIGHT else None)
+    if sum(line is None for line in lines) > 1:
         return None  # not straight sides: the flat colour belongs to the picture
+    # the canvas was grown around the turned picture's centre: opposite sides lie alike about the
+    # middle. A side whose edge is the fill's colour for long (a white sky on a white fill) was
+    # found too far in, or not at all: it is the outer one mirrored through the middle
+    for i in (0, 2):
+        first, second = lines[i], lines[i + 1]
+        size, across = (w, h) if i == 0 else (h, w)
+        if first is not None and second is not None:
+            near = first[0] + first[1] * across / 2  # how far in each side lies, across the middle
+            far = size - (second[0] + second[1] * across / 2)
+            if abs(near - far) <= TURN_SYMMETRY * size:
+                continue
+            if near > far:
+                first = None
+            else:
+                second = None
+        if first is None and second is None:
+            return None
+        if first is None:
+            lines[i] = _mirrored(second, size, across)
+        elif second is None:
+            lines[i + 1] = _mirrored(first, size, across)
+    (la, lb, _), (ra, rb, _), (ta, tb, _), (ba, bb, _) = (line for line in lines if line is not None)
     # x = la + lb * y (left side) ; y = ta + tb * x (top side); a turn by t has lb = -tan(t) for the
     # left side and tb = tan(t) for the top side (y grows downward), the same on opposite sides
     slopes = np.array([-lb, -rb, tb, bb])
@@ -540,6 +565,13 @@ def turned_picture(grey: npt.NDArray[np.uint8]) -> tuple[float, npt.NDArray[np.f
 
     quad = np.array([meet(la, lb, ta, tb), meet(la, lb, ba, bb), meet(ra, rb, ba, bb), meet(ra, rb, ta, tb)])
     return degrees, quad
+
+
+def _mirrored(line: tuple[float, float, float] | None, size: float, across: float) -> tuple[float, float, float]:
+    """The side u = a + b v mirrored through the middle of a canvas `size` along u, `across` along v."""
+    assert line is not None
+    a, b, _ = line
+    return (size - a - b * across, b, 0.0)
 
 
 def deskew(grey: npt.NDArray[np.uint8], quad: npt.NDArray[np.float64], inset: float = 1.5) -> npt.NDArray[np.uint8]:
