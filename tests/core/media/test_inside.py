@@ -13,6 +13,7 @@ from alliance.core.media.pdq_views import (
     CROP_VIEWS,
     FILLED,
     FRAMED,
+    FRAMED_ALONG,
     INSIDE,
     NORMALISED,
     NUDGE_VIEWS,
@@ -92,6 +93,17 @@ def test_a_photo_inside_another_photo_is_found():
     scene = alterations.textured_background(700, 520, np.random.default_rng(9))
     scene.paste(landscape(360, 270, seed=11), (190, 140))
     assert close(framed(grey(scene)), (190, 140, 550, 410))
+    along = inside.inner_picture(grey(scene), inside.ALONG_SMOOTHING)  # lines averaged along themselves
+    assert along is not None and close(refined_box(grey(scene), along), (190, 140, 550, 410))
+
+
+def test_averaging_along_a_line_keeps_its_steps_and_smooths_its_grain():
+    luma = np.zeros((6, 40), np.uint8)
+    luma[:, 20:] = 200
+    luma[3] = np.where(np.arange(40) % 2, 90, 110)  # grain: 90, 110, 90...
+    averaged = inside._averaged_along_rows(luma, 9)
+    assert averaged[0, :16].max() == 0 and averaged[0, 25:].min() == 200  # the step stays where it was
+    assert set(averaged[3, 5:35].tolist()) <= {99, 100, 101}
 
 
 def test_a_picture_with_no_surroundings_has_nothing_inside():
@@ -232,5 +244,6 @@ def test_a_turned_copy_meets_the_picture_upright_or_through_the_banks_turns():
 
 def test_the_new_bank_views_count_only_in_crop_matching_banks_and_the_found_ones_everywhere():
     assert TURN_VIEWS <= CROP_VIEWS and FILLED in CROP_VIEWS
-    assert INSIDE not in CROP_VIEWS and FRAMED not in CROP_VIEWS and UPRIGHT not in CROP_VIEWS
+    assert not {INSIDE, FRAMED, FRAMED_ALONG, UPRIGHT} & CROP_VIEWS
+    assert all(len(name) <= 32 for name in (INSIDE, FRAMED, FRAMED_ALONG, UPRIGHT))  # signals.view is 32 long
     assert all(len(name) <= 16 for name in TURN_VIEWS)

@@ -17,6 +17,7 @@ from alliance.core.media.pdq_views import (
     CROP_VIEWS,
     FILLED,
     FRAMED,
+    FRAMED_ALONG,
     INSIDE,
     NORMALISED,
     NUDGE_VIEWS,
@@ -55,7 +56,7 @@ def sky_over_ground(seed: int = 18) -> bytes:
     return png(Image.fromarray(np.clip(np.dstack([luma * 0.95, luma, luma * 1.02]), 0, 255).astype(np.uint8)))
 
 
-FOUND = {INSIDE, FRAMED, UPRIGHT}  # a picture found inside the image: only when there is one
+FOUND = {INSIDE, FRAMED, FRAMED_ALONG, UPRIGHT}  # a picture found inside the image: only when there is one
 
 
 def test_an_image_has_a_normalised_view_and_crops_on_request(photos):

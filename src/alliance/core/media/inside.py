@@ -41,6 +41,10 @@ MIN_SIDE = 0.25
 MIN_INSET = 0.02
 """A side found closer than this to the image's edge (of its width or height) is the edge: the
 picture reaches it."""
+ALONG_SMOOTHING = 9
+"""Pixels along a line averaged for the second search of `inner_picture` (`FRAMED_ALONG` view)."""
+ALONG_EDGE_STEP = 14
+"""Levels a side must step by in that search: the averaging has taken the grain away."""
 EDGE_HALVE_FROM = 400
 """`inner_picture` searches lumas this large (shorter side) at half size."""
 CANDIDATE_COVERAGE = 0.5
@@ -107,6 +111,14 @@ def _row_steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> Any:
         flat = (diff > flat_step) & (np.abs(beyond - outer) <= 2) & along & room[:, None]
         np.cumsum((diff > step) | flat, axis=1, out=rows[k, 1 : h - 1, 1:])
     return rows
+
+
+def _averaged_along_rows(grey: npt.NDArray[np.uint8], n: int) -> npt.NDArray[np.uint8]:
+    """Each pixel the rounded mean of the `n` pixels of its row around it (the row's ends repeated)."""
+    pad = n // 2
+    padded = np.pad(grey.astype(np.int32), ((0, 0), (pad, n - 1 - pad)), mode="edge")
+    sums = np.concatenate([np.zeros((grey.shape[0], 1), np.int32), np.cumsum(padded, axis=1)], axis=1)
+    return np.ascontiguousarray(((sums[:, n:] - sums[:, :-n] + n // 2) // n).astype(np.uint8))
 
 
 def _steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> tuple[Any, Any]:
@@ -238,22 +250,31 @@ def _strongest(cands: Any, keep: int = 48) -> Any:
     return cands[np.sort(order)]
 
 
-def inner_picture(grey: npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
+def inner_picture(grey: npt.NDArray[np.uint8], along: int = 1) -> tuple[int, int, int, int] | None:
     """The picture framed inside `grey` (8-bit luma) by long straight edges, as (x0, y0, x1, y1)
     without the edge lines themselves, or None when no side lies inside the image.
 
-    A luma whose shorter side is `EDGE_HALVE_FROM` pixels or more is searched at half size (a
-    quarter of the work; the sides found are then within a couple of lines: `refined_box` in
-    `pdq_views` puts them back on the edge)."""
+    With `along` > 1, each line is first averaged over that many pixels along it (rows for top and
+    bottom sides, columns for left and right), and steps of `ALONG_EDGE_STEP` count: grain and
+    texture average out along a line, a straight edge does not (`ALONG_SMOOTHING`: a photo laid on
+    another photo). A luma whose shorter side is `EDGE_HALVE_FROM` pixels or more is searched at
+    half size (a quarter of the work; the sides found are then within a couple of lines:
+    `refined_box` in `pdq_views` puts them back on the edge)."""
     h, w = grey.shape
     if h < 32 or w < 32:
         return None
     if min(h, w) >= EDGE_HALVE_FROM:
-        half = inner_picture(np.asarray(Image.fromarray(np.ascontiguousarray(grey)).reduce(2)))
+        half = inner_picture(np.asarray(Image.fromarray(np.ascontiguousarray(grey)).reduce(2)), along)
         if half is None:
             return None
         return (min(w, 2 * half[0]), min(h, 2 * half[1]), min(w, 2 * half[2]), min(h, 2 * half[3]))
-    rows, cols = _steps(np.ascontiguousarray(grey), EDGE_STEP, FLAT_EDGE_STEP)
+    grey = np.ascontiguousarray(grey)
+    if along > 1:
+        step = ALONG_EDGE_STEP
+        rows = _row_steps(_averaged_along_rows(grey, along), step, FLAT_EDGE_STEP)
+        cols = _row_steps(_averaged_along_rows(np.ascontiguousarray(grey.T), along), step, FLAT_EDGE_STEP)
+    else:
+        rows, cols = _steps(grey, EDGE_STEP, FLAT_EDGE_STEP)
     window = max(3, int(SMOOTH * w))
     tops, bottoms = (
         _strongest(_candidate_rows(rows[k], h, w, window, CANDIDATE_COVERAGE, int(MIN_SIDE * w))) for k in (0, 1)

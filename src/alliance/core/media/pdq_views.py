@@ -126,6 +126,9 @@ caption bars, of a screenshot inside its interface."""
 FRAMED = "framed"
 """The picture framed inside the image by long straight edges (`inside.inner_picture`), a frame or
 print border inside it trimmed: a photo inside a photo; found only when not the `INSIDE` one."""
+FRAMED_ALONG = "framed-along"
+"""As `FRAMED`, each line averaged along itself first (`inside.ALONG_SMOOTHING`): a photo on a
+grainy or textured photo; found only when not one of the two before."""
 UPRIGHT = "upright"
 """A picture turned by a few degrees on a canvas grown to hold it, turned back (`inside.turned_picture`)."""
 
@@ -474,17 +477,20 @@ def _hash_luma(reduced: ReducedLuma, luma: npt.NDArray[np.uint8]) -> RegionHash:
 
 
 def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
-    """The picture found inside the image, hashed: `INSIDE` (on a flat canvas), `FRAMED` (framed by
-    straight edges) and `UPRIGHT` (turned by a few degrees, turned back), each when found. Entries and queries both
-    compute them, so a meme, a screenshot or a turned copy meets its picture's own hash."""
+    """The picture found inside the image, hashed: `INSIDE` (on a flat canvas), `FRAMED` and
+    `FRAMED_ALONG` (framed by straight edges) and `UPRIGHT` (turned by a few degrees, turned back),
+    each when found and not already found. Entries and queries both compute them, so a meme, a
+    screenshot, a photo of a photo or a turned copy meets its picture's own hash."""
     grey = luma8(reduced)
     out = {}
-    on_canvas, framed = inside.canvas_picture(grey), inside.inner_picture(grey)
-    if framed is not None:
-        framed = without_frame(grey, refined_box(grey, framed))
-        if on_canvas is not None and _alike(on_canvas, framed, grey.shape):
-            framed = None
-    boxes = {INSIDE: on_canvas, FRAMED: framed}
+    boxes: dict[str, PixelBox | None] = {INSIDE: inside.canvas_picture(grey)}
+    for name, along in ((FRAMED, 1), (FRAMED_ALONG, inside.ALONG_SMOOTHING)):
+        framed = inside.inner_picture(grey, along)
+        if framed is not None:
+            framed = without_frame(grey, refined_box(grey, framed))
+            if any(box is not None and _alike(box, framed, grey.shape) for box in boxes.values()):
+                framed = None
+        boxes[name] = framed
     for name, box in boxes.items():
         if box is not None:
             out[name] = hash_region(reduced, box) if reduced.rgb is None else _hash_luma(reduced, _cut(grey, box))
