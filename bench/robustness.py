@@ -60,6 +60,7 @@ from alliance.core.media.pdq_views import (
     found_pictures,
     hash_crops,
     hash_region,
+    masked_hashes,
     normalised_hash,
     nudged_hashes,
     picture_box,
@@ -130,6 +131,8 @@ class Views:
     found: list[bytes]  # the picture found inside (framed, or turned back), both sides, every bank
     turns: list[bytes]  # the picture turned 2-15 degrees, what a crop-matching bank stores
     filled: list[bytes]  # flat patches filled (overlays), both sides of a crop-matching bank
+    masks: list[bytes]  # the picture with each of 9 windows filled, what a crop-matching bank stores
+    query_masks: list[bytes]  # the windows holding most of the query's flat patches (overlays)
     trimmed: bool
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -140,7 +143,7 @@ class Views:
             "dihedral": self.full,
             "trim+dihedral": own,
             "default": own + self.normalised + self.found,
-            "crop matching": own + self.normalised + self.found + self.crops + self.turns + self.filled,
+            "crop matching": own + self.normalised + self.found + self.crops + self.turns + self.filled + self.masks,
         }[strategy]
 
     def query(self, strategy: str) -> list[bytes]:
@@ -150,7 +153,7 @@ class Views:
             "dihedral": self.dihedral,
             "trim+dihedral": turned,
             "default": turned + self.normalised + self.found,
-            "crop matching": turned + self.normalised + self.found + self.query_crops + self.filled,
+            "crop matching": turned + self.normalised + self.found + self.query_crops + self.filled + self.query_masks,
         }[strategy]
 
 
@@ -182,6 +185,10 @@ def views_of(data: bytes) -> Views:
     query_crops = hash_crops(reduced, box, {**CROP_SETS["query-crops"], **CROP_SETS["query-sides"]})
     query_crops.update(nudged_hashes(reduced, box))
     marks.append(time.perf_counter())
+    masks = [r.hash() for r in masked_hashes(reduced, box).values()]
+    marks.append(time.perf_counter())
+    query_masks = [r.hash() for r in masked_hashes(reduced, box, query=True).values()]
+    marks.append(time.perf_counter())
     steps = [
         "decode",
         "hash",
@@ -193,6 +200,8 @@ def views_of(data: bytes) -> Views:
         "turns",
         "filled",
         "query crops",
+        "masked",
+        "query masked",
     ]
     trimmed = box != whole
     return Views(
@@ -206,6 +215,8 @@ def views_of(data: bytes) -> Views:
         found=found,
         turns=turns,
         filled=filled,
+        masks=masks,
+        query_masks=query_masks,
         trimmed=trimmed,
         seconds={step: marks[i + 1] - marks[i] for i, step in enumerate(steps)},
     )
@@ -423,12 +434,17 @@ def strategy_costs(originals: list[Views], lookup_per_hash: float) -> dict[str, 
         "dihedral": mean["decode"] + mean["hash"] + mean["dihedral"],
         "trim+dihedral": trim,
         "default": trim + mean["normalised"] + mean["found"],
-        "crop matching": trim + mean["normalised"] + mean["found"] + mean["query crops"] + mean["filled"],
+        "crop matching": trim
+        + mean["normalised"]
+        + mean["found"]
+        + mean["query crops"]
+        + mean["filled"]
+        + mean["query masked"],
     }
     default_extra = mean["normalised"] + mean["found"]
     extra_per_entry = {
         "default": default_extra,
-        "crop matching": default_extra + mean["bank crops"] + mean["turns"] + mean["filled"],
+        "crop matching": default_extra + mean["bank crops"] + mean["turns"] + mean["filled"] + mean["masked"],
     }
     out = {}
     for strategy in STRATEGIES:

@@ -15,6 +15,7 @@ from alliance.core.media.pdq_views import (
     FRAMED,
     FRAMED_ALONG,
     INSIDE,
+    MASKS,
     NORMALISED,
     NUDGE_VIEWS,
     TURN_VIEWS,
@@ -247,3 +248,26 @@ def test_the_new_bank_views_count_only_in_crop_matching_banks_and_the_found_ones
     assert not {INSIDE, FRAMED, FRAMED_ALONG, UPRIGHT} & CROP_VIEWS
     assert all(len(name) <= 32 for name in (INSIDE, FRAMED, FRAMED_ALONG, UPRIGHT))  # signals.view is 32 long
     assert all(len(name) <= 16 for name in TURN_VIEWS)
+
+
+def test_a_large_sticker_is_masked_alike_in_the_query_and_the_entry():
+    """A label over a sixth of the picture, inside one window: the query masks the windows where its
+    flat patches lie, and one of them meets the entry's same window."""
+    picture = landscape(480, 360, seed=41)
+    covered = picture.copy()
+    ImageDraw.Draw(covered).rectangle((300, 40, 450, 170), fill=(255, 140, 0))  # top right, ~11%
+    entry = hash_image(png(picture), crops=True)
+    names = dict(zip(*reversed(query_signals(png(covered), crops=True)[1:]), strict=True))
+    sent = [name for name in names if name in MASKS]
+    assert sent and "masked-20" in sent  # the top-right window holds the label
+    stored = {v.view: v.signal for v in entry.views if v.view in MASKS}
+    assert sorted(stored) == sorted(MASKS)
+    assert distance(names["masked-20"].value, stored["masked-20"].value) <= 31
+    assert distance(names["original"].value, entry.get("pdq").value) > distance(
+        names["masked-20"].value, stored["masked-20"].value
+    )
+
+
+def test_a_picture_with_nothing_flat_sends_no_masked_view():
+    names = query_signals(png(landscape(480, 360, seed=42)), crops=True)[2]
+    assert not set(names) & set(MASKS)

@@ -722,6 +722,46 @@ def _harmonic_fill(values: Any, hole: Any, rounds: int) -> None:  # pragma: no c
                     values[y, x] = s / k
 
 
+def _flat_patches(small: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
+    """Where `small` (the picture at `FILL_SIDE` square) has flat patches of at least `MIN_PATCH`:
+    3x3 neighbourhoods within `FLAT_RANGE` levels, connected."""
+    side = small.shape[0]
+    padded = np.pad(small, 1, mode="edge")
+    shifted = np.stack([padded[dy : dy + side, dx : dx + side] for dy in range(3) for dx in range(3)])
+    flat = (shifted.max(axis=0) - shifted.min(axis=0)) <= FLAT_RANGE
+    labels, sizes, _ = _label(flat)
+    if not len(sizes):
+        return np.zeros(small.shape, np.bool_)
+    big = sizes >= MIN_PATCH * side * side
+    patch: npt.NDArray[np.bool_] = (labels >= 0) & big[np.maximum(labels, 0)]
+    return patch
+
+
+def flat_share(grey: npt.NDArray[np.uint8], windows: list[tuple[float, float, float, float]]) -> list[float]:
+    """The share of each window (fractions of the picture: left, top, right, bottom) that lies in
+    a flat patch of `grey` (`_flat_patches` at `FILL_SIDE` square): where stickers and labels are."""
+    small = np.asarray(Image.fromarray(grey).resize((FILL_SIDE, FILL_SIDE), Image.Resampling.BOX), dtype=np.float32)
+    patch = _flat_patches(small)
+    out = []
+    for left, top, right, bottom in windows:
+        part = patch[
+            round(top * FILL_SIDE) : round(bottom * FILL_SIDE), round(left * FILL_SIDE) : round(right * FILL_SIDE)
+        ]
+        out.append(float(part.mean()) if part.size else 0.0)
+    return out
+
+
+def masked(grey64: npt.NDArray[np.float64], window: tuple[float, float, float, float]) -> npt.NDArray[np.float64]:
+    """`grey64` (a small square picture) with `window` (fractions) filled smoothly from around it."""
+    side = grey64.shape[0]
+    left, top, right, bottom = (round(v * side) for v in window)
+    hole = np.zeros(grey64.shape, np.bool_)
+    hole[top:bottom, left:right] = True
+    values = np.array(grey64, dtype=np.float64)
+    _pyramid_fill(values, hole)
+    return values
+
+
 def overlays_filled(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
     """The picture at `FILL_SIDE` square with its flat patches (stickers, emoji, labels with their
     text: whatever was laid over it in a flat colour) filled smoothly from their surroundings, or
@@ -732,19 +772,12 @@ def overlays_filled(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | No
     the picture again. A picture's own flat patches (a clear sky) are filled too, alike in the
     original and its copies."""
     small = np.asarray(Image.fromarray(grey).resize((FILL_SIDE, FILL_SIDE), Image.Resampling.BOX), dtype=np.float32)
-    padded = np.pad(small, 1, mode="edge")
-    shifted = np.stack([padded[dy : dy + FILL_SIDE, dx : dx + FILL_SIDE] for dy in range(3) for dx in range(3)])
-    flat = (shifted.max(axis=0) - shifted.min(axis=0)) <= FLAT_RANGE
-    labels, sizes, _ = _label(flat)
-    if not len(sizes):
-        return small  # nothing flat: nothing laid over it
-    big = sizes >= MIN_PATCH * FILL_SIDE * FILL_SIDE
-    patch = (labels >= 0) & big[np.maximum(labels, 0)]
+    patch = _flat_patches(small)
     if patch.mean() > MAX_FILLED:
         return None
     # islands of detail inside a patch (text on a label, a face on a sticker) go with it
     if not patch.any():
-        return small
+        return small  # nothing flat: nothing laid over it
     islands, island_sizes, touches = _label(~patch)
     small_island = (island_sizes <= HOLE * FILL_SIDE * FILL_SIDE) & ~touches
     hole = patch | ((islands >= 0) & small_island[np.maximum(islands, 0)])

@@ -154,7 +154,22 @@ FILLED = "filled"
 """The normalised view with flat patches (stickers, emoji, labels) filled from around them
 (`inside.overlays_filled`), bank and query side, in banks with crop matching on."""
 
-CROP_VIEWS = frozenset(name for boxes in CROP_SETS.values() for name in boxes) | TURN_VIEWS | {FILLED}
+MASK_SIDE = 0.5
+"""A masked view fills a window this wide and high (of the picture) smoothly from around it."""
+MASK_STEPS = (0.0, 0.25, 0.5)
+MASKS: dict[str, Box] = {
+    f"masked-{round(x * 4)}{round(y * 4)}": (x, y, x + MASK_SIDE, y + MASK_SIDE) for y in MASK_STEPS for x in MASK_STEPS
+}
+"""Masked views, named by the window's left and top in quarters: a crop-matching bank entry stores
+all 9 (`masked_hashes`); a query sends the `QUERY_MASKS` windows holding most of its flat patches
+(where stickers, emoji and labels lie), none when it has none. Every patch of up to a quarter of
+the picture's side lies inside one window: masked alike on both sides, the rest of the picture
+meets."""
+QUERY_MASKS = 3
+
+CROP_VIEWS = (
+    frozenset(name for boxes in CROP_SETS.values() for name in boxes) | TURN_VIEWS | {FILLED} | frozenset(MASKS)
+)
 """Names of every crop view, bank or query side (turned views included): they take part only in
 banks with crop matching on."""
 
@@ -548,3 +563,27 @@ def filled_hash(reduced: ReducedLuma, box: PixelBox) -> RegionHash | None:
     highlight = np.partition(grey.ravel(), _HIGHLIGHT_RANK)[_HIGHLIGHT_RANK]
     block, quality = pdq.pdq_float256_of_luma(np.ascontiguousarray(np.minimum(grey, highlight), dtype=np.float32))
     return RegionHash(box, block, quality)
+
+
+def masked_hashes(reduced: ReducedLuma, box: PixelBox, query: bool = False) -> dict[str, RegionHash]:
+    """PDQ of the picture in `box` at `NORMALISED_SIDE` square with each `MASKS` window filled from
+    around it (`inside.masked`), highlights flattened as `normalised_hash` does: all 9 for a bank
+    entry; with `query`, the `QUERY_MASKS` windows most covered by flat patches (none without)."""
+    grey = _cut(luma8(reduced), box)
+    names = list(MASKS)
+    if query:
+        shares = inside.flat_share(grey, [MASKS[name] for name in names])
+        ranked = sorted(range(len(names)), key=lambda i: -shares[i])[:QUERY_MASKS]
+        names = [names[i] for i in ranked if shares[i] > 0]
+        if not names:
+            return {}
+    small = np.asarray(
+        Image.fromarray(grey).resize((NORMALISED_SIDE, NORMALISED_SIDE), Image.Resampling.BOX), dtype=np.float64
+    )
+    out = {}
+    for name in names:
+        values = inside.masked(small, MASKS[name]).astype(np.float32)
+        highlight = np.partition(values.ravel(), _HIGHLIGHT_RANK)[_HIGHLIGHT_RANK]
+        block, quality = pdq.pdq_float256_of_luma(np.ascontiguousarray(np.minimum(values, highlight)))
+        out[name] = RegionHash(box, block, quality)
+    return out
