@@ -91,34 +91,50 @@ def _side_step(grey: Any, y: int, x: int, dy: int, dx: int, step: int, flat_step
     )
 
 
-def _row_steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> Any:
+@numba.njit(cache=True, nogil=True)
+def _row_steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> Any:  # pragma: no cover - compiled
     """Prefix sums, along each row, of the pixels a top side (the picture below) and a bottom side
-    can run through (`_side_step`, here for whole rows at once: 15 -> 3 ms on a 640x427 luma)."""
+    can run through (`_side_step`'s rule, a row at a time in memory order: 15 -> 1.4 ms on a 640x427
+    luma; the column sides are the rows of the transposed luma, `_steps`)."""
     h, w = grey.shape
-    g = grey.astype(np.int16)
     rows = np.zeros((2, h, w + 1), np.int32)
-    if h < 3 or w < 3:
-        return rows
-    ys = np.arange(1, h - 1)
-    for k, sign in enumerate((1, -1)):
-        inner, outer = g[ys + sign], g[ys - sign]
-        beyond_at = ys - 2 * sign
-        room = (beyond_at >= 0) & (beyond_at < h)
-        beyond = g[np.clip(beyond_at, 0, h - 1)]
-        diff = np.abs(inner - outer)
-        along = np.zeros(diff.shape, dtype=bool)
-        along[:, 1:-1] = (np.abs(outer[:, 2:] - outer[:, 1:-1]) <= 2) & (np.abs(outer[:, :-2] - outer[:, 1:-1]) <= 2)
-        flat = (diff > flat_step) & (np.abs(beyond - outer) <= 2) & along & room[:, None]
-        np.cumsum((diff > step) | flat, axis=1, out=rows[k, 1 : h - 1, 1:])
+    for k in range(2):
+        sign = 1 if k == 0 else -1
+        for y in range(1, h - 1):
+            inner, outer = grey[y + sign], grey[y - sign]
+            at = y - 2 * sign
+            room = 0 <= at < h
+            beyond = grey[at if room else y]
+            total = 0
+            for x in range(w):
+                o = np.int32(outer[x])
+                d = abs(np.int32(inner[x]) - o)
+                ok = d > step
+                if not ok and d > flat_step and room and 0 < x < w - 1:
+                    ok = (
+                        abs(np.int32(beyond[x]) - o) <= 2
+                        and abs(np.int32(outer[x + 1]) - o) <= 2
+                        and abs(np.int32(outer[x - 1]) - o) <= 2
+                    )
+                total += int(ok)
+                rows[k, y, x + 1] = total
     return rows
 
 
-def _averaged_along_rows(grey: npt.NDArray[np.uint8], n: int) -> npt.NDArray[np.uint8]:
+@numba.njit(cache=True, nogil=True)
+def _averaged_along_rows(grey: npt.NDArray[np.uint8], n: int) -> Any:  # pragma: no cover - compiled
     """Each pixel the rounded mean of the `n` pixels of its row around it (the row's ends repeated)."""
+    h, w = grey.shape
+    out = np.empty((h, w), np.uint8)
     pad = n // 2
-    padded = np.pad(grey.astype(np.int32), ((0, 0), (pad, n - 1 - pad)), mode="edge")
-    sums = np.concatenate([np.zeros((grey.shape[0], 1), np.int32), np.cumsum(padded, axis=1)], axis=1)
-    return np.ascontiguousarray(((sums[:, n:] - sums[:, :-n] + n // 2) // n).astype(np.uint8))
+    for y in range(h):
+        total = 0
+        for i in range(-pad, n - pad):
+            total += int(grey[y, min(max(i, 0), w - 1)])
+        for x in range(w):
+            out[y, x] = (total + n // 2) // n
+            total += int(grey[y, min(x + n - pad, w - 1)]) - int(grey[y, max(x - pad, 0)])
+    return out
 
 
 def _steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> tuple[Any, Any]:
