@@ -533,22 +533,37 @@ def turned_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHa
     return _turned(reduced, picture, angles)
 
 
+NUDGE_HALVE_FROM = 400
+"""A query's picture this large (shorter side, in decoded pixels) is nudged at half size: a quarter
+of the turning, and within a few bits of the full-size nudge (the bank's turns stay full size)."""
+
+
 def nudged_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHash]:
     """The query's picture turned by `QUERY_NUDGES` and cut as `turned_hashes` cuts (`NUDGE_VIEWS`)."""
-    return _turned(reduced, picture, {name: degrees for degrees, name in NUDGE_VIEWS.items()})
+    x0, y0, x1, y1 = picture
+    halve = min(x1 - x0, y1 - y0) >= NUDGE_HALVE_FROM
+    return _turned(reduced, picture, {name: degrees for degrees, name in NUDGE_VIEWS.items()}, halve=halve)
 
 
-def _turned(reduced: ReducedLuma, picture: PixelBox, angles: dict[str, float]) -> dict[str, RegionHash]:
+def _turned(
+    reduced: ReducedLuma, picture: PixelBox, angles: dict[str, float], *, halve: bool = False
+) -> dict[str, RegionHash]:
     image = Image.fromarray(_cut(luma8(reduced), picture))
+    factor = 1
+    if halve:
+        image, factor = image.reduce(2), 2
     w, h = image.size
+    scale_y, scale_x = (1, 1) if reduced.rgb is not None else (reduced.scale_y, reduced.scale_x)
     out = {}
     for name, degrees in angles.items():
         turned = image.rotate(degrees, Image.Resampling.BILINEAR, expand=False)
         scale = inside.inscribed_scale(w, h, degrees)
         cw, ch = w * scale, h * scale
         left, top = round((w - cw) / 2), round((h - ch) / 2)
-        cut = turned.crop((left, top, left + round(cw), top + round(ch)))
-        out[name] = _hash_luma(reduced, np.asarray(cut, dtype=np.uint8))
+        cut = np.ascontiguousarray(np.asarray(turned.crop((left, top, left + round(cw), top + round(ch)))))
+        sy, sx = factor * scale_y, factor * scale_x
+        block, quality = pdq.pdq_float256_reduced(cut, cut.shape[0] * sy, cut.shape[1] * sx, sy, sx)
+        out[name] = RegionHash((0, 0, cut.shape[1], cut.shape[0]), block, quality)
     return out
 
 
