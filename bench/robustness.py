@@ -17,10 +17,13 @@ against them):
 * trim+dihedral: uniform borders trimmed on both sides (`pdq_views.uniform_border`) / 8; when a
   border was trimmed the whole image's hash goes along on both sides (the "untrimmed" view);
 * default (every bank): as trim+dihedral, plus the normalised view on both sides
-  (`pdq_views.normalised_hash`: the picture at 64x64, highlights flattened);
+  (`pdq_views.normalised_hash`: the picture at 64x64, highlights flattened) and the pictures found
+  inside (`pdq_views.found_pictures`: on a flat canvas, framed by straight edges, turned back);
 * crop matching (a bank option): the entry also stores `CROP_SETS["bank-crops"]` (29 crops, and
-  when it was trimmed the whole image's corners, `["bank-untrimmed-corners"]`) / the query also
-  sends `["query-crops"]` (15) and `["query-sides"]` (4, overlays cut away).
+  when it was trimmed the whole image's corners, `["bank-untrimmed-corners"]`), its turns
+  (`turn±2..15`), the `filled` view and 9 masked views / the query also sends `["query-crops"]`
+  (15), `["query-sides"]` (4, overlays cut away), two half-degree nudges, `filled` and up to 3
+  masked views (the windows holding its flat patches).
 
 Photo sets are built by bench/datasets/build_photo_set.py into var/bench/photos-<tier> on first
 use. Writes bench/results/robustness.{json,md,png}.
