@@ -17,10 +17,13 @@ against them):
 * trim+dihedral: uniform borders trimmed on both sides (`pdq_views.uniform_border`) / 8; when a
   border was trimmed the whole image's hash goes along on both sides (the "untrimmed" view);
 * default (every bank): as trim+dihedral, plus the normalised view on both sides
-  (`pdq_views.normalised_hash`: the picture at 64x64, highlights flattened);
+  (`pdq_views.normalised_hash`: the picture at 64x64, highlights flattened) and the pictures found
+  inside (`pdq_views.found_pictures`: on a flat canvas, framed by straight edges, turned back);
 * crop matching (a bank option): the entry also stores `CROP_SETS["bank-crops"]` (29 crops, and
-  when it was trimmed the whole image's corners, `["bank-untrimmed-corners"]`) / the query also
-  sends `["query-crops"]` (15) and `["query-sides"]` (4, overlays cut away).
+  when it was trimmed the whole image's corners, `["bank-untrimmed-corners"]`), its turns
+  (`turn±2..15`), the `filled` view and 9 masked views / the query also sends `["query-crops"]`
+  (15), `["query-sides"]` (4, overlays cut away), two half-degree nudges, `filled` and up to 3
+  masked views (the windows holding its flat patches).
 
 Photo sets are built by bench/datasets/build_photo_set.py into var/bench/photos-<tier> on first
 use. Writes bench/results/robustness.{json,md,png}.
@@ -60,6 +63,7 @@ from alliance.core.media.pdq_views import (
     found_pictures,
     hash_crops,
     hash_region,
+    masked_hashes,
     normalised_hash,
     nudged_hashes,
     picture_box,
@@ -130,6 +134,8 @@ class Views:
     found: list[bytes]  # the picture found inside (framed, or turned back), both sides, every bank
     turns: list[bytes]  # the picture turned 2-15 degrees, what a crop-matching bank stores
     filled: list[bytes]  # flat patches filled (overlays), both sides of a crop-matching bank
+    masks: list[bytes]  # the picture with each of 9 windows filled, what a crop-matching bank stores
+    query_masks: list[bytes]  # the windows holding most of the query's flat patches (overlays)
     trimmed: bool
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -140,7 +146,7 @@ class Views:
             "dihedral": self.full,
             "trim+dihedral": own,
             "default": own + self.normalised + self.found,
-            "crop matching": own + self.normalised + self.found + self.crops + self.turns + self.filled,
+            "crop matching": own + self.normalised + self.found + self.crops + self.turns + self.filled + self.masks,
         }[strategy]
 
     def query(self, strategy: str) -> list[bytes]:
@@ -150,7 +156,7 @@ class Views:
             "dihedral": self.dihedral,
             "trim+dihedral": turned,
             "default": turned + self.normalised + self.found,
-            "crop matching": turned + self.normalised + self.found + self.query_crops + self.filled,
+            "crop matching": turned + self.normalised + self.found + self.query_crops + self.filled + self.query_masks,
         }[strategy]
 
 
@@ -182,6 +188,10 @@ def views_of(data: bytes) -> Views:
     query_crops = hash_crops(reduced, box, {**CROP_SETS["query-crops"], **CROP_SETS["query-sides"]})
     query_crops.update(nudged_hashes(reduced, box))
     marks.append(time.perf_counter())
+    masks = [r.hash() for r in masked_hashes(reduced, box).values()]
+    marks.append(time.perf_counter())
+    query_masks = [r.hash() for r in masked_hashes(reduced, box, query=True).values()]
+    marks.append(time.perf_counter())
     steps = [
         "decode",
         "hash",
@@ -193,6 +203,8 @@ def views_of(data: bytes) -> Views:
         "turns",
         "filled",
         "query crops",
+        "masked",
+        "query masked",
     ]
     trimmed = box != whole
     return Views(
@@ -206,6 +218,8 @@ def views_of(data: bytes) -> Views:
         found=found,
         turns=turns,
         filled=filled,
+        masks=masks,
+        query_masks=query_masks,
         trimmed=trimmed,
         seconds={step: marks[i + 1] - marks[i] for i, step in enumerate(steps)},
     )
@@ -423,12 +437,17 @@ def strategy_costs(originals: list[Views], lookup_per_hash: float) -> dict[str, 
         "dihedral": mean["decode"] + mean["hash"] + mean["dihedral"],
         "trim+dihedral": trim,
         "default": trim + mean["normalised"] + mean["found"],
-        "crop matching": trim + mean["normalised"] + mean["found"] + mean["query crops"] + mean["filled"],
+        "crop matching": trim
+        + mean["normalised"]
+        + mean["found"]
+        + mean["query crops"]
+        + mean["filled"]
+        + mean["query masked"],
     }
     default_extra = mean["normalised"] + mean["found"]
     extra_per_entry = {
         "default": default_extra,
-        "crop matching": default_extra + mean["bank crops"] + mean["turns"] + mean["filled"],
+        "crop matching": default_extra + mean["bank crops"] + mean["turns"] + mean["filled"] + mean["masked"],
     }
     out = {}
     for strategy in STRATEGIES:

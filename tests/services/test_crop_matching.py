@@ -10,7 +10,8 @@ from PIL import Image, ImageDraw
 
 from alliance.core.access import ALL_SCOPES, BankAction, Principal, Role, ShareRule, SharingPolicy
 from alliance.core.media.hashing import hash_image, query_signals
-from alliance.core.media.pdq_views import CROP_VIEWS, NORMALISED, UNTRIMMED
+from alliance.core.media.pdq_views import CROP_VIEWS, FRAMED, FRAMED_ALONG, INSIDE, NORMALISED, UNTRIMMED, UPRIGHT
+from alliance.core.signals import signal_type
 from alliance.demo import alterations
 from alliance.formats.records import MediaRecord
 from alliance.formats.registry import FORMATS, get_format
@@ -18,6 +19,9 @@ from alliance.services.audit import AuditLog
 from alliance.services.banks import BankService
 from alliance.services.hashing import FileResult
 from alliance.services.matching import Matcher, MatchService
+
+distance = signal_type("pdq").distance
+FOUND = {INSIDE, FRAMED, FRAMED_ALONG, UPRIGHT}  # the picture found inside: every bank, not a crop
 
 
 def generated_picture(seed: int = 4) -> bytes:
@@ -100,7 +104,9 @@ def test_a_bank_without_crop_matching_keeps_no_crops(banks: BankService, store):
     """Hashes made with crops (a caller's mistake) still add no crops to a bank that does not match them."""
     banks.create_bank("plain")
     banks.add_files("plain", [FileResult(Path("picture.png"), hash_image(ORIGINAL, crops=True))])
-    assert {s.view for s in store.iter_live_signals("pdq")} == {None, NORMALISED}
+    views = {s.view for s in store.iter_live_signals("pdq")}
+    assert views - FOUND == {None, NORMALISED}  # the picture found inside it (its shapes) is no crop
+    assert not views & CROP_VIEWS
 
 
 def test_an_entry_stores_its_crops_as_views_of_its_own_picture(banks: BankService, store):
@@ -108,7 +114,7 @@ def test_an_entry_stores_its_crops_as_views_of_its_own_picture(banks: BankServic
     entry = add_picture(banks, "crops")
     views = {s.view for s in store.iter_live_signals("pdq", [entry])}
     assert {None, NORMALISED, "centre-4", "top-left-20", "no-bottom-25"} <= views
-    assert len(views) >= 25 and views - {None, NORMALISED} <= CROP_VIEWS
+    assert len(views) >= 25 and views - {None, NORMALISED} - FOUND <= CROP_VIEWS
     assert [s.type for s in store.get_entry(entry).signals] == ["pdq", "md5", "sha1", "sha256"]
 
 
@@ -162,5 +168,10 @@ def test_a_corner_crop_of_a_bordered_picture_meets_the_whole_images_corner(banks
     framed = alterations.border(0.08)(ORIGINAL)
     banks.create_bank("crops", crop_matching=True)
     entry = add_picture(banks, "crops", framed)
-    found = matched_entries(service, alterations.crop_corner(0.05)(framed))
-    assert entry in found and f"@{UNTRIMMED}-top-left-" in found[entry]
+    copy = alterations.crop_corner(0.05)(framed)
+    assert entry in matched_entries(service, copy)  # first met by the picture found on its white canvas
+    corners = [
+        v.signal.value for v in hash_image(framed, crops=True).views if v.view.startswith(f"{UNTRIMMED}-top-left-")
+    ]
+    sent = [q.value for q in query_signals(copy, crops=True)[1] if q.type == "pdq"]
+    assert min(distance(q, c) for q in sent for c in corners) <= 31  # and by the whole image's corner

@@ -9,7 +9,20 @@ from PIL import Image, ImageDraw
 
 from alliance.core.media import inside
 from alliance.core.media.hashing import hash_image, query_signals
-from alliance.core.media.pdq_views import CROP_VIEWS, FILLED, INSIDE, NORMALISED, NUDGE_VIEWS, TURN_VIEWS, UPRIGHT
+from alliance.core.media.pdq_views import (
+    CROP_VIEWS,
+    FILLED,
+    FRAMED,
+    FRAMED_ALONG,
+    INSIDE,
+    MASKS,
+    NORMALISED,
+    NUDGE_VIEWS,
+    TURN_VIEWS,
+    UPRIGHT,
+    refined_box,
+    without_frame,
+)
 from alliance.core.signals import signal_type
 from alliance.demo import alterations
 
@@ -42,6 +55,12 @@ def text(draw: ImageDraw.ImageDraw, at: tuple[int, int], words: str, colour: tup
     draw.text(at, words, font=alterations._font_of("", size), fill=colour)
 
 
+def framed(luma: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The straight-edge finder's box as the views use it: its sides put back on the edges."""
+    found = inside.inner_picture(luma)
+    return None if found is None else refined_box(luma, found)
+
+
 def close(found: tuple[int, int, int, int] | None, truth: tuple[int, int, int, int], pixels: int = 3) -> bool:
     return found is not None and max(abs(a - b) for a, b in zip(found, truth, strict=True)) <= pixels
 
@@ -54,7 +73,8 @@ def test_a_picture_between_caption_bars_with_text_is_found_within_a_few_pixels(b
     draw = ImageDraw.Draw(canvas)
     text(draw, (40, 15), "when the weekend is over", ink, 26)
     text(draw, (90, 372), "nobody explains why", ink, 20)
-    assert close(inside.inner_picture(grey(canvas)), (0, 60, 400, 360))
+    assert close(framed(grey(canvas)), (0, 60, 400, 360))
+    assert close(inside.canvas_picture(grey(canvas)), (0, 60, 400, 360))
 
 
 def test_a_picture_in_a_screenshot_with_margins_and_interface_text_is_found():
@@ -66,23 +86,105 @@ def test_a_picture_in_a_screenshot_with_margins_and_interface_text_is_found():
     canvas.paste(landscape(480, 360, seed=5), (40, 130))
     for row in range(6):
         text(draw, (40, 510 + 30 * row), f"{12 * row + 3} likes  look at this view", (20, 20, 20), 18)
-    assert close(inside.inner_picture(grey(canvas)), (40, 130, 520, 490))
+    assert close(framed(grey(canvas)), (40, 130, 520, 490))
+    assert close(inside.canvas_picture(grey(canvas)), (40, 130, 520, 490))
 
 
 def test_a_photo_inside_another_photo_is_found():
     scene = alterations.textured_background(700, 520, np.random.default_rng(9))
     scene.paste(landscape(360, 270, seed=11), (190, 140))
-    assert close(inside.inner_picture(grey(scene)), (190, 140, 550, 410))
+    assert close(framed(grey(scene)), (190, 140, 550, 410))
+    along = inside.inner_picture(grey(scene), inside.ALONG_SMOOTHING)  # lines averaged along themselves
+    assert along is not None and close(refined_box(grey(scene), along), (190, 140, 550, 410))
+
+
+def test_averaging_along_a_line_keeps_its_steps_and_smooths_its_grain():
+    luma = np.zeros((6, 40), np.uint8)
+    luma[:, 20:] = 200
+    luma[3] = np.where(np.arange(40) % 2, 90, 110)  # grain: 90, 110, 90...
+    averaged = inside._averaged_along_rows(luma, 9)
+    assert averaged[0, :16].max() == 0 and averaged[0, 25:].min() == 200  # the step stays where it was
+    assert set(averaged[3, 5:35].tolist()) <= {99, 100, 101}
 
 
 def test_a_picture_with_no_surroundings_has_nothing_inside():
     assert inside.inner_picture(grey(landscape())) is None
+    assert inside.canvas_picture(grey(landscape())) is None
+
+
+def phone(picture: Image.Image, colour: tuple[int, int, int], ink: tuple[int, int, int], margin: int) -> Image.Image:
+    """A generated phone screen: status bar, a header with a name, the picture, comments below."""
+    canvas = Image.new("RGB", (420, 860), colour)
+    draw = ImageDraw.Draw(canvas)
+    text(draw, (18, 4), "9:41", ink, 14)
+    draw.rectangle((360, 8, 392, 18), fill=ink)
+    text(draw, (margin + 10, 40), "a friend shared this", ink, 18)
+    text(draw, (margin + 10, 64), "yesterday at noon", ink, 13)
+    canvas.paste(picture, (margin, 100))
+    for row in range(8):
+        text(draw, (margin + 10, 106 + picture.height + 28 * row), f"{7 * row + 2} likes  what a view", ink, 17)
+    return canvas
+
+
+@pytest.mark.parametrize(
+    ("colour", "ink", "margin"),
+    [((255, 255, 255), (0, 0, 0), 0), ((18, 18, 18), (230, 230, 230), 0), ((229, 236, 246), (20, 20, 20), 24)],
+)
+def test_a_picture_on_a_phone_like_canvas_is_found_and_meets_the_picture(colour, ink, margin):
+    picture = landscape(420 - 2 * margin, 300 - margin, seed=31)
+    screen = phone(picture, colour, ink, margin)
+    assert close(inside.canvas_picture(grey(screen)), (margin, 100, 420 - margin, 100 + picture.height))
+    names = dict(zip(*reversed(query_signals(png(screen))[1:]), strict=True))
+    assert distance(names[INSIDE].value, hash_image(png(picture)).get("pdq").value) <= 31
+
+
+def test_text_touching_the_picture_does_not_widen_what_is_found():
+    canvas = Image.new("RGB", (600, 520), (250, 250, 250))
+    canvas.paste(landscape(360, 270, seed=33), (40, 90))
+    draw = ImageDraw.Draw(canvas)
+    text(draw, (40, 362), "caption right under it, wider than the picture is", (0, 0, 0), 20)
+    text(draw, (420, 100), "a side column", (0, 0, 0), 16)
+    assert close(inside.canvas_picture(grey(canvas)), (40, 90, 400, 360))
+
+
+def test_an_object_on_the_canvas_colour_is_found_alike_alone_and_on_the_canvas():
+    """A white backdrop on a white page is flooded with the page: the object's box is found, the
+    same in the picture alone as in the screenshot, so an entry and its copies still meet."""
+    product = Image.new("RGB", (400, 300), (255, 255, 255))
+    ImageDraw.Draw(product).ellipse((90, 60, 330, 250), fill=(200, 40, 40), outline=(60, 10, 10), width=6)
+    page = Image.new("RGB", (640, 700), (255, 255, 255))
+    page.paste(product, (120, 150))
+    text(ImageDraw.Draw(page), (120, 470), "now 20% off", (0, 0, 0), 24)
+    alone, shown = inside.canvas_picture(grey(product)), inside.canvas_picture(grey(page))
+    assert alone is not None and shown is not None
+    assert close((shown[0] - 120, shown[1] - 150, shown[2] - 120, shown[3] - 150), alone)
+
+
+def test_a_print_border_inside_a_framed_picture_is_trimmed():
+    scene = alterations.textured_background(700, 520, np.random.default_rng(9))
+    ImageDraw.Draw(scene).rectangle((175, 125, 565, 425), fill=(245, 245, 240))
+    scene.paste(landscape(360, 270, seed=11), (190, 140))
+    assert close(without_frame(grey(scene), (176, 126, 564, 424)), (190, 140, 550, 410))
 
 
 @pytest.mark.parametrize("degrees", [-12.0, -3.0, 4.0, 9.0])
 def test_a_turned_picture_on_a_filled_canvas_is_measured_and_turned_back(degrees):
     picture = landscape(400, 300, seed=7)
     turned = picture.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=(0, 0, 0))
+    found = inside.turned_picture(grey(turned))
+    assert found is not None
+    measured, quad = found
+    assert abs(measured - degrees) < 0.5
+    upright = inside.deskew(grey(turned), quad)
+    assert abs(upright.shape[1] - 400) <= 6 and abs(upright.shape[0] - 300) <= 6
+
+
+@pytest.mark.parametrize("degrees", [-6.0, 3.0])
+def test_a_turned_picture_whose_top_is_the_fill_colour_is_turned_back_all_the_same(degrees):
+    """A white sky along the picture's top on a white fill: that side is mirrored from the bottom."""
+    picture = landscape(400, 300, seed=8)
+    ImageDraw.Draw(picture).rectangle((0, 0, 400, 60), fill=(255, 255, 255))
+    turned = picture.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
     found = inside.turned_picture(grey(turned))
     assert found is not None
     measured, quad = found
@@ -143,5 +245,29 @@ def test_a_turned_copy_meets_the_picture_upright_or_through_the_banks_turns():
 
 def test_the_new_bank_views_count_only_in_crop_matching_banks_and_the_found_ones_everywhere():
     assert TURN_VIEWS <= CROP_VIEWS and FILLED in CROP_VIEWS
-    assert INSIDE not in CROP_VIEWS and UPRIGHT not in CROP_VIEWS
+    assert not {INSIDE, FRAMED, FRAMED_ALONG, UPRIGHT} & CROP_VIEWS
+    assert all(len(name) <= 32 for name in (INSIDE, FRAMED, FRAMED_ALONG, UPRIGHT))  # signals.view is 32 long
     assert all(len(name) <= 16 for name in TURN_VIEWS)
+
+
+def test_a_large_sticker_is_masked_alike_in_the_query_and_the_entry():
+    """A label over a sixth of the picture, inside one window: the query masks the windows where its
+    flat patches lie, and one of them meets the entry's same window."""
+    picture = landscape(480, 360, seed=41)
+    covered = picture.copy()
+    ImageDraw.Draw(covered).rectangle((300, 40, 450, 170), fill=(255, 140, 0))  # top right, ~11%
+    entry = hash_image(png(picture), crops=True)
+    names = dict(zip(*reversed(query_signals(png(covered), crops=True)[1:]), strict=True))
+    sent = [name for name in names if name in MASKS]
+    assert sent and "masked-20" in sent  # the top-right window holds the label
+    stored = {v.view: v.signal for v in entry.views if v.view in MASKS}
+    assert sorted(stored) == sorted(MASKS)
+    assert distance(names["masked-20"].value, stored["masked-20"].value) <= 31
+    assert distance(names["original"].value, entry.get("pdq").value) > distance(
+        names["masked-20"].value, stored["masked-20"].value
+    )
+
+
+def test_a_picture_with_nothing_flat_sends_no_masked_view():
+    names = query_signals(png(landscape(480, 360, seed=42)), crops=True)[2]
+    assert not set(names) & set(MASKS)

@@ -280,6 +280,7 @@ def _fast_hashes(
         filled = pdq_views.filled_hash(reduced, picture)
         if filled is not None:
             found[pdq_views.FILLED] = filled
+        found.update(pdq_views.masked_hashes(reduced, picture))
         views.extend(ViewSignal(name, _region_signal(region)) for name, region in found.items())
     return MediaHashes(
         signals=(pdq, *exact_signals(data)),
@@ -332,6 +333,7 @@ def query_signals(
         filled = pdq_views.filled_hash(reduced, picture)
         if filled is not None:
             found[pdq_views.FILLED] = filled
+        found.update(pdq_views.masked_hashes(reduced, picture, query=True))
         for name, region in found.items():
             signals.append(_region_signal(region))
             names.append(name)

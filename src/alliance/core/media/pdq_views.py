@@ -121,8 +121,14 @@ CROP_SETS: dict[str, dict[str, Box]] = {
 }
 
 INSIDE = "inside"
-"""The picture framed inside the image by long straight edges (`inside.inner_picture`): the photo of a
-meme between its caption bars, of a screenshot inside its interface, of a photo inside a photo."""
+"""The picture pasted on a flat canvas (`inside.canvas_picture`): the photo of a meme between its
+caption bars, of a screenshot inside its interface."""
+FRAMED = "framed"
+"""The picture framed inside the image by long straight edges (`inside.inner_picture`), a frame or
+print border inside it trimmed: a photo inside a photo; found only when not the `INSIDE` one."""
+FRAMED_ALONG = "framed-along"
+"""As `FRAMED`, each line averaged along itself first (`inside.ALONG_SMOOTHING`): a photo on a
+grainy or textured photo; found only when not one of the two before."""
 UPRIGHT = "upright"
 """A picture turned by a few degrees on a canvas grown to hold it, turned back (`inside.turned_picture`)."""
 
@@ -148,7 +154,22 @@ FILLED = "filled"
 """The normalised view with flat patches (stickers, emoji, labels) filled from around them
 (`inside.overlays_filled`), bank and query side, in banks with crop matching on."""
 
-CROP_VIEWS = frozenset(name for boxes in CROP_SETS.values() for name in boxes) | TURN_VIEWS | {FILLED}
+MASK_SIDE = 0.5
+"""A masked view fills a window this wide and high (of the picture) smoothly from around it."""
+MASK_STEPS = (0.0, 0.25, 0.5)
+MASKS: dict[str, Box] = {
+    f"masked-{round(x * 4)}{round(y * 4)}": (x, y, x + MASK_SIDE, y + MASK_SIDE) for y in MASK_STEPS for x in MASK_STEPS
+}
+"""Masked views, named by the window's left and top in quarters: a crop-matching bank entry stores
+all 9 (`masked_hashes`); a query sends the `QUERY_MASKS` windows holding most of its flat patches
+(where stickers, emoji and labels lie), none when it has none. Every patch of up to a quarter of
+the picture's side lies inside one window: masked alike on both sides, the rest of the picture
+meets."""
+QUERY_MASKS = 3
+
+CROP_VIEWS = (
+    frozenset(name for boxes in CROP_SETS.values() for name in boxes) | TURN_VIEWS | {FILLED} | frozenset(MASKS)
+)
 """Names of every crop view, bank or query side (turned views included): they take part only in
 banks with crop matching on."""
 
@@ -331,7 +352,10 @@ def uniform_border(reduced: ReducedLuma) -> PixelBox | None:
     Added borders come in pairs: letterbox bars above and below, pillarbox or padding left and
     right, a frame on all four sides. A flat band on one side only (a clear sky, a studio wall) is
     the picture itself and is left alone; so is a flat band without a like one opposite."""
-    grey = luma8(reduced)
+    return _inside_border(luma8(reduced))
+
+
+def _inside_border(grey: npt.NDArray[np.uint8]) -> PixelBox | None:
     h, w = grey.shape
     if h < 10 or w < 10:
         return None
@@ -348,6 +372,79 @@ def uniform_border(reduced: ReducedLuma) -> PixelBox | None:
     if box[2] - box[0] < 0.2 * w or box[3] - box[1] < 0.2 * h:
         return None  # mostly flat: a flat image, not a bordered one
     return box
+
+
+FRAME_MAX = 0.1
+"""A frame or print border found inside a framed picture is at most this deep (of the box's side)."""
+
+
+def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
+    """`box` without a flat frame or print border inside it: a band of one colour at least two lines
+    deep along two or more of its sides, the same colour on each (the box found may run along the
+    frame's outer edge on some sides and the picture's own on others); the box's outermost line,
+    blended with what lies outside, is passed over."""
+    x0, y0, x1, y1 = box
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return box
+    outer = np.ascontiguousarray(grey[y0:y1, x0:x1])
+    h, w = outer.shape
+    limits = (int(h * FRAME_MAX), int(h * FRAME_MAX), int(w * FRAME_MAX), int(w * FRAME_MAX))
+    bands = []
+    for side, limit in enumerate(limits):
+        depth, colour = _flat_band(outer, side, limit, BORDER_TOLERANCE, BORDER_OUTLIERS)
+        if depth == 0:  # the outermost line blended with what lies outside: the band may start after it
+            depth, colour = _flat_band(_without_line(outer, side), side, limit - 1, BORDER_TOLERANCE, BORDER_OUTLIERS)
+            depth += depth > 0
+        bands.append((depth, colour))
+    best: list[int] = []
+    for _, colour in bands:
+        depths = [
+            d if 2 <= d < limit and abs(c - colour) <= BORDER_TOLERANCE else 0
+            for (d, c), limit in zip(bands, limits, strict=True)
+        ]
+        if sum(d > 0 for d in depths) > sum(d > 0 for d in best):
+            best = depths
+    if sum(d > 0 for d in best) < 2:
+        return box
+    top, bottom, left, right = best
+    return refined_box(grey, (x0 + left, y0 + top, x1 - right, y1 - bottom))
+
+
+def _without_line(grey: npt.NDArray[np.uint8], side: int) -> npt.NDArray[np.uint8]:
+    """`grey` without its outermost line on `side` (0 top, 1 bottom, 2 left, 3 right)."""
+    cut = (grey[1:], grey[:-1], grey[:, 1:], grey[:, :-1])[side]
+    return np.ascontiguousarray(cut)
+
+
+REFINE_LINES = 3
+"""A side found by its straight edge is moved to the strongest step within this many lines."""
+
+
+def refined_box(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
+    """Each side of `box` inside the image moved to where the luma steps most between two lines,
+    along the side's length, within `REFINE_LINES`: the side then lies on the picture's edge to the
+    line (PDQ drifts a bit per line a box is off)."""
+    h, w = grey.shape
+    x0, y0, x1, y1 = box
+    g = grey.astype(np.int16)
+    out = list(box)
+    for k, at, lo, hi, horizontal in (
+        (1, y0, x0, x1, True),
+        (3, y1, x0, x1, True),
+        (0, x0, y0, y1, False),
+        (2, x1, y0, y1, False),
+    ):
+        size = h if horizontal else w
+        if at <= 0 or at >= size:
+            continue
+        best, best_step = at, -1.0
+        for line in range(max(1, at - REFINE_LINES), min(size - 1, at + REFINE_LINES) + 1):
+            a, b = (g[line, lo:hi], g[line - 1, lo:hi]) if horizontal else (g[lo:hi, line], g[lo:hi, line - 1])
+            step = float(np.abs(a - b).mean())
+            if step > best_step:
+                best, best_step = line, step
+        out[k] = best
+    return (out[0], out[1], out[2], out[3])
 
 
 def sub_box(outer: PixelBox, box: Box) -> PixelBox:
@@ -395,18 +492,33 @@ def _hash_luma(reduced: ReducedLuma, luma: npt.NDArray[np.uint8]) -> RegionHash:
 
 
 def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
-    """The picture found inside the image, hashed: `INSIDE` (framed by straight edges) and
-    `UPRIGHT` (turned by a few degrees, turned back), each when found. Entries and queries both
-    compute them, so a meme, a screenshot or a turned copy meets its picture's own hash."""
+    """The picture found inside the image, hashed: `INSIDE` (on a flat canvas), `FRAMED` and
+    `FRAMED_ALONG` (framed by straight edges) and `UPRIGHT` (turned by a few degrees, turned back),
+    each when found and not already found. Entries and queries both compute them, so a meme, a
+    screenshot, a photo of a photo or a turned copy meets its picture's own hash."""
     grey = luma8(reduced)
     out = {}
-    box = inside.inner_picture(grey)
-    if box is not None:
-        out[INSIDE] = hash_region(reduced, box) if reduced.rgb is None else _hash_luma(reduced, _cut(grey, box))
+    boxes: dict[str, PixelBox | None] = {INSIDE: inside.canvas_picture(grey)}
+    for name, along in ((FRAMED, 1), (FRAMED_ALONG, inside.ALONG_SMOOTHING)):
+        framed = inside.inner_picture(grey, along)
+        if framed is not None:
+            framed = without_frame(grey, refined_box(grey, framed))
+            if any(box is not None and _alike(box, framed, grey.shape) for box in boxes.values()):
+                framed = None
+        boxes[name] = framed
+    for name, box in boxes.items():
+        if box is not None:
+            out[name] = hash_region(reduced, box) if reduced.rgb is None else _hash_luma(reduced, _cut(grey, box))
     turned = inside.turned_picture(grey)
     if turned is not None:
         out[UPRIGHT] = _hash_luma(reduced, inside.deskew(grey, turned[1]))
     return out
+
+
+def _alike(a: PixelBox, b: PixelBox, shape: tuple[int, ...]) -> bool:
+    """Two boxes whose sides lie within 1% of the image of each other: one hash serves both."""
+    h, w = shape[:2]
+    return max(abs(a[0] - b[0]), abs(a[2] - b[2])) <= 0.01 * w and max(abs(a[1] - b[1]), abs(a[3] - b[3])) <= 0.01 * h
 
 
 def _cut(grey: npt.NDArray[np.uint8], box: PixelBox) -> npt.NDArray[np.uint8]:
@@ -421,22 +533,37 @@ def turned_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHa
     return _turned(reduced, picture, angles)
 
 
+NUDGE_HALVE_FROM = 400
+"""A query's picture this large (shorter side, in decoded pixels) is nudged at half size: a quarter
+of the turning, and within a few bits of the full-size nudge (the bank's turns stay full size)."""
+
+
 def nudged_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHash]:
     """The query's picture turned by `QUERY_NUDGES` and cut as `turned_hashes` cuts (`NUDGE_VIEWS`)."""
-    return _turned(reduced, picture, {name: degrees for degrees, name in NUDGE_VIEWS.items()})
+    x0, y0, x1, y1 = picture
+    halve = min(x1 - x0, y1 - y0) >= NUDGE_HALVE_FROM
+    return _turned(reduced, picture, {name: degrees for degrees, name in NUDGE_VIEWS.items()}, halve=halve)
 
 
-def _turned(reduced: ReducedLuma, picture: PixelBox, angles: dict[str, float]) -> dict[str, RegionHash]:
+def _turned(
+    reduced: ReducedLuma, picture: PixelBox, angles: dict[str, float], *, halve: bool = False
+) -> dict[str, RegionHash]:
     image = Image.fromarray(_cut(luma8(reduced), picture))
+    factor = 1
+    if halve:
+        image, factor = image.reduce(2), 2
     w, h = image.size
+    scale_y, scale_x = (1, 1) if reduced.rgb is not None else (reduced.scale_y, reduced.scale_x)
     out = {}
     for name, degrees in angles.items():
         turned = image.rotate(degrees, Image.Resampling.BILINEAR, expand=False)
         scale = inside.inscribed_scale(w, h, degrees)
         cw, ch = w * scale, h * scale
         left, top = round((w - cw) / 2), round((h - ch) / 2)
-        cut = turned.crop((left, top, left + round(cw), top + round(ch)))
-        out[name] = _hash_luma(reduced, np.asarray(cut, dtype=np.uint8))
+        cut = np.ascontiguousarray(np.asarray(turned.crop((left, top, left + round(cw), top + round(ch)))))
+        sy, sx = factor * scale_y, factor * scale_x
+        block, quality = pdq.pdq_float256_reduced(cut, cut.shape[0] * sy, cut.shape[1] * sx, sy, sx)
+        out[name] = RegionHash((0, 0, cut.shape[1], cut.shape[0]), block, quality)
     return out
 
 
@@ -451,3 +578,27 @@ def filled_hash(reduced: ReducedLuma, box: PixelBox) -> RegionHash | None:
     highlight = np.partition(grey.ravel(), _HIGHLIGHT_RANK)[_HIGHLIGHT_RANK]
     block, quality = pdq.pdq_float256_of_luma(np.ascontiguousarray(np.minimum(grey, highlight), dtype=np.float32))
     return RegionHash(box, block, quality)
+
+
+def masked_hashes(reduced: ReducedLuma, box: PixelBox, query: bool = False) -> dict[str, RegionHash]:
+    """PDQ of the picture in `box` at `NORMALISED_SIDE` square with each `MASKS` window filled from
+    around it (`inside.masked`), highlights flattened as `normalised_hash` does: all 9 for a bank
+    entry; with `query`, the `QUERY_MASKS` windows most covered by flat patches (none without)."""
+    grey = _cut(luma8(reduced), box)
+    names = list(MASKS)
+    if query:
+        shares = inside.flat_share(grey, [MASKS[name] for name in names])
+        ranked = sorted(range(len(names)), key=lambda i: -shares[i])[:QUERY_MASKS]
+        names = [names[i] for i in ranked if shares[i] > 0]
+        if not names:
+            return {}
+    small = np.asarray(
+        Image.fromarray(grey).resize((NORMALISED_SIDE, NORMALISED_SIDE), Image.Resampling.BOX), dtype=np.float64
+    )
+    out = {}
+    for name in names:
+        values = inside.masked(small, MASKS[name]).astype(np.float32)
+        highlight = np.partition(values.ravel(), _HIGHLIGHT_RANK)[_HIGHLIGHT_RANK]
+        block, quality = pdq.pdq_float256_of_luma(np.ascontiguousarray(np.minimum(values, highlight)))
+        out[name] = RegionHash(box, block, quality)
+    return out
