@@ -26,7 +26,7 @@ from alliance.web.auth import ViewerDep, node_of
 from alliance.web.errors import WebRoute
 from alliance.web.i18n import gettext_, number
 from alliance.web.nav import N_, label
-from alliance.web.templating import ENV, Viewer, render
+from alliance.web.templating import ENV, Viewer, page_of, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -51,7 +51,7 @@ def banks(request: Request, viewer: ViewerDep, after: Annotated[int, Query(ge=0)
     principal = _principal(viewer)
     service = node_of(request).banks_for(principal)
     visible = sorted((b for b in service.list_banks() if b.id > after), key=lambda b: b.id)
-    page, next_after = visible[:PAGE_SIZE], (visible[PAGE_SIZE - 1].id if len(visible) > PAGE_SIZE else None)
+    page, next_after = page_of(visible, PAGE_SIZE)
     rows = [(bank, sorted(visible_actions(principal, bank.owner.id, bank.policy))) for bank in page]
     may_create = may_create_bank(principal, principal.org_id)
     return render(
@@ -253,8 +253,7 @@ def review(
         entries, reasons = [e for e, _ in rows], {e.id: ds for e, ds in rows}
     else:
         entries = trust.queue(queue, PAGE_SIZE + 1, after)
-    next_after = entries[PAGE_SIZE - 1].id if len(entries) > PAGE_SIZE else None
-    entries = entries[:PAGE_SIZE]
+    entries, next_after = page_of(entries, PAGE_SIZE)
     return render(
         request,
         "banks/review.html",

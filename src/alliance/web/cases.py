@@ -30,7 +30,7 @@ from alliance.web.confirm import ask, confirmed
 from alliance.web.errors import WebRoute
 from alliance.web.nav import N_
 from alliance.web.series import intake_formats, items_from_file, policy_context, policy_from_form, principal_of
-from alliance.web.templating import Viewer, render
+from alliance.web.templating import Viewer, page_of, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -53,7 +53,7 @@ def cases(request: Request, viewer: ViewerDep, after: Annotated[int, Query(ge=0)
     """The viewer's agency's cases, a page at a time (by id)."""
     principal = principal_of(viewer)
     found = [c for c in node_of(request).investigations_for(principal).list_cases() if c.id > after]
-    shown = found[:PAGE_SIZE]
+    shown, next_after = page_of(found, PAGE_SIZE)
     return render(
         request,
         "investigations/cases.html",
@@ -61,7 +61,7 @@ def cases(request: Request, viewer: ViewerDep, after: Annotated[int, Query(ge=0)
         cases=shown,
         may_open=may_change(principal, principal.org_id),
         after=after,
-        next_after=shown[-1].id if len(found) > PAGE_SIZE else None,
+        next_after=next_after,
     )
 
 

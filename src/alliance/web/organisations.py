@@ -19,7 +19,7 @@ from alliance.core.errors import InvalidRequest, NotFound
 from alliance.web.auth import ViewerDep, node_of
 from alliance.web.errors import WebRoute
 from alliance.web.nav import N_
-from alliance.web.templating import Viewer, render
+from alliance.web.templating import Viewer, page_of, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 KINDS = [k for k in OrgKind if k is not OrgKind.UNCLASSIFIED]
@@ -49,7 +49,7 @@ def _list_page(request: Request, viewer: Viewer, status: int = 200, after: int =
     principal = _admin(viewer)
     node = node_of(request)
     listed = [o for o in node.accounts.organisations(principal) if o.id > after]
-    orgs, next_after = listed[:PAGE_SIZE], (listed[PAGE_SIZE - 1].id if len(listed) > PAGE_SIZE else None)
+    orgs, next_after = page_of(listed, PAGE_SIZE)
     index = node.matcher.index.status()
     rows = [(name, value) for name, value, _, _ in node.settings.describe()]  # passwords redacted
     defaults: dict[str, Any] = {"error": None, "notice": None, "form": {"name": "", "country": "", "kind": ""}}

@@ -39,7 +39,7 @@ from alliance.web.auth import ViewerDep, node_of
 from alliance.web.errors import WebRoute
 from alliance.web.nav import N_
 from alliance.web.security import CSRF_FIELD
-from alliance.web.templating import Viewer, render
+from alliance.web.templating import Viewer, page_of, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -144,7 +144,7 @@ def series_list(request: Request, viewer: ViewerDep, after: Annotated[int, Query
     principal = principal_of(viewer)
     service = node_of(request).investigations_for(principal)
     found = [s for s in service.list_series() if s.id > after]
-    shown = found[:PAGE_SIZE]
+    shown, next_after = page_of(found, PAGE_SIZE)
     rows = [(s, s.owner_id == principal.org_id, service.may_contact(s)) for s in shown]
     return render(
         request,
@@ -153,7 +153,7 @@ def series_list(request: Request, viewer: ViewerDep, after: Annotated[int, Query
         rows=rows,
         may_create=may_change(principal, principal.org_id),
         after=after,
-        next_after=shown[-1].id if len(found) > PAGE_SIZE else None,
+        next_after=next_after,
     )
 
 

@@ -3,9 +3,10 @@ every page gets (who is logged in, the CSRF token for its forms, the language an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -98,3 +99,18 @@ def render(request: Request, template: str, viewer: Viewer, status: int = 200, /
 
 def _secure(request: Request) -> bool:
     return bool(request.app.state.node.settings.secure_cookies)
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> int: ...
+
+
+Row = TypeVar("Row", bound=_HasId)
+
+
+def page_of(rows: Sequence[Row], size: int) -> tuple[list[Row], int | None]:
+    """The first `size` rows, and the id to page on from (`?after=`, `pager.html`), or None when
+    nothing follows: callers ask for `size + 1` rows to know."""
+    shown = list(rows[:size])
+    return shown, (shown[-1].id if len(rows) > size else None)
