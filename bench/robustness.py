@@ -4,7 +4,8 @@ Why: every altered copy of known material that fails to match is a child re-vict
 false match accuses an innocent user. This applies each alteration in
 `alliance.demo.alterations.BENCH_ALTERATIONS` to every photo of a benign photo set, and reports, at
 PDQ threshold 31, the recall of each strategy (a copy is found when any of its query hashes is
-within the threshold of any hash stored for its own photo), the false matches between different
+within the threshold of any hash stored for its own photo; as in the product, hashes of PDQ quality
+under 50 are neither stored nor sent), the false matches between different
 photos of the set, and matches against a bank of random hashes.
 
 Strategies (bank side / query side), all on the default hashing path; the last two are what the
@@ -21,9 +22,9 @@ against them):
   inside (`pdq_views.found_pictures`: on a flat canvas, framed by straight edges, turned back);
 * crop matching (a bank option): the entry also stores `CROP_SETS["bank-crops"]` (29 crops, and
   when it was trimmed the whole image's corners, `["bank-untrimmed-corners"]`), its turns
-  (`turn±2..15`), the `filled` view and 9 masked views / the query also sends `["query-crops"]`
-  (15), `["query-sides"]` (4, overlays cut away), two half-degree nudges, `filled` and up to 3
-  masked views (the windows holding its flat patches).
+  (`turn±2..15`), 16 windows (`["windows"]`) and 9 masked views (`MASKS`), for overlays anywhere
+  / the query also sends `["query-crops"]` (15), `["query-sides"]` (4, overlays cut away), two
+  half-degree nudges and the same 16 windows and 9 masked views.
 
 Photo sets are built by bench/datasets/build_photo_set.py into var/bench/photos-<tier> on first
 use. Writes bench/results/robustness.{json,md,png}.
@@ -58,8 +59,8 @@ from alliance.core.index.engine import LinearPDQIndex
 from alliance.core.media.hashing import decode_for_pdq, hash_image, query_signals
 from alliance.core.media.pdq_views import (
     CROP_SETS,
+    RegionHash,
     dihedral_region_hashes,
-    filled_hash,
     found_pictures,
     hash_crops,
     hash_region,
@@ -69,6 +70,7 @@ from alliance.core.media.pdq_views import (
     picture_box,
     turned_hashes,
 )
+from alliance.core.signals import PDQ_MIN_QUALITY, is_matchable
 from alliance.demo.alterations import BENCH_ALTERATIONS, WIDE_ALTERATIONS
 from datasets.photos import ROOT, photo_set
 
@@ -133,64 +135,76 @@ class Views:
     query_crops: list[bytes]  # what a query to a crop-matching bank sends
     found: list[bytes]  # the picture found inside (framed, or turned back), both sides, every bank
     turns: list[bytes]  # the picture turned 2-15 degrees, what a crop-matching bank stores
-    filled: list[bytes]  # flat patches filled (overlays), both sides of a crop-matching bank
-    masks: list[bytes]  # the picture with each of 9 windows filled, what a crop-matching bank stores
-    query_masks: list[bytes]  # the windows holding most of the query's flat patches (overlays)
+    windows: list[bytes]  # 16 windows of the picture (overlays), both sides of a crop-matching bank
+    masks: list[bytes]  # the picture with each of 9 half-size windows filled, both sides likewise
     trimmed: bool
+    weak: set[bytes] = field(default_factory=set)  # quality under PDQ_MIN_QUALITY: never indexed nor sent
     seconds: dict[str, float] = field(default_factory=dict)
 
     def bank(self, strategy: str) -> list[bytes]:
+        """What an entry of a bank with `strategy` indexes: as the product, only hashes strong enough to match on."""
         own = self.trim_dihedral[:1] + self.untrimmed
-        return {
+        hashes = {
             "plain": self.full,
             "dihedral": self.full,
             "trim+dihedral": own,
             "default": own + self.normalised + self.found,
-            "crop matching": own + self.normalised + self.found + self.crops + self.turns + self.filled + self.masks,
+            "crop matching": own + self.normalised + self.found + self.crops + self.turns + self.windows + self.masks,
         }[strategy]
+        return [h for h in hashes if h not in self.weak]
 
     def query(self, strategy: str) -> list[bytes]:
         turned = self.trim_dihedral + self.untrimmed
-        return {
+        hashes = {
             "plain": self.full,
             "dihedral": self.dihedral,
             "trim+dihedral": turned,
             "default": turned + self.normalised + self.found,
-            "crop matching": turned + self.normalised + self.found + self.query_crops + self.filled + self.query_masks,
+            "crop matching": turned + self.normalised + self.found + self.query_crops + self.windows + self.masks,
         }[strategy]
+        return [h for h in hashes if h not in self.weak]
 
 
 def views_of(data: bytes) -> Views:
+    weak: set[bytes] = set()
+
+    def hashes(regions: list[RegionHash]) -> list[bytes]:
+        out = [r.hash() for r in regions]
+        weak.update(h for h, r in zip(out, regions, strict=True) if r.quality < PDQ_MIN_QUALITY)
+        return out
+
     marks = [time.perf_counter()]
     reduced, _ = decode_for_pdq(data)
     marks.append(time.perf_counter())
     whole = picture_box(reduced, trim=False)
-    full = hash_region(reduced, whole).hash()
+    whole_region = hash_region(reduced, whole)
+    full = hashes([whole_region])[0]
     marks.append(time.perf_counter())
     dihedral = dihedral_region_hashes(reduced, whole)
+    if whole_region.quality < PDQ_MIN_QUALITY:
+        weak.update(dihedral)
     marks.append(time.perf_counter())
     box = picture_box(reduced, trim=True)
     trim_dihedral = dihedral_region_hashes(reduced, box)
+    if hash_region(reduced, box).quality < PDQ_MIN_QUALITY:
+        weak.update(trim_dihedral)
     marks.append(time.perf_counter())
-    normalised = normalised_hash(reduced, box).hash()
+    normalised = hashes([normalised_hash(reduced, box)])[0]
     marks.append(time.perf_counter())
-    found = [r.hash() for r in found_pictures(reduced).values()]
+    found = hashes(list(found_pictures(reduced).values()))
     marks.append(time.perf_counter())
     crops = hash_crops(reduced, box, CROP_SETS["bank-crops"])
     if box != whole:
         crops.update(hash_crops(reduced, whole, CROP_SETS["bank-untrimmed-corners"]))
     marks.append(time.perf_counter())
-    turns = [r.hash() for r in turned_hashes(reduced, box).values()]
+    turns = hashes(list(turned_hashes(reduced, box).values()))
     marks.append(time.perf_counter())
-    filled_region = filled_hash(reduced, box)
-    filled = [filled_region.hash()] if filled_region is not None else []
+    windows = hashes(list(hash_crops(reduced, box, CROP_SETS["windows"]).values()))
+    marks.append(time.perf_counter())
+    masks = hashes(list(masked_hashes(reduced, box).values()))
     marks.append(time.perf_counter())
     query_crops = hash_crops(reduced, box, {**CROP_SETS["query-crops"], **CROP_SETS["query-sides"]})
     query_crops.update(nudged_hashes(reduced, box))
-    marks.append(time.perf_counter())
-    masks = [r.hash() for r in masked_hashes(reduced, box).values()]
-    marks.append(time.perf_counter())
-    query_masks = [r.hash() for r in masked_hashes(reduced, box, query=True).values()]
     marks.append(time.perf_counter())
     steps = [
         "decode",
@@ -201,10 +215,9 @@ def views_of(data: bytes) -> Views:
         "found",
         "bank crops",
         "turns",
-        "filled",
-        "query crops",
+        "windows",
         "masked",
-        "query masked",
+        "query crops",
     ]
     trimmed = box != whole
     return Views(
@@ -213,14 +226,14 @@ def views_of(data: bytes) -> Views:
         trim_dihedral=trim_dihedral,
         untrimmed=[full] if trimmed else [],
         normalised=[normalised],
-        crops=[r.hash() for r in crops.values()],
-        query_crops=[r.hash() for r in query_crops.values()],
+        crops=hashes(list(crops.values())),
+        query_crops=hashes(list(query_crops.values())),
         found=found,
         turns=turns,
-        filled=filled,
+        windows=windows,
         masks=masks,
-        query_masks=query_masks,
         trimmed=trimmed,
+        weak=weak,
         seconds={step: marks[i + 1] - marks[i] for i, step in enumerate(steps)},
     )
 
@@ -229,9 +242,9 @@ def check_against_the_product(data: bytes, views: Views) -> None:
     """The two product strategies hold exactly the hashes the product stores and queries by."""
     for crops, strategy in ((False, "default"), (True, "crop matching")):
         entry = hash_image(data, crops=crops)
-        stored = {s.value for s in entry.signals if s.type == "pdq"} | {v.signal.value for v in entry.views}
-        _, signals, _ = query_signals(data, crops=crops)
-        queried = {s.value for s in signals if s.type == "pdq"}
+        signals = [s for s in entry.signals if s.type == "pdq"] + [v.signal for v in entry.views]
+        stored = {s.value for s in signals if is_matchable(s)}
+        queried = {s.value for s in query_signals(data, crops=crops)[1] if s.type == "pdq" and is_matchable(s)}
         assert stored == {h.hex() for h in views.bank(strategy)}, f"{strategy}: the bench stores other hashes"
         assert queried == {h.hex() for h in views.query(strategy)}, f"{strategy}: the bench queries other hashes"
 
@@ -432,22 +445,17 @@ def strategy_costs(originals: list[Views], lookup_per_hash: float) -> dict[str, 
     """Bytes stored per entry, hashes per query, and the time to make a query's hashes and look them up."""
     mean = {k: float(np.mean([v.seconds[k] for v in originals])) for k in originals[0].seconds}
     trim = mean["decode"] + mean["hash"] + mean["trim+dihedral"]  # the whole image's hash goes along
+    default_extra = mean["normalised"] + mean["found"]
     hashing = {
         "plain": mean["decode"] + mean["hash"],
         "dihedral": mean["decode"] + mean["hash"] + mean["dihedral"],
         "trim+dihedral": trim,
-        "default": trim + mean["normalised"] + mean["found"],
-        "crop matching": trim
-        + mean["normalised"]
-        + mean["found"]
-        + mean["query crops"]
-        + mean["filled"]
-        + mean["query masked"],
+        "default": trim + default_extra,
+        "crop matching": trim + default_extra + mean["query crops"] + mean["windows"] + mean["masked"],
     }
-    default_extra = mean["normalised"] + mean["found"]
     extra_per_entry = {
         "default": default_extra,
-        "crop matching": default_extra + mean["bank crops"] + mean["turns"] + mean["filled"] + mean["masked"],
+        "crop matching": default_extra + mean["bank crops"] + mean["turns"] + mean["windows"] + mean["masked"],
     }
     out = {}
     for strategy in STRATEGIES:

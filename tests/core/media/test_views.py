@@ -15,14 +15,12 @@ from alliance.core.media.pdq_views import (
     BORDER_TOLERANCE,
     CROP_SETS,
     CROP_VIEWS,
-    FILLED,
     FRAMED,
     FRAMED_ALONG,
     INSIDE,
     MASKS,
     NORMALISED,
     NUDGE_VIEWS,
-    QUERY_MASKS,
     TRIMMED,
     TURN_VIEWS,
     UNTRIMMED,
@@ -66,7 +64,7 @@ def test_an_image_has_a_normalised_view_and_crops_on_request(photos):
     assert [v.view for v in hash_image(data).views if v.view not in FOUND] == [NORMALISED]
     with_crops = hash_image(data, crops=True)
     turns = sorted(TURN_VIEWS - set(NUDGE_VIEWS.values()))
-    expected = [NORMALISED, *CROP_SETS["bank-crops"], *turns, FILLED, *MASKS]
+    expected = [NORMALISED, *CROP_SETS["bank-crops"], *CROP_SETS["windows"], *turns, *MASKS]
     assert sorted(v.view for v in with_crops.views if v.view not in FOUND) == sorted(expected)
     assert with_crops.signals == hash_image(data).signals  # views never change the file's own signals
 
@@ -76,7 +74,7 @@ def test_a_bordered_image_also_keeps_the_whole_image_and_its_corners(photos):
     views = [v.view for v in hash_image(bordered, crops=True).views if v.view not in FOUND]
     assert views[:2] == [UNTRIMMED, NORMALISED]
     crops = set(CROP_SETS["bank-crops"]) | set(CROP_SETS["bank-untrimmed-corners"])
-    assert set(views[2:]) - TURN_VIEWS - {FILLED} - set(MASKS) == crops
+    assert set(views[2:]) - TURN_VIEWS - set(MASKS) - set(CROP_SETS["windows"]) == crops
     reference = hash_image(bordered, exact_reference=True)
     assert [v.view for v in reference.views if v.view not in FOUND] == [TRIMMED, NORMALISED]  # its own PDQ: the whole
     assert reference.view(TRIMMED) == hash_image(bordered).get("pdq")
@@ -89,10 +87,8 @@ def test_a_query_names_each_view_and_sends_crops_only_when_asked(photos):
     assert signals[:4] == list(media.signals)
     _, cropped, crop_names = query_signals(data, crops=True)
     nudges = list(NUDGE_VIEWS.values())
-    fixed = [*names, *CROP_SETS["query-crops"], *CROP_SETS["query-sides"], *nudges, FILLED]
-    assert crop_names[: len(fixed)] == fixed
-    masked = crop_names[len(fixed) :]  # the windows most covered by flat patches, if any
-    assert len(masked) <= QUERY_MASKS and set(masked) <= set(MASKS)
+    sent = [*names, *CROP_SETS["query-crops"], *CROP_SETS["query-sides"], *CROP_SETS["windows"], *nudges, *MASKS]
+    assert crop_names == sent
     assert cropped[: len(signals)] == signals
     assert not set(names) & CROP_VIEWS
 

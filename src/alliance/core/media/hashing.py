@@ -276,10 +276,8 @@ def _fast_hashes(
         found = pdq_views.hash_crops(reduced, picture, pdq_views.CROP_SETS["bank-crops"])
         if picture != whole:
             found.update(pdq_views.hash_crops(reduced, whole, pdq_views.CROP_SETS["bank-untrimmed-corners"]))
+        found.update(pdq_views.hash_crops(reduced, picture, pdq_views.CROP_SETS["windows"]))
         found.update(pdq_views.turned_hashes(reduced, picture))
-        filled = pdq_views.filled_hash(reduced, picture)
-        if filled is not None:
-            found[pdq_views.FILLED] = filled
         found.update(pdq_views.masked_hashes(reduced, picture))
         views.extend(ViewSignal(name, _region_signal(region)) for name, region in found.items())
     return MediaHashes(
@@ -309,8 +307,8 @@ def query_signals(
     rotations and flips (each computed from the turned pixels; `pdq.DIHEDRAL_NAMES`); when a
     uniform border was trimmed, the whole image's ("untrimmed"), since lists hashed elsewhere hold
     that one; the normalised view ("normalised"); and with `crops`, the query crops and sides
-    (`CROP_SETS["query-crops"]`, `["query-sides"]`), which meet the crops a crop-matching bank
-    stores.
+    (`CROP_SETS["query-crops"]`, `["query-sides"]`) and the windows (`["windows"]`), which meet
+    the crops a crop-matching bank stores.
     """
     reduced, image_format = decode_for_pdq(data, limits)
     picture = pdq_views.picture_box(reduced, trim=TRIM_BORDERS)
@@ -327,13 +325,11 @@ def query_signals(
         signals.append(view.signal)
         names.append(view.view)
     if crops:
-        wanted = {**pdq_views.CROP_SETS["query-crops"], **pdq_views.CROP_SETS["query-sides"]}
+        sets = ("query-crops", "query-sides", "windows")
+        wanted = {name: box for part in sets for name, box in pdq_views.CROP_SETS[part].items()}
         found = pdq_views.hash_crops(reduced, picture, wanted)
         found.update(pdq_views.nudged_hashes(reduced, picture))
-        filled = pdq_views.filled_hash(reduced, picture)
-        if filled is not None:
-            found[pdq_views.FILLED] = filled
-        found.update(pdq_views.masked_hashes(reduced, picture, query=True))
+        found.update(pdq_views.masked_hashes(reduced, picture))
         for name, region in found.items():
             signals.append(_region_signal(region))
             names.append(name)

@@ -628,53 +628,6 @@ def deskew(grey: npt.NDArray[np.uint8], quad: npt.NDArray[np.float64], inset: fl
     return np.asarray(upright, dtype=np.uint8)
 
 
-FILL_SIDE = 128
-"""Overlays are found and filled on the picture area-averaged to this many pixels square."""
-FLAT_RANGE = 2
-"""Luma levels a 3x3 neighbourhood may span to count as flat (a sticker's fill, a label, a bar)."""
-MIN_PATCH = 0.003
-"""Flat patches smaller than this share of the picture are left alone (highlights, small glints)."""
-MAX_FILLED = 0.5
-"""A picture flatter than this (objects on white, drawings) gets no filled view: nothing would be left."""
-HOLE = 0.02
-"""Non-flat islands inside a flat patch up to this share of the picture (a sticker's eyes, a label's
-text) are filled with it."""
-
-
-@numba.njit(cache=True, nogil=True)
-def _label(mask: Any) -> tuple[Any, Any, Any]:  # pragma: no cover - compiled
-    """4-connected components of `mask`: a label per pixel (-1 outside), each label's size, and
-    whether it touches the image's edge."""
-    h, w = mask.shape
-    labels = -np.ones((h, w), np.int32)
-    sizes = np.zeros(h * w, np.int32)
-    touches = np.zeros(h * w, np.bool_)
-    stack = np.empty(h * w, np.int32)
-    n = 0
-    for start in range(h * w):
-        sy, sx = start // w, start % w
-        if not mask[sy, sx] or labels[sy, sx] >= 0:
-            continue
-        top = 0
-        stack[top] = start
-        labels[sy, sx] = n
-        while top >= 0:
-            p = stack[top]
-            top -= 1
-            y, x = p // w, p % w
-            sizes[n] += 1
-            if y == 0 or x == 0 or y == h - 1 or x == w - 1:
-                touches[n] = True
-            for dy, dx in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-                yy, xx = y + dy, x + dx
-                if 0 <= yy < h and 0 <= xx < w and mask[yy, xx] and labels[yy, xx] < 0:
-                    labels[yy, xx] = n
-                    top += 1
-                    stack[top] = yy * w + xx
-        n += 1
-    return labels, sizes[:n], touches[:n]
-
-
 @numba.njit(cache=True, nogil=True)
 def _harmonic_fill_from(values: Any, hole: Any, rounds: int) -> None:  # pragma: no cover - compiled
     """Smooth the `hole` pixels of `values` in place: each the mean of its 4 neighbours, `rounds` times."""
@@ -704,67 +657,13 @@ def _harmonic_fill_from(values: Any, hole: Any, rounds: int) -> None:  # pragma:
 def _harmonic_fill(values: Any, hole: Any, rounds: int) -> None:  # pragma: no cover - compiled
     """Fill the `hole` pixels of `values` in place with the smooth surface their edges give (each
     the mean of its 4 neighbours, repeated), started from the mean of the pixels kept."""
-    h, w = values.shape
-    total = 0.0
-    kept = 0
-    for y in range(h):
-        for x in range(w):
-            if not hole[y, x]:
-                total += values[y, x]
-                kept += 1
-    start = total / max(1, kept)
-    for y in range(h):
-        for x in range(w):
+    kept = ~hole
+    start = values.ravel()[kept.ravel()].mean() if kept.any() else 0.0
+    for y in range(values.shape[0]):
+        for x in range(values.shape[1]):
             if hole[y, x]:
                 values[y, x] = start
-    for _ in range(rounds):
-        for y in range(h):
-            for x in range(w):
-                if hole[y, x]:
-                    s = 0.0
-                    k = 0
-                    if y > 0:
-                        s += values[y - 1, x]
-                        k += 1
-                    if y < h - 1:
-                        s += values[y + 1, x]
-                        k += 1
-                    if x > 0:
-                        s += values[y, x - 1]
-                        k += 1
-                    if x < w - 1:
-                        s += values[y, x + 1]
-                        k += 1
-                    values[y, x] = s / k
-
-
-def _flat_patches(small: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
-    """Where `small` (the picture at `FILL_SIDE` square) has flat patches of at least `MIN_PATCH`:
-    3x3 neighbourhoods within `FLAT_RANGE` levels, connected."""
-    side = small.shape[0]
-    padded = np.pad(small, 1, mode="edge")
-    shifted = np.stack([padded[dy : dy + side, dx : dx + side] for dy in range(3) for dx in range(3)])
-    flat = (shifted.max(axis=0) - shifted.min(axis=0)) <= FLAT_RANGE
-    labels, sizes, _ = _label(flat)
-    if not len(sizes):
-        return np.zeros(small.shape, np.bool_)
-    big = sizes >= MIN_PATCH * side * side
-    patch: npt.NDArray[np.bool_] = (labels >= 0) & big[np.maximum(labels, 0)]
-    return patch
-
-
-def flat_share(grey: npt.NDArray[np.uint8], windows: list[tuple[float, float, float, float]]) -> list[float]:
-    """The share of each window (fractions of the picture: left, top, right, bottom) that lies in
-    a flat patch of `grey` (`_flat_patches` at `FILL_SIDE` square): where stickers and labels are."""
-    small = np.asarray(Image.fromarray(grey).resize((FILL_SIDE, FILL_SIDE), Image.Resampling.BOX), dtype=np.float32)
-    patch = _flat_patches(small)
-    out = []
-    for left, top, right, bottom in windows:
-        part = patch[
-            round(top * FILL_SIDE) : round(bottom * FILL_SIDE), round(left * FILL_SIDE) : round(right * FILL_SIDE)
-        ]
-        out.append(float(part.mean()) if part.size else 0.0)
-    return out
+    _harmonic_fill_from(values, hole, rounds)
 
 
 def masked(grey64: npt.NDArray[np.float64], window: tuple[float, float, float, float]) -> npt.NDArray[np.float64]:
@@ -776,37 +675,6 @@ def masked(grey64: npt.NDArray[np.float64], window: tuple[float, float, float, f
     values = np.array(grey64, dtype=np.float64)
     _pyramid_fill(values, hole)
     return values
-
-
-def overlays_filled(grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32] | None:
-    """The picture at `FILL_SIDE` square with its flat patches (stickers, emoji, labels with their
-    text: whatever was laid over it in a flat colour) filled smoothly from their surroundings, or
-    None when most of the picture is flat.
-
-    PDQ is made of the picture's coarsest shapes, which a sticker covering a tenth of it changes
-    beyond the threshold; filled from around it, the covered part looks like a smooth stretch of
-    the picture again. A picture's own flat patches (a clear sky) are filled too, alike in the
-    original and its copies."""
-    small = np.asarray(Image.fromarray(grey).resize((FILL_SIDE, FILL_SIDE), Image.Resampling.BOX), dtype=np.float32)
-    patch = _flat_patches(small)
-    if patch.mean() > MAX_FILLED:
-        return None
-    # islands of detail inside a patch (text on a label, a face on a sticker) go with it
-    if not patch.any():
-        return small  # nothing flat: nothing laid over it
-    islands, island_sizes, touches = _label(~patch)
-    small_island = (island_sizes <= HOLE * FILL_SIDE * FILL_SIDE) & ~touches
-    hole = patch | ((islands >= 0) & small_island[np.maximum(islands, 0)])
-    # and so does the patch's rim, blended with what is around it
-    padded_hole = np.pad(hole, 1)
-    hole = np.stack([padded_hole[dy : dy + FILL_SIDE, dx : dx + FILL_SIDE] for dy in range(3) for dx in range(3)]).any(
-        axis=0
-    )
-    if hole.mean() > MAX_FILLED:
-        return None
-    values = np.ascontiguousarray(small, dtype=np.float64)
-    _pyramid_fill(values, np.asarray(hole, dtype=np.bool_))
-    return values.astype(np.float32)
 
 
 def _pyramid_fill(values: npt.NDArray[np.float64], hole: npt.NDArray[np.bool_]) -> None:
