@@ -61,6 +61,9 @@ class ReducedLuma:
     """The full-size RGB pixels when no reduction happened (then PDQ can be computed exactly)."""
     orientation: int = 1
     """The file's EXIF orientation (1-8), which was applied: other tools hash the image as stored."""
+    chroma: npt.NDArray[np.uint8] | None = None
+    """Cb and Cr (2, h, w) at the luma's size, for a reduced decode that kept them: the picture
+    finders see a colour step where the luma is flat (`pdq_views.found_pictures`)."""
 
 
 @contextmanager

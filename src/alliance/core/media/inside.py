@@ -39,8 +39,10 @@ surroundings does along most of its length; text, interface and content edges ra
 MIN_SIDE = 0.25
 """The picture found spans at least this share of the image's width and of its height."""
 MIN_INSET = 0.02
-"""A side found closer than this to the image's edge (of its width or height) is the edge: the
-picture reaches it."""
+"""A run of side pixels ending closer than this to the image's edge (of its width or height) ends
+at the edge, unless a line there holds a side of its own."""
+EDGE_LINES = 2
+"""A side closer than this many lines to the image's edge is the edge: the picture reaches it."""
 ALONG_SMOOTHING = 9
 """Pixels along a line averaged for the second search of `inner_picture` (`FRAMED_ALONG` view)."""
 ALONG_EDGE_STEP = 14
@@ -96,7 +98,18 @@ def _row_steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> Any:  
     """Prefix sums, along each row, of the pixels a top side (the picture below) and a bottom side
     can run through (`_side_step`'s rule, a row at a time in memory order: 15 -> 1.4 ms on a 640x427
     luma; the column sides are the rows of the transposed luma, `_steps`)."""
+    return _row_steps_colour(grey, step, flat_step, np.zeros((0, 1, 1), np.uint8), 0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_steps_colour(
+    grey: npt.NDArray[np.uint8], step: int, flat_step: int, chroma: Any, chroma_step: int
+) -> Any:  # pragma: no cover - compiled
+    """`_row_steps`, a pixel also counting where a chroma plane (Cb, Cr: `chroma`, (c, h, w))
+    steps by more than `chroma_step`: a picture and what lies around it often differ in colour
+    where their luma is alike (a blue sky on a pale wall)."""
     h, w = grey.shape
+    planes = chroma.shape[0]
     rows = np.zeros((2, h, w + 1), np.int32)
     for k in range(2):
         sign = 1 if k == 0 else -1
@@ -116,6 +129,10 @@ def _row_steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> Any:  
                         and abs(np.int32(outer[x + 1]) - o) <= 2
                         and abs(np.int32(outer[x - 1]) - o) <= 2
                     )
+                c = 0
+                while not ok and c < planes:
+                    ok = abs(np.int32(chroma[c, y + sign, x]) - np.int32(chroma[c, y - sign, x])) > chroma_step
+                    c += 1
                 total += int(ok)
                 rows[k, y, x + 1] = total
     return rows
@@ -185,17 +202,16 @@ def _best_rectangle(
     the image's edges), left and right where those rows' runs end (or the image's edges), each side
     inside the image running along `coverage` of its length. (key, x0, y0, x1, y1), key 0 if none."""
     tol_x = max(2, int(inset * w))
-    tol_y = max(2, int(inset * h))
     best = np.zeros(5, np.float64)
     for i in range(-1, tops.shape[0]):
         y0 = 0 if i < 0 else tops[i, 0]
-        if y0 <= tol_y:
+        if y0 < EDGE_LINES:
             if i >= 0:
                 continue
             y0 = 0
         for j in range(-1, bottoms.shape[0]):
             y1 = h if j < 0 else bottoms[j, 0]
-            if y1 >= h - tol_y:
+            if y1 > h - EDGE_LINES:
                 if j >= 0:
                     continue
                 y1 = h
@@ -216,25 +232,22 @@ def _best_rectangle(
                 x0, x1 = tops[i, 1], tops[i, 2]
             else:
                 x0, x1 = bottoms[j, 1], bottoms[j, 2]
-            x0 = 0 if x0 <= tol_x else x0
-            x1 = w if x1 >= w - tol_x else x1
+            # refine the left and right sides to the best column nearby; a run ending near the
+            # image's edge is the edge, unless a column there holds a side of its own
+            best_c, best_x = -1.0, x0
+            for xx in range(max(EDGE_LINES, x0 - tol_x), min(w - 1, x0 + tol_x + 1)):
+                c = _cover(cols[0], xx, y0, y1, w)
+                if c > best_c:
+                    best_c, best_x = c, xx
+            x0 = best_x if x0 > tol_x or best_c >= coverage else 0
+            best_c, best_x = -1.0, x1
+            for xx in range(max(1, x1 - tol_x), min(w - EDGE_LINES, x1 + tol_x) + 1):
+                c = _cover(cols[1], xx, y0, y1, w)
+                if c > best_c:
+                    best_c, best_x = c, xx
+            x1 = best_x if x1 < w - tol_x or best_c >= coverage else w
             if x1 - x0 < min_side * w:
                 continue
-            # refine the left and right sides to the best column nearby
-            if x0 > 0:
-                best_c, best_x = -1.0, x0
-                for xx in range(max(1, x0 - tol_x), min(w - 1, x0 + tol_x + 1)):
-                    c = _cover(cols[0], xx, y0, y1, w)
-                    if c > best_c:
-                        best_c, best_x = c, xx
-                x0 = best_x
-            if x1 < w:
-                best_c, best_x = -1.0, x1
-                for xx in range(max(1, x1 - tol_x), min(w - 1, x1 + tol_x + 1)):
-                    c = _cover(cols[1], xx, y0, y1, w)
-                    if c > best_c:
-                        best_c, best_x = c, xx
-                x1 = best_x
             score = 1.0
             if y0 > 0:
                 score = min(score, _cover(rows[0], y0, x0, x1, h))
@@ -266,7 +279,24 @@ def _strongest(cands: Any, keep: int = 48) -> Any:
     return cands[np.sort(order)]
 
 
-def inner_picture(grey: npt.NDArray[np.uint8], along: int = 1) -> tuple[int, int, int, int] | None:
+CHROMA_STEP = 30
+"""Cb or Cr levels a side may step by instead of the luma's `EDGE_STEP` (`ALONG_CHROMA_STEP` in the
+along-line search), when the finder is given the chroma."""
+ALONG_CHROMA_STEP = 12
+
+
+def _planes_along(chroma: Any, along: int, transpose: bool) -> Any:
+    """The chroma planes (c, h, w), transposed to (c, w, h) if asked, each averaged along its rows."""
+    out = []
+    for plane in chroma:
+        p = np.ascontiguousarray(plane.T if transpose else plane)
+        out.append(_averaged_along_rows(p, along) if along > 1 else p)
+    return np.ascontiguousarray(np.stack(out))
+
+
+def inner_picture(
+    grey: npt.NDArray[np.uint8], along: int = 1, chroma: npt.NDArray[np.uint8] | None = None
+) -> tuple[int, int, int, int] | None:
     """The picture framed inside `grey` (8-bit luma) by long straight edges, as (x0, y0, x1, y1)
     without the edge lines themselves, or None when no side lies inside the image.
 
@@ -280,12 +310,23 @@ def inner_picture(grey: npt.NDArray[np.uint8], along: int = 1) -> tuple[int, int
     if h < 32 or w < 32:
         return None
     if min(h, w) >= EDGE_HALVE_FROM:
-        half = inner_picture(np.asarray(Image.fromarray(np.ascontiguousarray(grey)).reduce(2)), along)
+        half_chroma = None
+        if chroma is not None:
+            half_chroma = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(p)).reduce(2)) for p in chroma])
+        half = inner_picture(np.asarray(Image.fromarray(np.ascontiguousarray(grey)).reduce(2)), along, half_chroma)
         if half is None:
             return None
         return (min(w, 2 * half[0]), min(h, 2 * half[1]), min(w, 2 * half[2]), min(h, 2 * half[3]))
     grey = np.ascontiguousarray(grey)
-    if along > 1:
+    if chroma is not None:
+        c_step = ALONG_CHROMA_STEP if along > 1 else CHROMA_STEP
+        step = ALONG_EDGE_STEP if along > 1 else EDGE_STEP
+        g_rows = _averaged_along_rows(grey, along) if along > 1 else grey
+        g_cols = np.ascontiguousarray(grey.T)
+        g_cols = _averaged_along_rows(g_cols, along) if along > 1 else g_cols
+        rows = _row_steps_colour(g_rows, step, FLAT_EDGE_STEP, _planes_along(chroma, along, False), c_step)
+        cols = _row_steps_colour(g_cols, step, FLAT_EDGE_STEP, _planes_along(chroma, along, True), c_step)
+    elif along > 1:
         step = ALONG_EDGE_STEP
         rows = _row_steps(_averaged_along_rows(grey, along), step, FLAT_EDGE_STEP)
         cols = _row_steps(_averaged_along_rows(np.ascontiguousarray(grey.T), along), step, FLAT_EDGE_STEP)

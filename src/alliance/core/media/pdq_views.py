@@ -392,9 +392,11 @@ def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
     bands = []
     for side, limit in enumerate(limits):
         depth, colour = _flat_band(outer, side, limit, BORDER_TOLERANCE, BORDER_OUTLIERS)
-        if depth == 0:  # the outermost line blended with what lies outside: the band may start after it
-            depth, colour = _flat_band(_without_line(outer, side), side, limit - 1, BORDER_TOLERANCE, BORDER_OUTLIERS)
-            depth += depth > 0
+        if depth < 2:  # the outermost line blended with what lies outside (flat or not): the band may start after it
+            cut = _without_line(outer, side)
+            inner, inner_colour = _flat_band(cut, side, limit - 1, BORDER_TOLERANCE, BORDER_OUTLIERS)
+            if inner > 0 and inner + 1 > depth:
+                depth, colour = inner + 1, inner_colour
         bands.append((depth, colour))
     best: list[int] = []
     for _, colour in bands:
@@ -407,7 +409,9 @@ def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
     if sum(d > 0 for d in best) < 2:
         return box
     top, bottom, left, right = best
-    return refined_box(grey, (x0 + left, y0 + top, x1 - right, y1 - bottom))
+    trimmed = (x0 + left, y0 + top, x1 - right, y1 - bottom)
+    # the frame's outer edge often steps more than its inner one: the trimmed sides look inward only
+    return refined_box(grey, trimmed, inward=(left > 0, top > 0, right > 0, bottom > 0))
 
 
 def _without_line(grey: npt.NDArray[np.uint8], side: int) -> npt.NDArray[np.uint8]:
@@ -420,25 +424,34 @@ REFINE_LINES = 3
 """A side found by its straight edge is moved to the strongest step within this many lines."""
 
 
-def refined_box(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
+def refined_box(
+    grey: npt.NDArray[np.uint8], box: PixelBox, inward: tuple[bool, bool, bool, bool] | None = None
+) -> PixelBox:
     """Each side of `box` inside the image moved to where the luma steps most between two lines,
     along the side's length, within `REFINE_LINES`: the side then lies on the picture's edge to the
-    line (PDQ drifts a bit per line a box is off)."""
+    line (PDQ drifts a bit per line a box is off). Sides flagged in `inward` (left, top, right,
+    bottom) only move in (or not at all): a frame's inner edge, its outer one lying just outside."""
     h, w = grey.shape
     x0, y0, x1, y1 = box
     g = grey.astype(np.int16)
     out = list(box)
+    only_in = inward if inward is not None else (False, False, False, False)
     for k, at, lo, hi, horizontal in (
         (1, y0, x0, x1, True),
         (3, y1, x0, x1, True),
         (0, x0, y0, y1, False),
         (2, x1, y0, y1, False),
     ):
+        if inward is not None and not only_in[k]:
+            continue
         size = h if horizontal else w
         if at <= 0 or at >= size:
             continue
+        first, last = at - REFINE_LINES, at + REFINE_LINES
+        if only_in[k]:  # left and top sides move in by growing, right and bottom by shrinking
+            first, last = (at, last) if k in (0, 1) else (first, at)
         best, best_step = at, -1.0
-        for line in range(max(1, at - REFINE_LINES), min(size - 1, at + REFINE_LINES) + 1):
+        for line in range(max(1, first), min(size - 1, last) + 1):
             a, b = (g[line, lo:hi], g[line - 1, lo:hi]) if horizontal else (g[lo:hi, line], g[lo:hi, line - 1])
             step = float(np.abs(a - b).mean())
             if step > best_step:
@@ -491,6 +504,17 @@ def _hash_luma(reduced: ReducedLuma, luma: npt.NDArray[np.uint8]) -> RegionHash:
     return RegionHash((0, 0, w, h), block, quality)
 
 
+USE_CHROMA = False
+
+
+def chroma_of(reduced: ReducedLuma) -> npt.NDArray[np.uint8] | None:
+    """Cb and Cr (2, h, w) of the decode, at the size `luma8` has, or None when it kept none."""
+    if reduced.rgb is not None:
+        ycc = np.asarray(Image.fromarray(reduced.rgb).convert("YCbCr"))
+        return np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 0))
+    return reduced.chroma
+
+
 def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
     """The picture found inside the image, hashed: `INSIDE` (on a flat canvas), `FRAMED` and
     `FRAMED_ALONG` (framed by straight edges) and `UPRIGHT` (turned by a few degrees, turned back),
@@ -499,8 +523,9 @@ def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
     grey = luma8(reduced)
     out = {}
     boxes: dict[str, PixelBox | None] = {INSIDE: inside.canvas_picture(grey)}
+    colour = chroma_of(reduced) if USE_CHROMA else None
     for name, along in ((FRAMED, 1), (FRAMED_ALONG, inside.ALONG_SMOOTHING)):
-        framed = inside.inner_picture(grey, along)
+        framed = inside.inner_picture(grey, along, colour)
         if framed is not None:
             framed = without_frame(grey, refined_box(grey, framed))
             if any(box is not None and _alike(box, framed, grey.shape) for box in boxes.values()):
