@@ -101,40 +101,60 @@ def _row_steps(grey: npt.NDArray[np.uint8], step: int, flat_step: int) -> Any:  
     return _row_steps_colour(grey, step, flat_step, np.zeros((0, 1, 1), np.uint8), 0)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _flat_outside(grey: Any, y: int, x: int, sign: int, h: int, w: int) -> bool:  # pragma: no cover - compiled
+    """Whether the luma outside a side at (y, x) is flat (the picture towards `sign`): two lines out
+    and one pixel either way along the side within 2 levels of the line just outside."""
+    at = y - 2 * sign
+    if at < 0 or at >= h or x == 0 or x == w - 1:
+        return False
+    o = np.int32(grey[y - sign, x])
+    return bool(
+        abs(np.int32(grey[at, x]) - o) <= 2
+        and abs(np.int32(grey[y - sign, x + 1]) - o) <= 2
+        and abs(np.int32(grey[y - sign, x - 1]) - o) <= 2
+    )
+
+
 @numba.njit(cache=True, nogil=True)
 def _row_steps_colour(
     grey: npt.NDArray[np.uint8], step: int, flat_step: int, chroma: Any, chroma_step: int
 ) -> Any:  # pragma: no cover - compiled
     """`_row_steps`, a pixel also counting where a chroma plane (Cb, Cr: `chroma`, (c, h, w))
     steps by more than `chroma_step`: a picture and what lies around it often differ in colour
-    where their luma is alike (a blue sky on a pale wall)."""
+    where their luma is alike (a blue sky on a pale wall). A step across a line serves a top side
+    and a bottom side alike; only the flat-outside rule looks to one side."""
     h, w = grey.shape
-    planes = chroma.shape[0]
+    colour = chroma.shape[0] >= 2
     rows = np.zeros((2, h, w + 1), np.int32)
-    for k in range(2):
-        sign = 1 if k == 0 else -1
-        for y in range(1, h - 1):
-            inner, outer = grey[y + sign], grey[y - sign]
-            at = y - 2 * sign
-            room = 0 <= at < h
-            beyond = grey[at if room else y]
-            total = 0
-            for x in range(w):
-                o = np.int32(outer[x])
-                d = abs(np.int32(inner[x]) - o)
-                ok = d > step
-                if not ok and d > flat_step and room and 0 < x < w - 1:
-                    ok = (
-                        abs(np.int32(beyond[x]) - o) <= 2
-                        and abs(np.int32(outer[x + 1]) - o) <= 2
-                        and abs(np.int32(outer[x - 1]) - o) <= 2
-                    )
-                c = 0
-                while not ok and c < planes:
-                    ok = abs(np.int32(chroma[c, y + sign, x]) - np.int32(chroma[c, y - sign, x])) > chroma_step
-                    c += 1
-                total += int(ok)
-                rows[k, y, x + 1] = total
+    for y in range(1, h - 1):
+        below, above = grey[y + 1], grey[y - 1]
+        tops, bottoms = rows[0, y], rows[1, y]
+        if colour:
+            cb_below, cb_above, cr_below, cr_above = (
+                chroma[0, y + 1],
+                chroma[0, y - 1],
+                chroma[1, y + 1],
+                chroma[1, y - 1],
+            )
+        top_total = 0
+        bottom_total = 0
+        for x in range(w):
+            d = abs(np.int32(below[x]) - np.int32(above[x]))
+            if d > step or (
+                colour
+                and (
+                    abs(np.int32(cb_below[x]) - np.int32(cb_above[x])) > chroma_step
+                    or abs(np.int32(cr_below[x]) - np.int32(cr_above[x])) > chroma_step
+                )
+            ):
+                top_total += 1
+                bottom_total += 1
+            elif d > flat_step:
+                top_total += int(_flat_outside(grey, y, x, 1, h, w))
+                bottom_total += int(_flat_outside(grey, y, x, -1, h, w))
+            tops[x + 1] = top_total
+            bottoms[x + 1] = bottom_total
     return rows
 
 
@@ -191,17 +211,45 @@ def _candidate_rows(rows: Any, h: int, w: int, window: int, coverage: float, min
         if best_b - best_a >= min_len:
             out[n, 0], out[n, 1], out[n, 2] = y, best_a, best_b
             n += 1
-    return out[:n]
+    return out[:n].copy()
+
+
+@numba.njit(cache=True, nogil=True)
+def _outermost(
+    side: Any, cands: Any, lo: int, hi: int, a: int, b: int, lines: int, coverage: float, last: bool
+) -> int:  # pragma: no cover - compiled
+    """The candidate line (`cands`, in line order) from lo to hi nearest lo (with `last`, nearest
+    hi) that a side can run through along `coverage` of a..b; -1 if none."""
+    n = cands.shape[0]
+    for k in range(n):
+        line = cands[n - 1 - k, 0] if last else cands[k, 0]
+        if lo <= line <= hi and _cover(side, line, a, b, lines) >= coverage:
+            return int(line)
+    return -1
 
 
 @numba.njit(cache=True, nogil=True)
 def _best_rectangle(
-    rows: Any, cols: Any, h: int, w: int, tops: Any, bottoms: Any, coverage: float, min_side: float, inset: float
+    rows: Any,
+    cols: Any,
+    h: int,
+    w: int,
+    tops: Any,
+    bottoms: Any,
+    coverage: float,
+    min_side: float,
+    inset: float,
 ) -> Any:  # pragma: no cover - compiled
     """The upright rectangle with the best-evidenced sides: top and bottom from candidate rows (or
     the image's edges), left and right where those rows' runs end (or the image's edges), each side
-    inside the image running along `coverage` of its length. (key, x0, y0, x1, y1), key 0 if none."""
+    inside the image running along `coverage` of its length. (key, x0, y0, x1, y1), key 0 if none.
+
+    Where the rows' runs went on past the picture (its surroundings step there too, as textured
+    ones do) to the image's edge, the outermost candidate column inside the runs that holds a side
+    is the side (the columns' candidates are found then, once)."""
     tol_x = max(2, int(inset * w))
+    lefts = rights = np.zeros((0, 3), np.int32)
+    have_columns = False
     best = np.zeros(5, np.float64)
     for i in range(-1, tops.shape[0]):
         y0 = 0 if i < 0 else tops[i, 0]
@@ -239,13 +287,28 @@ def _best_rectangle(
                 c = _cover(cols[0], xx, y0, y1, w)
                 if c > best_c:
                     best_c, best_x = c, xx
+            run0, run1 = x0, x1
             x0 = best_x if x0 > tol_x or best_c >= coverage else 0
+            if not have_columns and (x0 == 0 or x1 >= w - tol_x) and y0 > 0 and y1 < h:
+                window = max(3, int(SMOOTH * h))
+                lefts = _candidate_rows(cols[0], w, h, window, CANDIDATE_COVERAGE, int(min_side * h))
+                rights = _candidate_rows(cols[1], w, h, window, CANDIDATE_COVERAGE, int(min_side * h))
+                have_columns = True
+            middle = (run0 + run1) // 2
+            if x0 == 0 and y0 > 0 and y1 < h:
+                found = _outermost(cols[0], lefts, max(EDGE_LINES, run0 - tol_x), middle, y0, y1, w, coverage, False)
+                x0 = max(found, 0)
             best_c, best_x = -1.0, x1
             for xx in range(max(1, x1 - tol_x), min(w - EDGE_LINES, x1 + tol_x) + 1):
                 c = _cover(cols[1], xx, y0, y1, w)
                 if c > best_c:
                     best_c, best_x = c, xx
             x1 = best_x if x1 < w - tol_x or best_c >= coverage else w
+            if x1 == w and y0 > 0 and y1 < h:
+                found = _outermost(
+                    cols[1], rights, middle, min(w - EDGE_LINES, run1 + tol_x), y0, y1, w, coverage, True
+                )
+                x1 = w if found < 0 else found
             if x1 - x0 < min_side * w:
                 continue
             score = 1.0

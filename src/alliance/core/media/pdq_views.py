@@ -202,10 +202,14 @@ def picture_size(reduced: ReducedLuma) -> tuple[int, int]:
 
 
 def luma8(reduced: ReducedLuma) -> npt.NDArray[np.uint8]:
+    """The 8-bit luma, (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16 of an rgb decode: Pillow's
+    "L" conversion computes exactly that, at a third of numpy's time (0.45 against 1.3 ms at 720x480)."""
     if reduced.rgb is None:
         return reduced.luma
-    rgb = reduced.rgb.astype(np.uint32)
-    return ((rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16).astype(np.uint8)
+    grey = reduced.derived.get("luma8")
+    if grey is None:
+        grey = reduced.derived["luma8"] = np.asarray(Image.fromarray(reduced.rgb).convert("L"))
+    return grey
 
 
 def normalised_hash(reduced: ReducedLuma, box: PixelBox) -> RegionHash:
@@ -504,7 +508,9 @@ def _hash_luma(reduced: ReducedLuma, luma: npt.NDArray[np.uint8]) -> RegionHash:
     return RegionHash((0, 0, w, h), block, quality)
 
 
-USE_CHROMA = False
+USE_CHROMA = True
+CHROMA_IN = (1,)
+SKIP_ALONG = False
 
 
 def chroma_of(reduced: ReducedLuma) -> npt.NDArray[np.uint8] | None:
@@ -525,7 +531,10 @@ def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
     boxes: dict[str, PixelBox | None] = {INSIDE: inside.canvas_picture(grey)}
     colour = chroma_of(reduced) if USE_CHROMA else None
     for name, along in ((FRAMED, 1), (FRAMED_ALONG, inside.ALONG_SMOOTHING)):
-        framed = inside.inner_picture(grey, along, colour)
+        if SKIP_ALONG and along > 1 and boxes.get(FRAMED) is not None:
+            boxes[name] = None
+            continue
+        framed = inside.inner_picture(grey, along, colour if along in CHROMA_IN else None)
         if framed is not None:
             framed = without_frame(grey, refined_box(grey, framed))
             if any(box is not None and _alike(box, framed, grey.shape) for box in boxes.values()):
