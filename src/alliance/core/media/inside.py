@@ -38,6 +38,10 @@ SIDE_COVERAGE = 0.65
 surroundings does along most of its length; text, interface and content edges rarely do."""
 MIN_SIDE = 0.25
 """The picture found spans at least this share of the image's width and of its height."""
+COLOUR_MIN_SIDE = 0.15
+"""`MIN_SIDE` of the search given the chroma too: its sides are better evidenced, so it may find a
+smaller picture (a wide photo a sixth of the scene's height) without finding more in photos' own
+content."""
 MIN_INSET = 0.02
 """A run of side pixels ending closer than this to the image's edge (of its width or height) ends
 at the edge, unless a line there holds a side of its own."""
@@ -381,6 +385,7 @@ def inner_picture(
             return None
         return (min(w, 2 * half[0]), min(h, 2 * half[1]), min(w, 2 * half[2]), min(h, 2 * half[3]))
     grey = np.ascontiguousarray(grey)
+    least = COLOUR_MIN_SIDE if chroma is not None else MIN_SIDE
     if chroma is not None:
         c_step = ALONG_CHROMA_STEP if along > 1 else CHROMA_STEP
         step = ALONG_EDGE_STEP if along > 1 else EDGE_STEP
@@ -397,9 +402,9 @@ def inner_picture(
         rows, cols = _steps(grey, EDGE_STEP, FLAT_EDGE_STEP)
     window = max(3, int(SMOOTH * w))
     tops, bottoms = (
-        _strongest(_candidate_rows(rows[k], h, w, window, CANDIDATE_COVERAGE, int(MIN_SIDE * w))) for k in (0, 1)
+        _strongest(_candidate_rows(rows[k], h, w, window, CANDIDATE_COVERAGE, int(least * w))) for k in (0, 1)
     )
-    score, x0, y0, x1, y1 = _best_rectangle(rows, cols, h, w, tops, bottoms, SIDE_COVERAGE, MIN_SIDE, MIN_INSET)
+    score, x0, y0, x1, y1 = _best_rectangle(rows, cols, h, w, tops, bottoms, SIDE_COVERAGE, least, MIN_INSET)
     if score <= 0:
         return None
     x0, y0, x1, y1 = int(x0), int(y0), int(x1), int(y1)
