@@ -384,7 +384,8 @@ FRAME_MAX = 0.1
 
 def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
     """`box` without a flat frame or print border inside it: a band of one colour at least two lines
-    deep along two or more of its sides, the same colour on each (the box found may run along the
+    deep along one or more of its sides, the same colour on each, and on two or more sides in all
+    counting those where that colour lies just outside the box (the box found may run along the
     frame's outer edge on some sides and the picture's own on others); the box's outermost line,
     blended with what lies outside, is passed over."""
     x0, y0, x1, y1 = box
@@ -402,20 +403,49 @@ def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
             if inner > 0 and inner + 1 > depth:
                 depth, colour = inner + 1, inner_colour
         bands.append((depth, colour))
+    outside = _outside_colours(grey, box)
     best: list[int] = []
+    best_sides = 0
     for _, colour in bands:
         depths = [
             d if 2 <= d < limit and abs(c - colour) <= BORDER_TOLERANCE else 0
             for (d, c), limit in zip(bands, limits, strict=True)
         ]
-        if sum(d > 0 for d in depths) > sum(d > 0 for d in best):
-            best = depths
-    if sum(d > 0 for d in best) < 2:
+        # a side whose frame lies just outside the box (found on the frame's inner edge there)
+        beyond = sum(
+            d == 0 and c is not None and abs(c - colour) <= BORDER_TOLERANCE
+            for d, c in zip(depths, outside, strict=True)
+        )
+        sides = sum(d > 0 for d in depths) + beyond if any(depths) else 0
+        if sides > best_sides:
+            best, best_sides = depths, sides
+    if best_sides < 2:
         return box
     top, bottom, left, right = best
     trimmed = (x0 + left, y0 + top, x1 - right, y1 - bottom)
     # the frame's outer edge often steps more than its inner one: the trimmed sides look inward only
     return refined_box(grey, trimmed, inward=(left > 0, top > 0, right > 0, bottom > 0))
+
+
+def _outside_colours(grey: npt.NDArray[np.uint8], box: PixelBox) -> list[int | None]:
+    """The flat colour of the two lines just outside each side of `box` (top, bottom, left, right),
+    past the line blended with it, or None where they are not one colour or lie off the image."""
+    x0, y0, x1, y1 = box
+    h, w = grey.shape
+    strips = (
+        (grey[y0 - 3 : y0 - 1, x0:x1] if y0 >= 3 else None, 1),
+        (grey[y1 + 1 : y1 + 3, x0:x1] if y1 + 3 <= h else None, 0),
+        (grey[y0:y1, x0 - 3 : x0 - 1] if x0 >= 3 else None, 3),
+        (grey[y0:y1, x1 + 1 : x1 + 3] if x1 + 3 <= w else None, 2),
+    )
+    out: list[int | None] = []
+    for strip, side in strips:
+        if strip is None:
+            out.append(None)
+            continue
+        depth, colour = _flat_band(np.ascontiguousarray(strip), side, 2, BORDER_TOLERANCE, BORDER_OUTLIERS)
+        out.append(colour if depth == 2 else None)
+    return out
 
 
 def _without_line(grey: npt.NDArray[np.uint8], side: int) -> npt.NDArray[np.uint8]:
