@@ -361,6 +361,31 @@ def _planes_along(chroma: Any, along: int, transpose: bool) -> Any:
     return np.ascontiguousarray(np.stack(out))
 
 
+OUTWARD_REACH = 0.25
+"""A side found is moved out to the outermost line within this share of the box's size beyond it
+that holds a side too (`SIDE_COVERAGE`): a line of the picture's own (a shore, a building's base)
+can hold a side where the picture's edge against its surroundings is weak along a stretch; the
+edge is the outer one."""
+
+
+def _pushed_out(side: Any, size: int, a: int, b: int, lo: int, hi: int) -> tuple[int, int]:
+    """Sides `lo` and `hi` (lines of `size`, running along a..b) moved out to the outermost line
+    within `OUTWARD_REACH` of the box that steps along `SIDE_COVERAGE` of a..b."""
+    reach = int(OUTWARD_REACH * (hi - lo))
+    span = max(1, b - a)
+    if lo > 0:
+        for line in range(max(EDGE_LINES, lo - reach), lo):
+            if side[0, line, b] - side[0, line, a] >= SIDE_COVERAGE * span:
+                lo = line
+                break
+    if hi < size:
+        for line in range(min(size - EDGE_LINES, hi + reach), hi, -1):
+            if side[1, line, b] - side[1, line, a] >= SIDE_COVERAGE * span:
+                hi = line
+                break
+    return lo, hi
+
+
 def inner_picture(
     grey: npt.NDArray[np.uint8], along: int = 1, chroma: npt.NDArray[np.uint8] | None = None
 ) -> tuple[int, int, int, int] | None:
@@ -408,6 +433,8 @@ def inner_picture(
     if score <= 0:
         return None
     x0, y0, x1, y1 = int(x0), int(y0), int(x1), int(y1)
+    y0, y1 = _pushed_out(rows, h, x0, x1, y0, y1)
+    x0, x1 = _pushed_out(cols, w, y0, y1, x0, x1)
     # the edge lines found are the step's middle (rows y-1..y+1): the picture starts one line in
     box = (x0 + 1 if x0 else 0, y0 + 1 if y0 else 0, x1 - 1 if x1 < w else w, y1 - 1 if y1 < h else h)
     return box
