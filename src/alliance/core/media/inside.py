@@ -6,7 +6,8 @@ corners filled. Trimming flat borders (`pdq_views.uniform_border`) finds none of
 surroundings are not flat. Two finders, both on the 8-bit luma, both cheap (compiled, ~1 ms):
 
 * `inner_picture` looks for the upright rectangle whose sides are long straight edges: rows and
-  columns where the luma steps across most of the rectangle's width or height. A picture pasted
+  columns where the luma (or, given it, the colour) steps across most of the rectangle's width or
+  height. A picture pasted
   into a canvas, a bar or another photo has such a frame; text lines, interface chrome and the
   picture's own content rarely do along their whole length. Sides may also be the image's own
   edges (a caption bar on one side only). The best-evidenced rectangle wins.
@@ -347,9 +348,12 @@ def _strongest(cands: Any, keep: int = 48) -> Any:
 
 
 CHROMA_STEP = 30
-"""Cb or Cr levels a side may step by instead of the luma's `EDGE_STEP` (`ALONG_CHROMA_STEP` in the
-along-line search), when the finder is given the chroma."""
+"""Cb or Cr levels a side may step by (two lines apart) where the luma does not step by `EDGE_STEP`,
+when the finder is given the chroma: a photo's edge on a scene of like brightness is often a step
+of colour. Textured surroundings step by 12-20 in places; measured on the tune half, 20: 0.90,
+30: 0.92, 40: 0.90 of photos in photos found."""
 ALONG_CHROMA_STEP = 12
+"""The same in the along-line search (its lines averaged: smaller steps stand out)."""
 
 
 def _planes_along(chroma: Any, along: int, transpose: bool) -> Any:
@@ -392,12 +396,14 @@ def inner_picture(
     """The picture framed inside `grey` (8-bit luma) by long straight edges, as (x0, y0, x1, y1)
     without the edge lines themselves, or None when no side lies inside the image.
 
-    With `along` > 1, each line is first averaged over that many pixels along it (rows for top and
-    bottom sides, columns for left and right), and steps of `ALONG_EDGE_STEP` count: grain and
-    texture average out along a line, a straight edge does not (`ALONG_SMOOTHING`: a photo laid on
-    another photo). A luma whose shorter side is `EDGE_HALVE_FROM` pixels or more is searched at
-    half size (a quarter of the work; the sides found are then within a couple of lines:
-    `refined_box` in `pdq_views` puts them back on the edge)."""
+    With `chroma` (Cb and Cr, (2, h, w)), a side may also step in colour (`CHROMA_STEP`), and the
+    picture may be as small as `COLOUR_MIN_SIDE`. With `along` > 1, each line is first averaged
+    over that many pixels along it (rows for top and bottom sides, columns for left and right), and
+    steps of `ALONG_EDGE_STEP` count: grain and texture average out along a line, a straight edge
+    does not (`ALONG_SMOOTHING`: a photo laid on another photo). A luma whose shorter side is
+    `EDGE_HALVE_FROM` pixels or more is searched at half size (a quarter of the work; the sides
+    found are then within a couple of lines: `refined_box` in `pdq_views` puts them back on the
+    edge)."""
     h, w = grey.shape
     if h < 32 or w < 32:
         return None

@@ -124,8 +124,9 @@ INSIDE = "inside"
 """The picture pasted on a flat canvas (`inside.canvas_picture`): the photo of a meme between its
 caption bars, of a screenshot inside its interface."""
 FRAMED = "framed"
-"""The picture framed inside the image by long straight edges (`inside.inner_picture`), a frame or
-print border inside it trimmed: a photo inside a photo; found only when not the `INSIDE` one."""
+"""The picture framed inside the image by long straight edges, steps of its luma or its colour
+(`inside.inner_picture`), a frame or print border inside it trimmed: a photo inside a photo; found
+only when not the `INSIDE` one."""
 FRAMED_ALONG = "framed-along"
 """As `FRAMED`, each line averaged along itself first (`inside.ALONG_SMOOTHING`): a photo on a
 grainy or textured photo; found only when not one of the two before."""
@@ -538,11 +539,6 @@ def _hash_luma(reduced: ReducedLuma, luma: npt.NDArray[np.uint8]) -> RegionHash:
     return RegionHash((0, 0, w, h), block, quality)
 
 
-USE_CHROMA = True
-CHROMA_IN = (1,)
-SKIP_ALONG = False
-
-
 def chroma_of(reduced: ReducedLuma) -> npt.NDArray[np.uint8] | None:
     """Cb and Cr (2, h, w) of the decode, at the size `luma8` has, or None when it kept none."""
     if reduced.rgb is not None:
@@ -559,12 +555,11 @@ def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
     grey = luma8(reduced)
     out = {}
     boxes: dict[str, PixelBox | None] = {INSIDE: inside.canvas_picture(grey)}
-    colour = chroma_of(reduced) if USE_CHROMA else None
+    # the colour steps only where the luma is taken as it is: along-line averaging already finds
+    # what the chroma would add there (measured: 1 copy in 135 more, for 1.9 ms per query)
+    colour = chroma_of(reduced)
     for name, along in ((FRAMED, 1), (FRAMED_ALONG, inside.ALONG_SMOOTHING)):
-        if SKIP_ALONG and along > 1 and boxes.get(FRAMED) is not None:
-            boxes[name] = None
-            continue
-        framed = inside.inner_picture(grey, along, colour if along in CHROMA_IN else None)
+        framed = inside.inner_picture(grey, along, colour if along == 1 else None)
         if framed is not None:
             framed = without_frame(grey, refined_box(grey, framed))
             if any(box is not None and _alike(box, framed, grey.shape) for box in boxes.values()):
