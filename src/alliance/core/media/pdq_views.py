@@ -424,7 +424,7 @@ def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
         return box
     top, bottom, left, right = best
     trimmed = (x0 + left, y0 + top, x1 - right, y1 - bottom)
-    # the frame's outer edge often steps more than its inner one: the trimmed sides look inward only
+    # the frame's outer edge often steps more than its inner one: the trimmed sides look a line in only
     return refined_box(grey, trimmed, inward=(left > 0, top > 0, right > 0, bottom > 0))
 
 
@@ -465,7 +465,8 @@ def refined_box(
     """Each side of `box` inside the image moved to where the luma steps most between two lines,
     along the side's length, within `REFINE_LINES`: the side then lies on the picture's edge to the
     line (PDQ drifts a bit per line a box is off). Sides flagged in `inward` (left, top, right,
-    bottom) only move in (or not at all): a frame's inner edge, its outer one lying just outside."""
+    bottom) move in by a line at most, or not at all: a frame's inner edge, found by the frame's
+    depth, its outer edge stepping more just outside and the picture's own lines just inside."""
     h, w = grey.shape
     x0, y0, x1, y1 = box
     g = grey.astype(np.int16)
@@ -483,8 +484,8 @@ def refined_box(
         if at <= 0 or at >= size:
             continue
         first, last = at - REFINE_LINES, at + REFINE_LINES
-        if only_in[k]:  # left and top sides move in by growing, right and bottom by shrinking
-            first, last = (at, last) if k in (0, 1) else (first, at)
+        if only_in[k]:  # left and top sides move in by growing, right and bottom by shrinking; by a line
+            first, last = (at, at + 1) if k in (0, 1) else (at - 1, at)
         best, best_step = at, -1.0
         for line in range(max(1, first), min(size - 1, last) + 1):
             a, b = (g[line, lo:hi], g[line - 1, lo:hi]) if horizontal else (g[lo:hi, line], g[lo:hi, line - 1])
