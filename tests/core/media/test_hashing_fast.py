@@ -308,3 +308,22 @@ def test_a_region_hash_is_the_reference_hash_of_the_cropped_pixels(photos):
     rotated = np.asarray(image.crop(box).transpose(Image.Transpose.ROTATE_90))
     assert turned[DIHEDRAL_NAMES.index("rotate90")] == reference(rotated)[0]
     assert len(set(turned)) == 8
+
+
+@pytest.mark.parametrize(("fmt", "options"), [("JPEG", {"quality": 90}), ("PNG", {}), ("WEBP", {"quality": 90})])
+def test_a_reduced_colour_decode_keeps_its_chroma_and_the_same_luma(photos, fmt, options):
+    """The picture finders see colour steps: a colour JPEG drafted as YCbCr gives the luma the "L"
+    draft gave, bit for bit, and its Cb and Cr planes; other formats reduce their colour alike."""
+    picture = rgb(photos[3], (1200, 800))
+    data = encode(picture, fmt, **options)
+    reduced = load_reduced_luma(open_image(data, 50 << 20, 10**8)[0], 10**8)
+    assert reduced.rgb is None and reduced.chroma is not None
+    assert reduced.chroma.shape == (2, *reduced.luma.shape)
+    if fmt == "JPEG":
+        alone = open_image(data, 50 << 20, 10**8)[0]
+        alone.draft("L", (1200 // reduced.scale_x, 800 // reduced.scale_y))
+        assert np.array_equal(np.asarray(alone), reduced.luma)
+    expected = np.asarray(picture.reduce(reduced.scale_x).convert("YCbCr"))[..., 1:].astype(int)
+    assert np.abs(np.moveaxis(reduced.chroma, 0, -1).astype(int) - expected).mean() < 3
+    grey = load_reduced_luma(open_image(encode(picture.convert("L"), fmt, **options), 50 << 20, 10**8)[0], 10**8)
+    assert grey.chroma is None or not (grey.chroma.astype(int) - 128).any()  # WebP decodes grey as RGB

@@ -166,6 +166,65 @@ def test_a_print_border_inside_a_framed_picture_is_trimmed():
     assert close(without_frame(grey(scene), (176, 126, 564, 424)), (190, 140, 550, 410))
 
 
+def ycc(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """Luma and the Cb, Cr planes (2, h, w) of an RGB image, as the finders take them."""
+    planes = np.asarray(image.convert("YCbCr"))
+    return np.asarray(image.convert("L")), np.ascontiguousarray(np.moveaxis(planes[..., 1:], -1, 0))
+
+
+def test_a_picture_whose_edge_is_a_colour_step_only_is_found_with_the_chroma():
+    """A blue-grey picture on a brown-grey scene of the same luma: no luma step, a chroma one."""
+    rng = np.random.default_rng(4)
+    scene = np.clip(np.array([150, 115, 80]) + rng.normal(0, 3, (300, 400, 3)), 0, 255).astype(np.uint8)
+    sky = np.clip(np.array([95, 120, 170]) + rng.normal(0, 3, (150, 200, 3)), 0, 255).astype(np.uint8)
+    image = Image.fromarray(scene)
+    image.paste(Image.fromarray(sky), (120, 80))
+    luma, chroma = ycc(image)
+    assert abs(int(luma[100:200, 150:300].mean()) - int(luma[:60].mean())) < 8  # alike in luma
+    found = inside.inner_picture(luma, 1, chroma)
+    assert found is not None and close(refined_box(luma, found), (120, 80, 320, 230))
+
+
+def test_a_picture_a_few_pixels_from_the_image_edge_keeps_its_own_edge():
+    """Within 2% of the edge: the scene's sliver is not taken for the picture."""
+    scene = alterations.textured_background(700, 520, np.random.default_rng(9))
+    scene.paste(landscape(360, 270, seed=11), (6, 140))
+    luma, chroma = ycc(scene)
+    found = inside.inner_picture(luma, 1, chroma)
+    assert found is not None and close(refined_box(luma, found), (6, 140, 366, 410))
+
+
+def test_a_wide_picture_a_sixth_of_the_scene_high_is_found_with_the_chroma():
+    scene = alterations.textured_background(640, 720, np.random.default_rng(14))
+    scene.paste(landscape(300, 120, seed=13), (170, 300))
+    luma, chroma = ycc(scene)
+    assert inside.inner_picture(luma) is None  # under a quarter of the height: not by the luma alone
+    found = inside.inner_picture(luma, 1, chroma)
+    assert found is not None and close(refined_box(luma, found), (170, 300, 470, 420))
+
+
+def test_a_line_of_the_pictures_own_does_not_stop_a_side_short_of_its_edge():
+    """The picture's bottom band is the scene's colour along a stretch of its edge, and a shore line
+    across it holds a side: the side goes on out to the edge."""
+    scene = alterations.textured_background(700, 520, np.random.default_rng(9))
+    picture = landscape(360, 270, seed=11)
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((0, 240, 360, 270), fill=(40, 60, 90))  # water below a shore at 240
+    scene.paste(picture, (190, 140))
+    ImageDraw.Draw(scene).rectangle((300, 410, 380, 430), fill=(40, 60, 90))  # the scene alike below a stretch
+    luma, chroma = ycc(scene)
+    found = inside.inner_picture(luma, 1, chroma)
+    assert found is not None and close(refined_box(luma, found), (190, 140, 550, 410))
+
+
+def test_a_frame_seen_inside_on_one_side_and_just_outside_on_another_is_trimmed():
+    """The box runs on the frame's outer edge on the left and on the picture's own edge elsewhere."""
+    scene = alterations.textured_background(700, 520, np.random.default_rng(9))
+    ImageDraw.Draw(scene).rectangle((175, 125, 565, 425), fill=(30, 25, 20))
+    scene.paste(landscape(360, 270, seed=11), (190, 140))
+    assert close(without_frame(grey(scene), (176, 140, 550, 410)), (190, 140, 550, 410))
+
+
 @pytest.mark.parametrize("degrees", [-12.0, -3.0, 4.0, 9.0])
 def test_a_turned_picture_on_a_filled_canvas_is_measured_and_turned_back(degrees):
     picture = landscape(400, 300, seed=7)

@@ -17,7 +17,7 @@ import struct
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -61,6 +61,12 @@ class ReducedLuma:
     """The full-size RGB pixels when no reduction happened (then PDQ can be computed exactly)."""
     orientation: int = 1
     """The file's EXIF orientation (1-8), which was applied: other tools hash the image as stored."""
+    chroma: npt.NDArray[np.uint8] | None = None
+    """Cb and Cr (2, h, w) at the luma's size, for a reduced decode that kept them: the picture
+    finders see a colour step where the luma is flat (`pdq_views.found_pictures`)."""
+    derived: dict[str, npt.NDArray[np.uint8]] = field(default_factory=dict, compare=False, repr=False)
+    """Arrays computed from the decode when first asked for (`pdq_views.luma8` of an rgb one), kept
+    with it: one query asks for them several times."""
 
 
 @contextmanager
@@ -185,7 +191,8 @@ def load_reduced_luma(
         if image.format in ("JPEG", "MPO") and image.mode in ("RGB", "L", "CMYK"):
             wanted = reduction_for(width, height, JPEG_SCALES, min_side)
             if wanted > 1:
-                drafted = image.draft("L", (width // wanted, height // wanted))
+                # a colour JPEG gives its Y, Cb and Cr planes as stored: Y is the luma draft "L" gives
+                drafted = image.draft("YCbCr" if image.mode == "RGB" else "L", (width // wanted, height // wanted))
                 if drafted is not None:
                     scale = round(width / drafted[1][2])
         image.load()
@@ -198,7 +205,12 @@ def load_reduced_luma(
                 rgb = np.asarray(shown.convert("RGB"))
                 return ReducedLuma(np.empty((0, 0), np.uint8), full_w, full_h, 1, 1, rgb, orientation)
             reduced = _grey(shown).reduce(factor)
-            return ReducedLuma(np.asarray(reduced), full_w, full_h, factor, factor, None, orientation)
+            chroma = _chroma(shown.convert("RGB").reduce(factor)) if shown.mode not in _GREY_MODES else None
+            return ReducedLuma(np.asarray(reduced), full_w, full_h, factor, factor, None, orientation, chroma)
+        if shown.mode == "YCbCr":
+            planes = np.asarray(shown)
+            luma = np.ascontiguousarray(planes[..., 0])
+            return ReducedLuma(luma, full_w, full_h, scale, scale, None, orientation, _planes(planes))
         return ReducedLuma(np.asarray(_grey(shown)), full_w, full_h, scale, scale, None, orientation)
 
     return decoding(image, max_pixels, step)
@@ -216,6 +228,18 @@ def eight_bit(image: Image.Image) -> Image.Image:
     else:
         return image
     return Image.fromarray((pixels >> 8).astype(np.uint8), "L")
+
+
+_GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
+
+
+def _chroma(rgb: Image.Image) -> npt.NDArray[np.uint8]:
+    """Cb and Cr (2, h, w) of an RGB image, as JPEG stores them."""
+    return _planes(np.asarray(rgb.convert("YCbCr")))
+
+
+def _planes(ycc: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    return np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 0))
 
 
 def _grey(image: Image.Image) -> Image.Image:

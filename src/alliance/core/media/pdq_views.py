@@ -138,8 +138,9 @@ INSIDE = "inside"
 """The picture pasted on a flat canvas (`inside.canvas_picture`): the photo of a meme between its
 caption bars, of a screenshot inside its interface."""
 FRAMED = "framed"
-"""The picture framed inside the image by long straight edges (`inside.inner_picture`), a frame or
-print border inside it trimmed: a photo inside a photo; found only when not the `INSIDE` one."""
+"""The picture framed inside the image by long straight edges, steps of its luma or its colour
+(`inside.inner_picture`), a frame or print border inside it trimmed: a photo inside a photo; found
+only when not the `INSIDE` one."""
 FRAMED_ALONG = "framed-along"
 """As `FRAMED`, each line averaged along itself first (`inside.ALONG_SMOOTHING`): a photo on a
 grainy or textured photo; found only when not one of the two before."""
@@ -210,10 +211,14 @@ def picture_size(reduced: ReducedLuma) -> tuple[int, int]:
 
 
 def luma8(reduced: ReducedLuma) -> npt.NDArray[np.uint8]:
+    """The 8-bit luma, (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16 of an rgb decode: Pillow's
+    "L" conversion computes exactly that, at a third of numpy's time (0.45 against 1.3 ms at 720x480)."""
     if reduced.rgb is None:
         return reduced.luma
-    rgb = reduced.rgb.astype(np.uint32)
-    return ((rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16).astype(np.uint8)
+    grey = reduced.derived.get("luma8")
+    if grey is None:
+        grey = reduced.derived["luma8"] = np.asarray(Image.fromarray(reduced.rgb).convert("L"))
+    return grey
 
 
 def normalised_hash(reduced: ReducedLuma, box: PixelBox) -> RegionHash:
@@ -388,7 +393,8 @@ FRAME_MAX = 0.1
 
 def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
     """`box` without a flat frame or print border inside it: a band of one colour at least two lines
-    deep along two or more of its sides, the same colour on each (the box found may run along the
+    deep along one or more of its sides, the same colour on each, and on two or more sides in all
+    counting those where that colour lies just outside the box (the box found may run along the
     frame's outer edge on some sides and the picture's own on others); the box's outermost line,
     blended with what lies outside, is passed over."""
     x0, y0, x1, y1 = box
@@ -400,22 +406,55 @@ def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
     bands = []
     for side, limit in enumerate(limits):
         depth, colour = _flat_band(outer, side, limit, BORDER_TOLERANCE, BORDER_OUTLIERS)
-        if depth == 0:  # the outermost line blended with what lies outside: the band may start after it
-            depth, colour = _flat_band(_without_line(outer, side), side, limit - 1, BORDER_TOLERANCE, BORDER_OUTLIERS)
-            depth += depth > 0
+        if depth < 2:  # the outermost line blended with what lies outside (flat or not): the band may start after it
+            cut = _without_line(outer, side)
+            inner, inner_colour = _flat_band(cut, side, limit - 1, BORDER_TOLERANCE, BORDER_OUTLIERS)
+            if inner > 0 and inner + 1 > depth:
+                depth, colour = inner + 1, inner_colour
         bands.append((depth, colour))
+    outside = _outside_colours(grey, box)
     best: list[int] = []
+    best_sides = 0
     for _, colour in bands:
         depths = [
             d if 2 <= d < limit and abs(c - colour) <= BORDER_TOLERANCE else 0
             for (d, c), limit in zip(bands, limits, strict=True)
         ]
-        if sum(d > 0 for d in depths) > sum(d > 0 for d in best):
-            best = depths
-    if sum(d > 0 for d in best) < 2:
+        # a side whose frame lies just outside the box (found on the frame's inner edge there)
+        beyond = sum(
+            d == 0 and c is not None and abs(c - colour) <= BORDER_TOLERANCE
+            for d, c in zip(depths, outside, strict=True)
+        )
+        sides = sum(d > 0 for d in depths) + beyond if any(depths) else 0
+        if sides > best_sides:
+            best, best_sides = depths, sides
+    if best_sides < 2:
         return box
     top, bottom, left, right = best
-    return refined_box(grey, (x0 + left, y0 + top, x1 - right, y1 - bottom))
+    trimmed = (x0 + left, y0 + top, x1 - right, y1 - bottom)
+    # the frame's outer edge often steps more than its inner one: the trimmed sides look a line in only
+    return refined_box(grey, trimmed, inward=(left > 0, top > 0, right > 0, bottom > 0))
+
+
+def _outside_colours(grey: npt.NDArray[np.uint8], box: PixelBox) -> list[int | None]:
+    """The flat colour of the two lines just outside each side of `box` (top, bottom, left, right),
+    past the line blended with it, or None where they are not one colour or lie off the image."""
+    x0, y0, x1, y1 = box
+    h, w = grey.shape
+    strips = (
+        (grey[y0 - 3 : y0 - 1, x0:x1] if y0 >= 3 else None, 1),
+        (grey[y1 + 1 : y1 + 3, x0:x1] if y1 + 3 <= h else None, 0),
+        (grey[y0:y1, x0 - 3 : x0 - 1] if x0 >= 3 else None, 3),
+        (grey[y0:y1, x1 + 1 : x1 + 3] if x1 + 3 <= w else None, 2),
+    )
+    out: list[int | None] = []
+    for strip, side in strips:
+        if strip is None:
+            out.append(None)
+            continue
+        depth, colour = _flat_band(np.ascontiguousarray(strip), side, 2, BORDER_TOLERANCE, BORDER_OUTLIERS)
+        out.append(colour if depth == 2 else None)
+    return out
 
 
 def _without_line(grey: npt.NDArray[np.uint8], side: int) -> npt.NDArray[np.uint8]:
@@ -428,25 +467,35 @@ REFINE_LINES = 3
 """A side found by its straight edge is moved to the strongest step within this many lines."""
 
 
-def refined_box(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
+def refined_box(
+    grey: npt.NDArray[np.uint8], box: PixelBox, inward: tuple[bool, bool, bool, bool] | None = None
+) -> PixelBox:
     """Each side of `box` inside the image moved to where the luma steps most between two lines,
     along the side's length, within `REFINE_LINES`: the side then lies on the picture's edge to the
-    line (PDQ drifts a bit per line a box is off)."""
+    line (PDQ drifts a bit per line a box is off). Sides flagged in `inward` (left, top, right,
+    bottom) move in by a line at most, or not at all: a frame's inner edge, found by the frame's
+    depth, its outer edge stepping more just outside and the picture's own lines just inside."""
     h, w = grey.shape
     x0, y0, x1, y1 = box
     g = grey.astype(np.int16)
     out = list(box)
+    only_in = inward if inward is not None else (False, False, False, False)
     for k, at, lo, hi, horizontal in (
         (1, y0, x0, x1, True),
         (3, y1, x0, x1, True),
         (0, x0, y0, y1, False),
         (2, x1, y0, y1, False),
     ):
+        if inward is not None and not only_in[k]:
+            continue
         size = h if horizontal else w
         if at <= 0 or at >= size:
             continue
+        first, last = at - REFINE_LINES, at + REFINE_LINES
+        if only_in[k]:  # left and top sides move in by growing, right and bottom by shrinking; by a line
+            first, last = (at, at + 1) if k in (0, 1) else (at - 1, at)
         best, best_step = at, -1.0
-        for line in range(max(1, at - REFINE_LINES), min(size - 1, at + REFINE_LINES) + 1):
+        for line in range(max(1, first), min(size - 1, last) + 1):
             a, b = (g[line, lo:hi], g[line - 1, lo:hi]) if horizontal else (g[lo:hi, line], g[lo:hi, line - 1])
             step = float(np.abs(a - b).mean())
             if step > best_step:
@@ -499,6 +548,14 @@ def _hash_luma(reduced: ReducedLuma, luma: npt.NDArray[np.uint8]) -> RegionHash:
     return RegionHash((0, 0, w, h), block, quality)
 
 
+def chroma_of(reduced: ReducedLuma) -> npt.NDArray[np.uint8] | None:
+    """Cb and Cr (2, h, w) of the decode, at the size `luma8` has, or None when it kept none."""
+    if reduced.rgb is not None:
+        ycc = np.asarray(Image.fromarray(reduced.rgb).convert("YCbCr"))
+        return np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 0))
+    return reduced.chroma
+
+
 def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
     """The picture found inside the image, hashed: `INSIDE` (on a flat canvas), `FRAMED` and
     `FRAMED_ALONG` (framed by straight edges) and `UPRIGHT` (turned by a few degrees, turned back),
@@ -507,8 +564,11 @@ def found_pictures(reduced: ReducedLuma) -> dict[str, RegionHash]:
     grey = luma8(reduced)
     out = {}
     boxes: dict[str, PixelBox | None] = {INSIDE: inside.canvas_picture(grey)}
+    # the colour steps only where the luma is taken as it is: along-line averaging already finds
+    # what the chroma would add there (measured: 1 copy in 135 more, for 1.9 ms per query)
+    colour = chroma_of(reduced)
     for name, along in ((FRAMED, 1), (FRAMED_ALONG, inside.ALONG_SMOOTHING)):
-        framed = inside.inner_picture(grey, along)
+        framed = inside.inner_picture(grey, along, colour if along == 1 else None)
         if framed is not None:
             framed = without_frame(grey, refined_box(grey, framed))
             if any(box is not None and _alike(box, framed, grey.shape) for box in boxes.values()):
