@@ -174,7 +174,7 @@ def views_of(data: bytes) -> Views:
         return out
 
     marks = [time.perf_counter()]
-    reduced, _ = decode_for_pdq(data)
+    reduced, _ = decode_for_pdq(data, colour=True)
     marks.append(time.perf_counter())
     whole = picture_box(reduced, trim=False)
     whole_region = hash_region(reduced, whole)

@@ -313,11 +313,15 @@ def test_a_region_hash_is_the_reference_hash_of_the_cropped_pixels(photos):
 @pytest.mark.parametrize(("fmt", "options"), [("JPEG", {"quality": 90}), ("PNG", {}), ("WEBP", {"quality": 90})])
 def test_a_reduced_colour_decode_keeps_its_chroma_and_the_same_luma(photos, fmt, options):
     """The picture finders see colour steps: a colour JPEG drafted as YCbCr gives the luma the "L"
-    draft gave, bit for bit, and its Cb and Cr planes; other formats reduce their colour alike."""
+    draft gave, bit for bit, and its Cb and Cr planes; other formats reduce their colour alike.
+    Hashing alone (no views) asks for no colour and decodes none."""
     picture = rgb(photos[3], (1200, 800))
     data = encode(picture, fmt, **options)
-    reduced = load_reduced_luma(open_image(data, 50 << 20, 10**8)[0], 10**8)
+    plain = load_reduced_luma(open_image(data, 50 << 20, 10**8)[0], 10**8)
+    assert plain.chroma is None
+    reduced = load_reduced_luma(open_image(data, 50 << 20, 10**8)[0], 10**8, colour=True)
     assert reduced.rgb is None and reduced.chroma is not None
+    assert np.array_equal(plain.luma, reduced.luma)
     assert reduced.chroma.shape == (2, *reduced.luma.shape)
     if fmt == "JPEG":
         alone = open_image(data, 50 << 20, 10**8)[0]
@@ -325,5 +329,6 @@ def test_a_reduced_colour_decode_keeps_its_chroma_and_the_same_luma(photos, fmt,
         assert np.array_equal(np.asarray(alone), reduced.luma)
     expected = np.asarray(picture.reduce(reduced.scale_x).convert("YCbCr"))[..., 1:].astype(int)
     assert np.abs(np.moveaxis(reduced.chroma, 0, -1).astype(int) - expected).mean() < 3
-    grey = load_reduced_luma(open_image(encode(picture.convert("L"), fmt, **options), 50 << 20, 10**8)[0], 10**8)
+    grey_data = encode(picture.convert("L"), fmt, **options)
+    grey = load_reduced_luma(open_image(grey_data, 50 << 20, 10**8)[0], 10**8, colour=True)
     assert grey.chroma is None or not (grey.chroma.astype(int) - 128).any()  # WebP decodes grey as RGB

@@ -178,12 +178,12 @@ def pdq_from_reduced(reduced: ReducedLuma) -> tuple[npt.NDArray[np.float32], int
 
 
 def decode_for_pdq(
-    data: bytes, limits: HashingLimits = HashingLimits(), *, upright: bool = True
+    data: bytes, limits: HashingLimits = HashingLimits(), *, upright: bool = True, colour: bool = False
 ) -> tuple[ReducedLuma, str]:
     """The fast path's decode: as little as PDQ needs (see `decode.load_reduced_luma`); the image
-    as the file stores it when not `upright`."""
+    as the file stores it when not `upright`; its chroma kept with `colour` (for the views)."""
     image, image_format = open_image(data, limits.max_bytes, limits.max_pixels)
-    return load_reduced_luma(image, limits.max_pixels, upright=upright), image_format
+    return load_reduced_luma(image, limits.max_pixels, upright=upright, colour=colour), image_format
 
 
 def pdq_block(data: bytes, limits: HashingLimits = HashingLimits(), *, trim_borders: bool = TRIM_BORDERS) -> PDQBlock:
@@ -224,7 +224,7 @@ def hash_image(
         return MediaHashes(
             (pdq, *exact_signals(data)), image.width, image.height, image_format, _low_quality(pdq, limits)
         )
-    reduced, image_format = decode_for_pdq(data, limits)
+    reduced, image_format = decode_for_pdq(data, limits, colour=views or crops)
     picture = pdq_views.picture_box(reduced, trim_borders)
     fast = _fast_hashes(data, reduced, image_format, limits, picture, normalised=views or crops, crops=crops)
     if not exact_reference:
@@ -310,7 +310,7 @@ def query_signals(
     (`CROP_SETS["query-crops"]`, `["query-sides"]`) and the windows (`["windows"]`), which meet
     the crops a crop-matching bank stores.
     """
-    reduced, image_format = decode_for_pdq(data, limits)
+    reduced, image_format = decode_for_pdq(data, limits, colour=True)
     picture = pdq_views.picture_box(reduced, trim=TRIM_BORDERS)
     media = _fast_hashes(data, reduced, image_format, limits, picture, normalised=True, crops=False)
     signals, names = list(media.signals), ["original"] * len(media.signals)
