@@ -170,7 +170,7 @@ def views_of(data: bytes) -> Views:
 
     def hashes(regions: list[RegionHash]) -> list[bytes]:
         out = [r.hash() for r in regions]
-        weak.update(h for h, r in zip(out, regions, strict=True) if r.quality < PDQ_MIN_QUALITY)
+        weak.update(h for h, r in zip(out, regions, strict=True) if r.view_quality < PDQ_MIN_QUALITY)
         return out
 
     marks = [time.perf_counter()]
@@ -178,7 +178,9 @@ def views_of(data: bytes) -> Views:
     marks.append(time.perf_counter())
     whole = picture_box(reduced, trim=False)
     whole_region = hash_region(reduced, whole)
-    full = hashes([whole_region])[0]
+    full = whole_region.hash()
+    if whole_region.quality < PDQ_MIN_QUALITY:
+        weak.add(full)
     marks.append(time.perf_counter())
     dihedral = dihedral_region_hashes(reduced, whole)
     if whole_region.quality < PDQ_MIN_QUALITY:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alliance.core.media import pdq
-from alliance.core.media.hashing import hash_image, query_signals
+from alliance.core.media import pdq, pdq_views
+from alliance.core.media.hashing import decode_for_pdq, hash_image, query_signals
 from alliance.core.media.pdq import DIHEDRAL_NAMES
 from alliance.core.media.pdq_views import (
     BORDER_OUTLIERS,
@@ -91,6 +91,25 @@ def test_a_query_names_each_view_and_sends_crops_only_when_asked(photos):
     assert crop_names == sent
     assert cropped[: len(signals)] == signals
     assert not set(names) & CROP_VIEWS
+
+
+def test_a_view_of_one_straight_step_is_matched_on_nothing(photos):
+    """PDQ's block leaves out each axis's zero frequency: a picture changing along one axis only
+    hashes noise. Its own hash keeps PDQ's quality (as the reference gives it); its views are
+    never indexed nor sent. A photo's views keep PDQ's quality."""
+    step = Image.new("RGB", (400, 300), (240, 240, 240))
+    step.paste((25, 30, 40), (0, 90, 400, 300))
+    data = png(step)
+    entry = hash_image(data, crops=True)
+    assert entry.get("pdq").quality >= 50
+    upright = {NORMALISED, *CROP_SETS["bank-crops"], *CROP_SETS["windows"]}  # turned ones are not one step
+    assert all(v.signal.quality == 0 for v in entry.views if v.view in upright)
+    assert pdq_views.hash_region(decode_for_pdq(data)[0], (0, 0, 400, 300)).quality >= 50  # PDQ's own says fine
+    _, signals, names = query_signals(data, crops=True)
+    sent = dict(zip(names, signals, strict=True))
+    assert sent[NORMALISED].quality == 0 and sent["window-20-20"].quality == 0
+    photo = hash_image(photos[1].read_bytes(), crops=True)
+    assert all(v.signal.quality > 0 for v in photo.views)
 
 
 def test_view_names_fit_a_match_variant():

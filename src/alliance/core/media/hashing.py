@@ -269,9 +269,9 @@ def _fast_hashes(
     pdq = whole_pdq if picture == whole else _region_signal(pdq_views.hash_region(reduced, picture))
     views = [] if picture == whole else [ViewSignal(pdq_views.UNTRIMMED, whole_pdq)]
     if normalised:
-        views.append(ViewSignal(pdq_views.NORMALISED, _region_signal(pdq_views.normalised_hash(reduced, picture))))
+        views.append(ViewSignal(pdq_views.NORMALISED, _view_signal(pdq_views.normalised_hash(reduced, picture))))
         found = pdq_views.found_pictures(reduced)
-        views.extend(ViewSignal(name, _region_signal(region)) for name, region in found.items())
+        views.extend(ViewSignal(name, _view_signal(region)) for name, region in found.items())
     if crops:
         found = pdq_views.hash_crops(reduced, picture, pdq_views.CROP_SETS["bank-crops"])
         if picture != whole:
@@ -279,7 +279,7 @@ def _fast_hashes(
         found.update(pdq_views.hash_crops(reduced, picture, pdq_views.CROP_SETS["windows"]))
         found.update(pdq_views.turned_hashes(reduced, picture))
         found.update(pdq_views.masked_hashes(reduced, picture))
-        views.extend(ViewSignal(name, _region_signal(region)) for name, region in found.items())
+        views.extend(ViewSignal(name, _view_signal(region)) for name, region in found.items())
     return MediaHashes(
         signals=(pdq, *exact_signals(data)),
         width=reduced.full_width,
@@ -292,6 +292,11 @@ def _fast_hashes(
 
 def _region_signal(region: pdq_views.RegionHash) -> Signal:
     return _signal(region.block, region.quality)
+
+
+def _view_signal(region: pdq_views.RegionHash) -> Signal:
+    """A view's signal, its quality 0 when its block is all but empty (`RegionHash.view_quality`)."""
+    return _signal(region.block, region.view_quality)
 
 
 def _low_quality(pdq: Signal, limits: HashingLimits) -> bool:
@@ -331,6 +336,6 @@ def query_signals(
         found.update(pdq_views.nudged_hashes(reduced, picture))
         found.update(pdq_views.masked_hashes(reduced, picture))
         for name, region in found.items():
-            signals.append(_region_signal(region))
+            signals.append(_view_signal(region))
             names.append(name)
     return media, signals, names

@@ -191,11 +191,27 @@ _HIGHLIGHT_RANK = round(NORMALISED_HIGHLIGHTS * (NORMALISED_SIDE * NORMALISED_SI
 a partial sort finds it: 4 us instead of `np.quantile`'s 27."""
 
 
+MIN_VIEW_ENERGY = 4.0
+"""A view whose 16x16 DCT block has a root mean square under this is matched on nothing: PDQ's block
+leaves out each axis's zero frequency, so a picture that changes along one axis only (one straight
+step: a window across a screenshot's edge) hashes the noise of near-zero coefficients, with a
+spatial quality that can pass 50. One such window of a screenshot met a crop of another photo at
+24 bits; no view of quality 50 or more of any core photo is under 6 (its 0.1th percentile: 9-24
+by kind of view)."""
+
+
 @dataclass(frozen=True, slots=True)
 class RegionHash:
     box: PixelBox
     block: npt.NDArray[np.float32]
     quality: int
+
+    @property
+    def view_quality(self) -> int:
+        """The quality a view is matched by: PDQ's, or 0 when its DCT block is all but empty
+        (`MIN_VIEW_ENERGY`), so that neither a bank nor a query matches on it."""
+        energy = float(np.sqrt(np.mean(np.square(self.block, dtype=np.float64))))
+        return self.quality if energy >= MIN_VIEW_ENERGY else 0
 
     def hash(self) -> bytes:
         if self.quality == 0 and not self.block.any():
