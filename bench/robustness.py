@@ -68,6 +68,7 @@ from alliance.core.media.pdq_views import (
     normalised_hash,
     nudged_hashes,
     picture_box,
+    refilled_hashes,
     turned_hashes,
 )
 from alliance.core.signals import PDQ_MIN_QUALITY, is_matchable
@@ -197,7 +198,7 @@ def views_of(data: bytes) -> Views:
     if box != whole:
         crops.update(hash_crops(reduced, whole, CROP_SETS["bank-untrimmed-corners"]))
     marks.append(time.perf_counter())
-    turns = hashes(list(turned_hashes(reduced, box).values()))
+    turns = hashes(list(turned_hashes(reduced, box).values()) + list(refilled_hashes(reduced).values()))
     marks.append(time.perf_counter())
     windows = hashes(list(hash_crops(reduced, box, CROP_SETS["windows"]).values()))
     marks.append(time.perf_counter())
