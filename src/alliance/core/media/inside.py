@@ -832,9 +832,9 @@ def _in_place(line: tuple[float, float, float], side: int, quad: npt.NDArray[np.
     (x0, y0), (x1, y1) = quad[ends[0]], quad[ends[1]]
     if side < 2:  # x at the canvas's middle row
         model = x0 + (x1 - x0) * (h / 2 - y0) / (y1 - y0)
-        return abs(line[0] + line[1] * h / 2 - model) <= TURN_GROWN_FIT * w
+        return bool(abs(line[0] + line[1] * h / 2 - model) <= TURN_GROWN_FIT * w)
     model = y0 + (y1 - y0) * (w / 2 - x0) / (x1 - x0)
-    return abs(line[0] + line[1] * w / 2 - model) <= TURN_GROWN_FIT * h
+    return bool(abs(line[0] + line[1] * w / 2 - model) <= TURN_GROWN_FIT * h)
 
 
 def _mirrored(line: tuple[float, float, float] | None, size: float, across: float) -> tuple[float, float, float]:
