@@ -608,11 +608,17 @@ def _cut(grey: npt.NDArray[np.uint8], box: PixelBox) -> npt.NDArray[np.uint8]:
     return np.ascontiguousarray(grey[y0:y1, x0:x1])
 
 
+TURN_TIGHTER = max(QUERY_CROP_STEPS)
+"""The bank's turns are cut this much (of the side) inside the largest upright picture: a copy cut
+looser than the bank's cut is met by one of the query's centre crops (`QUERY_CROP_STEPS`), a
+tighter one by none, and straighten tools and people cut a little inside the turned corners."""
+
+
 def turned_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHash]:
     """The picture in `picture` turned by each of `TURN_DEGREES` both ways and cut to the largest
     upright picture of its shape inside it (what a crop-matching bank stores, `TURN_VIEWS`)."""
     angles = {turn_name(sign * d): float(sign * d) for d in TURN_DEGREES for sign in (1, -1)}
-    return _turned(reduced, _turn_source(reduced, picture), angles)
+    return _turned(reduced, _turn_source(reduced, picture), angles, tighter=TURN_TIGHTER)
 
 
 def backdrop_colour(grey: npt.NDArray[np.uint8]) -> int | None:
@@ -669,7 +675,12 @@ def _turn_source(reduced: ReducedLuma, picture: PixelBox) -> tuple[PixelBox, boo
 
 
 def _turned(
-    reduced: ReducedLuma, source: tuple[PixelBox, bool], angles: dict[str, float], *, halve: bool = False
+    reduced: ReducedLuma,
+    source: tuple[PixelBox, bool],
+    angles: dict[str, float],
+    *,
+    halve: bool = False,
+    tighter: float = 0.0,
 ) -> dict[str, RegionHash]:
     picture, trim = source
     image = Image.fromarray(_cut(luma8(reduced), picture))
@@ -681,7 +692,7 @@ def _turned(
     out = {}
     for name, degrees in angles.items():
         turned = image.rotate(degrees, Image.Resampling.BILINEAR, expand=False)
-        scale = inside.inscribed_scale(w, h, degrees)
+        scale = inside.inscribed_scale(w, h, degrees) * (1 - tighter)
         cw, ch = w * scale, h * scale
         left, top = round((w - cw) / 2), round((h - ch) / 2)
         cut = np.ascontiguousarray(np.asarray(turned.crop((left, top, left + round(cw), top + round(ch)))))
