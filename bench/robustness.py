@@ -22,7 +22,8 @@ against them):
   inside (`pdq_views.found_pictures`: on a flat canvas, framed by straight edges, turned back);
 * crop matching (a bank option): the entry also stores `CROP_SETS["bank-crops"]` (29 crops, and
   when it was trimmed the whole image's corners, `["bank-untrimmed-corners"]`), its turns
-  (`turn±2..15`), 16 windows (`["windows"]`) and 9 masked views (`MASKS`), for overlays anywhere
+  (`turn±2..15`; on a flat backdrop also `refill±2..15`), 16 windows (`["windows"]`) and 9 masked
+  views (`MASKS`), for overlays anywhere
   / the query also sends `["query-crops"]` (15), `["query-sides"]` (4, overlays cut away), two
   half-degree nudges and the same 16 windows and 9 masked views.
 

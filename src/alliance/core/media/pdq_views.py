@@ -148,8 +148,8 @@ UPRIGHT = "upright"
 """A picture turned by a few degrees on a canvas grown to hold it, turned back (`inside.turned_picture`)."""
 
 TURN_DEGREES = tuple(range(2, 16))
-"""A crop-matching bank entry also stores its picture turned by each of these, both ways, cut to the
-largest upright picture of its shape inside: a copy turned and cropped (a straighten tool) lands
+"""A crop-matching bank entry also stores its picture turned by each of these, both ways, cut just
+inside the largest upright picture of its shape (`TURN_TIGHTER`): a copy turned and cropped (a straighten tool) lands
 within half a degree of one; PDQ keeps ~all copies at 0.5 degrees off, two thirds at 1, an eighth
 at 1.5 (bench/robustness.py's photos)."""
 
@@ -615,8 +615,9 @@ tighter one by none, and straighten tools and people cut a little inside the tur
 
 
 def turned_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHash]:
-    """The picture in `picture` turned by each of `TURN_DEGREES` both ways and cut to the largest
-    upright picture of its shape inside it (what a crop-matching bank stores, `TURN_VIEWS`)."""
+    """The picture in `picture` turned by each of `TURN_DEGREES` both ways and cut `TURN_TIGHTER`
+    inside the largest upright picture of its shape (what a crop-matching bank stores, `TURN_VIEWS`);
+    an image on a flat backdrop turned whole, and trimmed (`_turn_source`)."""
     angles = {turn_name(sign * d): float(sign * d) for d in TURN_DEGREES for sign in (1, -1)}
     return _turned(reduced, _turn_source(reduced, picture), angles, tighter=TURN_TIGHTER)
 
