@@ -22,7 +22,8 @@ against them):
   inside (`pdq_views.found_pictures`: on a flat canvas, framed by straight edges, turned back);
 * crop matching (a bank option): the entry also stores `CROP_SETS["bank-crops"]` (29 crops, and
   when it was trimmed the whole image's corners, `["bank-untrimmed-corners"]`), its turns
-  (`turn±2..15`), 16 windows (`["windows"]`) and 9 masked views (`MASKS`), for overlays anywhere
+  (`turn±2..15`; on a flat backdrop also `refill±2..15`), 16 windows (`["windows"]`) and 9 masked
+  views (`MASKS`), for overlays anywhere
   / the query also sends `["query-crops"]` (15), `["query-sides"]` (4, overlays cut away), two
   half-degree nudges and the same 16 windows and 9 masked views.
 
@@ -68,6 +69,7 @@ from alliance.core.media.pdq_views import (
     normalised_hash,
     nudged_hashes,
     picture_box,
+    refilled_hashes,
     turned_hashes,
 )
 from alliance.core.signals import PDQ_MIN_QUALITY, is_matchable
@@ -199,7 +201,7 @@ def views_of(data: bytes) -> Views:
     if box != whole:
         crops.update(hash_crops(reduced, whole, CROP_SETS["bank-untrimmed-corners"]))
     marks.append(time.perf_counter())
-    turns = hashes(list(turned_hashes(reduced, box).values()))
+    turns = hashes(list(turned_hashes(reduced, box).values()) + list(refilled_hashes(reduced).values()))
     marks.append(time.perf_counter())
     windows = hashes(list(hash_crops(reduced, box, CROP_SETS["windows"]).values()))
     marks.append(time.perf_counter())

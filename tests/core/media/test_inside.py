@@ -16,6 +16,7 @@ from alliance.core.media.pdq_views import (
     INSIDE,
     MASKS,
     NUDGE_VIEWS,
+    REFILL_VIEWS,
     TURN_VIEWS,
     UPRIGHT,
     WINDOWS,
@@ -251,6 +252,54 @@ def test_a_turned_picture_whose_top_is_the_fill_colour_is_turned_back_all_the_sa
     assert abs(upright.shape[1] - 400) <= 6 and abs(upright.shape[0] - 300) <= 6
 
 
+@pytest.mark.parametrize("degrees", [-7.0, 4.0])
+def test_a_turned_picture_with_two_sides_in_the_fill_colour_is_turned_back_from_the_grown_canvas(degrees):
+    """A white sky along the top and a white wall along the right on a white fill: only the left and
+    bottom sides show, and the canvas grown to hold the turned picture fixes the other two."""
+    picture = landscape(400, 300, seed=9)
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((0, 0, 400, 70), fill=(255, 255, 255))
+    draw.rectangle((320, 0, 400, 300), fill=(255, 255, 255))
+    turned = picture.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+    found = inside.turned_picture(grey(turned))
+    assert found is not None
+    measured, quad = found
+    assert abs(measured - degrees) < 0.5
+    assert np.abs(quad - inside.grown_quad(turned.width, turned.height, degrees)).max() < 3
+
+
+def object_on_white(seed: int = 31) -> Image.Image:
+    """A textured object on a white backdrop, reaching the image's left and right edges."""
+    image = Image.new("RGB", (400, 260), (255, 255, 255))
+    mask = Image.new("L", (400, 260), 0)
+    ImageDraw.Draw(mask).polygon([(0, 110), (150, 40), (400, 90), (400, 170), (180, 220), (0, 150)], fill=255)
+    image.paste(landscape(400, 260, seed=seed), (0, 0), mask)
+    return image
+
+
+def test_an_object_on_white_turned_filled_white_or_cut_meets_the_entrys_turns():
+    """Its picture's edge is the backdrop: no turn is seen, the copy is the object turned on white,
+    which the entry's turns of the whole image, trimmed as the copy's own hash is, meet."""
+    original = png(object_on_white())
+    own = hash_image(original, crops=True)
+    stored = [v.signal for v in own.views if v.view in TURN_VIEWS]
+    assert {v.view for v in own.views} >= REFILL_VIEWS
+    for degrees, cropped in ((-6.0, False), (4.0, True), (8.0, True)):
+        turned = object_on_white().rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255))
+        if cropped:
+            scale = inside.inscribed_scale(400, 260, degrees)
+            w, h, cx, cy = 400 * scale, 260 * scale, turned.width / 2, turned.height / 2
+            turned = turned.crop((round(cx - w / 2), round(cy - h / 2), round(cx + w / 2), round(cy + h / 2)))
+        query = query_signals(png(turned), crops=True)[1]
+        assert min(distance(q.value, s.value) for q in query for s in stored) <= 31
+
+
+def test_an_object_on_white_with_a_straight_edge_is_not_taken_for_a_turned_picture():
+    image = Image.new("RGB", (400, 300), (250, 250, 250))
+    ImageDraw.Draw(image).polygon([(60, 40), (340, 25), (345, 110), (65, 125)], fill=(60, 50, 40))
+    assert inside.turned_picture(grey(image)) is None
+
+
 def test_an_upright_picture_is_not_taken_for_a_turned_one():
     assert inside.turned_picture(grey(landscape())) is None
     bordered = Image.new("RGB", (440, 340), (0, 0, 0))
@@ -279,7 +328,7 @@ def test_a_turned_copy_meets_the_picture_upright_or_through_the_banks_turns():
     cropped = alterations.small_rotation(6, 6, cropped=True)(original, 1, False)
     query = query_signals(cropped, crops=True)[1]
     stored = [v.signal for v in own.views if v.view in TURN_VIEWS]
-    assert len(stored) == len(TURN_VIEWS) - len(NUDGE_VIEWS)  # the nudges are the query's
+    assert len(stored) == len(TURN_VIEWS) - len(NUDGE_VIEWS) - len(REFILL_VIEWS)  # not on a flat backdrop
     assert min(distance(q.value, s.value) for q in query for s in stored) <= 31
 
 

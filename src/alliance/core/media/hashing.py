@@ -278,6 +278,7 @@ def _fast_hashes(
             found.update(pdq_views.hash_crops(reduced, whole, pdq_views.CROP_SETS["bank-untrimmed-corners"]))
         found.update(pdq_views.hash_crops(reduced, picture, pdq_views.CROP_SETS["windows"]))
         found.update(pdq_views.turned_hashes(reduced, picture))
+        found.update(pdq_views.refilled_hashes(reduced))
         found.update(pdq_views.masked_hashes(reduced, picture))
         views.extend(ViewSignal(name, _view_signal(region)) for name, region in found.items())
     return MediaHashes(

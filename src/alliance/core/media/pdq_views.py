@@ -148,8 +148,8 @@ UPRIGHT = "upright"
 """A picture turned by a few degrees on a canvas grown to hold it, turned back (`inside.turned_picture`)."""
 
 TURN_DEGREES = tuple(range(2, 16))
-"""A crop-matching bank entry also stores its picture turned by each of these, both ways, cut to the
-largest upright picture of its shape inside: a copy turned and cropped (a straighten tool) lands
+"""A crop-matching bank entry also stores its picture turned by each of these, both ways, cut just
+inside the largest upright picture of its shape (`TURN_TIGHTER`): a copy turned and cropped (a straighten tool) lands
 within half a degree of one; PDQ keeps ~all copies at 0.5 degrees off, two thirds at 1, an eighth
 at 1.5 (bench/robustness.py's photos)."""
 
@@ -163,7 +163,21 @@ QUERY_NUDGES = (0.5, -0.5)
 with the bank's whole degrees every turn lies within a quarter degree of a pair."""
 NUDGE_VIEWS = {degrees: f"turn{degrees:+.1f}" for degrees in QUERY_NUDGES}
 
-TURN_VIEWS = frozenset(turn_name(sign * d) for d in TURN_DEGREES for sign in (1, -1)) | set(NUDGE_VIEWS.values())
+REFILL_RIM = 0.9
+"""A picture whose outermost pixels lie this much (of them) within `inside.TURN_FILL_TOLERANCE` of
+one colour stands on a flat backdrop (an object on white): its turned copies are the object turned on
+that backdrop, whatever colour filled the corners or however they were cut."""
+
+
+def refill_name(degrees: int) -> str:
+    return f"refill{degrees:+d}"
+
+
+REFILL_VIEWS = frozenset(refill_name(sign * d) for d in TURN_DEGREES for sign in (1, -1))
+
+TURN_VIEWS = (
+    frozenset(turn_name(sign * d) for d in TURN_DEGREES for sign in (1, -1)) | set(NUDGE_VIEWS.values()) | REFILL_VIEWS
+)
 
 WINDOWS = CROP_SETS["windows"]
 
@@ -610,11 +624,47 @@ def _cut(grey: npt.NDArray[np.uint8], box: PixelBox) -> npt.NDArray[np.uint8]:
     return np.ascontiguousarray(grey[y0:y1, x0:x1])
 
 
+TURN_TIGHTER = max(QUERY_CROP_STEPS)
+"""The bank's turns are cut this much (of the side) inside the largest upright picture: a copy cut
+looser than the bank's cut is met by one of the query's centre crops (`QUERY_CROP_STEPS`), a
+tighter one by none, and straighten tools and people cut a little inside the turned corners."""
+
+
 def turned_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHash]:
-    """The picture in `picture` turned by each of `TURN_DEGREES` both ways and cut to the largest
-    upright picture of its shape inside it (what a crop-matching bank stores, `TURN_VIEWS`)."""
+    """The picture in `picture` turned by each of `TURN_DEGREES` both ways and cut `TURN_TIGHTER`
+    inside the largest upright picture of its shape (what a crop-matching bank stores, `TURN_VIEWS`);
+    an image on a flat backdrop turned whole, and trimmed (`_turn_source`)."""
     angles = {turn_name(sign * d): float(sign * d) for d in TURN_DEGREES for sign in (1, -1)}
-    return _turned(reduced, picture, angles)
+    return _turned(reduced, _turn_source(reduced, picture), angles, tighter=TURN_TIGHTER)
+
+
+def backdrop_colour(grey: npt.NDArray[np.uint8]) -> int | None:
+    """The flat colour the picture stands on (`REFILL_RIM` of its outermost pixels), or None."""
+    rim = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]]).astype(np.int32)
+    colour = int(np.median(rim))
+    if np.mean(np.abs(rim - colour) <= inside.TURN_FILL_TOLERANCE) < REFILL_RIM:
+        return None
+    return colour
+
+
+def refilled_hashes(reduced: ReducedLuma) -> dict[str, RegionHash]:
+    """For an image on a flat backdrop only (`backdrop_colour`): the whole image turned by each of
+    `TURN_DEGREES` both ways on a canvas grown and filled with the backdrop, inside its uniform
+    border (`uniform_border`'s rule) as the query's own hash is taken (`REFILL_VIEWS`). Cut turns of
+    it trim alike (both sides of a band lose the same lines), and so do turns filled in its colour,
+    which `turned_picture` cannot see: the picture's edge is the fill's colour."""
+    grey = luma8(reduced)
+    colour = backdrop_colour(grey)
+    if colour is None:
+        return {}
+    image = Image.fromarray(grey)
+    out = {}
+    for d in TURN_DEGREES:
+        for sign in (1, -1):
+            turned = np.asarray(image.rotate(sign * d, Image.Resampling.BILINEAR, expand=True, fillcolor=colour))
+            box = _inside_border(turned)
+            out[refill_name(sign * d)] = _hash_luma(reduced, turned if box is None else _cut(turned, box))
+    return out
 
 
 NUDGE_HALVE_FROM = 400
@@ -624,14 +674,32 @@ of the turning, and within a few bits of the full-size nudge (the bank's turns s
 
 def nudged_hashes(reduced: ReducedLuma, picture: PixelBox) -> dict[str, RegionHash]:
     """The query's picture turned by `QUERY_NUDGES` and cut as `turned_hashes` cuts (`NUDGE_VIEWS`)."""
-    x0, y0, x1, y1 = picture
+    source = _turn_source(reduced, picture)
+    x0, y0, x1, y1 = source[0]
     halve = min(x1 - x0, y1 - y0) >= NUDGE_HALVE_FROM
-    return _turned(reduced, picture, {name: degrees for degrees, name in NUDGE_VIEWS.items()}, halve=halve)
+    return _turned(reduced, source, {name: degrees for degrees, name in NUDGE_VIEWS.items()}, halve=halve)
+
+
+def _turn_source(reduced: ReducedLuma, picture: PixelBox) -> tuple[PixelBox, bool]:
+    """What a turn turns, and whether its cut is then trimmed as `uniform_border` trims: an image on
+    a flat backdrop (`backdrop_colour`) is turned whole, as a straighten tool turns it, and the
+    backdrop its cut leaves around the object trimmed as the copy's own hash trims it (the trimmed
+    box turned instead cuts the object's ends away, which the copy keeps); any other picture is
+    turned inside its border."""
+    if backdrop_colour(luma8(reduced)) is not None:
+        return picture_box(reduced, trim=False), True
+    return picture, False
 
 
 def _turned(
-    reduced: ReducedLuma, picture: PixelBox, angles: dict[str, float], *, halve: bool = False
+    reduced: ReducedLuma,
+    source: tuple[PixelBox, bool],
+    angles: dict[str, float],
+    *,
+    halve: bool = False,
+    tighter: float = 0.0,
 ) -> dict[str, RegionHash]:
+    picture, trim = source
     image = Image.fromarray(_cut(luma8(reduced), picture))
     factor = 1
     if halve:
@@ -641,10 +709,13 @@ def _turned(
     out = {}
     for name, degrees in angles.items():
         turned = image.rotate(degrees, Image.Resampling.BILINEAR, expand=False)
-        scale = inside.inscribed_scale(w, h, degrees)
+        scale = inside.inscribed_scale(w, h, degrees) * (1 - tighter)
         cw, ch = w * scale, h * scale
         left, top = round((w - cw) / 2), round((h - ch) / 2)
         cut = np.ascontiguousarray(np.asarray(turned.crop((left, top, left + round(cw), top + round(ch)))))
+        box = _inside_border(cut) if trim else None
+        if box is not None:
+            cut = _cut(cut, box)
         sy, sx = factor * scale_y, factor * scale_x
         block, quality = pdq.pdq_float256_reduced(cut, cut.shape[0] * sy, cut.shape[1] * sx, sy, sx)
         out[name] = RegionHash((0, 0, cut.shape[1], cut.shape[0]), block, quality)
