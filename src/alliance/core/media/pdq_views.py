@@ -433,6 +433,7 @@ def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
             inner, inner_colour = _flat_band(cut, side, limit - 1, BORDER_TOLERANCE, BORDER_OUTLIERS)
             if inner > 0 and inner + 1 > depth:
                 depth, colour = inner + 1, inner_colour
+        depth = _faint_edge(outer, side, depth, colour)
         if depth > FRAME_MAX * (h if side < 2 else w) and not _ends_straight(outer, side, depth, colour):
             depth = 0
         bands.append((depth, colour))
@@ -463,6 +464,25 @@ def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
 FRAME_EDGE = 0.5
 """Share of the line where a deep band ends that must differ from the band's colour: a frame ends
 at the picture's straight edge; a picture's own flat margin (an object on white) at its outline."""
+
+
+FAINT_STEP = 2
+"""Levels the median of a line within a flat band may step from the band's colour where the band is
+two colours alike within `BORDER_TOLERANCE`: a print's border and the white of the picture on it."""
+
+
+def _faint_edge(grey: npt.NDArray[np.uint8], side: int, depth: int, colour: int) -> int:
+    """`depth` cut at the first line (two or more in) whose median steps `FAINT_STEP` from `colour`
+    and the next line's by more, both holding: a white print border and an object on white in the
+    picture read as one band, their edge a faint straight step all along the line."""
+    if depth < 3:
+        return depth
+    lines = (grey[:depth], grey[::-1][:depth], grey[:, :depth].T, grey[:, ::-1][:, :depth].T)[side]
+    medians = np.abs(np.median(lines, axis=1) - colour)
+    for line in range(2, depth - 1):
+        if medians[line] >= FAINT_STEP and medians[line + 1] > FAINT_STEP:
+            return line
+    return depth
 
 
 def _ends_straight(grey: npt.NDArray[np.uint8], side: int, depth: int, colour: int) -> bool:
