@@ -245,6 +245,18 @@ def test_a_deep_white_margin_ending_at_an_objects_outline_is_not_trimmed():
     assert without_frame(grey(scene), (100, 150, 500, 300)) == (100, 150, 500, 300)
 
 
+def test_a_print_border_around_an_object_on_white_is_trimmed_at_its_faint_edge():
+    """The print's white and the picture's own white lie within the flat tolerance: one band, cut
+    where its median steps by a couple of levels all along."""
+    picture = Image.new("RGB", (300, 200), (252, 252, 252))
+    picture.paste(landscape(180, 120, seed=11).resize((180, 120)), (60, 40))
+    ImageDraw.Draw(picture).ellipse((100, 60, 200, 140), fill=(40, 60, 90))
+    scene = alterations.textured_background(700, 520, np.random.default_rng(9))
+    ImageDraw.Draw(scene).rectangle((188, 148, 512, 372), fill=(245, 245, 240))
+    scene.paste(picture, (200, 160))
+    assert close(without_frame(grey(scene), (189, 149, 511, 371)), (200, 160, 500, 360))
+
+
 @pytest.mark.parametrize("degrees", [-12.0, -3.0, 4.0, 9.0])
 def test_a_turned_picture_on_a_filled_canvas_is_measured_and_turned_back(degrees):
     picture = landscape(400, 300, seed=7)
