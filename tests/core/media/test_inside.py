@@ -226,6 +226,38 @@ def test_a_frame_seen_inside_on_one_side_and_just_outside_on_another_is_trimmed(
     assert close(without_frame(grey(scene), (176, 140, 550, 410)), (190, 140, 550, 410))
 
 
+def test_a_hard_shadow_deeper_than_a_tenth_of_a_wide_pictures_height_is_trimmed():
+    """A shadow is as deep on every side: 20 lines under a 120-line-high picture is still a band."""
+    scene = alterations.textured_background(700, 520, np.random.default_rng(9))
+    ImageDraw.Draw(scene).rectangle((100, 150, 520, 290), fill=(20, 20, 20))
+    scene.paste(landscape(400, 120, seed=11), (100, 150))
+    assert close(without_frame(grey(scene), (100, 150, 521, 291)), (100, 150, 500, 270))
+
+
+def test_a_deep_white_margin_ending_at_an_objects_outline_is_not_trimmed():
+    """An object on white: the margin under it ends at its outline, not at a straight edge."""
+    picture = landscape(400, 150, seed=11)
+    draw = ImageDraw.Draw(picture)
+    draw.rectangle((0, 110, 400, 150), fill=(250, 250, 250))
+    draw.rectangle((370, 0, 400, 150), fill=(250, 250, 250))
+    draw.ellipse((150, 95, 250, 125), fill=(40, 40, 40))
+    scene = alterations.textured_background(700, 520, np.random.default_rng(9))
+    scene.paste(picture, (100, 150))
+    assert without_frame(grey(scene), (100, 150, 500, 300)) == (100, 150, 500, 300)
+
+
+def test_a_print_border_around_an_object_on_white_is_trimmed_at_its_faint_edge():
+    """The print's white and the picture's own white lie within the flat tolerance: one band, cut
+    where its median steps by a couple of levels all along."""
+    picture = Image.new("RGB", (300, 200), (252, 252, 252))
+    picture.paste(landscape(180, 120, seed=11).resize((180, 120)), (60, 40))
+    ImageDraw.Draw(picture).ellipse((100, 60, 200, 140), fill=(40, 60, 90))
+    scene = alterations.textured_background(700, 520, np.random.default_rng(9))
+    ImageDraw.Draw(scene).rectangle((188, 148, 512, 372), fill=(245, 245, 240))
+    scene.paste(picture, (200, 160))
+    assert close(without_frame(grey(scene), (189, 149, 511, 371)), (200, 160, 500, 360))
+
+
 @pytest.mark.parametrize("degrees", [-12.0, -3.0, 4.0, 9.0])
 def test_a_turned_picture_on_a_filled_canvas_is_measured_and_turned_back(degrees):
     picture = landscape(400, 300, seed=7)

@@ -418,7 +418,12 @@ def _inside_border(grey: npt.NDArray[np.uint8]) -> PixelBox | None:
 
 
 FRAME_MAX = 0.1
-"""A frame or print border found inside a framed picture is at most this deep (of the box's side)."""
+"""A frame, print border or hard shadow found inside a framed picture is at most this deep, of the
+box's longer side (a frame is as deep on every side, so a wide picture's top and bottom bands may
+be deeper than 10% of its height), and a band deeper than this share of the side it runs across
+must end at a straight edge (`_ends_straight`)."""
+FRAME_SHARE = 0.25
+"""No band is deeper than this share of the side it runs across."""
 
 
 def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
@@ -432,7 +437,8 @@ def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
         return box
     outer = np.ascontiguousarray(grey[y0:y1, x0:x1])
     h, w = outer.shape
-    limits = (int(h * FRAME_MAX), int(h * FRAME_MAX), int(w * FRAME_MAX), int(w * FRAME_MAX))
+    deepest = FRAME_MAX * max(h, w)
+    limits = (int(min(deepest, FRAME_SHARE * h)),) * 2 + (int(min(deepest, FRAME_SHARE * w)),) * 2
     bands = []
     for side, limit in enumerate(limits):
         depth, colour = _flat_band(outer, side, limit, BORDER_TOLERANCE, BORDER_OUTLIERS)
@@ -441,6 +447,9 @@ def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
             inner, inner_colour = _flat_band(cut, side, limit - 1, BORDER_TOLERANCE, BORDER_OUTLIERS)
             if inner > 0 and inner + 1 > depth:
                 depth, colour = inner + 1, inner_colour
+        depth = _faint_edge(outer, side, depth, colour)
+        if depth > FRAME_MAX * (h if side < 2 else w) and not _ends_straight(outer, side, depth, colour):
+            depth = 0
         bands.append((depth, colour))
     outside = _outside_colours(grey, box)
     best: list[int] = []
@@ -464,6 +473,44 @@ def without_frame(grey: npt.NDArray[np.uint8], box: PixelBox) -> PixelBox:
     trimmed = (x0 + left, y0 + top, x1 - right, y1 - bottom)
     # the frame's outer edge often steps more than its inner one: the trimmed sides look a line in only
     return refined_box(grey, trimmed, inward=(left > 0, top > 0, right > 0, bottom > 0))
+
+
+FRAME_EDGE = 0.5
+"""Share of the line where a deep band ends that must differ from the band's colour: a frame ends
+at the picture's straight edge; a picture's own flat margin (an object on white) at its outline."""
+
+
+FAINT_STEP = 2
+"""Levels the median of a line within a flat band may step from the band's colour where the band is
+two colours alike within `BORDER_TOLERANCE`: a print's border and the white of the picture on it."""
+
+
+def _faint_edge(grey: npt.NDArray[np.uint8], side: int, depth: int, colour: int) -> int:
+    """`depth` cut at the first line (two or more in) whose median steps `FAINT_STEP` from `colour`
+    and the next line's by more, both holding: a white print border and an object on white in the
+    picture read as one band, their edge a faint straight step all along the line."""
+    if depth < 3:
+        return depth
+    lines = (grey[:depth], grey[::-1][:depth], grey[:, :depth].T, grey[:, ::-1][:, :depth].T)[side]
+    medians = np.abs(np.median(lines, axis=1) - colour)
+    for line in range(2, depth - 1):
+        if medians[line] >= FAINT_STEP and medians[line + 1] > FAINT_STEP:
+            return line
+    return depth
+
+
+def _ends_straight(grey: npt.NDArray[np.uint8], side: int, depth: int, colour: int) -> bool:
+    """Whether the band `depth` lines deep from `side` ends at a straight edge: the line past it,
+    or the one after (a blended line), differs from `colour` along `FRAME_EDGE` of its length."""
+    size = grey.shape[0] if side < 2 else grey.shape[1]
+    best = 0.0
+    for line in (depth, depth + 1):
+        if line >= size:
+            break
+        at = (line, size - 1 - line, line, size - 1 - line)[side]
+        values = grey[at] if side < 2 else grey[:, at]
+        best = max(best, float(np.mean(np.abs(values.astype(np.int16) - colour) > BORDER_TOLERANCE)))
+    return best >= FRAME_EDGE
 
 
 def _outside_colours(grey: npt.NDArray[np.uint8], box: PixelBox) -> list[int | None]:
