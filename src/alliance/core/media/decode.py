@@ -214,7 +214,7 @@ def load_reduced_luma(
                 return ReducedLuma(np.empty((0, 0), np.uint8), full_w, full_h, 1, 1, rgb, orientation)
             reduced = _grey(shown).reduce(factor)
             in_colour = colour and shown.mode not in _GREY_MODES
-            chroma = _chroma(shown.convert("RGB").reduce(factor)) if in_colour else None
+            chroma = chroma_planes(shown.convert("RGB").reduce(factor)) if in_colour else None
             return ReducedLuma(np.asarray(reduced), full_w, full_h, factor, factor, None, orientation, chroma)
         if shown.mode == "YCbCr":
             planes = np.asarray(shown)
@@ -242,7 +242,7 @@ def eight_bit(image: Image.Image) -> Image.Image:
 _GREY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"})
 
 
-def _chroma(rgb: Image.Image) -> npt.NDArray[np.uint8]:
+def chroma_planes(rgb: Image.Image) -> npt.NDArray[np.uint8]:
     """Cb and Cr (2, h, w) of an RGB image, as JPEG stores them."""
     return _planes(np.asarray(rgb.convert("YCbCr")))
 

@@ -29,7 +29,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from alliance.core.media import inside, pdq
-from alliance.core.media.decode import ReducedLuma
+from alliance.core.media.decode import ReducedLuma, chroma_planes
 
 Box = tuple[float, float, float, float]
 """left, top, right, bottom as fractions of the picture's width and height."""
@@ -268,10 +268,14 @@ def normalised_hash(reduced: ReducedLuma, box: PixelBox) -> RegionHash:
     else:
         picture = Image.fromarray(np.ascontiguousarray(reduced.luma[y0:y1, x0:x1]))
     grey = np.asarray(picture.resize((NORMALISED_SIDE, NORMALISED_SIDE), Image.Resampling.BOX), dtype=np.float32)
+    return RegionHash(box, *_flattened_pdq(grey))
+
+
+def _flattened_pdq(grey: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], int]:
+    """PDQ's block and quality of a `NORMALISED_SIDE` square picture with every pixel above the
+    `NORMALISED_HIGHLIGHTS` quantile set to it (highlights burnt out in a copy compare equal)."""
     highlight = np.partition(grey.ravel(), _HIGHLIGHT_RANK)[_HIGHLIGHT_RANK]
-    flattened = np.minimum(grey, highlight)
-    block, quality = pdq.pdq_float256_of_luma(np.ascontiguousarray(flattened, dtype=np.float32))
-    return RegionHash(box, block, quality)
+    return pdq.pdq_float256_of_luma(np.ascontiguousarray(np.minimum(grey, highlight), dtype=np.float32))
 
 
 def hash_region(reduced: ReducedLuma, box: PixelBox) -> RegionHash:
@@ -628,8 +632,7 @@ def _hash_luma(reduced: ReducedLuma, luma: npt.NDArray[np.uint8]) -> RegionHash:
 def chroma_of(reduced: ReducedLuma) -> npt.NDArray[np.uint8] | None:
     """Cb and Cr (2, h, w) of the decode, at the size `luma8` has, or None when it kept none."""
     if reduced.rgb is not None:
-        ycc = np.asarray(Image.fromarray(reduced.rgb).convert("YCbCr"))
-        return np.ascontiguousarray(np.moveaxis(ycc[..., 1:], -1, 0))
+        return chroma_planes(Image.fromarray(reduced.rgb))
     return reduced.chroma
 
 
@@ -778,8 +781,5 @@ def masked_hashes(reduced: ReducedLuma, box: PixelBox) -> dict[str, RegionHash]:
     )
     out = {}
     for name, window in MASKS.items():
-        values = inside.masked(small, window).astype(np.float32)
-        highlight = np.partition(values.ravel(), _HIGHLIGHT_RANK)[_HIGHLIGHT_RANK]
-        block, quality = pdq.pdq_float256_of_luma(np.ascontiguousarray(np.minimum(values, highlight)))
-        out[name] = RegionHash(box, block, quality)
+        out[name] = RegionHash(box, *_flattened_pdq(inside.masked(small, window).astype(np.float32)))
     return out
